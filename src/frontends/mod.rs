@@ -1,0 +1,4 @@
+//! Front-ends that speak JSON: `venvaudit run` (used by Salt and scripts) and, later, the
+//! Ansible module mode. Each reads one request and writes exactly one JSON object.
+
+pub mod json;

@@ -1,0 +1,421 @@
+//! Installed distributions of an environment: `*.dist-info`, legacy `*.egg-info` and
+//! `*.egg`, editables (PEP 660 and `*.egg-link`), found on the `sys.path` that `site.py`
+//! would build from the site-packages directories and their `.pth` files.
+//!
+//! Only metadata is read (METADATA headers, INSTALLER, REQUESTED, direct_url.json, RECORD);
+//! nothing is imported or executed.
+
+use crate::paths::{display, read_bounded, HostRoot};
+use crate::redact::redact_json;
+use crate::report::{Extension, Package};
+use rayon::prelude::*;
+use std::collections::HashSet;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+/// Most bytes of METADATA headers read: headers are small; the body (the long
+/// description) is never needed.
+const MAX_HEADER_BYTES: usize = 1 << 20;
+/// Most bytes read of RECORD, direct_url.json, .pth and similar small files.
+const MAX_SMALL_FILE: u64 = 16 << 20;
+
+/// Distributions of one environment plus the files that could not be read.
+#[derive(Debug, Default)]
+pub struct PackageScan {
+    /// First distribution of each name on `sys.path`, in path order.
+    pub packages: Vec<Package>,
+    /// (path, message) of unreadable or malformed metadata.
+    pub errors: Vec<(String, String)>,
+}
+
+/// PEP 503 normalisation: runs of `-`, `_`, `.` become `-`, lower-cased.
+pub fn normalize_name(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut sep = false;
+    for c in name.trim().chars() {
+        if matches!(c, '-' | '_' | '.') {
+            sep = true;
+        } else {
+            if sep && !out.is_empty() {
+                out.push('-');
+            }
+            sep = false;
+            out.extend(c.to_lowercase());
+        }
+    }
+    out
+}
+
+/// The ABI tag of an extension module file name: `x.cpython-311-x86_64-linux-gnu.so` ->
+/// `cpython-311-x86_64-linux-gnu`, `x.abi3.so` -> `abi3`; `None` for a plain `x.so` or a
+/// non-extension.
+pub fn extension_abi_tag(file_name: &str) -> Option<String> {
+    let stem = file_name.strip_suffix(".so")?;
+    let (_, tag) = stem.rsplit_once('.')?;
+    (!tag.is_empty()).then(|| tag.to_owned())
+}
+
+/// Inspect every distribution visible from the given site-packages dirs (view paths).
+pub fn inspect_packages(root: &HostRoot, site_packages: &[PathBuf]) -> PackageScan {
+    let mut scan = PackageScan::default();
+    let (search_path, editable_dirs) = sys_path(root, site_packages, &mut scan.errors);
+
+    // Collect metadata dirs in sys.path order, then read them in parallel.
+    let mut candidates: Vec<(PathBuf, PathBuf, MetaKind)> = Vec::new();
+    for dir in &search_path {
+        let Ok(rd) = std::fs::read_dir(root.real(dir)) else { continue };
+        let mut entries: Vec<(PathBuf, MetaKind)> = rd
+            .flatten()
+            .filter_map(|e| {
+                let name = e.file_name();
+                let n = name.to_string_lossy();
+                let kind = if n.ends_with(".dist-info") {
+                    MetaKind::DistInfo
+                } else if n.ends_with(".egg-info") {
+                    MetaKind::EggInfo
+                } else if n.ends_with(".egg") {
+                    MetaKind::Egg
+                } else {
+                    return None;
+                };
+                Some((dir.join(&name), kind))
+            })
+            .collect();
+        entries.sort();
+        candidates.extend(entries.into_iter().map(|(p, k)| (dir.clone(), p, k)));
+    }
+    let read: Vec<Result<Package, (String, String)>> = candidates
+        .par_iter()
+        .map(|(loc, meta_dir, kind)| read_distribution(root, loc, meta_dir, *kind, &editable_dirs))
+        .collect();
+    let mut seen = HashSet::new();
+    for r in read {
+        match r {
+            Ok(p) => {
+                // Like importlib.metadata and pip: the first of a name on sys.path wins.
+                if seen.insert(p.normalized_name.clone()) {
+                    scan.packages.push(p);
+                }
+            }
+            Err(e) => scan.errors.push(e),
+        }
+    }
+    scan
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum MetaKind {
+    DistInfo,
+    EggInfo,
+    Egg,
+}
+
+/// The `sys.path` entries `site.py` would add: each site-packages dir followed by the
+/// directories its `.pth` files name (import lines are never run, only skipped). Also
+/// returns the directories named by `*.egg-link` files: legacy `setup.py develop` editables.
+fn sys_path(root: &HostRoot, site_packages: &[PathBuf], errors: &mut Vec<(String, String)>) -> (Vec<PathBuf>, HashSet<PathBuf>) {
+    let mut path: Vec<PathBuf> = Vec::new();
+    let mut editable = HashSet::new();
+    for sp in site_packages {
+        if !path.contains(sp) {
+            path.push(sp.clone());
+        }
+        let Ok(rd) = std::fs::read_dir(root.real(sp)) else { continue };
+        let mut pth: Vec<PathBuf> = Vec::new();
+        for e in rd.flatten() {
+            let name = e.file_name();
+            let n = name.to_string_lossy();
+            if n.ends_with(".pth") {
+                pth.push(sp.join(&name));
+            } else if n.ends_with(".egg-link") {
+                if let Ok(b) = read_bounded(&e.path(), 64 * 1024) {
+                    if let Some(first) = String::from_utf8_lossy(&b).lines().next() {
+                        editable.insert(lexical_normalize(&sp.join(first.trim())));
+                    }
+                }
+            }
+        }
+        pth.sort();
+        for file in pth {
+            let bytes = match read_bounded(&root.real(&file), MAX_SMALL_FILE) {
+                Ok(b) => b,
+                Err(e) => {
+                    errors.push((display(&file), format!("cannot read .pth file: {e}")));
+                    continue;
+                }
+            };
+            for line in String::from_utf8_lossy(&bytes).lines() {
+                let line = line.trim_end();
+                if line.is_empty() || line.starts_with('#') || line.starts_with("import ") || line.starts_with("import\t") {
+                    continue;
+                }
+                let dir = lexical_normalize(&sp.join(line));
+                if !path.contains(&dir) && root.resolve(&dir).is_ok_and(|r| root.real(&r).is_dir()) {
+                    path.push(dir);
+                }
+            }
+        }
+    }
+    (path, editable)
+}
+
+/// Remove `.` and `..` components without touching the filesystem (as os.path.normpath).
+fn lexical_normalize(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+fn read_distribution(
+    root: &HostRoot,
+    location: &Path,
+    meta_dir: &Path,
+    kind: MetaKind,
+    editable_dirs: &HashSet<PathBuf>,
+) -> Result<Package, (String, String)> {
+    let real = root.real(meta_dir);
+    let err = |msg: String| (display(meta_dir), msg);
+    let (meta_file, format) = match kind {
+        MetaKind::DistInfo => (real.join("METADATA"), "dist-info"),
+        MetaKind::EggInfo if real.is_dir() => (real.join("PKG-INFO"), "egg-info"),
+        MetaKind::EggInfo => (real.clone(), "egg-info"),
+        MetaKind::Egg if real.is_dir() => (real.join("EGG-INFO").join("PKG-INFO"), "egg"),
+        MetaKind::Egg => return Err(err("zipped .egg files are not inspected".into())),
+    };
+    let headers = read_headers(&meta_file).map_err(|e| err(format!("cannot read metadata: {e}")))?;
+    let name = headers.get_one("name").ok_or_else(|| err("metadata has no Name".into()))?.to_owned();
+    let version = headers.get_one("version").ok_or_else(|| err("metadata has no Version".into()))?.to_owned();
+    let version_valid = pep440_rs::Version::from_str(&version).is_ok();
+    let mut requires_dist: Vec<String> = headers.get_all("requires-dist").map(str::to_owned).collect();
+    let requires_python = headers.get_one("requires-python").map(str::to_owned);
+
+    let mut pkg = Package {
+        normalized_name: normalize_name(&name),
+        name,
+        version,
+        version_valid,
+        installer: None,
+        requested: false,
+        editable: editable_dirs.contains(location),
+        direct_url: None,
+        location: display(location),
+        metadata_format: format,
+        requires_python,
+        requires_dist: Vec::new(),
+        extensions: Vec::new(),
+    };
+    match kind {
+        MetaKind::DistInfo => {
+            pkg.installer = read_bounded(&real.join("INSTALLER"), 4096)
+                .ok()
+                .map(|b| String::from_utf8_lossy(&b).trim().to_owned())
+                .filter(|s| !s.is_empty());
+            pkg.requested = real.join("REQUESTED").exists();
+            if let Ok(b) = read_bounded(&real.join("direct_url.json"), MAX_SMALL_FILE) {
+                match serde_json::from_slice::<serde_json::Value>(&b) {
+                    Ok(mut v) => {
+                        redact_json(&mut v);
+                        if v.pointer("/dir_info/editable").and_then(|e| e.as_bool()) == Some(true) {
+                            pkg.editable = true;
+                        }
+                        pkg.direct_url = Some(v);
+                    }
+                    Err(e) => return Err((display(&meta_dir.join("direct_url.json")), format!("malformed JSON: {e}"))),
+                }
+            }
+            if let Ok(b) = read_bounded(&real.join("RECORD"), MAX_SMALL_FILE) {
+                pkg.extensions = extensions_from_record(&String::from_utf8_lossy(&b));
+            }
+        }
+        MetaKind::EggInfo | MetaKind::Egg => {
+            let info_dir = if kind == MetaKind::Egg { real.join("EGG-INFO") } else { real.clone() };
+            if real.is_dir() || kind == MetaKind::Egg {
+                if let Ok(b) = read_bounded(&info_dir.join("requires.txt"), MAX_SMALL_FILE) {
+                    requires_dist = requires_txt_to_requires_dist(&String::from_utf8_lossy(&b));
+                }
+                if let Ok(b) = read_bounded(&info_dir.join("installed-files.txt"), MAX_SMALL_FILE) {
+                    // Paths relative to the egg-info dir: make them relative to the location.
+                    let text = String::from_utf8_lossy(&b);
+                    let names = text.lines().map(|l| {
+                        let p = lexical_normalize(&Path::new("/x").join(meta_dir.file_name().unwrap_or_default()).join(l.trim()));
+                        p.strip_prefix("/x").map(|r| r.to_string_lossy().into_owned()).unwrap_or_default()
+                    });
+                    pkg.extensions = extensions_from_paths(names);
+                }
+            }
+        }
+    }
+    pkg.requires_dist = requires_dist;
+    Ok(pkg)
+}
+
+/// Extension modules listed in a RECORD (CSV: path,hash,size).
+fn extensions_from_record(record: &str) -> Vec<Extension> {
+    extensions_from_paths(record.lines().map(|l| record_path(l).to_owned()))
+}
+
+fn extensions_from_paths(paths: impl Iterator<Item = String>) -> Vec<Extension> {
+    let mut out: Vec<Extension> = paths
+        .filter(|p| p.ends_with(".so") && !p.starts_with("../") && !p.starts_with('/'))
+        // Vendored shared libraries (auditwheel's `pkg.libs/`, delocate's `.dylibs`) are not
+        // extension modules.
+        .filter(|p| !p.split('/').any(|c| c.ends_with(".libs") || c == ".dylibs"))
+        .map(|p| {
+            let file = p.rsplit('/').next().unwrap_or(&p).to_owned();
+            Extension { abi_tag: extension_abi_tag(&file), path: p }
+        })
+        .collect();
+    out.sort_by(|a, b| a.path.cmp(&b.path));
+    out.dedup_by(|a, b| a.path == b.path);
+    out
+}
+
+/// First CSV field of a RECORD line (quoted when the path contains a comma).
+pub fn record_path(line: &str) -> &str {
+    if let Some(rest) = line.strip_prefix('"') {
+        return rest.split('"').next().unwrap_or("");
+    }
+    line.split(',').next().unwrap_or("")
+}
+
+/// Convert a setuptools `requires.txt` into Requires-Dist strings.
+fn requires_txt_to_requires_dist(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut marker: Option<String> = None;
+    for line in text.lines().map(str::trim) {
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        if let Some(section) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            let (extra, env) = section.split_once(':').unwrap_or((section, ""));
+            marker = match (extra.trim(), env.trim()) {
+                ("", "") => None,
+                ("", m) => Some(m.to_owned()),
+                (e, "") => Some(format!("extra == \"{e}\"")),
+                (e, m) => Some(format!("({m}) and extra == \"{e}\"")),
+            };
+            continue;
+        }
+        out.push(match &marker {
+            Some(m) => format!("{line}; {m}"),
+            None => line.to_owned(),
+        });
+    }
+    out
+}
+
+/// RFC 822-style metadata headers (the part before the first blank line).
+#[derive(Debug, Default)]
+pub struct Headers {
+    fields: Vec<(String, String)>,
+}
+
+impl Headers {
+    /// Parse header text; continuation lines (leading whitespace) extend the previous value.
+    pub fn parse(text: &str) -> Self {
+        let mut fields: Vec<(String, String)> = Vec::new();
+        for line in text.lines() {
+            let line = line.strip_suffix('\r').unwrap_or(line);
+            if line.is_empty() {
+                break;
+            }
+            if line.starts_with([' ', '\t']) {
+                if let Some(last) = fields.last_mut() {
+                    last.1.push('\n');
+                    last.1.push_str(line.trim());
+                }
+                continue;
+            }
+            if let Some((k, v)) = line.split_once(':') {
+                fields.push((k.trim().to_ascii_lowercase(), v.trim().to_owned()));
+            }
+        }
+        Headers { fields }
+    }
+
+    /// First value of a (lower-case) header, if non-empty.
+    pub fn get_one<'a>(&'a self, key: &'a str) -> Option<&'a str> {
+        self.get_all(key).find(|v| !v.is_empty())
+    }
+
+    /// Every value of a header.
+    pub fn get_all<'a>(&'a self, key: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.fields.iter().filter(move |(k, _)| k == key).map(|(_, v)| v.as_str())
+    }
+}
+
+/// Read a metadata file up to its first blank line (never the long description).
+fn read_headers(real: &Path) -> std::io::Result<Headers> {
+    let meta = std::fs::metadata(real)?;
+    if !meta.is_file() {
+        return Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a regular file"));
+    }
+    let mut f = std::fs::File::open(real)?;
+    let mut buf = Vec::with_capacity(16 * 1024);
+    let mut chunk = [0u8; 16 * 1024];
+    loop {
+        let n = f.read(&mut chunk)?;
+        if n == 0 {
+            break;
+        }
+        let start = buf.len().saturating_sub(3);
+        buf.extend_from_slice(&chunk[..n]);
+        if find_blank_line(&buf[start..]).is_some() || buf.len() >= MAX_HEADER_BYTES {
+            break;
+        }
+    }
+    Ok(Headers::parse(&String::from_utf8_lossy(&buf)))
+}
+
+fn find_blank_line(b: &[u8]) -> Option<usize> {
+    b.windows(2).position(|w| w == b"\n\n").or_else(|| b.windows(4).position(|w| w == b"\r\n\r\n"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pep503() {
+        assert_eq!(normalize_name("Foo.Bar__baz-Qux"), "foo-bar-baz-qux");
+        assert_eq!(normalize_name("PyYAML"), "pyyaml");
+    }
+
+    #[test]
+    fn abi_tags() {
+        assert_eq!(extension_abi_tag("_x.cpython-311-x86_64-linux-gnu.so").as_deref(), Some("cpython-311-x86_64-linux-gnu"));
+        assert_eq!(extension_abi_tag("_rust.abi3.so").as_deref(), Some("abi3"));
+        assert_eq!(extension_abi_tag("_x.so"), None);
+        assert_eq!(extension_abi_tag("libfoo.so.1"), None);
+    }
+
+    #[test]
+    fn headers_stop_at_body() {
+        let h = Headers::parse("Name: a\nVersion: 1\nRequires-Dist: b>=1\nRequires-Dist: c; extra == 'x'\n\nName: body\n");
+        assert_eq!(h.get_one("name"), Some("a"));
+        assert_eq!(h.get_all("requires-dist").count(), 2);
+    }
+
+    #[test]
+    fn record_extensions_skip_vendored_libs() {
+        let rec = "numpy/core/_m.cpython-311-x86_64-linux-gnu.so,sha256=x,1\nnumpy.libs/libopenblas.so,sha256=y,2\n\"a,b/c.abi3.so\",,\n../../../bin/x.so,,\n";
+        let ext = extensions_from_record(rec);
+        let paths: Vec<_> = ext.iter().map(|e| e.path.as_str()).collect();
+        assert_eq!(paths, ["a,b/c.abi3.so", "numpy/core/_m.cpython-311-x86_64-linux-gnu.so"]);
+    }
+
+    #[test]
+    fn requires_txt_sections() {
+        let r = requires_txt_to_requires_dist("a>=1\n\n[sec]\nb\n[:python_version < \"3\"]\nc\n");
+        assert_eq!(r, ["a>=1", "b; extra == \"sec\"", "c; python_version < \"3\""]);
+    }
+}

@@ -1,0 +1,129 @@
+//! venvaudit: find every Python environment on a host and report its facts and health,
+//! from files alone. No code from a scanned environment is ever executed and nothing in it
+//! is ever written.
+//!
+//! The pipeline: [`discover`] walks the roots, [`inspect`] turns each environment into
+//! facts, [`checks`] turns facts into findings, [`report`] is the contract that is printed.
+
+pub mod checks;
+pub mod discover;
+pub mod frontends;
+pub mod host;
+pub mod inspect;
+pub mod paths;
+pub mod redact;
+pub mod report;
+pub mod request;
+pub mod table;
+
+use anyhow::{Context, Result};
+use discover::{Progress, WalkOptions};
+use host::HostFacts;
+use inspect::Inspected;
+use paths::HostRoot;
+use rayon::prelude::*;
+use report::{Report, ScanError};
+use request::Request;
+use std::path::PathBuf;
+
+/// Everything a scan learned; checks and front-ends work from this.
+pub struct Scan {
+    /// How paths map to the filesystem.
+    pub root: HostRoot,
+    /// Host facts, C library and library search path.
+    pub host: HostFacts,
+    /// Every inspected environment.
+    pub venvs: Vec<Inspected>,
+    /// Unreadable paths.
+    pub errors: Vec<ScanError>,
+}
+
+/// Discover and inspect the environments a request names.
+pub fn scan(req: &Request, progress: &Progress) -> Result<Scan> {
+    let root = match &req.root {
+        Some(r) => HostRoot::at(std::path::Path::new(r)).with_context(|| format!("cannot use --root {r}"))?,
+        None => HostRoot::host(),
+    };
+    let paths: Vec<PathBuf> = if req.paths.is_empty() {
+        vec![PathBuf::from("/")]
+    } else {
+        req.paths.iter().map(|p| view_path(&root, p)).collect()
+    };
+    let walk = WalkOptions {
+        exclude: req.exclude.clone(),
+        max_depth: req.max_depth,
+        follow_symlinks: req.follow_symlinks,
+        cross_mounts: req.cross_mounts,
+    };
+    let mut builder = rayon::ThreadPoolBuilder::new();
+    if let Some(j) = req.jobs {
+        builder = builder.num_threads(j.max(1));
+    }
+    let pool = builder.build().context("cannot start worker threads")?;
+    pool.install(|| {
+        let host = HostFacts::gather(&root);
+        let found = discover::discover(&root, &paths, &walk, progress)?;
+        let users = inspect::load_users(&root);
+        let results: Vec<(Inspected, Vec<ScanError>)> = found
+            .found
+            .par_iter()
+            .map(|f| inspect::inspect_venv(&root, &host.libs, &users, f))
+            .collect();
+        let mut errors = found.errors;
+        let mut venvs = Vec::with_capacity(results.len());
+        for (v, e) in results {
+            venvs.push(v);
+            errors.extend(e);
+        }
+        Ok(Scan { root, host, venvs, errors })
+    })
+}
+
+/// A path given by the user, as a view path. Relative paths are relative to the current
+/// directory on the live host; under `--root` they are taken as relative to the root.
+fn view_path(root: &HostRoot, p: &str) -> PathBuf {
+    let path = PathBuf::from(p);
+    if root.is_chroot() {
+        return PathBuf::from("/").join(path);
+    }
+    if path.is_absolute() {
+        path
+    } else {
+        std::env::current_dir().map(|d| d.join(&path)).unwrap_or(path)
+    }
+}
+
+/// Build the report of a scan with the given findings.
+pub fn build_report(scan: &Scan, findings: Vec<report::Finding>, req: &Request) -> Report {
+    let mut report = Report {
+        schema_version: report::SCHEMA_VERSION,
+        tool: report::Tool::default(),
+        host: scan.host.host.clone(),
+        venvs: scan.venvs.iter().map(|i| i.venv.clone()).collect(),
+        findings,
+        errors: scan.errors.clone(),
+        osv_db: None,
+        summary: report::Summary::default(),
+    };
+    report.finish();
+    if !req.packages || req.summary {
+        for v in &mut report.venvs {
+            v.packages = None;
+        }
+    }
+    if req.summary {
+        for v in &mut report.venvs {
+            v.python.evidence.clear();
+            v.site_packages.clear();
+        }
+        report.host.evidence.clear();
+    }
+    report
+}
+
+/// `facts`: scan and report, with the interpreter health findings.
+pub fn facts(req: &Request, progress: &Progress) -> Result<Report> {
+    let scan = scan(req, progress)?;
+    let findings: Vec<report::Finding> = scan.venvs.iter().flat_map(checks::venv_checks).collect();
+    Ok(build_report(&scan, findings, req))
+}

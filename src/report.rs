@@ -1,0 +1,392 @@
+//! The report contract: every field a playbook, Salt state or script may read.
+//!
+//! Field names and finding ids are an API. Changing or removing one is a breaking change and
+//! bumps [`SCHEMA_VERSION`]; adding an optional field does not. `schema/report.schema.json`
+//! mirrors this file and a test validates real output against it.
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
+/// Version of the report contract.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The whole result of a scan: what `facts` and `check` print.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// Version of this contract.
+    pub schema_version: u32,
+    /// Which tool produced the report.
+    pub tool: Tool,
+    /// Facts about the scanned system (the `--root` tree when given).
+    pub host: Host,
+    /// Every environment found, sorted by path.
+    pub venvs: Vec<Venv>,
+    /// Every problem found, sorted by severity, venv, id.
+    pub findings: Vec<Finding>,
+    /// Paths that could not be read; the scan went on without them.
+    pub errors: Vec<ScanError>,
+    /// The vulnerability database used by `check`, when one was given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub osv_db: Option<Value>,
+    /// Counts of findings by severity (ignored findings are counted apart).
+    pub summary: Summary,
+}
+
+/// Name and version of the tool.
+#[derive(Debug, Clone, Serialize)]
+pub struct Tool {
+    /// Always `venvaudit`.
+    pub name: &'static str,
+    /// Crate version.
+    pub version: &'static str,
+}
+
+impl Default for Tool {
+    fn default() -> Self {
+        Tool { name: "venvaudit", version: env!("CARGO_PKG_VERSION") }
+    }
+}
+
+/// Facts about the scanned system.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Host {
+    /// Host name (from the kernel, or `/etc/hostname` under `--root`).
+    pub hostname: Option<String>,
+    /// Machine architecture of the system's C library, e.g. `x86_64`.
+    pub arch: Option<String>,
+    /// Newest `GLIBC_x.y` version defined by the system's libc.so.6; null on musl.
+    pub glibc: Option<String>,
+    /// `PRETTY_NAME` from os-release.
+    pub os: Option<String>,
+    /// Where the facts came from.
+    pub evidence: BTreeMap<String, String>,
+}
+
+/// One Python environment.
+#[derive(Debug, Clone, Serialize)]
+pub struct Venv {
+    /// Directory of the environment, as seen inside the scanned system.
+    pub path: String,
+    /// `venv`, `virtualenv`, `uv`, `legacy-virtualenv` or `conda`.
+    pub kind: VenvKind,
+    /// The tool that made it, when it says so.
+    pub creator: Creator,
+    /// The interpreter the environment runs on.
+    pub python: Python,
+    /// Whether the base interpreter's site-packages is also on `sys.path`.
+    pub include_system_site_packages: bool,
+    /// site-packages directories of the environment, in `sys.path` order.
+    pub site_packages: Vec<String>,
+    /// Owner of the environment directory.
+    pub owner: Owner,
+    /// Number of installed distributions (also set when `packages` is omitted).
+    pub package_count: usize,
+    /// Installed distributions; omitted in summary mode.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub packages: Option<Vec<Package>>,
+    /// Worst severity among this venv's findings: `ok`, `info`, `warning` or `error`.
+    pub health: String,
+    /// Services and configuration that point at this venv (mod_wsgi, uWSGI, systemd...).
+    pub used_by: Vec<UsedBy>,
+}
+
+/// How an environment was made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum VenvKind {
+    /// stdlib `python -m venv` (PEP 405).
+    Venv,
+    /// virtualenv 20 or newer.
+    Virtualenv,
+    /// `uv venv`.
+    Uv,
+    /// virtualenv before 20: no pyvenv.cfg, `orig-prefix.txt`.
+    LegacyVirtualenv,
+    /// A conda environment (`conda-meta/history`).
+    Conda,
+}
+
+impl VenvKind {
+    /// The kebab-case name used in the report.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VenvKind::Venv => "venv",
+            VenvKind::Virtualenv => "virtualenv",
+            VenvKind::Uv => "uv",
+            VenvKind::LegacyVirtualenv => "legacy-virtualenv",
+            VenvKind::Conda => "conda",
+        }
+    }
+}
+
+/// The tool that created an environment.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Creator {
+    /// `venv`, `virtualenv`, `uv`, `conda`.
+    pub tool: String,
+    /// Its version when recorded (pyvenv.cfg, conda-meta).
+    pub version: Option<String>,
+}
+
+/// The interpreter of an environment, learned from files only.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Python {
+    /// `CPython` or `PyPy`.
+    pub implementation: Option<String>,
+    /// Full version when known (`3.11.7`), else `X.Y`.
+    pub version: Option<String>,
+    /// The extension-module ABI tag, e.g. `cpython-311-x86_64-linux-gnu`.
+    pub abi: Option<String>,
+    /// The environment's own interpreter entry (`bin/python`).
+    pub executable: Option<String>,
+    /// The base interpreter it runs, after resolving links.
+    pub base_executable: Option<String>,
+    /// `home` from pyvenv.cfg: the base interpreter's directory.
+    pub home: Option<String>,
+    /// Whether the base interpreter still exists.
+    pub base_exists: bool,
+    /// The shared libpython the base interpreter loads, `static` when it has none.
+    pub libpython: Option<LibPython>,
+    /// ELF machine of the base interpreter, e.g. `x86_64`.
+    pub machine: Option<String>,
+    /// For each fact above, where it was read from.
+    pub evidence: BTreeMap<String, String>,
+}
+
+/// The libpython an interpreter is linked against.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct LibPython {
+    /// `shared` (DT_NEEDED libpython) or `static` (libpython linked into the executable).
+    pub linkage: String,
+    /// The DT_NEEDED name, e.g. `libpython3.12.so.1.0`.
+    pub soname: Option<String>,
+    /// Where the dynamic loader would find it; null when it cannot be found.
+    pub path: Option<String>,
+}
+
+/// Owner of an environment.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Owner {
+    /// Numeric uid.
+    pub uid: Option<u32>,
+    /// User name from the scanned system's /etc/passwd.
+    pub user: Option<String>,
+}
+
+/// One installed distribution.
+#[derive(Debug, Clone, Serialize)]
+pub struct Package {
+    /// Name as its metadata spells it.
+    pub name: String,
+    /// PEP 503 normalised name.
+    pub normalized_name: String,
+    /// Version verbatim from the metadata.
+    pub version: String,
+    /// Whether `version` is valid PEP 440.
+    pub version_valid: bool,
+    /// Contents of INSTALLER (`pip`, `uv`, `conda`), null when absent.
+    pub installer: Option<String>,
+    /// Whether REQUESTED exists (installed on purpose, not as a dependency).
+    pub requested: bool,
+    /// Installed in editable/development mode.
+    pub editable: bool,
+    /// PEP 610 direct_url.json, credentials redacted.
+    pub direct_url: Option<Value>,
+    /// The `sys.path` directory holding its metadata.
+    pub location: String,
+    /// `dist-info`, `egg-info` or `egg`.
+    pub metadata_format: &'static str,
+    /// Requires-Python.
+    pub requires_python: Option<String>,
+    /// Requires-Dist entries verbatim.
+    pub requires_dist: Vec<String>,
+    /// Compiled extension modules owned by the distribution.
+    pub extensions: Vec<Extension>,
+}
+
+/// A compiled extension module of a distribution.
+#[derive(Debug, Clone, Serialize)]
+pub struct Extension {
+    /// Path relative to the distribution's `location`.
+    pub path: String,
+    /// ABI tag from the file name (`cpython-311-x86_64-linux-gnu`, `abi3`), null for plain `.so`.
+    pub abi_tag: Option<String>,
+}
+
+/// A reference to an environment from a service or configuration file.
+#[derive(Debug, Clone, Serialize)]
+pub struct UsedBy {
+    /// `mod_wsgi`, `uwsgi`, `systemd`, `supervisor`, `cron`.
+    pub kind: String,
+    /// Configuration file holding the reference.
+    pub file: String,
+    /// 1-based line of the directive.
+    pub line: usize,
+    /// Process group or program name, when the directive has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+}
+
+/// Severity of a finding. Ordered: `Info < Warning < Error`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Worth knowing; never fails a gate unless asked.
+    Info,
+    /// Will break soon or is risky.
+    Warning,
+    /// Broken or unsafe now.
+    Error,
+}
+
+impl Severity {
+    /// The lowercase name used in the report.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+/// One problem, with a stable id a playbook can match on.
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    /// Stable kebab-case id, listed in the README.
+    pub id: &'static str,
+    /// How bad it is.
+    pub severity: Severity,
+    /// The environment concerned, null for host-wide findings.
+    pub venv: Option<String>,
+    /// The distribution concerned, when there is one.
+    pub package: Option<String>,
+    /// One line a person can act on.
+    pub message: String,
+    /// What to do about it.
+    pub remediation: String,
+    /// Machine-readable specifics, per id.
+    pub details: Map<String, Value>,
+    /// Set when an ignore entry covers the finding; it then does not count for `--fail-on`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ignored: Option<Value>,
+}
+
+impl Finding {
+    /// A finding with no package and empty details.
+    pub fn new(id: &'static str, severity: Severity, venv: Option<&str>, message: String, remediation: &str) -> Self {
+        Finding {
+            id,
+            severity,
+            venv: venv.map(str::to_owned),
+            package: None,
+            message,
+            remediation: remediation.to_owned(),
+            details: Map::new(),
+            ignored: None,
+        }
+    }
+
+    /// Attach the distribution concerned.
+    pub fn with_package(mut self, package: &str) -> Self {
+        self.package = Some(package.to_owned());
+        self
+    }
+
+    /// Attach one machine-readable detail.
+    pub fn detail(mut self, key: &str, value: impl Into<Value>) -> Self {
+        self.details.insert(key.to_owned(), value.into());
+        self
+    }
+}
+
+/// A path the scan could not read.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScanError {
+    /// The path concerned.
+    pub path: String,
+    /// What went wrong.
+    pub message: String,
+}
+
+/// Finding counts.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Summary {
+    /// Number of environments.
+    pub venvs: usize,
+    /// Number of distributions over all environments.
+    pub packages: usize,
+    /// Active findings per severity.
+    pub error: usize,
+    /// Active warnings.
+    pub warning: usize,
+    /// Active infos.
+    pub info: usize,
+    /// Findings covered by an ignore entry.
+    pub ignored: usize,
+    /// Python versions in use and how many environments run each.
+    pub python_versions: BTreeMap<String, usize>,
+    /// Environments whose interpreter is broken.
+    pub broken: usize,
+}
+
+impl Report {
+    /// Fill `summary` and each venv's `health` from the findings; sort for stable output.
+    pub fn finish(&mut self) {
+        self.venvs.sort_by(|a, b| a.path.cmp(&b.path));
+        self.findings.sort_by(|a, b| {
+            b.severity
+                .cmp(&a.severity)
+                .then_with(|| a.venv.cmp(&b.venv))
+                .then_with(|| a.id.cmp(b.id))
+                .then_with(|| a.package.cmp(&b.package))
+                .then_with(|| a.message.cmp(&b.message))
+        });
+        self.errors.sort_by(|a, b| a.path.cmp(&b.path));
+        let mut s = Summary { venvs: self.venvs.len(), ..Summary::default() };
+        for v in &self.venvs {
+            s.packages += v.package_count;
+            let ver = v.python.version.as_deref().map(major_minor).unwrap_or_else(|| "unknown".into());
+            *s.python_versions.entry(ver).or_default() += 1;
+        }
+        let mut worst: BTreeMap<&str, Severity> = BTreeMap::new();
+        let mut broken = std::collections::BTreeSet::new();
+        for f in &self.findings {
+            if f.ignored.is_some() {
+                s.ignored += 1;
+                continue;
+            }
+            match f.severity {
+                Severity::Error => s.error += 1,
+                Severity::Warning => s.warning += 1,
+                Severity::Info => s.info += 1,
+            }
+            if let Some(v) = &f.venv {
+                let e = worst.entry(v.as_str()).or_insert(f.severity);
+                *e = (*e).max(f.severity);
+                if f.id == crate::checks::ids::BROKEN_INTERPRETER {
+                    broken.insert(v.as_str());
+                }
+            }
+        }
+        s.broken = broken.len();
+        for v in &mut self.venvs {
+            v.health = worst.get(v.path.as_str()).map(|s| s.as_str()).unwrap_or("ok").to_owned();
+        }
+        self.summary = s;
+    }
+
+    /// True when an active (not ignored) finding is at or above `threshold`.
+    pub fn fails(&self, threshold: Option<Severity>) -> bool {
+        match threshold {
+            None => false,
+            Some(t) => self.findings.iter().any(|f| f.ignored.is_none() && f.severity >= t),
+        }
+    }
+}
+
+/// `3.11.7` -> `3.11`.
+pub fn major_minor(version: &str) -> String {
+    version.split('.').take(2).collect::<Vec<_>>().join(".")
+}

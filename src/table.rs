@@ -1,0 +1,68 @@
+//! The human view: one line per environment, then the findings.
+
+use crate::report::Report;
+use std::fmt::Write;
+
+/// Render a report as a plain-text table.
+pub fn render(report: &Report) -> String {
+    let mut out = String::new();
+    let rows: Vec<[String; 5]> = report
+        .venvs
+        .iter()
+        .map(|v| {
+            let py = format!(
+                "{} {}",
+                v.python.implementation.as_deref().unwrap_or("?"),
+                v.python.version.as_deref().unwrap_or("?")
+            );
+            [v.path.clone(), v.kind.as_str().to_owned(), py, v.package_count.to_string(), v.health.clone()]
+        })
+        .collect();
+    let header = ["PATH", "KIND", "PYTHON", "PACKAGES", "HEALTH"];
+    let mut widths = header.map(str::len);
+    for r in &rows {
+        for (w, c) in widths.iter_mut().zip(r) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let line = |cells: [&str; 5]| {
+        let mut s = String::new();
+        for (i, c) in cells.iter().enumerate() {
+            if i == 4 {
+                s.push_str(c);
+            } else {
+                let _ = write!(s, "{c:<w$}  ", w = widths[i]);
+            }
+        }
+        s.trim_end().to_owned()
+    };
+    let _ = writeln!(out, "{}", line(header));
+    for r in &rows {
+        let _ = writeln!(out, "{}", line([&r[0], &r[1], &r[2], &r[3], &r[4]]));
+    }
+    let s = &report.summary;
+    let _ = writeln!(
+        out,
+        "\n{} environments, {} packages; findings: {} error, {} warning, {} info{}",
+        s.venvs,
+        s.packages,
+        s.error,
+        s.warning,
+        s.info,
+        if s.ignored > 0 { format!(", {} ignored", s.ignored) } else { String::new() }
+    );
+    if !report.findings.is_empty() {
+        let _ = writeln!(out, "\nFINDINGS");
+        for f in &report.findings {
+            let tag = if f.ignored.is_some() { " (ignored)" } else { "" };
+            let _ = writeln!(out, "{:<7} {}{}: {}", f.severity.as_str(), f.id, tag, f.message);
+        }
+    }
+    if !report.errors.is_empty() {
+        let _ = writeln!(out, "\nNOT READ");
+        for e in &report.errors {
+            let _ = writeln!(out, "{}: {}", e.path, e.message);
+        }
+    }
+    out
+}
