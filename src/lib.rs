@@ -7,10 +7,12 @@
 
 pub mod checks;
 pub mod discover;
+pub mod export;
 pub mod frontends;
 pub mod host;
 pub mod inspect;
 pub mod paths;
+pub mod query;
 pub mod redact;
 pub mod report;
 pub mod request;
@@ -119,6 +121,22 @@ pub fn build_report(scan: &Scan, findings: Vec<report::Finding>, req: &Request) 
         report.host.evidence.clear();
     }
     report
+}
+
+/// `check`: scan, run every selected check family, apply the ignore policy.
+pub fn check(req: &Request, progress: &Progress) -> Result<Report> {
+    checks::validate_families(req)?;
+    let mut scan = scan(req, progress)?;
+    let outcome = checks::run_all(&scan, req)?;
+    for (venv, used) in outcome.used_by {
+        if let Some(v) = scan.venvs.iter_mut().find(|v| v.venv.path == venv) {
+            v.venv.used_by.push(used);
+        }
+    }
+    let mut report = build_report(&scan, outcome.findings, req);
+    report.osv_db = outcome.osv_db;
+    report.finish();
+    Ok(report)
 }
 
 /// `facts`: scan and report, with the interpreter health findings.

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::Ordering;
 use venvaudit::discover::Progress;
-use venvaudit::request::Request;
+use venvaudit::request::{FailOn, Request};
 
 /// Audit Python virtualenvs from their files alone: no Python is run, nothing is written.
 #[derive(Parser)]
@@ -20,6 +20,10 @@ struct Cli {
 enum Command {
     /// Discover environments and report their facts and interpreter health.
     Facts(ScanArgs),
+    /// Run every check; exit 1 when a finding at or above --fail-on remains (a deploy gate).
+    Check(CheckArgs),
+    /// List environments running distributions that match PEP 508 specifiers; exit 1 on a match.
+    Query(QueryArgs),
     /// Read one JSON request (stdin or --args FILE) and write one JSON result.
     Run {
         /// Read the request from this file instead of stdin.
@@ -30,8 +34,72 @@ enum Command {
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Format {
+    /// The report contract (see README).
     Json,
+    /// One line per environment, then findings.
     Table,
+    /// CycloneDX 1.5 SBOM of every installed distribution.
+    Cyclonedx,
+    /// node_exporter textfile metrics.
+    Prometheus,
+}
+
+#[derive(Args)]
+struct CheckArgs {
+    #[command(flatten)]
+    scan: ScanArgs,
+    /// Lowest severity that fails the gate.
+    #[arg(long, value_enum, default_value = "error")]
+    fail_on: FailOnArg,
+    /// Run only these check families (repeatable).
+    #[arg(long = "check", value_name = "FAMILY")]
+    checks: Vec<String>,
+    /// Judge environments against this interpreter instead of their own base interpreter.
+    #[arg(long, value_name = "PATH")]
+    target_python: Option<String>,
+    /// Judge mod_wsgi compatibility against this module instead of Apache's.
+    #[arg(long, value_name = "PATH")]
+    mod_wsgi: Option<String>,
+    /// Apache configuration file to read (repeatable; default: the distribution's).
+    #[arg(long, value_name = "FILE")]
+    apache_config: Vec<String>,
+    /// uWSGI configuration file to read (repeatable; in addition to /etc/uwsgi).
+    #[arg(long, value_name = "FILE")]
+    uwsgi_config: Vec<String>,
+    /// Offline OSV database: a directory of OSV JSON files or a zip like osv.dev's PyPI/all.zip.
+    #[arg(long, value_name = "PATH")]
+    osv_db: Option<String>,
+    /// PEP 508 specifier whose matches are `forbidden-package` errors (repeatable).
+    #[arg(long, value_name = "SPEC")]
+    forbid: Vec<String>,
+    /// Verify RECORD hashes of every installed file (reads every file).
+    #[arg(long)]
+    verify: bool,
+    /// Ignore policy file (TOML or JSON).
+    #[arg(long, value_name = "FILE")]
+    ignore_file: Option<String>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum FailOnArg {
+    Error,
+    Warning,
+    Never,
+}
+
+#[derive(Args)]
+struct QueryArgs {
+    /// PEP 508 specifiers, e.g. 'django<4.2.16' 'requests==2.25.*' pyyaml.
+    #[arg(required = true, value_name = "SPEC")]
+    specs: Vec<String>,
+    /// Directory to scan (repeatable; default: /).
+    #[arg(long = "path", value_name = "DIR")]
+    paths: Vec<String>,
+    #[command(flatten)]
+    walk: WalkArgs,
+    /// Output format (default: table on a terminal, JSON otherwise).
+    #[arg(long, value_enum)]
+    format: Option<Format>,
 }
 
 #[derive(Args)]
@@ -41,6 +109,18 @@ struct ScanArgs {
     /// Output format (default: table on a terminal, JSON otherwise).
     #[arg(long, value_enum)]
     format: Option<Format>,
+    #[command(flatten)]
+    walk: WalkArgs,
+    /// Omit package lists.
+    #[arg(long)]
+    no_packages: bool,
+    /// Only counts and versions.
+    #[arg(long)]
+    summary: bool,
+}
+
+#[derive(Args)]
+struct WalkArgs {
     /// Treat DIR as / (a mounted image, container rootfs or chroot).
     #[arg(long, value_name = "DIR")]
     root: Option<String>,
@@ -59,33 +139,69 @@ struct ScanArgs {
     /// Walk into other local filesystems mounted below a path (never pseudo or network ones).
     #[arg(long)]
     cross_mounts: bool,
-    /// Omit package lists.
-    #[arg(long)]
-    no_packages: bool,
-    /// Only counts and versions.
-    #[arg(long)]
-    summary: bool,
 }
 
-impl ScanArgs {
-    fn request(&self) -> Request {
+impl WalkArgs {
+    fn request(&self, paths: &[String]) -> Request {
         Request {
-            paths: self.paths.clone(),
+            paths: paths.to_vec(),
             exclude: self.exclude.clone(),
             max_depth: self.max_depth,
             root: self.root.clone(),
             jobs: self.jobs,
             follow_symlinks: self.follow_symlinks,
             cross_mounts: self.cross_mounts,
-            packages: !self.no_packages,
-            summary: self.summary,
             ..Request::default()
         }
     }
+}
 
-    fn format(&self) -> Format {
-        self.format.unwrap_or(if std::io::stdout().is_terminal() { Format::Table } else { Format::Json })
+impl ScanArgs {
+    fn request(&self) -> Request {
+        Request { packages: !self.no_packages, summary: self.summary, ..self.walk.request(&self.paths) }
     }
+}
+
+impl CheckArgs {
+    fn request(&self) -> Request {
+        Request {
+            fail_on: match self.fail_on {
+                FailOnArg::Error => FailOn::Error,
+                FailOnArg::Warning => FailOn::Warning,
+                FailOnArg::Never => FailOn::Never,
+            },
+            checks: self.checks.clone(),
+            target_python: self.target_python.clone(),
+            mod_wsgi: self.mod_wsgi.clone(),
+            apache_config: self.apache_config.clone(),
+            uwsgi_config: self.uwsgi_config.clone(),
+            osv_db: self.osv_db.clone(),
+            forbid: self.forbid.clone(),
+            verify: self.verify,
+            ignore_file: self.ignore_file.clone(),
+            ..self.scan.request()
+        }
+    }
+}
+
+fn default_format(f: Option<Format>) -> Format {
+    f.unwrap_or(if std::io::stdout().is_terminal() { Format::Table } else { Format::Json })
+}
+
+/// Print a report in the chosen format.
+fn print_report(r: &venvaudit::report::Report, format: Format) {
+    match format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(r).expect("report serialises")),
+        Format::Table => print!("{}", venvaudit::table::render(r)),
+        Format::Cyclonedx => println!("{}", serde_json::to_string_pretty(&venvaudit::export::cyclonedx(r)).expect("SBOM serialises")),
+        Format::Prometheus => print!("{}", venvaudit::export::prometheus(r)),
+    }
+}
+
+/// Exit code 2 with a message: usage or internal error.
+fn fail(e: anyhow::Error) -> ExitCode {
+    eprintln!("venvaudit: {e:#}");
+    ExitCode::from(2)
 }
 
 fn main() -> ExitCode {
@@ -97,21 +213,41 @@ fn main() -> ExitCode {
             ExitCode::from(code as u8)
         }
         Command::Facts(a) => {
-            let format = a.format();
+            let format = default_format(a.format);
             let progress = Progress::default();
-            let report = with_progress(format == Format::Table, &progress, || venvaudit::facts(&a.request(), &progress));
-            match report {
+            match with_progress(format == Format::Table, &progress, || venvaudit::facts(&a.request(), &progress)) {
                 Ok(r) => {
-                    match format {
-                        Format::Json => println!("{}", serde_json::to_string_pretty(&r).expect("report serialises")),
-                        Format::Table => print!("{}", venvaudit::table::render(&r)),
-                    }
+                    print_report(&r, format);
                     ExitCode::SUCCESS
                 }
-                Err(e) => {
-                    eprintln!("venvaudit: {e:#}");
-                    ExitCode::from(2)
+                Err(e) => fail(e),
+            }
+        }
+        Command::Check(a) => {
+            let format = default_format(a.scan.format);
+            let progress = Progress::default();
+            let req = a.request();
+            match with_progress(format == Format::Table, &progress, || venvaudit::check(&req, &progress)) {
+                Ok(r) => {
+                    print_report(&r, format);
+                    if r.fails(req.fail_on.threshold()) { ExitCode::from(1) } else { ExitCode::SUCCESS }
                 }
+                Err(e) => fail(e),
+            }
+        }
+        Command::Query(a) => {
+            let format = default_format(a.format);
+            let progress = Progress::default();
+            let req = Request { specs: a.specs.clone(), ..a.walk.request(&a.paths) };
+            match with_progress(format == Format::Table, &progress, || venvaudit::query::query(&req, &progress)) {
+                Ok(r) => {
+                    match format {
+                        Format::Table => print!("{}", venvaudit::table::render_query(&r)),
+                        _ => println!("{}", serde_json::to_string_pretty(&r).expect("result serialises")),
+                    }
+                    if r.matched { ExitCode::from(1) } else { ExitCode::SUCCESS }
+                }
+                Err(e) => fail(e),
             }
         }
     }

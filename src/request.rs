@@ -11,6 +11,66 @@ use serde_json::Value;
 pub enum Action {
     /// Discover environments and report their facts.
     Facts,
+    /// Facts plus every check; a gate on `fail_on`.
+    Check,
+    /// Which environments run distributions matching `specs`.
+    Query,
+}
+
+/// Threshold for failing a gate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum FailOn {
+    /// Fail on errors (default).
+    #[default]
+    Error,
+    /// Fail on warnings and errors.
+    Warning,
+    /// Never fail; report only.
+    Never,
+}
+
+impl FailOn {
+    /// The lowest severity that fails the gate.
+    pub fn threshold(self) -> Option<crate::report::Severity> {
+        match self {
+            FailOn::Error => Some(crate::report::Severity::Error),
+            FailOn::Warning => Some(crate::report::Severity::Warning),
+            FailOn::Never => None,
+        }
+    }
+
+    /// Lowercase name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailOn::Error => "error",
+            FailOn::Warning => "warning",
+            FailOn::Never => "never",
+        }
+    }
+}
+
+/// One entry of the ignore policy: a finding is ignored when it matches every key given.
+#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct IgnoreEntry {
+    /// Finding id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Advisory id or any of its aliases.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub advisory: Option<String>,
+    /// Distribution name (compared PEP 503-normalised).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub package: Option<String>,
+    /// Environment path or glob.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub venv: Option<String>,
+    /// Why the finding is accepted (required).
+    pub reason: String,
+    /// Last day (YYYY-MM-DD) the entry applies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<String>,
 }
 
 /// A scan request. Field names are the JSON request keys (documented in the README).
@@ -37,6 +97,30 @@ pub struct Request {
     pub packages: bool,
     /// Only counts and versions: no package lists, no evidence.
     pub summary: bool,
+    /// `check`: lowest severity that fails the gate.
+    pub fail_on: FailOn,
+    /// `check`: families of checks to run (default all); see `checks::FAMILIES`.
+    pub checks: Vec<String>,
+    /// `check`: judge environments against this interpreter instead of their own base.
+    pub target_python: Option<String>,
+    /// `check`: judge mod_wsgi compatibility against this module instead of Apache's.
+    pub mod_wsgi: Option<String>,
+    /// `check`: Apache configuration files to read instead of the distribution default.
+    pub apache_config: Vec<String>,
+    /// `check`: uWSGI configuration files to read in addition to /etc/uwsgi.
+    pub uwsgi_config: Vec<String>,
+    /// `check`/`query`: offline OSV database (directory of JSON files or zip).
+    pub osv_db: Option<String>,
+    /// `check`: PEP 508 specifiers that make a `forbidden-package` error.
+    pub forbid: Vec<String>,
+    /// `query`: PEP 508 specifiers to look for.
+    pub specs: Vec<String>,
+    /// `check`: verify RECORD hashes of every installed file (reads every file).
+    pub verify: bool,
+    /// `check`: ignore policy entries.
+    pub ignore: Vec<IgnoreEntry>,
+    /// `check`: ignore policy file (TOML or JSON).
+    pub ignore_file: Option<String>,
 }
 
 impl Default for Request {
@@ -52,6 +136,18 @@ impl Default for Request {
             cross_mounts: false,
             packages: true,
             summary: false,
+            fail_on: FailOn::Error,
+            checks: Vec::new(),
+            target_python: None,
+            mod_wsgi: None,
+            apache_config: Vec::new(),
+            uwsgi_config: Vec::new(),
+            osv_db: None,
+            forbid: Vec::new(),
+            specs: Vec::new(),
+            verify: false,
+            ignore: Vec::new(),
+            ignore_file: None,
         }
     }
 }
@@ -59,6 +155,8 @@ impl Default for Request {
 /// The JSON keys a request accepts, for error messages.
 pub const KEYS: &[&str] = &[
     "action", "paths", "exclude", "max_depth", "root", "jobs", "follow_symlinks", "cross_mounts", "packages", "summary",
+    "fail_on", "checks", "target_python", "mod_wsgi", "apache_config", "uwsgi_config", "osv_db", "forbid", "specs",
+    "verify", "ignore", "ignore_file",
 ];
 
 impl Request {

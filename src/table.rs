@@ -66,3 +66,17 @@ pub fn render(report: &Report) -> String {
     }
     out
 }
+
+/// Render a query result: one line per match.
+pub fn render_query(r: &crate::query::QueryResult) -> String {
+    let mut out = String::new();
+    if r.matches.is_empty() {
+        let _ = writeln!(out, "no match for {} in {} environments", r.specs.join(", "), r.venvs_scanned);
+        return out;
+    }
+    for m in &r.matches {
+        let _ = writeln!(out, "{}  {} {}  (matches {})", m.venv, m.package, m.version, m.spec);
+    }
+    let _ = writeln!(out, "\n{} matches in {} environments scanned", r.matches.len(), r.venvs_scanned);
+    out
+}

@@ -1,9 +1,15 @@
-//! Checks: pure functions from inspected facts to findings. One module per family.
+//! Checks: pure functions from inspected facts to findings, one module per family.
+//!
+//! [`run_all`] is the only place that decides which families run; each family module
+//! exposes a `check` function and knows nothing of the others.
 
 pub mod interpreter;
 
 use crate::inspect::Inspected;
-use crate::report::Finding;
+use crate::report::{Finding, UsedBy};
+use crate::request::Request;
+use crate::Scan;
+use anyhow::Result;
 
 /// Every finding id venvaudit can emit. These strings are a stable API for playbooks.
 pub mod ids {
@@ -19,7 +25,70 @@ pub mod ids {
     ];
 }
 
-/// Run the checks that need nothing but the environment's own facts.
+/// Names of the check families, the values the `checks` option accepts.
+pub const FAMILIES: &[&str] = &[
+    "interpreter",
+    "extensions",
+    "eol",
+    "mod-wsgi",
+    "uwsgi",
+    "vulnerabilities",
+    "forbidden",
+    "dependencies",
+    "integrity",
+    "permissions",
+];
+
+/// What every check may consult.
+pub struct CheckContext<'a> {
+    /// The scan: host facts, environments, root.
+    pub scan: &'a Scan,
+    /// The request, for check options.
+    pub req: &'a Request,
+}
+
+impl CheckContext<'_> {
+    /// Whether a family was selected (all are, unless `checks` lists some).
+    pub fn wants(&self, family: &str) -> bool {
+        self.req.checks.is_empty() || self.req.checks.iter().any(|c| c == family)
+    }
+}
+
+/// The result of running checks.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// Findings, not yet filtered by the ignore policy.
+    pub findings: Vec<Finding>,
+    /// References to environments from services: (venv path, reference).
+    pub used_by: Vec<(String, UsedBy)>,
+    /// Description of the vulnerability database used, if any.
+    pub osv_db: Option<serde_json::Value>,
+}
+
+/// Run the checks that need nothing but the environment's own facts (used by `facts`).
 pub fn venv_checks(venv: &Inspected) -> Vec<Finding> {
     interpreter::check(venv)
+}
+
+/// Validate the `checks` option.
+pub fn validate_families(req: &Request) -> Result<()> {
+    for c in &req.checks {
+        if !FAMILIES.contains(&c.as_str()) {
+            anyhow::bail!("unknown check family {c:?}; valid families: {}", FAMILIES.join(", "));
+        }
+    }
+    Ok(())
+}
+
+/// Run every selected family over a scan.
+pub fn run_all(scan: &Scan, req: &Request) -> Result<Outcome> {
+    validate_families(req)?;
+    let ctx = CheckContext { scan, req };
+    let mut out = Outcome::default();
+    for v in &scan.venvs {
+        if ctx.wants("interpreter") {
+            out.findings.extend(interpreter::check(v));
+        }
+    }
+    Ok(out)
 }

@@ -28,9 +28,23 @@ pub fn run(args_file: Option<&Path>) -> (Value, i32) {
         .and_then(Request::from_json)
         .and_then(|req| execute(&req));
     match result {
-        Ok(v) => (v, 0),
+        Ok(v) => {
+            let code = exit_code(&v);
+            (v, code)
+        }
         Err(msg) => (failure(&msg), 2),
     }
+}
+
+fn to_object<T: serde::Serialize>(v: &T) -> Result<Value, String> {
+    let mut v = serde_json::to_value(v).map_err(|e| e.to_string())?;
+    v["failed"] = json!(false);
+    Ok(v)
+}
+
+/// The exit code for a successful result: 1 when a check gate failed or a query matched.
+pub fn exit_code(v: &Value) -> i32 {
+    if v["passed"] == json!(false) || v["matched"] == json!(true) { 1 } else { 0 }
 }
 
 /// The failure object every JSON front-end prints.
@@ -42,12 +56,21 @@ pub fn failure(msg: &str) -> Value {
 pub fn execute(req: &Request) -> Result<Value, String> {
     let progress = Progress::default();
     match req.action {
-        None => Err(format!("missing required parameter: action (one of: facts)")),
+        None => Err("missing required parameter: action (one of: facts, check, query)".to_owned()),
         Some(Action::Facts) => {
             let report = crate::facts(req, &progress).map_err(|e| format!("{e:#}"))?;
-            let mut v = serde_json::to_value(&report).map_err(|e| e.to_string())?;
-            v["failed"] = json!(false);
+            to_object(&report)
+        }
+        Some(Action::Check) => {
+            let report = crate::check(req, &progress).map_err(|e| format!("{e:#}"))?;
+            let mut v = to_object(&report)?;
+            v["passed"] = json!(!report.fails(req.fail_on.threshold()));
+            v["fail_on"] = json!(req.fail_on.as_str());
             Ok(v)
+        }
+        Some(Action::Query) => {
+            let result = crate::query::query(req, &progress).map_err(|e| format!("{e:#}"))?;
+            to_object(&result)
         }
     }
 }
