@@ -77,11 +77,10 @@ pub fn xy_from_module_name(name: &str) -> Option<String> {
         return parse_lib_dir_name(&format!("python{v}")).map(|l| l.xy);
     }
     // pip: mod_wsgi-py312.cpython-312-x86_64-linux-gnu.so
-    if let Some(tag) = crate::inspect::packages::extension_abi_tag(name) {
-        if let Some(super::extensions::AbiTag::CPython { major, minor, .. }) = super::extensions::parse_abi_tag(&tag) {
+    if let Some(tag) = crate::inspect::packages::extension_abi_tag(name)
+        && let Some(super::extensions::AbiTag::CPython { major, minor, .. }) = super::extensions::parse_abi_tag(&tag) {
             return Some(format!("{major}.{minor}"));
         }
-    }
     // uWSGI: python311_plugin.so, python3.12_plugin.so
     let stem = name.strip_suffix("_plugin.so")?;
     let digits = stem.strip_prefix("python")?;
@@ -176,11 +175,10 @@ impl Resolver {
             return Some((v.path.clone(), Hosted::Venv(Box::new(v.clone()))));
         }
         for anc in entry.ancestors().filter(|a| a.parent().is_some()) {
-            if let Ok(r) = root.resolve(anc) {
-                if recognise(&root.real(&r)).is_some() {
+            if let Ok(r) = root.resolve(anc)
+                && recognise(&root.real(&r)).is_some() {
                     return Some((anc.to_path_buf(), self.home(ctx, anc)));
                 }
-            }
         }
         if entry.components().any(|c| c.as_os_str() == "site-packages") && !root.exists(entry) {
             // Point at the would-be environment: the directory above lib/pythonX.Y.

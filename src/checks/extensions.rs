@@ -146,13 +146,12 @@ fn judge_tag(tag: &AbiTag, want: &Expect) -> TagVerdict {
             if want.pypy {
                 return TagVerdict::Mismatch(format!("built for CPython {major}.{minor}, not PyPy"));
             }
-            if let Some((a, b)) = want.version {
-                if (a, b) != (*major, *minor) {
+            if let Some((a, b)) = want.version
+                && (a, b) != (*major, *minor) {
                     return TagVerdict::Mismatch(format!("built for CPython {major}.{minor}"));
                 }
-            }
-            if let Some(f) = &want.flags {
-                if f != flags {
+            if let Some(f) = &want.flags
+                && f != flags {
                     let what = match (f.contains('t'), flags.contains('t')) {
                         (true, false) => "built for the default (GIL) build, not free-threaded".to_owned(),
                         (false, true) => "built for the free-threaded build".to_owned(),
@@ -160,9 +159,8 @@ fn judge_tag(tag: &AbiTag, want: &Expect) -> TagVerdict {
                     };
                     return TagVerdict::Mismatch(what);
                 }
-            }
-            if let (Some(p), Some(wp)) = (platform, &want.platform) {
-                if p != wp {
+            if let (Some(p), Some(wp)) = (platform, &want.platform)
+                && p != wp {
                     let (pl, wl) = (platform_libc(p), platform_libc(wp));
                     let arch = |s: &str| s.split('-').next().unwrap_or("").to_owned();
                     if pl != wl && arch(p) == arch(wp) {
@@ -170,7 +168,6 @@ fn judge_tag(tag: &AbiTag, want: &Expect) -> TagVerdict {
                     }
                     return TagVerdict::Mismatch(format!("built for platform {p}"));
                 }
-            }
             TagVerdict::Ok
         }
         AbiTag::Other(t) => match &want.raw {
@@ -195,12 +192,15 @@ fn linked_libc(info: &ElfInfo) -> Option<&'static str> {
     None
 }
 
+/// An ELF file parsed once, or why it could not be.
+type Parsed = Arc<Result<ElfInfo, String>>;
+
 /// Parsed ELF files and the version definitions of libraries they load, shared by every
 /// venv of a check run: uv hardlinks the same wheel into many environments, and every
 /// module asks about the same libc.
 #[derive(Default)]
 pub struct ElfCache {
-    files: Mutex<HashMap<(u64, u64), Arc<Result<ElfInfo, String>>>>,
+    files: Mutex<HashMap<(u64, u64), Parsed>>,
     defs: Mutex<HashMap<PathBuf, Option<Arc<Vec<String>>>>>,
 }
 
@@ -211,7 +211,7 @@ impl ElfCache {
     }
 
     /// The parsed ELF file at `real`, keyed by device and inode.
-    fn file(&self, real: &Path, dev: u64, ino: u64) -> Arc<Result<ElfInfo, String>> {
+    fn file(&self, real: &Path, dev: u64, ino: u64) -> Parsed {
         if let Some(hit) = self.files.lock().ok().and_then(|m| m.get(&(dev, ino)).cloned()) {
             return hit;
         }
@@ -324,11 +324,10 @@ impl Owners {
             return Some(n.clone());
         }
         let top = c.rel.split('/').next()?;
-        if let Some(stem) = top.strip_suffix(".libs") {
-            if let Some(n) = self.by_norm.get(&normalize_name(stem)) {
+        if let Some(stem) = top.strip_suffix(".libs")
+            && let Some(n) = self.by_norm.get(&normalize_name(stem)) {
                 return Some(n.clone());
             }
-        }
         self.by_top.get(top).cloned()
     }
 }
@@ -418,19 +417,18 @@ impl Judge<'_> {
             );
         }
 
-        if let Some((raw, parsed)) = &tag {
-            if let TagVerdict::Mismatch(why) = judge_tag(parsed, self.want) {
+        if let Some((raw, parsed)) = &tag
+            && let TagVerdict::Mismatch(why) = judge_tag(parsed, self.want) {
                 out.push(
                     mk(ids::EXTENSION_ABI_MISMATCH, format!("{shown} is {why}; the interpreter expects {}", self.want.describe()))
                         .detail("abi_tag", raw.as_str())
                         .detail("expected", self.want.describe()),
                 );
             }
-        }
 
-        if role != Role::Other {
-            if let Some(m) = self.machine {
-                if info.machine != m {
+        if role != Role::Other
+            && let Some(m) = self.machine
+                && info.machine != m {
                     out.push(
                         mk(ids::EXTENSION_ARCH_MISMATCH, format!("{shown} is built for {} but the interpreter is {m}", info.machine))
                             .detail("machine", info.machine.as_str())
@@ -439,15 +437,13 @@ impl Judge<'_> {
                     // Its libraries would be looked up for another architecture: say no more.
                     return out;
                 }
-            }
-        }
         if libc_mismatch {
             return out;
         }
 
         // GLIBC_x.y against the host's glibc.
-        if host_libc == Some("glibc") {
-            if let Some(have) = self.host.libc.glibc {
+        if host_libc == Some("glibc")
+            && let Some(have) = self.host.libc.glibc {
                 let mut too_new: Vec<(u32, u32)> =
                     info.version_needs.iter().filter_map(|(_, v)| elf::glibc_version(v)).filter(|v| *v > have).collect();
                 too_new.sort();
@@ -461,7 +457,6 @@ impl Judge<'_> {
                     );
                 }
             }
-        }
 
         // DT_NEEDED, then the non-glibc symbol versions of what was found.
         let origin = c.view.parent().unwrap_or(Path::new("/"));

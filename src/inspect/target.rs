@@ -54,12 +54,11 @@ pub fn inspect_interpreter_file(root: &HostRoot, libs: &LibrarySearch, exe: &Pat
     py.evidence.insert("version".into(), src);
     py.implementation = Some(if lv.pypy { "PyPy" } else { "CPython" }.into());
     py.evidence.insert("implementation".into(), "file name".into());
-    if let Some(p) = &prefix {
-        if let Some((abi, src)) = abi_tag(root, p, &lv) {
+    if let Some(p) = &prefix
+        && let Some((abi, src)) = abi_tag(root, p, &lv) {
             py.abi = Some(abi);
             py.evidence.insert("abi".into(), src);
         }
-    }
     Ok(py)
 }
 
