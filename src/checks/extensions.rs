@@ -401,18 +401,27 @@ impl Judge<'_> {
 
         // The C library: a musl object on glibc (or the reverse) fails before anything else.
         let host_libc = self.host.libc.flavor;
-        let obj_libc = tag
-            .as_ref()
-            .and_then(|(_, t)| match t {
-                AbiTag::CPython { platform: Some(p), .. } => platform_libc(p),
-                _ => None,
-            })
-            .or_else(|| linked_libc(info));
-        let libc_mismatch = matches!((host_libc, obj_libc), (Some(h), Some(o)) if h != o);
-        if libc_mismatch {
+        // Either the ELF linkage or the file name's platform may say so; the linkage decides
+        // whether the loader can map it, the name whether `import` even looks at it.
+        let tag_libc = tag.as_ref().and_then(|(_, t)| match t {
+            AbiTag::CPython { platform: Some(p), .. } => platform_libc(p),
+            _ => None,
+        });
+        let elf_libc = linked_libc(info);
+        let foreign_libc = |l: Option<&'static str>| match (host_libc, l) {
+            (Some(h), Some(o)) if h != o => Some(o),
+            _ => None,
+        };
+        let libc_mismatch = match (foreign_libc(elf_libc), foreign_libc(tag_libc)) {
+            (Some(o), _) => Some((o, "is linked against")),
+            (None, Some(o)) => Some((o, "is named for")),
+            (None, None) => None,
+        };
+        if let Some((other, how)) = libc_mismatch {
             out.push(
-                mk(ids::EXTENSION_LIBC_MISMATCH, format!("{shown} is linked against {} but the host's C library is {}", obj_libc.unwrap_or("?"), host_libc.unwrap_or("?")))
-                    .detail("linked_libc", obj_libc)
+                mk(ids::EXTENSION_LIBC_MISMATCH, format!("{shown} {how} {other} but the host's C library is {}", host_libc.unwrap_or("?")))
+                    .detail("linked_libc", elf_libc)
+                    .detail("tag_libc", tag_libc)
                     .detail("host_libc", host_libc),
             );
         }
@@ -437,7 +446,7 @@ impl Judge<'_> {
                     // Its libraries would be looked up for another architecture: say no more.
                     return out;
                 }
-        if libc_mismatch {
+        if libc_mismatch.is_some() {
             return out;
         }
 

@@ -7,7 +7,7 @@
 
 use super::embed::{self, Embedded, Hosted, Resolver, Verdict};
 use super::{ids, CheckContext, Outcome};
-use crate::config::apache::{self, ApacheConfig};
+use crate::config::apache::{self, getword_conf, ApacheConfig};
 use crate::config::{normalize, Directive};
 use crate::paths::display;
 use crate::report::{Finding, ScanError, Severity, UsedBy};
@@ -41,9 +41,10 @@ pub fn references(cfg: &ApacheConfig) -> Vec<Reference<'_>> {
                 out.push(Reference { directive: d, option: "WSGIPythonPath", path: abs(p), group: None });
             }
         } else if d.is("WSGIDaemonProcess") {
-            let group = d.args.first().cloned();
-            for opt in d.args.iter().skip(1) {
-                let Some((k, v)) = opt.split_once('=') else { continue };
+            let (name, options) = daemon_options(&d.raw);
+            let group = Some(name).filter(|n| !n.is_empty());
+            for (k, v) in options {
+                let v = v.as_str();
                 match k.to_ascii_lowercase().as_str() {
                     "python-home" => out.push(Reference { directive: d, option: "python-home", path: abs(v), group: group.clone() }),
                     "python-path" => {
@@ -57,6 +58,25 @@ pub fn references(cfg: &ApacheConfig) -> Vec<Reference<'_>> {
         }
     }
     out
+}
+
+/// `WSGIDaemonProcess` arguments as mod_wsgi parses them (`wsgi_parse_option`): the group
+/// name is a word, then `name=value` options whose value may be quoted (`python-home="/a b"`).
+/// Parsing stops at the first malformed option, where httpd would refuse the configuration.
+pub fn daemon_options(raw: &str) -> (String, Vec<(String, String)>) {
+    let (group, mut rest) = getword_conf(raw);
+    let mut options = Vec::new();
+    loop {
+        let s = rest.trim_start();
+        let end = s.find(|c: char| c == '=' || c.is_whitespace()).unwrap_or(s.len());
+        if end == 0 || !s[end..].starts_with('=') {
+            break;
+        }
+        let (value, after) = getword_conf(&s[end + 1..]);
+        options.push((s[..end].to_owned(), value));
+        rest = after;
+    }
+    (group, options)
 }
 
 /// Run the family: every Apache configuration, or the ones named with `apache_config`.
@@ -220,10 +240,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn daemon_options_parse_like_mod_wsgi() {
+        let (g, o) = daemon_options(r#"app python-home="/srv/my app" threads=5 display-name=%{GROUP} bad"#);
+        assert_eq!(g, "app");
+        let want = [("python-home", "/srv/my app"), ("threads", "5"), ("display-name", "%{GROUP}")];
+        assert_eq!(o, want.map(|(k, v)| (k.to_owned(), v.to_owned())).to_vec());
+        let (g, o) = daemon_options("solo");
+        assert_eq!((g.as_str(), o.len()), ("solo", 0));
+    }
+
+    #[test]
     fn references_from_directives() {
         let d = |name: &str, args: &[&str]| Directive {
             name: name.into(),
             args: args.iter().map(|s| s.to_string()).collect(),
+            raw: args.join(" "),
             file: PathBuf::from("/etc/apache2/sites-enabled/a.conf"),
             line: 3,
             sections: vec![],
@@ -231,7 +262,7 @@ mod tests {
         let cfg = ApacheConfig {
             directives: vec![
                 d("WSGIPythonHome", &["/srv/a/"]),
-                d("wsgidaemonprocess", &["app", "processes=2", "Python-Home=/srv/b", "python-path=/srv/code:/srv/c/lib/python3.11/site-packages"]),
+                d("wsgidaemonprocess", &["app", "processes=2", "Python-Home=\"/srv/b\"", "python-path=/srv/code:/srv/c/lib/python3.11/site-packages"]),
                 d("WSGIPythonPath", &["/srv/d/lib/python3.12/site-packages"]),
             ],
             ..ApacheConfig::default()

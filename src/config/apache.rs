@@ -229,15 +229,15 @@ impl Parser<'_> {
                 self.sections.push(Section { tag: tag.to_ascii_lowercase(), label: words.join(" "), active });
                 continue;
             }
-            let words = split_args(&expanded);
-            let Some(name) = words.first().cloned() else { continue };
-            if !self.active() {
+            let (name, rest) = getword_conf(&expanded);
+            if name.is_empty() || !self.active() {
                 continue;
             }
-            let args = words[1..].to_vec();
+            let args = split_args(rest);
             let directive = Directive {
                 name: name.clone(),
                 args: args.clone(),
+                raw: rest.trim().to_owned(),
                 file: file.to_path_buf(),
                 line: line_no,
                 sections: self.sections.iter().map(|s| s.label.clone()).collect(),
@@ -399,40 +399,47 @@ pub fn logical_lines(text: &str) -> Vec<(usize, String)> {
     out
 }
 
-/// Split arguments like httpd's `ap_getword_conf`: a word that starts with `"` or `'` runs to
-/// the matching quote (a backslash escapes that quote); any other word runs to whitespace.
-pub fn split_args(line: &str) -> Vec<String> {
+/// Split arguments into words with [`getword_conf`].
+pub fn split_args(mut line: &str) -> Vec<String> {
     let mut out = Vec::new();
-    let chars: Vec<char> = line.chars().collect();
-    let mut i = 0;
-    while i < chars.len() {
-        while i < chars.len() && chars[i].is_whitespace() {
-            i += 1;
-        }
-        if i >= chars.len() {
-            break;
-        }
-        let mut word = String::new();
-        let q = chars[i];
-        if q == '"' || q == '\'' {
-            i += 1;
-            while i < chars.len() && chars[i] != q {
-                if chars[i] == '\\' && i + 1 < chars.len() && chars[i + 1] == q {
-                    i += 1;
-                }
-                word.push(chars[i]);
-                i += 1;
-            }
-            i += 1;
-        } else {
-            while i < chars.len() && !chars[i].is_whitespace() {
-                word.push(chars[i]);
-                i += 1;
-            }
-        }
+    while !line.trim_start().is_empty() {
+        let (word, rest) = getword_conf(line);
         out.push(word);
+        line = rest;
     }
     out
+}
+
+/// One word as httpd's `ap_getword_conf` reads it, and the rest of the line: a word that
+/// starts with `"` or `'` runs to the matching quote (a backslash escapes that quote); any
+/// other word runs to whitespace, quotes inside it included.
+pub fn getword_conf(line: &str) -> (String, &str) {
+    let s = line.trim_start();
+    let mut word = String::new();
+    let mut chars = s.char_indices().peekable();
+    let Some(&(_, first)) = chars.peek() else { return (word, s) };
+    if first == '"' || first == '\'' {
+        chars.next();
+        while let Some((i, c)) = chars.next() {
+            if c == first {
+                return (word, &s[i + c.len_utf8()..]);
+            }
+            if c == '\\' && chars.peek().is_some_and(|&(_, n)| n == first) {
+                chars.next();
+                word.push(first);
+                continue;
+            }
+            word.push(c);
+        }
+        return (word, "");
+    }
+    for (i, c) in chars {
+        if c.is_whitespace() {
+            return (word, &s[i..]);
+        }
+        word.push(c);
+    }
+    (word, "")
 }
 
 #[cfg(test)]

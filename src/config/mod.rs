@@ -17,6 +17,9 @@ pub struct Directive {
     pub name: String,
     /// Arguments, unquoted, variables expanded.
     pub args: Vec<String>,
+    /// The argument text as written after the name (variables expanded), for directives
+    /// that parse their own arguments, like mod_wsgi's `WSGIDaemonProcess`.
+    pub raw: String,
     /// View path of the file.
     pub file: PathBuf,
     /// 1-based line where the directive starts.

@@ -77,7 +77,7 @@ pub fn parse(text: &str, file: &Path) -> UwsgiApp {
         let key = k.trim().to_owned();
         let value = expand(v.trim().trim_matches('"'), file, &app.name, &seen);
         seen.insert(key.clone(), value.clone());
-        app.options.push(Directive { name: key, args: vec![value], file: file.to_path_buf(), line: i + 1, sections: vec!["uwsgi".into()] });
+        app.options.push(Directive { name: key, args: vec![value.clone()], raw: value, file: file.to_path_buf(), line: i + 1, sections: vec!["uwsgi".into()] });
     }
     app
 }
