@@ -524,7 +524,13 @@ fn apache_config_is_read_inside_root() {
     w("etc/apache2/apache2.conf", "Include ports.conf\nIncludeOptional mods-enabled/*.load\nIncludeOptional sites-enabled/*.conf\n");
     w("etc/apache2/ports.conf", "Listen 80\n");
     w("etc/apache2/mods-enabled/wsgi.load", &format!("LoadModule wsgi_module {DEBIAN_MOD_WSGI}\n"));
-    w("etc/apache2/sites-enabled/app.conf", "<VirtualHost *:80>\n  WSGIDaemonProcess shop python-home=/srv/shop\n  WSGIDaemonProcess old python-home=/srv/gone\n</VirtualHost>\n");
+    w(
+        "etc/apache2/sites-enabled/app.conf",
+        "<VirtualHost *:80>\n  WSGIDaemonProcess shop python-home=/srv/shop\n  WSGIDaemonProcess old python-home=/srv/gone\n  WSGIDaemonProcess sys python-home=/usr\n</VirtualHost>\n",
+    );
+    // A plain installation prefix is a legal python-home; this one has 3.11 among others.
+    w("usr/lib/python3.11/os.py", "");
+    w("usr/lib/python3.12/os.py", "");
     std::fs::create_dir_all(r.join("usr/lib/apache2/modules")).unwrap();
     std::fs::copy(DEBIAN_MOD_WSGI, r.join("usr/lib/apache2/modules/mod_wsgi.so")).unwrap();
     w("srv/shop/pyvenv.cfg", "home = /usr/local/bin\ninclude-system-site-packages = false\nversion = 3.12.1\n");

@@ -114,8 +114,8 @@ pub enum Hosted {
     Installation {
         /// Its prefix.
         prefix: PathBuf,
-        /// X.Y of its `lib/pythonX.Y`.
-        xy: String,
+        /// X.Y of each of its `lib/pythonX.Y` (a distribution may ship several).
+        xys: Vec<String>,
     },
     /// Nothing usable: the reason.
     Missing(String),
@@ -160,8 +160,9 @@ impl Resolver {
             let (v, _) = crate::inspect::inspect_venv(root, &ctx.scan.host.libs, &HashMap::new(), &found);
             return Hosted::Venv(Box::new(v));
         }
-        if let Some(xy) = installation_xy(&real) {
-            return Hosted::Installation { prefix: resolved, xy };
+        let xys = installation_xys(&real);
+        if !xys.is_empty() {
+            return Hosted::Installation { prefix: resolved, xys };
         }
         Hosted::Missing(format!("{} is not a Python environment", display(path)))
     }
@@ -194,9 +195,9 @@ impl Resolver {
     }
 }
 
-/// X.Y of a Python installation prefix: a single `lib/pythonX.Y` holding `os.py`.
-fn installation_xy(real_prefix: &Path) -> Option<String> {
-    let rd = std::fs::read_dir(real_prefix.join("lib")).ok()?;
+/// X.Y of each `lib/pythonX.Y` holding `os.py` under a Python installation prefix.
+fn installation_xys(real_prefix: &Path) -> Vec<String> {
+    let Ok(rd) = std::fs::read_dir(real_prefix.join("lib")) else { return Vec::new() };
     let mut found: Vec<String> = rd
         .flatten()
         .filter(|e| e.path().join("os.py").is_file())
@@ -204,7 +205,7 @@ fn installation_xy(real_prefix: &Path) -> Option<String> {
         .collect();
     found.sort();
     found.dedup();
-    (found.len() == 1).then(|| found.remove(0))
+    found
 }
 
 /// The verdict on hosting an environment in an embedded Python.
@@ -223,7 +224,10 @@ pub fn judge(root: &HostRoot, hosted: &Hosted, emb: &Embedded) -> Verdict {
     let Some(want) = emb.xy.as_deref() else { return Verdict::Ok };
     let (xy, implementation, prefix) = match hosted {
         Hosted::Missing(_) => return Verdict::Ok,
-        Hosted::Installation { prefix, xy } => (xy.clone(), None, Some(prefix.clone())),
+        Hosted::Installation { prefix, xys } => {
+            let xy = if xys.iter().any(|x| x == want) { want.to_owned() } else { xys.join(", ") };
+            (xy, None, Some(prefix.clone()))
+        }
         Hosted::Venv(v) => {
             let py = &v.venv.python;
             let Some(version) = py.version.as_deref() else { return Verdict::Ok };
@@ -234,7 +238,8 @@ pub fn judge(root: &HostRoot, hosted: &Hosted, emb: &Embedded) -> Verdict {
         return Verdict::Abi(xy, "is a PyPy environment".into());
     }
     if xy != want {
-        return Verdict::Abi(xy.clone(), format!("is a Python {xy} environment"));
+        let what = if matches!(hosted, Hosted::Installation { .. }) { "installation" } else { "environment" };
+        return Verdict::Abi(xy.clone(), format!("is a Python {xy} {what}"));
     }
     if let (Some(p), Some(ep)) = (prefix, &emb.prefix) {
         let canon = |x: &Path| root.resolve(x).unwrap_or_else(|_| x.to_path_buf());

@@ -31,6 +31,10 @@ const MAX_CONFIG_BYTES: u64 = 8 << 20;
 /// Deepest `Include` nesting followed (httpd allows 128; real configs use 3).
 const MAX_DEPTH: usize = 32;
 
+/// Most file reads for one configuration: a file included twice at every level of a deep
+/// chain would otherwise be read exponentially often.
+const MAX_FILES: usize = 10_000;
+
 /// One Apache configuration, fully read.
 #[derive(Debug, Clone, Default)]
 pub struct ApacheConfig {
@@ -179,6 +183,13 @@ impl Parser<'_> {
     }
 
     fn file(&mut self, file: &Path, required: bool) {
+        if self.cfg.files.len() >= MAX_FILES {
+            if self.cfg.files.len() == MAX_FILES {
+                self.cfg.errors.push((display(file), format!("more than {MAX_FILES} configuration files read; stopped")));
+                self.cfg.files.push(file.to_path_buf());
+            }
+            return;
+        }
         if self.stack.len() >= MAX_DEPTH || self.stack.iter().any(|f| f == file) {
             self.cfg.errors.push((display(file), "Include loop: the file includes itself".into()));
             return;
