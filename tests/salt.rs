@@ -320,6 +320,12 @@ query-no-match:
     - venvaudit.query:
       - django<4.2.16
       - paths: [{dir}]
+query-docs:
+  module.run:
+    - sys.doc:
+      - venvaudit
+    - sys.state_doc:
+      - venvaudit
 "#,
         ok = v.ok(),
         broken = v.broken(),
@@ -370,4 +376,59 @@ query-no-match:
     assert_eq!(q["result"], true, "{q}");
     assert_eq!(q["changes"]["venvaudit.query"]["matched"], false, "{q}");
     assert_eq!(q["changes"]["venvaudit.query"]["matches"], serde_json::json!([]), "{q}");
+    // `salt '*' sys.doc venvaudit` shows each function with its CLI examples
+    let docs = &real["query-docs"]["changes"];
+    for f in ["facts", "check", "query"] {
+        let doc = docs["sys.doc"][format!("venvaudit.{f}")].as_str().unwrap_or_else(|| panic!("no doc for {f}: {docs}"));
+        assert!(doc.contains("CLI Example") && doc.contains(&format!("salt '*' venvaudit.{f}")), "{f}: {doc}");
+    }
+    let state_doc = docs["sys.state_doc"]["venvaudit.compatible"].as_str().unwrap_or_default();
+    assert!(state_doc.contains("fail_on") && state_doc.contains("glob"), "{docs}");
+}
+
+/// The grain's time bound and failure modes, by loading salt/_grains/venvaudit.py into a
+/// plain Python with `__opts__` set as Salt's loader would (it needs only the stdlib): a
+/// salt-call per case would cost seconds each.
+#[test]
+fn grain_time_bound_and_failures() {
+    let dir = scratch("grain");
+    let root = dir.join("root");
+    std::fs::create_dir_all(&root).unwrap();
+    let script = r#"
+import importlib.util, json, sys
+spec = importlib.util.spec_from_file_location("venvaudit_grain", sys.argv[1])
+mod = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(mod)
+out = []
+for opts in json.loads(sys.argv[2]):
+    mod.__opts__ = opts
+    out.append(mod.venvaudit())
+print(json.dumps(out))
+"#;
+    let r = root.display().to_string();
+    let cases = serde_json::json!([
+        {"venvaudit.binary": BIN, "venvaudit_grains_roots": [r], "venvaudit_grains_timeout": 0.000001},
+        {"venvaudit.binary": dir.join("nope").display().to_string(), "venvaudit_grains_roots": [r]},
+        {"venvaudit.binary": BIN, "venvaudit_grains": false},
+        {"venvaudit.binary": BIN, "venvaudit_grains_roots": r},
+        {"venvaudit.binary": BIN, "venvaudit_grains_roots": [dir.join("missing").display().to_string()]},
+    ]);
+    let out = run(Command::new(pyenv_python().join("bin/python3.12"))
+        .arg("-c")
+        .arg(script)
+        .arg(format!("{REPO}/salt/_grains/venvaudit.py"))
+        .arg(cases.to_string()));
+    assert!(out.status.success(), "grain raised: {}", String::from_utf8_lossy(&out.stderr));
+    let got: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let timed_out = &got[0]["venvaudit"];
+    assert_eq!(timed_out["timed_out"], true, "{timed_out}");
+    assert!(timed_out["error"].as_str().unwrap().contains("venvaudit_grains_timeout"), "{timed_out}");
+    assert!(got[1]["venvaudit"]["error"].as_str().unwrap().contains("binary not found"), "{}", got[1]);
+    assert_eq!(got[2], serde_json::json!({}));
+    let empty = &got[3]["venvaudit"];
+    assert_eq!(empty["venvs"], 0, "{empty}");
+    assert_eq!(empty["roots"], serde_json::json!([r]), "a single root given as a string: {empty}");
+    assert!(empty.get("error").is_none(), "{empty}");
+    assert_eq!(got[4]["venvaudit"]["roots"], serde_json::json!([]), "{}", got[4]);
+    assert_eq!(got[4]["venvaudit"]["venvs"], 0, "{}", got[4]);
 }

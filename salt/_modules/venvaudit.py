@@ -166,6 +166,11 @@ def _run(action, args, kwargs):
     try:
         result = json.loads(stdout)
     except ValueError:
+        if timeout and "Timed out" in stdout + stderr:
+            raise CommandExecutionError(
+                "venvaudit {} did not finish within {} s (minion config venvaudit.timeout); "
+                "narrow paths or raise the timeout".format(action, timeout)
+            )
         detail = stderr or stdout.strip()[:500] or "no output"
         raise CommandExecutionError(
             "venvaudit {} (exit {}) did not return JSON: {}".format(
