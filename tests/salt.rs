@@ -196,11 +196,10 @@ fn install_binary_and_gate_a_deploy() {
         c.stderr
     );
 
+    // `checks` is not a gate.sls parameter: it must reach the binary as a request key.
     let pillar = |venv: &str, release: &str| {
-        format!(
-            "pillar={}",
-            serde_json::json!({"app": {"root": app, "release": release}, "venvaudit": {"gate": {"name": venv}}})
-        )
+        let gate = serde_json::json!({"name": venv, "fail_on": "error", "checks": ["interpreter"]});
+        format!("pillar={}", serde_json::json!({"app": {"root": app, "release": release}, "venvaudit": {"gate": gate}}))
     };
     let (c, states) = minion.apply(&["deploy_app", &pillar(&v.ok(), "r1")]);
     assert_eq!(c.code, 0, "healthy deploy failed: {:?}", states);
@@ -311,6 +310,14 @@ bad-value:
   venvaudit.compatible:
     - name: {ok}
     - fail_on: sometimes
+unknown-family:
+  venvaudit.compatible:
+    - name: {ok}
+    - checks: [interpreter, bogus]
+forbid-string:
+  venvaudit.compatible:
+    - name: {ok}
+    - forbid: django<1.0
 after-broken:
   test.succeed_without_changes:
     - require:
@@ -362,6 +369,10 @@ query-docs:
         assert!(comment(states, "bad-argument").contains("unsupported parameter: fail_onn"), "{}", comment(states, "bad-argument"));
         assert_eq!(result(states, "bad-value"), false);
         assert!(comment(states, "bad-value").contains("fail_on"), "{}", comment(states, "bad-value"));
+        assert_eq!(result(states, "unknown-family"), false);
+        assert!(comment(states, "unknown-family").contains("bogus"), "{}", comment(states, "unknown-family"));
+        // a single specifier string is sent as a list (nothing installed matches it)
+        assert_eq!(result(states, "forbid-string"), true, "{}", comment(states, "forbid-string"));
         assert_eq!(result(states, "after-broken"), false);
     }
     // test=True gives the real verdict on every gate, never None
