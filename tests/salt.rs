@@ -179,7 +179,13 @@ fn install_binary_and_gate_a_deploy() {
     let v = venvs();
     let dir = scratch("deploy");
     let installed = dir.join("bin/venvaudit");
-    let minion = Minion::new(&dir, &format!("venvaudit.binary: {}\n", installed.display()));
+    // The binary's place comes from pillar here (minion config in the other test): both
+    // init.sls and the execution module must honour it.
+    let pillar_root = dir.join("pillar");
+    std::fs::create_dir_all(&pillar_root).unwrap();
+    std::fs::write(pillar_root.join("top.sls"), "base:\n  '*':\n    - venvaudit\n").unwrap();
+    std::fs::write(pillar_root.join("venvaudit.sls"), format!("venvaudit:\n  binary: {}\n", installed.display())).unwrap();
+    let minion = Minion::new(&dir, &format!("pillar_roots:\n  base:\n    - {}\n", pillar_root.display()));
     let files = dir.join("states/venvaudit/files");
     std::fs::create_dir_all(&files).unwrap();
     std::fs::copy(BIN, files.join("venvaudit")).unwrap();
