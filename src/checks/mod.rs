@@ -10,6 +10,7 @@ pub mod interpreter;
 pub mod mod_wsgi;
 pub mod target;
 pub mod uwsgi;
+pub mod usage;
 
 use crate::inspect::Inspected;
 use crate::report::{Finding, ScanError, UsedBy};
@@ -53,6 +54,13 @@ pub mod ids {
     /// Same X.Y, but the environment comes from another installation than the plugin's libpython.
     pub const UWSGI_FOREIGN_INSTALL: &str = "uwsgi-foreign-install";
 
+    /// A running process uses code of the environment that changed since it started.
+    pub const STALE_PROCESS: &str = "stale-process";
+    /// A service, supervisor program or cron job points at an environment that is gone.
+    pub const SERVICE_VENV_MISSING: &str = "service-venv-missing";
+    /// No process and no configuration uses the environment.
+    pub const UNUSED: &str = "unused";
+
     /// All ids with their default severity and meaning, for docs and tests.
     pub const ALL: &[(&str, &str, &str)] = &[
         (BROKEN_INTERPRETER, "error", "the base interpreter or the bin/python link target no longer exists"),
@@ -71,6 +79,9 @@ pub mod ids {
         (UWSGI_ABI_MISMATCH, "error", "uWSGI's python plugin embeds another Python X.Y than an app's environment"),
         (UWSGI_VENV_MISSING, "error", "a uWSGI virtualenv/home names a path that does not exist or is not a Python environment"),
         (UWSGI_FOREIGN_INSTALL, "warning", "same X.Y, but the environment was made from another installation than the libpython the plugin loads"),
+        (STALE_PROCESS, "warning", "a running process maps deleted files of the environment or started before a distribution in it was installed, upgraded or removed"),
+        (SERVICE_VENV_MISSING, "error", "a systemd unit, supervisor program or cron job points at an environment path that does not exist"),
+        (UNUSED, "info", "no running process and no service configuration uses the environment (only with a complete process view)"),
     ];
 }
 
@@ -86,6 +97,7 @@ pub const FAMILIES: &[&str] = &[
     "dependencies",
     "integrity",
     "permissions",
+    "usage",
 ];
 
 /// What every check may consult.
@@ -191,6 +203,9 @@ pub fn run_all(scan: &Scan, req: &Request) -> Result<Outcome> {
     }
     if ctx.wants("uwsgi") {
         out.merge(uwsgi::run(&ctx, &resolver)?);
+    }
+    if ctx.wants("usage") {
+        out.findings.extend(usage::check(&scan.venvs, &scan.usage));
     }
     Ok(out)
 }
