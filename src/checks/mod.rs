@@ -205,7 +205,10 @@ pub fn run_all(scan: &Scan, req: &Request) -> Result<Outcome> {
         out.merge(uwsgi::run(&ctx, &resolver)?);
     }
     if ctx.wants("usage") {
-        out.findings.extend(usage::check(&scan.venvs, &scan.usage));
+        // mod_wsgi and uWSGI references count as use, though they reach the venvs' `used_by` later.
+        let served: std::collections::HashSet<&str> = out.used_by.iter().map(|(p, _)| p.as_str()).collect();
+        let usage = usage::check(&scan.venvs, &scan.usage);
+        out.findings.extend(usage.into_iter().filter(|f| !(f.id == ids::UNUSED && f.venv.as_deref().is_some_and(|v| served.contains(v)))));
     }
     Ok(out)
 }
