@@ -12,6 +12,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO=$PWD
 BENCH_DIR=${BENCH_DIR:-$REPO/target/bench-fleet}
+# Bump when the fleet recipe changes.
+FLEET_RECIPE=2
 MIN_VENVS=${MIN_VENVS:-300}
 MIN_DISTS=${MIN_DISTS:-30000}
 SAMPLE=${SAMPLE:-10}
@@ -22,15 +24,23 @@ source .tools/env.sh
 cargo build --release --quiet
 BIN=$REPO/target/release/venvaudit
 
-# Templates: every real venv the set-up made (tools venvs, test venvs with many packages).
-mapfile -t TEMPLATES < <("$BIN" facts --format json "$REPO/.tools" --no-packages \
-  | python3 -c 'import json,sys; r=json.load(sys.stdin); [print(v["path"]) for v in r["venvs"] if v["package_count"]>=20 and v["health"]=="ok"]')
-if [ ${#TEMPLATES[@]} -eq 0 ]; then
-  echo "no template venvs with >= 20 packages under .tools" >&2; exit 1
+# Template: the metadata of a real, large venv (the tools venv: ~115 distributions). Only what
+# a metadata reader touches is kept -- pyvenv.cfg, bin/, every *.dist-info and the pip package
+# so `bin/python -m pip list` runs -- so 300 hard-linked copies stay cheap to make.
+TEMPLATE=$REPO/target/bench-template
+if [ ! -f "$TEMPLATE/.complete" ]; then
+  rm -rf "$TEMPLATE"; mkdir -p "$TEMPLATE"
+  src=$VENVAUDIT_TOOLS_VENV
+  cp -a "$src/pyvenv.cfg" "$src/bin" "$TEMPLATE/"
+  sp=$(cd "$src" && ls -d lib/python3*/site-packages)
+  mkdir -p "$TEMPLATE/$sp"
+  (cd "$src/$sp" && cp -a ./*.dist-info pip "$TEMPLATE/$sp/")
+  touch "$TEMPLATE/.complete"
 fi
+TEMPLATES=("$TEMPLATE")
 
 count_dists() { find "$BENCH_DIR" -maxdepth 6 -type d -name '*.dist-info' | wc -l; }
-if [ ! -f "$BENCH_DIR/.complete" ]; then
+if [ "$(cat "$BENCH_DIR/.complete" 2>/dev/null)" != "$FLEET_RECIPE" ]; then
   rm -rf "$BENCH_DIR"; mkdir -p "$BENCH_DIR"
   n=0; dists=0
   per=()
@@ -42,7 +52,7 @@ if [ ! -f "$BENCH_DIR/.complete" ]; then
     cp -al "${TEMPLATES[$i]}" "$dir"
     dists=$((dists + per[i])); n=$((n + 1))
   done
-  touch "$BENCH_DIR/.complete"
+  echo "$FLEET_RECIPE" > "$BENCH_DIR/.complete"
 fi
 VENVS=$(find "$BENCH_DIR" -mindepth 2 -maxdepth 2 -type d | wc -l)
 DISTS=$(count_dists)
