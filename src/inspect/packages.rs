@@ -233,7 +233,11 @@ fn read_distribution(
                 }
             }
             if let Ok(b) = read_bounded(&real.join("RECORD"), MAX_SMALL_FILE) {
-                pkg.extensions = extensions_from_record(&String::from_utf8_lossy(&b));
+                // RECORDs are the bulk of metadata I/O (numpy's lists ~1,000 files): skip the
+                // line-by-line pass when no shared object is mentioned at all.
+                if b.windows(3).any(|w| w == b".so") {
+                    pkg.extensions = extensions_from_record(&String::from_utf8_lossy(&b));
+                }
             }
         }
         MetaKind::EggInfo | MetaKind::Egg => {
@@ -260,18 +264,22 @@ fn read_distribution(
 
 /// Extension modules listed in a RECORD (CSV: path,hash,size).
 fn extensions_from_record(record: &str) -> Vec<Extension> {
-    extensions_from_paths(record.lines().map(|l| record_path(l).to_owned()))
+    extensions_from_paths(record.lines().map(record_path))
 }
 
-fn extensions_from_paths(paths: impl Iterator<Item = String>) -> Vec<Extension> {
+fn extensions_from_paths<S: AsRef<str>>(paths: impl Iterator<Item = S>) -> Vec<Extension> {
     let mut out: Vec<Extension> = paths
-        .filter(|p| p.ends_with(".so") && !p.starts_with("../") && !p.starts_with('/'))
-        // Vendored shared libraries (auditwheel's `pkg.libs/`, delocate's `.dylibs`) are not
-        // extension modules.
-        .filter(|p| !p.split('/').any(|c| c.ends_with(".libs") || c == ".dylibs"))
+        .filter(|p| {
+            let p = p.as_ref();
+            p.ends_with(".so") && !p.starts_with("../") && !p.starts_with('/')
+                // Vendored shared libraries (auditwheel's `pkg.libs/`, delocate's `.dylibs`)
+                // are not extension modules.
+                && !p.split('/').any(|c| c.ends_with(".libs") || c == ".dylibs")
+        })
         .map(|p| {
-            let file = p.rsplit('/').next().unwrap_or(&p).to_owned();
-            Extension { abi_tag: extension_abi_tag(&file), path: p }
+            let p = p.as_ref();
+            let file = p.rsplit('/').next().unwrap_or(p);
+            Extension { abi_tag: extension_abi_tag(file), path: p.to_owned() }
         })
         .collect();
     out.sort_by(|a, b| a.path.cmp(&b.path));
