@@ -232,11 +232,13 @@ fn read_distribution(
                     Err(e) => return Err((display(&meta_dir.join("direct_url.json")), format!("malformed JSON: {e}"))),
                 }
             }
-            if let Ok(b) = read_bounded(&real.join("RECORD"), MAX_SMALL_FILE) {
-                // RECORDs are the bulk of metadata I/O (numpy's lists ~1,000 files): skip the
-                // line-by-line pass when no shared object is mentioned at all.
-                if b.windows(3).any(|w| w == b".so") {
-                    pkg.extensions = extensions_from_record(&String::from_utf8_lossy(&b));
+            if !is_pure_wheel(&real) {
+                if let Ok(b) = read_bounded(&real.join("RECORD"), MAX_SMALL_FILE) {
+                    // RECORDs are the bulk of metadata I/O (numpy's lists ~1,000 files): skip the
+                    // line-by-line pass when no shared object is mentioned at all.
+                    if memchr::memmem::find(&b, b".so").is_some() {
+                        pkg.extensions = extensions_from_record(&String::from_utf8_lossy(&b));
+                    }
                 }
             }
         }
@@ -260,6 +262,17 @@ fn read_distribution(
     }
     pkg.requires_dist = requires_dist;
     Ok(pkg)
+}
+
+/// True when the WHEEL file says the distribution is pure Python (purelib, every tag
+/// `*-none-any`): it has no extension modules, so its RECORD -- the bulk of metadata I/O --
+/// need not be read. Without a WHEEL file (e.g. conda) the answer is no.
+fn is_pure_wheel(dist_info: &Path) -> bool {
+    let Ok(b) = read_bounded(&dist_info.join("WHEEL"), 64 * 1024) else { return false };
+    let h = Headers::parse(&String::from_utf8_lossy(&b));
+    let purelib = h.get_one("root-is-purelib").is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    let mut tags = h.get_all("tag").peekable();
+    purelib && tags.peek().is_some() && tags.all(|t| t.ends_with("-none-any"))
 }
 
 /// Extension modules listed in a RECORD (CSV: path,hash,size).
