@@ -5,7 +5,7 @@
 #      (zig and cargo-zigbuild come from the PyPI packages ziglang and cargo-zigbuild);
 #   2. the check that it needs no GLIBC_ symbol version above 2.17, with venvaudit's own ELF
 #      reader (`cargo test --test ansible_glibc`);
-#   3. plugins/modules/venv_facts and venv_check = that binary;
+#   3. files/venvaudit = that binary, and plugins/modules/venv_facts and venv_check symlinks to it;
 #   4. ansible-galaxy collection build -> target/ansible/venvaudit-python-VERSION.tar.gz.
 #
 # Environment knobs (all optional):
@@ -64,8 +64,16 @@ else
         cargo test --quiet --test ansible_glibc -- --nocapture)
 fi
 
+# One copy of the binary, and the two modules as relative symlinks to it (ansible-galaxy keeps
+# symlinks that stay inside the collection). Symlinks also keep `ansible-doc -l` from reading
+# the ELF file as a documentation source: it skips symlinked plugins and lists the .py stubs;
+# with two regular files per module it drops whichever module its directory listing happens
+# to name after the stub ("documentation formatting error ... utf-8"). Not bin/: ansible-test
+# sanity compiles everything below bin/ as Python.
+install -D -m 755 "$binary" "$COLL/files/venvaudit"
 for m in venv_facts venv_check; do
-    install -m 755 "$binary" "$COLL/plugins/modules/$m"
+    rm -f "$COLL/plugins/modules/$m"
+    ln -s ../../files/venvaudit "$COLL/plugins/modules/$m"
 done
 
 mkdir -p "$OUT"

@@ -1,8 +1,10 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
-# Documentation of the venv_check module. The module itself is the venvaudit binary
-# plugins/modules/venv_check (placed there by ansible/build.sh); this file only carries
-# DOCUMENTATION, EXAMPLES and RETURN for ansible-doc. Keep the options in step with
+# Documentation of the venv_check module. The module itself is the venvaudit binary:
+# plugins/modules/venv_check is a symlink to files/venvaudit, both made by ansible/build.sh. This
+# file only carries DOCUMENTATION, EXAMPLES and RETURN for ansible-doc (a task never runs it:
+# the extensionless module file wins; should the binary be missing, running this file prints
+# nothing and the task fails). Keep the options in step with
 # CHECK_SPEC in src/frontends/ansible.rs (tests/ansible.rs compares them).
 
 from __future__ import annotations
@@ -152,13 +154,13 @@ attributes:
     support: full
     platforms: posix
 notes:
-  - The failure message lists the counts and the first failing findings, one line each
-    (C(id venv: message)); run with C(-vv) to list all of them.
+  - "The failure message lists the counts and the first failing findings, one line each
+    (C(id venv: message)); run with C(-vv) to list all of them."
   - Paths that cannot be read are reported as task warnings.
 seealso:
   - module: venvaudit.python.venv_facts
 author:
-  - venvaudit authors
+  - venvaudit authors (@venvaudit)
 """
 
 EXAMPLES = r"""
@@ -277,13 +279,3 @@ changed:
   type: bool
   sample: false
 """
-
-if __name__ == "__main__":
-    # Only ansible-doc reads this file. If it ever runs as the module, fail instead of
-    # letting a gate pass unchecked.
-    import json
-    import sys
-
-    print(json.dumps({"failed": True, "msg": "venv_check.py is documentation only: the module is the venvaudit "
-                      "binary plugins/modules/venv_check, which is missing from this collection build"}))
-    sys.exit(1)

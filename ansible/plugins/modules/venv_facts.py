@@ -1,8 +1,10 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
-# Documentation of the venv_facts module. The module itself is the venvaudit binary
-# plugins/modules/venv_facts (placed there by ansible/build.sh); this file only carries
-# DOCUMENTATION, EXAMPLES and RETURN for ansible-doc. Keep the options in step with
+# Documentation of the venv_facts module. The module itself is the venvaudit binary:
+# plugins/modules/venv_facts is a symlink to files/venvaudit, both made by ansible/build.sh. This
+# file only carries DOCUMENTATION, EXAMPLES and RETURN for ansible-doc (a task never runs it:
+# the extensionless module file wins; should the binary be missing, running this file prints
+# nothing and the task fails). Keep the options in step with
 # FACTS_SPEC in src/frontends/ansible.rs (tests/ansible.rs compares them).
 
 from __future__ import annotations
@@ -94,7 +96,7 @@ notes:
 seealso:
   - module: venvaudit.python.venv_check
 author:
-  - venvaudit authors
+  - venvaudit authors (@venvaudit)
 """
 
 EXAMPLES = r"""
@@ -179,13 +181,3 @@ changed:
   type: bool
   sample: false
 """
-
-if __name__ == "__main__":
-    # Only ansible-doc reads this file. If it ever runs as the module, say so instead of
-    # pretending to have gathered facts.
-    import json
-    import sys
-
-    print(json.dumps({"failed": True, "msg": "venv_facts.py is documentation only: the module is the venvaudit "
-                      "binary plugins/modules/venv_facts, which is missing from this collection build"}))
-    sys.exit(1)
