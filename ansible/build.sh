@@ -5,7 +5,8 @@
 #      (zig and cargo-zigbuild come from the PyPI packages ziglang and cargo-zigbuild);
 #   2. the check that it needs no GLIBC_ symbol version above 2.17, with venvaudit's own ELF
 #      reader (`cargo test --test ansible_glibc`);
-#   3. files/venvaudit = that binary, and plugins/modules/venv_facts and venv_check symlinks to it;
+#   3. a copy of the collection in target/ansible/collection with files/venvaudit = that binary
+#      and plugins/modules/venv_facts and venv_check symlinks to it;
 #   4. ansible-galaxy collection build -> target/ansible/venvaudit-python-VERSION.tar.gz.
 #
 # Environment knobs (all optional):
@@ -64,19 +65,24 @@ else
         cargo test --quiet --test ansible_glibc -- --nocapture)
 fi
 
-# One copy of the binary, and the two modules as relative symlinks to it (ansible-galaxy keeps
+# The collection is assembled in $OUT/collection, never in the source tree: one copy of the
+# binary in files/venvaudit, and the two modules as relative symlinks to it (ansible-galaxy keeps
 # symlinks that stay inside the collection). Symlinks also keep `ansible-doc -l` from reading
 # the ELF file as a documentation source: it skips symlinked plugins and lists the .py stubs;
 # with two regular files per module it drops whichever module its directory listing happens
 # to name after the stub ("documentation formatting error ... utf-8"). Not bin/: ansible-test
 # sanity compiles everything below bin/ as Python.
-install -D -m 755 "$binary" "$COLL/files/venvaudit"
+stage="$OUT/collection"
+rm -rf "$stage"
+mkdir -p "$stage"
+cp -a "$COLL/." "$stage/"
+rm -f "$stage/plugins/modules/venv_facts" "$stage/plugins/modules/venv_check" "$stage/files/venvaudit"
+install -D -m 755 "$binary" "$stage/files/venvaudit"
 for m in venv_facts venv_check; do
-    rm -f "$COLL/plugins/modules/$m"
-    ln -s ../../files/venvaudit "$COLL/plugins/modules/$m"
+    ln -s ../../files/venvaudit "$stage/plugins/modules/$m"
 done
 
 mkdir -p "$OUT"
 log "ansible-galaxy collection build -> $OUT"
-"$(tool ansible-galaxy)" collection build --force --output-path "$OUT" "$COLL" >&2
+"$(tool ansible-galaxy)" collection build --force --output-path "$OUT" "$stage" >&2
 ls "$OUT"/venvaudit-python-"$coll_version".tar.gz

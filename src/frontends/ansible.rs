@@ -197,6 +197,19 @@ fn split_internal(params: Map<String, Value>) -> (Map<String, Value>, Internal) 
 /// Run as a module and return the exit code. Prints exactly one JSON object on stdout, even
 /// when the scan panics.
 pub fn main(inv: Invocation) -> i32 {
+    let result = guarded(|| run(&inv));
+    let text = serde_json::to_string(&result)
+        .unwrap_or_else(|e| json!({"failed": true, "msg": format!("cannot serialise the result: {e}")}).to_string());
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{text}");
+    let _ = out.flush();
+    if result["failed"] == json!(true) { 1 } else { 0 }
+}
+
+/// Run `f`, turning a panic (in it or in a worker thread it waits for) into a failed result
+/// naming the panic, so ansible-core gets a result instead of "MODULE FAILURE" and a backtrace.
+pub fn guarded(f: impl FnOnce() -> Value + std::panic::UnwindSafe) -> Value {
     std::panic::set_hook(Box::new(|info| {
         let msg = info
             .payload()
@@ -209,21 +222,14 @@ pub fn main(inv: Invocation) -> i32 {
             *last = Some(format!("{msg}{at}"));
         }
     }));
-    let result = std::panic::catch_unwind(|| run(&inv)).unwrap_or_else(|_| {
+    std::panic::catch_unwind(f).unwrap_or_else(|_| {
         let detail = LAST_PANIC.lock().ok().and_then(|mut l| l.take()).unwrap_or_else(|| "unknown panic".to_owned());
         json!({
             "failed": true,
             "changed": false,
             "msg": format!("venvaudit {} crashed (please report this bug): {detail}", env!("CARGO_PKG_VERSION")),
         })
-    });
-    let text = serde_json::to_string(&result)
-        .unwrap_or_else(|e| json!({"failed": true, "msg": format!("cannot serialise the result: {e}")}).to_string());
-    use std::io::Write;
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{text}");
-    let _ = out.flush();
-    if result["failed"] == json!(true) { 1 } else { 0 }
+    })
 }
 
 static LAST_PANIC: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
@@ -299,6 +305,7 @@ fn facts(params: &Map<String, Value>) -> Result<Value, String> {
     let warnings = scan_warnings(&report);
     let mut out = json!({
         "changed": false,
+        "failed": false,
         "ansible_facts": {"venvaudit": report},
     });
     if !warnings.is_empty() {
@@ -331,6 +338,7 @@ fn check(params: &Map<String, Value>, int: &Internal) -> Result<Value, String> {
     );
     let mut out = json!({
         "changed": false,
+        "failed": false,
         "passed": passed,
         "fail_on": req.fail_on.as_str(),
         "counts": counts,
@@ -438,6 +446,16 @@ mod tests {
         assert_eq!(inv.args_file.as_deref(), Some(with.as_path()));
         assert!(detect(&[OsString::from("venvaudit"), without.into_os_string()]).is_none());
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_panic_becomes_a_failed_result() {
+        let v = guarded(|| panic!("boom {}", 42));
+        assert_eq!(v["failed"], json!(true));
+        let msg = v["msg"].as_str().unwrap();
+        assert!(msg.contains("boom 42") && msg.contains("crashed"), "{msg}");
+        let ok = guarded(|| json!({"failed": false}));
+        assert_eq!(ok["failed"], json!(false));
     }
 
     #[test]
