@@ -405,6 +405,40 @@ fn venv_check_gates_on_a_broken_venv() {
     assert!(t.contains("broken-interpreter") && t.contains("venv_check failed"), "{t}");
 }
 
+#[test]
+fn permission_problems_become_warnings() {
+    // Needs root to become `nobody` with su and no password (as CI and the dev machines run).
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("NOT RUN: needs root to run the module as nobody");
+        return;
+    }
+    let f = fixture();
+    let dir = f.dir("permissions");
+    let scan = dir.join("scan");
+    let locked = scan.join("locked");
+    std::fs::create_dir_all(locked.join("inner")).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o700)).unwrap();
+    for d in [&dir, &scan] {
+        std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    std::fs::set_permissions(&f.tmp, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let tasks = [
+        "    - venvaudit.python.venv_facts:\n        paths: \"{{ scan }}\"\n      become: true\n      become_user: nobody\n      become_method: su\n      become_flags: \"-s /bin/sh\"\n      register: r\n".to_owned(),
+        save("r", "r"),
+    ]
+    .concat();
+    let vars = json!({"scan": scan, "ansible_shell_allow_world_readable_temp": true});
+    let out = f.play(&dir, &play_of(&tasks), vars, &[]);
+    ok(&out);
+    let r = read_json(&dir.join("r.json"));
+    assert_eq!(r["failed"], json!(false), "{r}");
+    let expected = format!("{}: permission denied", locked.display());
+    assert_eq!(r["warnings"], json!([expected]), "{r}");
+    assert_eq!(r["ansible_facts"]["venvaudit"]["errors"][0]["path"], json!(locked));
+    assert!(text(&out).contains(&format!("[WARNING]: {expected}")), "{}", text(&out));
+}
+
 /// True once the ignore policy (security branch) is in: it adds the `ignore-expired` id.
 fn ignore_policy_available() -> bool {
     let there = venvaudit::checks::ids::ALL.iter().any(|(id, _, _)| *id == "ignore-expired");
