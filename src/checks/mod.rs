@@ -4,6 +4,7 @@
 //! exposes a `check` function and knows nothing of the others.
 
 pub mod interpreter;
+pub mod usage;
 
 use crate::inspect::Inspected;
 use crate::report::{Finding, UsedBy};
@@ -18,10 +19,20 @@ pub mod ids {
     /// pyvenv.cfg, the lib dir and the base interpreter disagree on X.Y.
     pub const INTERPRETER_MISMATCH: &str = "interpreter-mismatch";
 
+    /// A running process uses code of the environment that changed since it started.
+    pub const STALE_PROCESS: &str = "stale-process";
+    /// A service, supervisor program or cron job points at an environment that is gone.
+    pub const SERVICE_VENV_MISSING: &str = "service-venv-missing";
+    /// No process and no configuration uses the environment.
+    pub const UNUSED: &str = "unused";
+
     /// All ids with their default severity and meaning, for docs and tests.
     pub const ALL: &[(&str, &str, &str)] = &[
         (BROKEN_INTERPRETER, "error", "the base interpreter or the bin/python link target no longer exists"),
         (INTERPRETER_MISMATCH, "error", "pyvenv.cfg, lib/pythonX.Y and the base interpreter disagree on the Python version"),
+        (STALE_PROCESS, "warning", "a running process maps deleted files of the environment or started before a distribution in it was installed, upgraded or removed"),
+        (SERVICE_VENV_MISSING, "error", "a systemd unit, supervisor program or cron job points at an environment path that does not exist"),
+        (UNUSED, "info", "no running process and no service configuration uses the environment (only with a complete process view)"),
     ];
 }
 
@@ -37,6 +48,7 @@ pub const FAMILIES: &[&str] = &[
     "dependencies",
     "integrity",
     "permissions",
+    "usage",
 ];
 
 /// What every check may consult.
@@ -89,6 +101,9 @@ pub fn run_all(scan: &Scan, req: &Request) -> Result<Outcome> {
         if ctx.wants("interpreter") {
             out.findings.extend(interpreter::check(v));
         }
+    }
+    if ctx.wants("usage") {
+        out.findings.extend(usage::check(&scan.venvs, &scan.usage));
     }
     Ok(out)
 }
