@@ -4,26 +4,27 @@
 //! `ansible-playbook -i localhost, -c local` runs against real virtualenvs. Plays write what
 //! they registered to JSON files (`copy: content=...`), which the tests read.
 //!
-//! Needs ansible-core in the tools venv (scripts/setup.sh: `.tools/venv`, or a venv named by
-//! `VENVAUDIT_TOOLS_VENV`), the pyenv Pythons 3.12 and 3.8, and the PyPI wheels of
-//! django 3.2 and 4.2.16 (from the wheelhouse, else downloaded once into target/test-wheels).
+//! Needs what scripts/setup.sh installs: ansible-core in the tools venv, the pyenv Pythons 3.12
+//! and 3.8, and the wheels of django 3.2 and 4.2.16 in the offline wheelhouse
+//! (wheelhouse-vulnerable.txt, wheelhouse-nodeps.txt).
 //!
 //! The zig-built release binary is not used here (a stripped debug build is the module); its
 //! glibc floor is checked by tests/ansible_glibc.rs.
+
+mod support;
 
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
+use support::{check as run, make_bare_venv, make_venv, pip_install, pyenv, pyenv_prefix, Creator};
 use venvaudit::frontends::ansible::{argspec::Opt, CHECK_SPEC, FACTS_SPEC, IGNORE_SPEC};
-
-const PY312: &str = "3.12.1";
-const PY38: &str = "3.8.18";
 
 /// Everything the tests share, set up once.
 struct Fixture {
-    /// Scratch directory of this test run.
+    /// Scratch directory of this test run (removed at exit unless VENVAUDIT_KEEP_TEMP=1; every
+    /// play's output is in t/<test>/ansible.log).
     tmp: PathBuf,
     /// bin/ of the tools venv (ansible-playbook, ansible-doc, python).
     tools: PathBuf,
@@ -35,6 +36,9 @@ struct Fixture {
     fleet: PathBuf,
     /// A directory holding one broken venv (its base interpreter was deleted).
     broken: PathBuf,
+    /// Full version of the pyenv 3.12 and 3.8 Pythons, as venvaudit reports them.
+    py312: String,
+    py38: String,
 }
 
 fn repo() -> PathBuf {
@@ -46,113 +50,34 @@ fn fixture() -> &'static Fixture {
     F.get_or_init(setup)
 }
 
-fn run(cmd: &mut Command) -> Output {
-    let out = cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed ({}):\n{}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-fn tools_bin() -> PathBuf {
-    let mut candidates = Vec::new();
-    if let Ok(v) = std::env::var("VENVAUDIT_TOOLS_VENV") {
-        candidates.push(PathBuf::from(v).join("bin"));
-    }
-    candidates.push(repo().join(".tools/venv/bin"));
-    candidates
-        .into_iter()
-        .find(|c| c.join("ansible-playbook").exists())
-        .expect("ansible-core not found: run scripts/setup.sh (or set VENVAUDIT_TOOLS_VENV to a venv with ansible-core)")
-}
-
-fn pyenv(version: &str) -> PathBuf {
-    let home = std::env::var("HOME").expect("HOME");
-    let root = std::env::var("PYENV_ROOT").unwrap_or(format!("{home}/.pyenv"));
-    let mm: Vec<&str> = version.split('.').collect();
-    let py = PathBuf::from(root).join("versions").join(version).join(format!("bin/python{}.{}", mm[0], mm[1]));
-    assert!(py.exists(), "pyenv Python {version} missing: {}", py.display());
-    py
-}
-
-/// A directory holding the wheel of `name==version`: the wheelhouse, else a download cache.
-fn wheel_dir(tools: &Path, name: &str, version: &str) -> PathBuf {
-    let file_prefix = format!("{}-{version}-", name.to_lowercase().replace('-', "_"));
-    let mut dirs: Vec<PathBuf> = Vec::new();
-    if let Ok(w) = std::env::var("VENVAUDIT_WHEELS") {
-        dirs.push(w.into());
-    }
-    dirs.push(repo().join(".tools/wheels"));
-    let cache = repo().join("target/test-wheels");
-    dirs.push(cache.clone());
-    for d in &dirs {
-        let found = std::fs::read_dir(d).into_iter().flatten().flatten().any(|e| {
-            let n = e.file_name().to_string_lossy().to_lowercase();
-            n.starts_with(&file_prefix) && n.ends_with(".whl")
-        });
-        if found {
-            return d.clone();
-        }
-    }
-    run(Command::new(tools.join("python"))
-        .args(["-m", "pip", "download", "-q", "--no-deps", "--only-binary=:all:", "-d"])
-        .arg(&cache)
-        .arg(format!("{name}=={version}")));
-    cache
-}
-
-fn make_venv(python: &Path, dir: &Path, with_pip: bool) {
-    std::fs::create_dir_all(dir.parent().unwrap()).unwrap();
-    let mut cmd = Command::new(python);
-    cmd.args(["-m", "venv"]);
-    if !with_pip {
-        cmd.arg("--without-pip");
-    }
-    run(cmd.arg(dir));
-}
-
-/// Install one real wheel into a venv, offline, without dependencies (venvaudit reads
-/// metadata only; dependency checks are not what these tests are about).
-fn pip_install(tools: &Path, venv: &Path, name: &str, version: &str) {
-    let links = wheel_dir(tools, name, version);
-    run(Command::new(tools.join("python"))
-        .args(["-m", "pip", "--python"])
-        .arg(venv.join("bin/python"))
-        .args(["install", "-q", "--no-deps", "--no-index", "--find-links"])
-        .arg(&links)
-        .arg(format!("{name}=={version}")));
+fn version_of(prefix: &str) -> String {
+    pyenv_prefix(prefix).file_name().unwrap().to_string_lossy().into_owned()
 }
 
 /// A venv whose base interpreter no longer exists: made from a hard-linked copy of pyenv's
-/// 3.12.1 that is then deleted.
+/// 3.12 that is then deleted.
 fn make_broken_venv(tmp: &Path, dir: &Path) {
     let copy = tmp.join("python-copy");
-    let prefix = pyenv(PY312).parent().unwrap().parent().unwrap().to_path_buf();
+    let prefix = pyenv_prefix("3.12");
     // Hard links are cheap; across filesystems fall back to a real copy.
     let linked = Command::new("cp").arg("-al").arg(&prefix).arg(&copy).status().map(|s| s.success()).unwrap_or(false);
     if !linked {
         let _ = std::fs::remove_dir_all(&copy);
         run(Command::new("cp").arg("-a").arg(&prefix).arg(&copy));
     }
-    make_venv(&copy.join("bin/python3.12"), dir, false);
+    let exe = pyenv("3.12");
+    make_bare_venv(&copy.join("bin").join(exe.file_name().unwrap()), dir);
     std::fs::remove_dir_all(&copy).unwrap();
 }
 
 fn setup() -> Fixture {
-    let tools = tools_bin();
-    // Under target/ (replaced on each run, kept afterwards for post-mortems: every play's
-    // output is in t/<test>/ansible.log).
-    let tmp = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("ansible");
-    let _ = std::fs::remove_dir_all(&tmp);
-    std::fs::create_dir_all(&tmp).unwrap();
+    let tools = support::tools_venv().join("bin");
+    assert!(tools.join("ansible-playbook").exists(), "ansible-core missing from the tools venv: run scripts/setup.sh");
+    let tmp = support::TempDir::new().remove_at_exit();
 
     // The module: this build's binary, stripped so the collection tarball stays small.
     let module = tmp.join("venvaudit");
-    run(Command::new("strip").arg("-o").arg(&module).arg(env!("CARGO_BIN_EXE_venvaudit")));
+    run(Command::new("strip").arg("-o").arg(&module).arg(support::venvaudit()));
 
     let dist = tmp.join("dist");
     run(Command::new("bash")
@@ -170,19 +95,26 @@ fn setup() -> Fixture {
         .env("ANSIBLE_COLLECTIONS_PATH", &collections));
     assert!(collections.join("ansible_collections/venvaudit/python/plugins/modules/venv_facts").exists());
 
+    // Real venvs with real wheels from the offline wheelhouse, installed without dependencies
+    // (venvaudit reads metadata only; dependency checks are not what these tests are about).
     let fleet = tmp.join("fleet");
     let web1 = fleet.join("web1/srv/app/venv");
-    make_venv(&pyenv(PY312), &web1, true);
-    pip_install(&tools, &web1, "django", "3.2");
+    std::fs::create_dir_all(web1.parent().unwrap()).unwrap();
+    make_venv(Creator::Venv, &pyenv("3.12"), &web1);
+    pip_install(&web1, &["--no-deps", "django==3.2"]);
     let web2 = fleet.join("web2/srv/app/venv");
-    make_venv(&pyenv(PY312), &web2, false);
-    pip_install(&tools, &web2, "django", "4.2.16");
-    make_venv(&pyenv(PY38), &fleet.join("db1/opt/tool/venv"), false);
+    std::fs::create_dir_all(web2.parent().unwrap()).unwrap();
+    make_bare_venv(&pyenv("3.12"), &web2);
+    pip_install(&web2, &["--no-deps", "django==4.2.16"]);
+    let db1 = fleet.join("db1/opt/tool/venv");
+    std::fs::create_dir_all(db1.parent().unwrap()).unwrap();
+    make_bare_venv(&pyenv("3.8"), &db1);
 
     let broken = tmp.join("broken");
+    std::fs::create_dir_all(&broken).unwrap();
     make_broken_venv(&tmp, &broken.join("venv"));
 
-    Fixture { tmp, tools, collections, module, fleet, broken }
+    Fixture { tmp, tools, collections, module, fleet, broken, py312: version_of("3.12"), py38: version_of("3.8") }
 }
 
 impl Fixture {
@@ -254,17 +186,6 @@ fn play_of(tasks: &str) -> String {
     format!("- hosts: localhost\n  gather_facts: false\n  tasks:\n{tasks}")
 }
 
-/// (normalized name, version) of every distribution in a venv, as pip lists them.
-fn pip_list(venv: &Path) -> BTreeSet<(String, String)> {
-    let out = run(Command::new(venv.join("bin/python")).args(["-m", "pip", "list", "--format=json", "--disable-pip-version-check"]));
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|p| (p["name"].as_str().unwrap().to_lowercase().replace(['_', '.'], "-"), p["version"].as_str().unwrap().to_owned()))
-        .collect()
-}
-
 fn first_venv(report: &Value) -> &Value {
     &report["venvs"][0]
 }
@@ -291,14 +212,14 @@ fn facts_land_in_hostvars_with_the_right_packages() {
     assert_eq!(facts["venvs"].as_array().unwrap().len(), 1);
     let v = first_venv(&facts);
     assert_eq!(v["path"], json!(venv_path));
-    assert_eq!(v["python"]["version"], json!(PY312));
+    assert_eq!(v["python"]["version"], json!(f.py312));
     let got: BTreeSet<(String, String)> = v["packages"]
         .as_array()
         .unwrap()
         .iter()
         .map(|p| (p["normalized_name"].as_str().unwrap().to_owned(), p["version"].as_str().unwrap().to_owned()))
         .collect();
-    assert_eq!(got, pip_list(&venv_path), "facts agree with pip list");
+    assert_eq!(got, support::pip_list_normalized(&venv_path), "facts agree with pip list");
     assert!(got.contains(&("django".to_owned(), "3.2".to_owned())));
     assert_eq!(v["package_count"], json!(got.len()));
 }
@@ -379,10 +300,16 @@ fn venv_check_gates_on_a_broken_venv() {
     let bad = read_json(&dir.join("bad.json"));
     assert_eq!(bad["failed"], json!(true));
     assert_eq!(bad["passed"], json!(false));
-    assert_eq!(bad["counts"], json!({"error": 1, "warning": 0, "info": 0, "ignored": 0}));
+    // Other families may add warnings or infos (e.g. `unused`); the one error is the broken venv.
+    assert_eq!((bad["counts"]["error"].clone(), bad["counts"]["ignored"].clone()), (json!(1), json!(0)), "{bad}");
     let msg = bad["msg"].as_str().unwrap();
     let lines: Vec<&str> = msg.lines().collect();
-    assert_eq!(lines[0], "venv_check failed: 1 error(s), 0 warning(s), 0 info, 0 ignored in 1 venv(s) (fail_on: error)");
+    let c = &bad["counts"];
+    assert_eq!(
+        lines[0],
+        format!("venv_check failed: 1 error(s), {} warning(s), {} info, 0 ignored in 1 venv(s) (fail_on: error)", c["warning"], c["info"])
+    );
+    assert_eq!(lines.len(), 2, "only findings at or above fail_on are listed: {msg}");
     assert!(lines[1].starts_with(&format!("broken-interpreter {}: ", broken_venv.display())), "{msg}");
     assert_eq!(bad["findings"][0]["id"], json!("broken-interpreter"));
     assert_eq!(bad["venvs"][0]["health"], json!("error"));
@@ -408,7 +335,7 @@ fn venv_check_gates_on_a_broken_venv() {
 #[test]
 fn permission_problems_become_warnings() {
     // Needs root to become `nobody` with su and no password (as CI and the dev machines run).
-    if unsafe { libc::geteuid() } != 0 {
+    if !support::is_root() {
         eprintln!("NOT RUN: needs root to run the module as nobody");
         return;
     }
@@ -423,9 +350,12 @@ fn permission_problems_become_warnings() {
         std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o755)).unwrap();
     }
     std::fs::set_permissions(&f.tmp, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let become_nobody = "      become: true\n      become_user: nobody\n      become_method: su\n      become_flags: \"-s /bin/sh\"\n";
     let tasks = [
-        "    - venvaudit.python.venv_facts:\n        paths: \"{{ scan }}\"\n      become: true\n      become_user: nobody\n      become_method: su\n      become_flags: \"-s /bin/sh\"\n      register: r\n".to_owned(),
+        format!("    - venvaudit.python.venv_facts:\n        paths: \"{{{{ scan }}}}\"\n        processes: false\n{become_nobody}      register: r\n"),
         save("r", "r"),
+        format!("    - venvaudit.python.venv_facts:\n        paths: \"{{{{ scan }}}}\"\n{become_nobody}      register: p\n"),
+        save("p", "p"),
     ]
     .concat();
     let vars = json!({"scan": scan, "ansible_shell_allow_world_readable_temp": true});
@@ -437,6 +367,12 @@ fn permission_problems_become_warnings() {
     assert_eq!(r["warnings"], json!([expected]), "{r}");
     assert_eq!(r["ansible_facts"]["venvaudit"]["errors"][0]["path"], json!(locked));
     assert!(text(&out).contains(&format!("[WARNING]: {expected}")), "{}", text(&out));
+    // With the process view on, the report's own caveats (as nobody: a partial process view)
+    // come first, then the unreadable paths.
+    let p = read_json(&dir.join("p.json"));
+    let mut want: Vec<Value> = p["ansible_facts"]["venvaudit"]["warnings"].as_array().unwrap().clone();
+    want.push(json!(expected));
+    assert_eq!(p["warnings"], Value::Array(want), "{p}");
 }
 
 /// True once the ignore policy (security branch) is in: it adds the `ignore-expired` id.
@@ -689,7 +625,7 @@ fn module_mode_always_prints_one_json_object() {
     let args = json!({"ANSIBLE_MODULE_ARGS": {"paths": [f.fleet.join("db1")], "summary": true}});
     let (v, code) = run_module(f, &dir, "venv_facts", Some(args.to_string().as_bytes()));
     assert_eq!((v["failed"].clone(), code), (json!(false), 0), "{v}");
-    assert_eq!(v["ansible_facts"]["venvaudit"]["venvs"][0]["python"]["version"], json!(PY38));
+    assert_eq!(v["ansible_facts"]["venvaudit"]["venvs"][0]["python"]["version"], json!(f.py38));
     // A binary with another name is recognised from its arguments file alone.
     let other = dir.join("audit-tool");
     std::os::unix::fs::symlink(&f.module, &other).unwrap();
@@ -757,7 +693,7 @@ fn fleet_example_reports_hosts_running_old_django() {
     assert_eq!(report["question"], json!("django < 4.2.16"));
     assert_eq!(
         report["matches"],
-        json!([{"host": "web1", "venv": f.fleet.join("web1/srv/app/venv"), "version": "3.2", "python": PY312, "owner": "root"}]),
+        json!([{"host": "web1", "venv": f.fleet.join("web1/srv/app/venv"), "version": "3.2", "python": f.py312, "owner": "root"}]),
         "only web1 runs django < 4.2.16 (web2 runs exactly 4.2.16): {report}"
     );
     assert_eq!(report["hosts_reported"], json!(3));
@@ -784,9 +720,10 @@ fn rolling_deploy_example_stops_at_the_first_bad_host() {
     let mut inv = String::from("[app]\n");
     for (host, healthy) in [("app1", true), ("app2", false), ("app3", true)] {
         let root = dir.join(host);
-        make_venv(&pyenv(PY312), &root.join("releases/r1/venv"), false);
+        std::fs::create_dir_all(root.join("releases/r2")).unwrap();
+        make_bare_venv(&pyenv("3.12"), &root.join("releases/r1/venv"));
         if healthy {
-            make_venv(&pyenv(PY312), &root.join("releases/r2/venv"), false);
+            make_bare_venv(&pyenv("3.12"), &root.join("releases/r2/venv"));
         } else {
             make_broken_venv(&dir, &root.join("releases/r2/venv"));
         }

@@ -70,6 +70,8 @@ const MAX_DEPTH: Opt = Opt::new("max_depth", Kind::Int);
 const ROOT: Opt = Opt::new("root", Kind::Path);
 const FOLLOW_SYMLINKS: Opt = Opt::new("follow_symlinks", Kind::Bool).default("false");
 const CROSS_MOUNTS: Opt = Opt::new("cross_mounts", Kind::Bool).default("false");
+/// `processes: false` is the request's `no_processes` (AnsibleModule options are positive).
+const PROCESSES: Opt = Opt::new("processes", Kind::Bool).default("true");
 
 /// Options of `venv_facts` (mirrored by plugins/modules/venv_facts.py's DOCUMENTATION).
 pub const FACTS_SPEC: &[Opt] = &[
@@ -79,6 +81,7 @@ pub const FACTS_SPEC: &[Opt] = &[
     ROOT,
     FOLLOW_SYMLINKS,
     CROSS_MOUNTS,
+    PROCESSES,
     Opt::new("packages", Kind::Bool).default("true"),
     Opt::new("summary", Kind::Bool).default("false"),
 ];
@@ -101,6 +104,7 @@ pub const CHECK_SPEC: &[Opt] = &[
     ROOT,
     FOLLOW_SYMLINKS,
     CROSS_MOUNTS,
+    PROCESSES,
     Opt::new("fail_on", Kind::Str).choices(&["error", "warning", "never"]).default("\"error\""),
     Opt::new("checks", Kind::List(Elem::Str)).choices(crate::checks::FAMILIES).default("[]"),
     Opt::new("osv_db", Kind::Path),
@@ -291,6 +295,10 @@ fn request(action: &str, params: &Map<String, Value>) -> Result<Request, String>
         if k == "max_depth" && v.as_i64().is_some_and(|d| d < 0) {
             return Err(format!("argument 'max_depth' must be 0 or more, got {v}"));
         }
+        if k == "processes" {
+            obj.insert("no_processes".to_owned(), json!(v == &json!(false)));
+            continue;
+        }
         obj.insert(k.clone(), v.clone());
     }
     Request::from_json(Value::Object(obj))
@@ -394,14 +402,15 @@ pub fn finding_line(f: &Value) -> String {
     format!("{} {venv}: {msg}", f["id"].as_str().unwrap_or("?"))
 }
 
-/// Unreadable paths as task warnings, at most [`MAX_WARNINGS`] of them.
+/// The report's caveats and its unreadable paths (at most [`MAX_WARNINGS`]) as task warnings.
 fn scan_warnings(report: &Value) -> Vec<String> {
+    let caveats = report["warnings"].as_array().map(Vec::as_slice).unwrap_or(&[]);
     let errors = report["errors"].as_array().map(Vec::as_slice).unwrap_or(&[]);
-    let mut w: Vec<String> = errors
+    let mut w: Vec<String> = caveats.iter().filter_map(Value::as_str).map(str::to_owned).collect();
+    w.extend(errors
         .iter()
         .take(MAX_WARNINGS)
-        .map(|e| format!("{}: {}", e["path"].as_str().unwrap_or("?"), e["message"].as_str().unwrap_or("")))
-        .collect();
+        .map(|e| format!("{}: {}", e["path"].as_str().unwrap_or("?"), e["message"].as_str().unwrap_or(""))));
     if errors.len() > MAX_WARNINGS {
         w.push(format!("... and {} more unreadable paths (see the report's errors)", errors.len() - MAX_WARNINGS));
     }

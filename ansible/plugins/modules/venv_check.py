@@ -21,7 +21,8 @@ description:
   - Checks include broken or mismatched interpreters, extension modules built for another
     Python or a newer glibc, end-of-life Pythons, mod_wsgi and uWSGI compatibility, known
     vulnerabilities from an offline OSV database, forbidden packages, dependency conflicts,
-    modified installed files and unsafe permissions (see O(checks)).
+    modified installed files, unsafe permissions, and whether services and processes use the
+    environment (see O(checks)).
   - Everything is learned from files alone. No Python interpreter is needed on the managed host,
     no code from a scanned environment is executed and nothing is written.
   - The module is a static binary built for glibc 2.17 or newer (x86_64).
@@ -56,6 +57,13 @@ options:
       - Walk into other local filesystems mounted below a path.
     type: bool
     default: false
+  processes:
+    description:
+      - Read C(/proc) to report the running processes that use each environment (C(in_use))
+        and the related findings. V(false) skips it.
+      - Run as root (C(become)) for a complete view; otherwise a task warning says the view is partial.
+    type: bool
+    default: true
   fail_on:
     description:
       - Lowest severity that fails the task.
@@ -68,7 +76,7 @@ options:
       - Check families to run. All of them when empty.
     type: list
     elements: str
-    choices: [interpreter, extensions, eol, mod-wsgi, uwsgi, vulnerabilities, forbidden, dependencies, integrity, permissions]
+    choices: [interpreter, extensions, eol, mod-wsgi, uwsgi, vulnerabilities, forbidden, dependencies, integrity, permissions, usage]
     default: []
   osv_db:
     description:

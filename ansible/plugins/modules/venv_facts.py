@@ -60,6 +60,13 @@ options:
         filesystems are never walked.
     type: bool
     default: false
+  processes:
+    description:
+      - Read C(/proc) to report the running processes that use each environment (C(in_use))
+        and the related findings. V(false) skips it.
+      - Run as root (C(become)) for a complete view; otherwise a task warning says the view is partial.
+    type: bool
+    default: true
   packages:
     description:
       - Include the list of installed distributions of each environment.
@@ -156,8 +163,8 @@ ansible_facts:
             - Every environment found, sorted by path, with C(path), C(kind), C(creator), C(python)
               (implementation, version, abi, executable, base_executable, home, base_exists, libpython,
               machine, evidence), C(include_system_site_packages), C(site_packages), C(owner),
-              C(package_count), C(packages) (unless O(packages=false) or O(summary=true)), C(health)
-              and C(used_by).
+              C(package_count), C(packages) (unless O(packages=false) or O(summary=true)), C(health),
+              C(used_by) (services and configuration pointing at it) and C(in_use) (running processes).
             - Each package has C(name), C(normalized_name), C(version), C(version_valid), C(installer),
               C(requested), C(editable), C(direct_url), C(location), C(metadata_format),
               C(requires_python), C(requires_dist) and C(extensions).
@@ -167,6 +174,10 @@ ansible_facts:
           description: Interpreter health findings, each with C(id), C(severity), C(venv), C(package), C(message), C(remediation), C(details).
           type: list
           elements: dict
+        warnings:
+          description: Caveats about the whole report (for example a partial process view); also raised as task warnings.
+          type: list
+          elements: str
         errors:
           description: Paths that could not be read, each with C(path) and C(message).
           type: list
