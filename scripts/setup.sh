@@ -154,23 +154,6 @@ step_wheelhouse() {
     log "wheelhouse: done ($(find "$WHEELS" -name '*.whl' | wc -l) wheels, $(du -sh "$WHEELS" | cut -f1))"
 }
 
-# ---------------------------------------------------------------- 3b. wheelhouse extras
-# scripts/wheelhouse-nodeps.txt: single pure-Python wheels whose pins conflict with the other
-# lists, downloaded once with --no-deps. Its own stamp lives in $WHEELS, so a wheelhouse rebuild
-# (which empties $WHEELS) brings them back.
-step_wheelhouse_nodeps() {
-    local reqs="$REPO/scripts/wheelhouse-nodeps.txt" stamp="$WHEELS/.venvaudit-stamp-nodeps" want
-    [[ -f "$reqs" ]] || return 0
-    want="$(hash_of "$reqs")"
-    if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
-        log "wheelhouse extras: up to date"
-        return
-    fi
-    log "wheelhouse extras: scripts/wheelhouse-nodeps.txt"
-    "$VENV/bin/python" -m pip download -q --no-deps --only-binary=:all: -d "$WHEELS" -r "$reqs" >&2
-    printf '%s\n' "$want" >"$stamp"
-}
-
 # ---------------------------------------------------------------- 4. wrappers + env.sh
 step_env() {
     local bin="$TOOLS/bin" t
@@ -208,6 +191,23 @@ EOF
     log "env: wrote $TOOLS/env.sh"
 }
 
+# ---------------------------------------------------------------- 5. wheelhouse extras
+# scripts/wheelhouse-nodeps.txt: single pure-Python wheels whose pins conflict with the other
+# lists, downloaded once with --no-deps. Its own stamp lives in $WHEELS, so a wheelhouse rebuild
+# (which empties $WHEELS) brings them back.
+step_wheelhouse_nodeps() {
+    local reqs="$REPO/scripts/wheelhouse-nodeps.txt" stamp="$WHEELS/.venvaudit-stamp-nodeps" want
+    [[ -f "$reqs" ]] || return 0
+    want="$(hash_of "$reqs")"
+    if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
+        log "wheelhouse extras: up to date"
+        return
+    fi
+    log "wheelhouse extras: scripts/wheelhouse-nodeps.txt"
+    "$VENV/bin/python" -m pip download -q --no-deps --only-binary=:all: -d "$WHEELS" -r "$reqs" >&2
+    printf '%s\n' "$want" >"$stamp"
+}
+
 timed() {
     local t0=$SECONDS
     "$@"
@@ -218,6 +218,6 @@ start=$SECONDS
 timed step_apt
 timed step_tools_venv
 timed step_wheelhouse
-timed step_wheelhouse_nodeps
 timed step_env
+timed step_wheelhouse_nodeps
 log "all done in $((SECONDS - start))s"

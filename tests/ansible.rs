@@ -95,17 +95,17 @@ fn setup() -> Fixture {
         .env("ANSIBLE_COLLECTIONS_PATH", &collections));
     assert!(collections.join("ansible_collections/venvaudit/python/plugins/modules/venv_facts").exists());
 
-    // Real venvs with real wheels from the offline wheelhouse, installed without dependencies
-    // (venvaudit reads metadata only; dependency checks are not what these tests are about).
+    // Real venvs with real wheels (and their dependencies) from the offline wheelhouse; web1
+    // is the healthy venv the gate must pass.
     let fleet = tmp.join("fleet");
     let web1 = fleet.join("web1/srv/app/venv");
     std::fs::create_dir_all(web1.parent().unwrap()).unwrap();
     make_venv(Creator::Venv, &pyenv("3.12"), &web1);
-    pip_install(&web1, &["--no-deps", "django==3.2"]);
+    pip_install(&web1, &["django==3.2"]);
     let web2 = fleet.join("web2/srv/app/venv");
     std::fs::create_dir_all(web2.parent().unwrap()).unwrap();
     make_bare_venv(&pyenv("3.12"), &web2);
-    pip_install(&web2, &["--no-deps", "django==4.2.16"]);
+    pip_install(&web2, &["django==4.2.16"]);
     let db1 = fleet.join("db1/opt/tool/venv");
     std::fs::create_dir_all(db1.parent().unwrap()).unwrap();
     make_bare_venv(&pyenv("3.8"), &db1);
