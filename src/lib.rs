@@ -106,7 +106,7 @@ pub fn scan(req: &Request, progress: &Progress) -> Result<Scan> {
 
 /// A path given by the user, as a view path. Relative paths are relative to the current
 /// directory on the live host; under `--root` they are taken as relative to the root.
-fn view_path(root: &HostRoot, p: &str) -> PathBuf {
+pub fn view_path(root: &HostRoot, p: &str) -> PathBuf {
     let path = PathBuf::from(p);
     if root.is_chroot() {
         return PathBuf::from("/").join(path);
@@ -152,6 +152,7 @@ pub fn check(req: &Request, progress: &Progress) -> Result<Report> {
     checks::validate_families(req)?;
     let mut scan = scan(req, progress)?;
     let outcome = checks::run_all(&scan, req)?;
+    scan.errors.extend(outcome.errors);
     for (venv, used) in outcome.used_by {
         if let Some(v) = scan.venvs.iter_mut().find(|v| v.venv.path == venv) {
             v.venv.used_by.push(used);
