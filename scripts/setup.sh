@@ -207,6 +207,23 @@ EOF
     log "env: wrote $TOOLS/env.sh"
 }
 
+# ---------------------------------------------------------------- 5. wheelhouse extras
+# scripts/wheelhouse-nodeps.txt: single pure-Python wheels whose pins conflict with the other
+# lists, downloaded once with --no-deps. Its own stamp lives in $WHEELS, so a wheelhouse rebuild
+# (which empties $WHEELS) brings them back.
+step_wheelhouse_nodeps() {
+    local reqs="$REPO/scripts/wheelhouse-nodeps.txt" stamp="$WHEELS/.venvaudit-stamp-nodeps" want
+    [[ -f "$reqs" ]] || return 0
+    want="$(hash_of "$reqs")"
+    if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
+        log "wheelhouse extras: up to date"
+        return
+    fi
+    log "wheelhouse extras: scripts/wheelhouse-nodeps.txt"
+    "$VENV/bin/python" -m pip download -q --no-deps --only-binary=:all: -d "$WHEELS" -r "$reqs" >&2
+    printf '%s\n' "$want" >"$stamp"
+}
+
 timed() {
     local t0=$SECONDS
     "$@"
@@ -219,4 +236,5 @@ timed step_tools_venv
 timed step_wheelhouse
 timed step_mod_wsgi_wheel
 timed step_env
+timed step_wheelhouse_nodeps
 log "all done in $((SECONDS - start))s"

@@ -209,6 +209,12 @@ fn fail(e: anyhow::Error) -> ExitCode {
 }
 
 fn main() -> ExitCode {
+    // Ansible runs the binary module as `AnsiballZ_venv_facts ARGS_FILE`: answer in its result
+    // format before clap sees the arguments.
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if let Some(inv) = venvaudit::frontends::ansible::detect(&argv) {
+        return ExitCode::from(venvaudit::frontends::ansible::main(inv) as u8);
+    }
     let cli = Cli::parse();
     match cli.command {
         Command::Run { args } => {

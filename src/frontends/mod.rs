@@ -1,4 +1,5 @@
-//! Front-ends that speak JSON: `venvaudit run` (used by Salt and scripts) and, later, the
-//! Ansible module mode. Each reads one request and writes exactly one JSON object.
+//! Front-ends that speak JSON: `venvaudit run` (used by Salt and scripts) and the Ansible
+//! module mode. Each reads one request and writes exactly one JSON object.
 
+pub mod ansible;
 pub mod json;

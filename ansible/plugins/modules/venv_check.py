@@ -1,0 +1,289 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Documentation of the venv_check module. The module itself is the venvaudit binary:
+# plugins/modules/venv_check is a symlink to files/venvaudit, both made by ansible/build.sh. This
+# file only carries DOCUMENTATION, EXAMPLES and RETURN for ansible-doc (a task never runs it:
+# the extensionless module file wins; should the binary be missing, running this file prints
+# nothing and the task fails). Keep the options in step with
+# CHECK_SPEC in src/frontends/ansible.rs (tests/ansible.rs compares them).
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: venv_check
+short_description: Check every Python virtualenv on a host and fail on findings (a pre-deploy gate)
+version_added: 0.1.0
+description:
+  - Finds every Python environment below O(paths), runs venvaudit's checks on it and returns the
+    findings. The task fails when a finding at or above O(fail_on) remains that no O(ignore)
+    entry covers, so a play or a rolling deploy stops before it switches to a broken environment.
+  - Checks include broken or mismatched interpreters, extension modules built for another
+    Python or a newer glibc, end-of-life Pythons, mod_wsgi and uWSGI compatibility, known
+    vulnerabilities from an offline OSV database, forbidden packages, dependency conflicts,
+    modified installed files, unsafe permissions, and whether services and processes use the
+    environment (see O(checks)).
+  - Everything is learned from files alone. No Python interpreter is needed on the managed host,
+    no code from a scanned environment is executed and nothing is written.
+  - The module is a static binary built for glibc 2.17 or newer (x86_64).
+options:
+  paths:
+    description:
+      - Directories to scan. A comma-separated string is accepted as a list.
+    type: list
+    elements: path
+    default: ["/"]
+  exclude:
+    description:
+      - Glob patterns of directories not to walk. A bare name matches at any depth.
+    type: list
+    elements: str
+    default: []
+  max_depth:
+    description:
+      - Maximum directory depth below each of O(paths). Unlimited when not set.
+    type: int
+  root:
+    description:
+      - Treat this directory as C(/) (a mounted image, a container rootfs, a chroot).
+    type: path
+  follow_symlinks:
+    description:
+      - Follow symlinked directories while walking (loops are detected and skipped).
+    type: bool
+    default: false
+  cross_mounts:
+    description:
+      - Walk into other local filesystems mounted below a path.
+    type: bool
+    default: false
+  processes:
+    description:
+      - Read C(/proc) to report the running processes that use each environment (C(in_use))
+        and the related findings. V(false) skips it.
+      - Run as root (C(become)) for a complete view; otherwise a task warning says the view is partial.
+    type: bool
+    default: true
+  fail_on:
+    description:
+      - Lowest severity that fails the task.
+      - V(never) reports findings without ever failing.
+    type: str
+    choices: [error, warning, never]
+    default: error
+  checks:
+    description:
+      - Check families to run. All of them when empty.
+    type: list
+    elements: str
+    choices: [interpreter, extensions, eol, mod-wsgi, uwsgi, vulnerabilities, forbidden, dependencies, integrity, permissions, usage]
+    default: []
+  osv_db:
+    description:
+      - Offline OSV vulnerability database on the managed host, a directory of OSV JSON files or a
+        zip such as the PyPI C(all.zip) export. Without it no vulnerability check is made.
+    type: path
+  forbid:
+    description:
+      - PEP 508 requirement specifiers whose matches are C(forbidden-package) errors,
+        for example C(django<4.2.16) or C(pyyaml<5.4).
+    type: list
+    elements: str
+    default: []
+  ignore:
+    description:
+      - Findings to accept. A finding is ignored when it matches every key an entry gives.
+        Ignored findings are still returned (with C(ignored) set) but do not fail the task.
+      - An entry whose O(ignore[].until) date has passed stops applying and yields an
+        C(ignore-expired) warning finding and a task warning.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      id:
+        description: Finding id, for example C(broken-interpreter) or C(vulnerability).
+        type: str
+      advisory:
+        description: Advisory id or any of its aliases (PYSEC, GHSA, CVE).
+        type: str
+      package:
+        description: Distribution name (compared PEP 503-normalised).
+        type: str
+      venv:
+        description: Environment path or glob.
+        type: str
+      reason:
+        description: Why the finding is accepted.
+        type: str
+        required: true
+      until:
+        description: Last day (YYYY-MM-DD) the entry applies. Quote it in YAML.
+        type: str
+  ignore_file:
+    description:
+      - Ignore policy file on the managed host (TOML or JSON), in addition to O(ignore).
+    type: path
+  apache_config:
+    description:
+      - Apache configuration files to read for mod_wsgi references, instead of the distribution's default.
+    type: list
+    elements: path
+    default: []
+  uwsgi_config:
+    description:
+      - uWSGI configuration files to read in addition to C(/etc/uwsgi).
+    type: list
+    elements: path
+    default: []
+  mod_wsgi:
+    description:
+      - Judge mod_wsgi compatibility against this C(mod_wsgi.so) instead of the one Apache loads.
+    type: path
+  target_python:
+    description:
+      - Judge environments against this interpreter instead of their own base interpreter
+        (for example the Python a host is about to be upgraded to).
+    type: path
+  verify:
+    description:
+      - Verify the RECORD hashes of every installed file. Reads every file; slow on large environments.
+    type: bool
+    default: false
+attributes:
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+    support: full
+    details: The module never changes anything; in check mode it runs the same checks and fails the same way.
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in diff mode).
+    support: none
+  platform:
+    description: Target OS/families that can be operated against.
+    support: full
+    platforms: posix
+notes:
+  - "The failure message lists the counts and the first failing findings, one line each
+    (C(id venv: message)); run with C(-vv) to list all of them."
+  - Paths that cannot be read are reported as task warnings.
+seealso:
+  - module: venvaudit.python.venv_facts
+author:
+  - venvaudit authors (@venvaudit)
+"""
+
+EXAMPLES = r"""
+- name: Stop here if any virtualenv below /srv is broken or vulnerable
+  venvaudit.python.venv_check:
+    paths: /srv
+    osv_db: /var/lib/osv/PyPI-all.zip
+
+- name: Gate on warnings too, but accept one known finding until the end of the quarter
+  venvaudit.python.venv_check:
+    paths: /srv/app
+    fail_on: warning
+    ignore:
+      - id: eol-python
+        venv: /srv/app/venv
+        reason: migration to 3.12 planned in ticket OPS-123
+        until: "2026-03-31"
+
+- name: Report only, and act on the result
+  venvaudit.python.venv_check:
+    paths: /srv
+    fail_on: never
+    checks: [interpreter, extensions]
+  register: audit
+
+- name: List broken environments
+  ansible.builtin.debug:
+    msg: "{{ audit.findings | selectattr('id', 'eq', 'broken-interpreter') | map(attribute='venv') | list }}"
+
+- name: Forbid packages no one may run
+  venvaudit.python.venv_check:
+    paths: /srv
+    forbid:
+      - django<4.2.16
+      - pyyaml<5.4
+"""
+
+RETURN = r"""
+passed:
+  description: Whether no active finding is at or above O(fail_on).
+  returned: success
+  type: bool
+  sample: true
+fail_on:
+  description: The threshold used.
+  returned: success
+  type: str
+  sample: error
+counts:
+  description: Active findings per severity, and the number of ignored findings.
+  returned: success
+  type: dict
+  sample: {"error": 1, "warning": 2, "info": 0, "ignored": 1}
+findings:
+  description:
+    - Every finding, sorted by severity, venv and id.
+    - Ignored findings are included, with C(ignored) set to the matching ignore entry.
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    id:
+      description: Stable finding id.
+      type: str
+      sample: broken-interpreter
+    severity:
+      description: V(error), V(warning) or V(info).
+      type: str
+      sample: error
+    venv:
+      description: The environment concerned, null for host-wide findings.
+      type: str
+      sample: /srv/app/venv
+    package:
+      description: The distribution concerned, when there is one.
+      type: str
+    message:
+      description: One line a person can act on.
+      type: str
+    remediation:
+      description: What to do about it.
+      type: str
+    details:
+      description: Machine-readable specifics, per id.
+      type: dict
+    ignored:
+      description: The ignore entry that covers the finding; absent when none does.
+      type: dict
+venvs:
+  description: Every environment checked, with its C(path), C(kind), C(python) version and C(health) (worst severity, or V(ok)).
+  returned: success
+  type: list
+  elements: dict
+  sample: [{"path": "/srv/app/venv", "kind": "venv", "python": "3.12.1", "health": "ok"}]
+summary:
+  description: Counts of environments, packages and findings, Python versions in use, broken environments.
+  returned: success
+  type: dict
+errors:
+  description: Paths that could not be read, each with C(path) and C(message).
+  returned: success
+  type: list
+  elements: dict
+osv_db:
+  description: The vulnerability database used, when O(osv_db) was given.
+  returned: when O(osv_db) is set
+  type: dict
+msg:
+  description: The counts, and on failure the first failing findings one line each.
+  returned: always
+  type: str
+  sample: "venv_check failed: 1 error(s), 0 warning(s), 0 info, 0 ignored in 2 venv(s) (fail_on: error)"
+changed:
+  description: Always false; nothing is ever changed.
+  returned: always
+  type: bool
+  sample: false
+"""

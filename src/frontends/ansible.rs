@@ -1,0 +1,476 @@
+//! Ansible module mode: the venvaudit binary is itself the binary modules `venv_facts` and
+//! `venv_check` of the collection `venvaudit.python`.
+//!
+//! ansible-core copies a binary module to the managed host as `AnsiballZ_<name>` and runs it
+//! with one argument: a file holding the task's options as a JSON object, plus `_ansible_*`
+//! keys. Whatever happens, the module prints exactly one JSON object on stdout; ansible-core
+//! ignores the exit code when stdout is JSON, so failure is said with `"failed": true`.
+
+pub mod argspec;
+
+use crate::request::Request;
+use argspec::{Elem, Kind, Opt};
+use serde_json::{json, Map, Value};
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+/// Largest arguments file read (the ignore list of a big fleet stays far below this).
+const MAX_ARGS_BYTES: u64 = 16 << 20;
+/// Failing findings quoted in `msg` unless `-vv` asks for all.
+const MSG_FINDINGS: usize = 5;
+/// Scan errors turned into task warnings; the rest are counted in one more warning.
+const MAX_WARNINGS: usize = 20;
+/// Finding id of an ignore entry whose `until` date has passed (from the ignore policy).
+const IGNORE_EXPIRED: &str = "ignore-expired";
+
+/// The two modules the binary implements.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Module {
+    /// `venv_facts`: the report as `ansible_facts.venvaudit`.
+    Facts,
+    /// `venv_check`: findings and a pre-deploy gate on `fail_on`.
+    Check,
+}
+
+impl Module {
+    /// Recognise a module from a file or module name: `venv_facts`, `AnsiballZ_venv_facts`,
+    /// `venv_facts.exe`, `venvaudit.python.venv_facts`, `ansible.legacy.venv_facts`.
+    pub fn from_name(name: &str) -> Option<Module> {
+        let base = name.rsplit('/').next().unwrap_or(name);
+        let base = base.strip_prefix("AnsiballZ_").unwrap_or(base);
+        // FQCNs end in the short name; file names may carry one extension.
+        let candidates = [base, base.rsplit('.').next().unwrap_or(base), base.split('.').next().unwrap_or(base)];
+        candidates.iter().find_map(|c| match *c {
+            "venv_facts" => Some(Module::Facts),
+            "venv_check" => Some(Module::Check),
+            _ => None,
+        })
+    }
+
+    /// Short module name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Module::Facts => "venv_facts",
+            Module::Check => "venv_check",
+        }
+    }
+
+    /// The module's options.
+    pub fn spec(self) -> &'static [Opt] {
+        match self {
+            Module::Facts => FACTS_SPEC,
+            Module::Check => CHECK_SPEC,
+        }
+    }
+}
+
+const PATHS: Opt = Opt::new("paths", Kind::List(Elem::Path)).default("[\"/\"]");
+const EXCLUDE: Opt = Opt::new("exclude", Kind::List(Elem::Str)).default("[]");
+const MAX_DEPTH: Opt = Opt::new("max_depth", Kind::Int);
+const ROOT: Opt = Opt::new("root", Kind::Path);
+const FOLLOW_SYMLINKS: Opt = Opt::new("follow_symlinks", Kind::Bool).default("false");
+const CROSS_MOUNTS: Opt = Opt::new("cross_mounts", Kind::Bool).default("false");
+/// `processes: false` is the request's `no_processes` (AnsibleModule options are positive).
+const PROCESSES: Opt = Opt::new("processes", Kind::Bool).default("true");
+
+/// Options of `venv_facts` (mirrored by plugins/modules/venv_facts.py's DOCUMENTATION).
+pub const FACTS_SPEC: &[Opt] = &[
+    PATHS,
+    EXCLUDE,
+    MAX_DEPTH,
+    ROOT,
+    FOLLOW_SYMLINKS,
+    CROSS_MOUNTS,
+    PROCESSES,
+    Opt::new("packages", Kind::Bool).default("true"),
+    Opt::new("summary", Kind::Bool).default("false"),
+];
+
+/// Suboptions of one `ignore` entry (the ignore policy's keys).
+pub const IGNORE_SPEC: &[Opt] = &[
+    Opt::new("id", Kind::Str),
+    Opt::new("advisory", Kind::Str),
+    Opt::new("package", Kind::Str),
+    Opt::new("venv", Kind::Str),
+    Opt::new("reason", Kind::Str).required(),
+    Opt::new("until", Kind::Str),
+];
+
+/// Options of `venv_check` (mirrored by plugins/modules/venv_check.py's DOCUMENTATION).
+pub const CHECK_SPEC: &[Opt] = &[
+    PATHS,
+    EXCLUDE,
+    MAX_DEPTH,
+    ROOT,
+    FOLLOW_SYMLINKS,
+    CROSS_MOUNTS,
+    PROCESSES,
+    Opt::new("fail_on", Kind::Str).choices(&["error", "warning", "never"]).default("\"error\""),
+    Opt::new("checks", Kind::List(Elem::Str)).choices(crate::checks::FAMILIES).default("[]"),
+    Opt::new("osv_db", Kind::Path),
+    Opt::new("forbid", Kind::List(Elem::Str)).default("[]"),
+    Opt::new("ignore", Kind::List(Elem::Dict(IGNORE_SPEC))).default("[]"),
+    Opt::new("ignore_file", Kind::Path),
+    Opt::new("apache_config", Kind::List(Elem::Path)).default("[]"),
+    Opt::new("uwsgi_config", Kind::List(Elem::Path)).default("[]"),
+    Opt::new("mod_wsgi", Kind::Path),
+    Opt::new("target_python", Kind::Path),
+    Opt::new("verify", Kind::Bool).default("false"),
+];
+
+/// How the binary was asked to act as a module.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invocation {
+    /// The module named by the file name, when it names one.
+    pub module: Option<Module>,
+    /// The arguments file, when one was given.
+    pub args_file: Option<PathBuf>,
+}
+
+/// Decide from the command line whether this process is an Ansible module run.
+///
+/// Yes when argv[0]'s base name is a module name (`venv_facts`, `AnsiballZ_venv_check`, ...),
+/// or when the only argument is a readable JSON file of a task's arguments (it carries
+/// `_ansible_module_name`) — so a binary installed under another name still works.
+pub fn detect(args: &[OsString]) -> Option<Invocation> {
+    let argv0 = args.first().map(|a| a.to_string_lossy().into_owned()).unwrap_or_default();
+    let base = Path::new(&argv0).file_name().map(|b| b.to_string_lossy().into_owned()).unwrap_or_default();
+    let by_name = Module::from_name(&base);
+    let single = match args {
+        [_, one] => Some(PathBuf::from(one)),
+        _ => None,
+    };
+    if by_name.is_some() {
+        return Some(Invocation { module: by_name, args_file: single });
+    }
+    let file = single?;
+    if file.as_os_str().to_string_lossy().starts_with('-') {
+        return None;
+    }
+    let params = read_args(&file).ok()?;
+    params.contains_key("_ansible_module_name").then_some(Invocation { module: None, args_file: Some(file) })
+}
+
+/// Read the arguments file: a JSON object (bare, as ansible-core writes it for binary
+/// modules, or wrapped in `ANSIBLE_MODULE_ARGS` as for Python modules).
+fn read_args(path: &Path) -> Result<Map<String, Value>, String> {
+    let bytes = crate::paths::read_bounded(path, MAX_ARGS_BYTES)
+        .map_err(|e| format!("cannot read the module arguments file {}: {e}", path.display()))?;
+    let v: Value = serde_json::from_slice(&bytes)
+        .map_err(|e| format!("the module arguments file {} is not valid JSON: {e}", path.display()))?;
+    match v {
+        Value::Object(mut m) => match m.remove("ANSIBLE_MODULE_ARGS") {
+            Some(Value::Object(inner)) => Ok(inner),
+            Some(_) => Err("ANSIBLE_MODULE_ARGS must be a JSON object".to_owned()),
+            None => Ok(m),
+        },
+        _ => Err(format!("the module arguments file {} must hold a JSON object", path.display())),
+    }
+}
+
+/// The `_ansible_*` keys the module acts on.
+#[derive(Debug, Default)]
+struct Internal {
+    module_name: Option<String>,
+    no_log: bool,
+    verbosity: u64,
+    ignore_unknown_opts: bool,
+    check_mode: bool,
+}
+
+/// Split `_ansible_*` keys (all accepted, a few used) from the task's options.
+fn split_internal(params: Map<String, Value>) -> (Map<String, Value>, Internal) {
+    let mut opts = Map::new();
+    let mut int = Internal::default();
+    for (k, v) in params {
+        match k.strip_prefix("_ansible_") {
+            None => {
+                opts.insert(k, v);
+            }
+            Some("module_name") => int.module_name = v.as_str().map(str::to_owned),
+            Some("no_log") => int.no_log = v.as_bool().unwrap_or(false),
+            Some("verbosity") => int.verbosity = v.as_u64().unwrap_or(0),
+            Some("ignore_unknown_opts") => int.ignore_unknown_opts = v.as_bool().unwrap_or(false),
+            Some("check_mode") => int.check_mode = v.as_bool().unwrap_or(false),
+            Some(_) => {}
+        }
+    }
+    (opts, int)
+}
+
+/// Run as a module and return the exit code. Prints exactly one JSON object on stdout, even
+/// when the scan panics.
+pub fn main(inv: Invocation) -> i32 {
+    let result = guarded(|| run(&inv));
+    let text = serde_json::to_string(&result)
+        .unwrap_or_else(|e| json!({"failed": true, "msg": format!("cannot serialise the result: {e}")}).to_string());
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{text}");
+    let _ = out.flush();
+    if result["failed"] == json!(true) { 1 } else { 0 }
+}
+
+/// Run `f`, turning a panic (in it or in a worker thread it waits for) into a failed result
+/// naming the panic, so ansible-core gets a result instead of "MODULE FAILURE" and a backtrace.
+pub fn guarded(f: impl FnOnce() -> Value + std::panic::UnwindSafe) -> Value {
+    std::panic::set_hook(Box::new(|info| {
+        let msg = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".to_owned());
+        let at = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
+        if let Ok(mut last) = LAST_PANIC.lock() {
+            *last = Some(format!("{msg}{at}"));
+        }
+    }));
+    std::panic::catch_unwind(f).unwrap_or_else(|_| {
+        let detail = LAST_PANIC.lock().ok().and_then(|mut l| l.take()).unwrap_or_else(|| "unknown panic".to_owned());
+        json!({
+            "failed": true,
+            "changed": false,
+            "msg": format!("venvaudit {} crashed (please report this bug): {detail}", env!("CARGO_PKG_VERSION")),
+        })
+    })
+}
+
+static LAST_PANIC: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
+/// Run as a module and return its result object.
+pub fn run(inv: &Invocation) -> Value {
+    let fail = |msg: String| json!({"failed": true, "changed": false, "msg": msg});
+    let Some(file) = &inv.args_file else {
+        let name = inv.module.map(Module::name).unwrap_or("venvaudit");
+        return fail(format!(
+            "{name} is an Ansible module of the collection venvaudit.python: ansible-core runs it with one argument, \
+             the path of a JSON file of module arguments; for the command line run `venvaudit --help`"
+        ));
+    };
+    let params = match read_args(file) {
+        Ok(p) => p,
+        Err(e) => return fail(e),
+    };
+    let (opts, int) = split_internal(params);
+    let module = match int.module_name.as_deref().and_then(Module::from_name).or(inv.module) {
+        Some(m) => m,
+        None => {
+            return fail(format!(
+                "cannot tell which module to run: the module name {:?} is neither venv_facts nor venv_check; \
+                 install the venvaudit binary under one of those names",
+                int.module_name.as_deref().unwrap_or("")
+            ))
+        }
+    };
+    let display_name = int.module_name.clone().unwrap_or_else(|| module.name().to_owned());
+    let params = match argspec::validate(&display_name, module.spec(), &opts, int.ignore_unknown_opts) {
+        Ok(p) => p,
+        Err(e) => return fail(e),
+    };
+    let mut result = match module {
+        Module::Facts => facts(&params),
+        Module::Check => check(&params, &int),
+    }
+    .unwrap_or_else(fail);
+    if !int.no_log {
+        result["invocation"] = json!({"module_args": params});
+    }
+    if int.check_mode {
+        // Nothing is ever changed, so check mode runs the same read-only scan.
+        result["changed"] = json!(false);
+    }
+    result
+}
+
+/// Map validated options to a [`Request`]. Keys the spec has and the request lacks are a bug,
+/// named by `Request::from_json`.
+fn request(action: &str, params: &Map<String, Value>) -> Result<Request, String> {
+    let mut obj = Map::new();
+    obj.insert("action".to_owned(), json!(action));
+    for (k, v) in params {
+        if v.is_null() {
+            continue;
+        }
+        if k == "max_depth" && v.as_i64().is_some_and(|d| d < 0) {
+            return Err(format!("argument 'max_depth' must be 0 or more, got {v}"));
+        }
+        if k == "processes" {
+            obj.insert("no_processes".to_owned(), json!(v == &json!(false)));
+            continue;
+        }
+        obj.insert(k.clone(), v.clone());
+    }
+    Request::from_json(Value::Object(obj))
+}
+
+fn facts(params: &Map<String, Value>) -> Result<Value, String> {
+    let req = request("facts", params)?;
+    let mut report = super::json::execute(&req)?;
+    if let Some(o) = report.as_object_mut() {
+        o.remove("failed");
+    }
+    let warnings = scan_warnings(&report);
+    let mut out = json!({
+        "changed": false,
+        "failed": false,
+        "ansible_facts": {"venvaudit": report},
+    });
+    if !warnings.is_empty() {
+        out["warnings"] = json!(warnings);
+    }
+    Ok(out)
+}
+
+fn check(params: &Map<String, Value>, int: &Internal) -> Result<Value, String> {
+    let req = request("check", params)?;
+    let report = super::json::execute(&req)?;
+    let passed = report["passed"].as_bool().unwrap_or(false);
+    let s = &report["summary"];
+    let counts = json!({"error": s["error"], "warning": s["warning"], "info": s["info"], "ignored": s["ignored"]});
+    let venvs: Vec<Value> = report["venvs"]
+        .as_array()
+        .map(|vs| {
+            vs.iter()
+                .map(|v| json!({"path": v["path"], "kind": v["kind"], "python": v["python"]["version"], "health": v["health"]}))
+                .collect()
+        })
+        .unwrap_or_default();
+    let findings = report["findings"].as_array().cloned().unwrap_or_default();
+    let mut warnings = scan_warnings(&report);
+    warnings.extend(
+        findings
+            .iter()
+            .filter(|f| f["id"] == IGNORE_EXPIRED && f["ignored"].is_null())
+            .map(|f| f["message"].as_str().unwrap_or("an ignore entry has expired").to_owned()),
+    );
+    let mut out = json!({
+        "changed": false,
+        "failed": false,
+        "passed": passed,
+        "fail_on": req.fail_on.as_str(),
+        "counts": counts,
+        "summary": report["summary"],
+        "venvs": venvs,
+        "findings": findings,
+        "errors": report["errors"],
+    });
+    if !report["osv_db"].is_null() {
+        out["osv_db"] = report["osv_db"].clone();
+    }
+    let threshold = req.fail_on.threshold();
+    let failing: Vec<&Value> = findings
+        .iter()
+        .filter(|f| f["ignored"].is_null())
+        .filter(|f| threshold.is_some_and(|t| severity(f).is_some_and(|s| s >= t)))
+        .collect();
+    let head = format!(
+        "{} error(s), {} warning(s), {} info, {} ignored in {} venv(s) (fail_on: {})",
+        counts["error"],
+        counts["warning"],
+        counts["info"],
+        counts["ignored"],
+        venvs.len(),
+        req.fail_on.as_str()
+    );
+    if passed {
+        out["msg"] = json!(format!("venv_check passed: {head}"));
+    } else {
+        let shown = if int.verbosity >= 2 { failing.len() } else { MSG_FINDINGS };
+        let mut lines = vec![format!("venv_check failed: {head}")];
+        lines.extend(failing.iter().take(shown).map(|f| finding_line(f)));
+        if failing.len() > shown {
+            lines.push(format!("... and {} more (see findings, or run with -vv)", failing.len() - shown));
+        }
+        out["failed"] = json!(true);
+        out["msg"] = json!(lines.join("\n"));
+    }
+    if !warnings.is_empty() {
+        out["warnings"] = json!(warnings);
+    }
+    Ok(out)
+}
+
+fn severity(f: &Value) -> Option<crate::report::Severity> {
+    serde_json::from_value(f["severity"].clone()).ok()
+}
+
+/// `id venv: message`, one line (host-wide findings say `host`).
+pub fn finding_line(f: &Value) -> String {
+    let venv = f["venv"].as_str().unwrap_or("host");
+    let msg = f["message"].as_str().unwrap_or("").replace('\n', " ");
+    format!("{} {venv}: {msg}", f["id"].as_str().unwrap_or("?"))
+}
+
+/// The report's caveats and its unreadable paths (at most [`MAX_WARNINGS`]) as task warnings.
+fn scan_warnings(report: &Value) -> Vec<String> {
+    let caveats = report["warnings"].as_array().map(Vec::as_slice).unwrap_or(&[]);
+    let errors = report["errors"].as_array().map(Vec::as_slice).unwrap_or(&[]);
+    let mut w: Vec<String> = caveats.iter().filter_map(Value::as_str).map(str::to_owned).collect();
+    w.extend(errors
+        .iter()
+        .take(MAX_WARNINGS)
+        .map(|e| format!("{}: {}", e["path"].as_str().unwrap_or("?"), e["message"].as_str().unwrap_or(""))));
+    if errors.len() > MAX_WARNINGS {
+        w.push(format!("... and {} more unreadable paths (see the report's errors)", errors.len() - MAX_WARNINGS));
+    }
+    w
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn os(v: &[&str]) -> Vec<OsString> {
+        v.iter().map(OsString::from).collect()
+    }
+
+    #[test]
+    fn module_names_are_recognised() {
+        for n in ["venv_facts", "AnsiballZ_venv_facts", "venv_facts.exe", "venvaudit.python.venv_facts", "ansible.legacy.venv_facts"] {
+            assert_eq!(Module::from_name(n), Some(Module::Facts), "{n}");
+        }
+        assert_eq!(Module::from_name("/tmp/x/AnsiballZ_venv_check"), Some(Module::Check));
+        assert_eq!(Module::from_name("venvaudit"), None);
+        assert_eq!(Module::from_name("venv_factsx"), None);
+    }
+
+    #[test]
+    fn detection_by_name_and_by_args_file() {
+        let inv = detect(&os(&["/x/AnsiballZ_venv_check", "/x/args"])).unwrap();
+        assert_eq!(inv.module, Some(Module::Check));
+        assert_eq!(inv.args_file, Some(PathBuf::from("/x/args")));
+        assert!(detect(&os(&["venvaudit", "facts", "/srv"])).is_none());
+        assert!(detect(&os(&["venvaudit", "--help"])).is_none());
+        assert!(detect(&os(&["venvaudit", "facts"])).is_none());
+
+        let dir = std::env::temp_dir().join(format!("venvaudit-detect-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let with = dir.join("args");
+        std::fs::write(&with, r#"{"paths": ["/srv"], "_ansible_module_name": "venvaudit.python.venv_facts"}"#).unwrap();
+        let without = dir.join("plain.json");
+        std::fs::write(&without, r#"{"action": "facts"}"#).unwrap();
+        let inv = detect(&[OsString::from("/usr/bin/venvaudit"), with.clone().into_os_string()]).unwrap();
+        assert_eq!(inv.module, None);
+        assert_eq!(inv.args_file.as_deref(), Some(with.as_path()));
+        assert!(detect(&[OsString::from("venvaudit"), without.into_os_string()]).is_none());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_panic_becomes_a_failed_result() {
+        let v = guarded(|| panic!("boom {}", 42));
+        assert_eq!(v["failed"], json!(true));
+        let msg = v["msg"].as_str().unwrap();
+        assert!(msg.contains("boom 42") && msg.contains("crashed"), "{msg}");
+        let ok = guarded(|| json!({"failed": false}));
+        assert_eq!(ok["failed"], json!(false));
+    }
+
+    #[test]
+    fn finding_lines_are_single_lines() {
+        let f = json!({"id": "broken-interpreter", "venv": "/srv/a", "message": "gone\nreally"});
+        assert_eq!(finding_line(&f), "broken-interpreter /srv/a: gone really");
+        assert_eq!(finding_line(&json!({"id": "x", "venv": null, "message": "m"})), "x host: m");
+    }
+}

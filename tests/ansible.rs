@@ -1,0 +1,756 @@
+//! The Ansible collection venvaudit.python, tested with real ansible-core: the collection is
+//! built with ansible/build.sh around this build's binary, installed with `ansible-galaxy
+//! collection install` into a temporary collections path, and driven by real
+//! `ansible-playbook -i localhost, -c local` runs against real virtualenvs. Plays write what
+//! they registered to JSON files (`copy: content=...`), which the tests read.
+//!
+//! Needs what scripts/setup.sh installs: ansible-core in the tools venv, the pyenv Pythons 3.12
+//! and 3.8, and the wheels of django 3.2 and 4.2.16 in the offline wheelhouse
+//! (wheelhouse-vulnerable.txt, wheelhouse-nodeps.txt).
+//!
+//! The zig-built release binary is not used here (a stripped debug build is the module); its
+//! glibc floor is checked by tests/ansible_glibc.rs.
+
+mod support;
+
+use serde_json::{json, Value};
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+use support::{check as run, make_bare_venv, make_venv, pip_install, pyenv, pyenv_prefix, Creator};
+use venvaudit::frontends::ansible::{argspec::Opt, CHECK_SPEC, FACTS_SPEC, IGNORE_SPEC};
+
+/// Everything the tests share, set up once.
+struct Fixture {
+    /// Scratch directory of this test run (removed at exit unless VENVAUDIT_KEEP_TEMP=1; every
+    /// play's output is in t/<test>/ansible.log).
+    tmp: PathBuf,
+    /// bin/ of the tools venv (ansible-playbook, ansible-doc, python).
+    tools: PathBuf,
+    /// ANSIBLE_COLLECTIONS_PATH with venvaudit.python installed.
+    collections: PathBuf,
+    /// The module binary (a stripped copy of this build's venvaudit).
+    module: PathBuf,
+    /// Fake fleet: web1 (django 3.2), web2 (django 4.2.16), db1 (Python 3.8, no django).
+    fleet: PathBuf,
+    /// A directory holding one broken venv (its base interpreter was deleted).
+    broken: PathBuf,
+    /// Full version of the pyenv 3.12 and 3.8 Pythons, as venvaudit reports them.
+    py312: String,
+    py38: String,
+}
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn fixture() -> &'static Fixture {
+    static F: OnceLock<Fixture> = OnceLock::new();
+    F.get_or_init(setup)
+}
+
+fn version_of(prefix: &str) -> String {
+    pyenv_prefix(prefix).file_name().unwrap().to_string_lossy().into_owned()
+}
+
+/// A venv whose base interpreter no longer exists: made from a hard-linked copy of pyenv's
+/// 3.12 that is then deleted.
+fn make_broken_venv(tmp: &Path, dir: &Path) {
+    let copy = tmp.join("python-copy");
+    let prefix = pyenv_prefix("3.12");
+    // Hard links are cheap; across filesystems fall back to a real copy.
+    let linked = Command::new("cp").arg("-al").arg(&prefix).arg(&copy).status().map(|s| s.success()).unwrap_or(false);
+    if !linked {
+        let _ = std::fs::remove_dir_all(&copy);
+        run(Command::new("cp").arg("-a").arg(&prefix).arg(&copy));
+    }
+    let exe = pyenv("3.12");
+    make_bare_venv(&copy.join("bin").join(exe.file_name().unwrap()), dir);
+    std::fs::remove_dir_all(&copy).unwrap();
+}
+
+fn setup() -> Fixture {
+    let tools = support::tools_venv().join("bin");
+    assert!(tools.join("ansible-playbook").exists(), "ansible-core missing from the tools venv: run scripts/setup.sh");
+    let tmp = support::TempDir::new().remove_at_exit();
+
+    // The module: this build's binary, stripped so the collection tarball stays small.
+    let module = tmp.join("venvaudit");
+    run(Command::new("strip").arg("-o").arg(&module).arg(support::venvaudit()));
+
+    let dist = tmp.join("dist");
+    run(Command::new("bash")
+        .arg(repo().join("ansible/build.sh"))
+        .env("VENVAUDIT_MODULE_BINARY", &module)
+        .env("VENVAUDIT_OUT", &dist)
+        .env("VENVAUDIT_TOOLS_VENV", tools.parent().unwrap()));
+    let version = env!("CARGO_PKG_VERSION");
+    let tarball = dist.join(format!("venvaudit-python-{version}.tar.gz"));
+    let collections = tmp.join("collections");
+    run(Command::new(tools.join("ansible-galaxy"))
+        .args(["collection", "install", "-p"])
+        .arg(&collections)
+        .arg(&tarball)
+        .env("ANSIBLE_COLLECTIONS_PATH", &collections));
+    assert!(collections.join("ansible_collections/venvaudit/python/plugins/modules/venv_facts").exists());
+
+    // Real venvs with real wheels (and their dependencies) from the offline wheelhouse; web1
+    // is the healthy venv the gate must pass.
+    let fleet = tmp.join("fleet");
+    let web1 = fleet.join("web1/srv/app/venv");
+    std::fs::create_dir_all(web1.parent().unwrap()).unwrap();
+    make_venv(Creator::Venv, &pyenv("3.12"), &web1);
+    pip_install(&web1, &["django==3.2"]);
+    let web2 = fleet.join("web2/srv/app/venv");
+    std::fs::create_dir_all(web2.parent().unwrap()).unwrap();
+    make_bare_venv(&pyenv("3.12"), &web2);
+    pip_install(&web2, &["django==4.2.16"]);
+    let db1 = fleet.join("db1/opt/tool/venv");
+    std::fs::create_dir_all(db1.parent().unwrap()).unwrap();
+    make_bare_venv(&pyenv("3.8"), &db1);
+
+    let broken = tmp.join("broken");
+    std::fs::create_dir_all(&broken).unwrap();
+    make_broken_venv(&tmp, &broken.join("venv"));
+
+    Fixture { tmp, tools, collections, module, fleet, broken, py312: version_of("3.12"), py38: version_of("3.8") }
+}
+
+impl Fixture {
+    /// A fresh directory for one test.
+    fn dir(&self, name: &str) -> PathBuf {
+        let d = self.tmp.join("t").join(name);
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    /// ansible-playbook with the collection installed and this test's environment.
+    fn ansible(&self, tool: &str, cwd: &Path) -> Command {
+        let mut cmd = Command::new(self.tools.join(tool));
+        cmd.current_dir(cwd)
+            .env("ANSIBLE_COLLECTIONS_PATH", &self.collections)
+            .env("ANSIBLE_NOCOLOR", "1")
+            .env("ANSIBLE_HOST_KEY_CHECKING", "0")
+            .env("ANSIBLE_LOCAL_TEMP", self.tmp.join("ansible-local"))
+            .env("ANSIBLE_REMOTE_TEMP", self.tmp.join("ansible-remote"))
+            .env("ANSIBLE_RETRY_FILES_ENABLED", "0")
+            .env_remove("ANSIBLE_CONFIG");
+        cmd
+    }
+
+    /// Write `play` to DIR/play.yml and run it on localhost. `vars` are passed as extra vars
+    /// (`out` is always DIR, where plays write their results).
+    fn play(&self, dir: &Path, play: &str, vars: Value, args: &[&str]) -> Output {
+        std::fs::write(dir.join("play.yml"), play).unwrap();
+        let mut extra = json!({"out": dir, "ansible_python_interpreter": self.tools.join("python")});
+        for (k, v) in vars.as_object().unwrap() {
+            extra[k] = v.clone();
+        }
+        let out = self
+            .ansible("ansible-playbook", dir)
+            .args(["-i", "localhost,", "-c", "local", "-e"])
+            .arg(extra.to_string())
+            .args(args)
+            .arg("play.yml")
+            .output()
+            .expect("run ansible-playbook");
+        std::fs::write(dir.join("ansible.log"), [&out.stdout[..], b"\n--- stderr ---\n", &out.stderr[..]].concat())
+            .unwrap();
+        out
+    }
+}
+
+fn text(out: &Output) -> String {
+    format!("{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
+fn ok(out: &Output) {
+    assert!(out.status.success(), "ansible-playbook failed:\n{}", text(out));
+}
+
+fn read_json(path: &Path) -> Value {
+    let s = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&s).unwrap_or_else(|e| panic!("{} is not JSON: {e}\n{s}", path.display()))
+}
+
+/// Task that writes a registered variable to DIR/NAME.json (also in check mode).
+fn save(var: &str, name: &str) -> String {
+    format!(
+        "    - ansible.builtin.copy:\n        dest: \"{{{{ out }}}}/{name}.json\"\n        content: \"{{{{ {var} | to_json }}}}\"\n        mode: \"0644\"\n      check_mode: false\n"
+    )
+}
+
+fn play_of(tasks: &str) -> String {
+    format!("- hosts: localhost\n  gather_facts: false\n  tasks:\n{tasks}")
+}
+
+fn first_venv(report: &Value) -> &Value {
+    &report["venvs"][0]
+}
+
+#[test]
+fn facts_land_in_hostvars_with_the_right_packages() {
+    let f = fixture();
+    let dir = f.dir("facts");
+    let tasks = [
+        "    - venvaudit.python.venv_facts:\n        paths: [\"{{ web1 }}\"]\n      register: r\n".to_owned(),
+        save("r", "result"),
+        save("hostvars['localhost']['ansible_facts']['venvaudit']", "hostvars"),
+    ]
+    .concat();
+    let out = f.play(&dir, &play_of(&tasks), json!({"web1": f.fleet.join("web1")}), &[]);
+    ok(&out);
+    let r = read_json(&dir.join("result.json"));
+    assert_eq!(r["changed"], json!(false));
+    assert_eq!(r["failed"], json!(false));
+    let facts = read_json(&dir.join("hostvars.json"));
+    assert_eq!(facts, r["ansible_facts"]["venvaudit"], "hostvars carry the module's fact");
+    assert_eq!(facts["schema_version"], json!(1));
+    let venv_path = f.fleet.join("web1/srv/app/venv");
+    assert_eq!(facts["venvs"].as_array().unwrap().len(), 1);
+    let v = first_venv(&facts);
+    assert_eq!(v["path"], json!(venv_path));
+    assert_eq!(v["python"]["version"], json!(f.py312));
+    let got: BTreeSet<(String, String)> = v["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["normalized_name"].as_str().unwrap().to_owned(), p["version"].as_str().unwrap().to_owned()))
+        .collect();
+    assert_eq!(got, support::pip_list_normalized(&venv_path), "facts agree with pip list");
+    assert!(got.contains(&("django".to_owned(), "3.2".to_owned())));
+    assert_eq!(v["package_count"], json!(got.len()));
+}
+
+#[test]
+fn summary_facts_are_small() {
+    let f = fixture();
+    let dir = f.dir("summary");
+    let tasks = [
+        "    - venvaudit.python.venv_facts:\n        paths: \"{{ fleet }}\"\n        summary: true\n      register: small\n".to_owned(),
+        save("small", "small"),
+        "    - venvaudit.python.venv_facts:\n        paths: \"{{ fleet }}\"\n      register: full\n".to_owned(),
+        save("full", "full"),
+    ]
+    .concat();
+    ok(&f.play(&dir, &play_of(&tasks), json!({"fleet": f.fleet}), &[]));
+    let small = read_json(&dir.join("small.json"))["ansible_facts"]["venvaudit"].clone();
+    let full = read_json(&dir.join("full.json"))["ansible_facts"]["venvaudit"].clone();
+    assert_eq!(small["summary"]["venvs"], json!(3));
+    assert_eq!(small["summary"]["python_versions"], json!({"3.12": 2, "3.8": 1}));
+    assert_eq!(small["summary"]["packages"], full["summary"]["packages"]);
+    for v in small["venvs"].as_array().unwrap() {
+        assert!(v.get("packages").is_none(), "summary has no package lists: {v}");
+        assert_eq!(v["python"]["evidence"], json!({}), "summary has no evidence: {v}");
+        assert!(v["package_count"].as_u64().is_some());
+        assert!(v["python"]["version"].is_string());
+        // Independent of how many packages the venv has: what makes it cacheable at scale.
+        assert!(v.to_string().len() < 1200, "summary venv entry is {} bytes: {v}", v.to_string().len());
+    }
+    let small_len = small.to_string().len();
+    let full_len = full.to_string().len();
+    eprintln!("fact size for 3 venvs: summary {small_len} bytes, full {full_len} bytes");
+    assert!(small_len < 3 * 1200 + 1000, "summary fact is {small_len} bytes for 3 venvs");
+    assert!(full["venvs"].as_array().unwrap().iter().any(|v| v["packages"].as_array().is_some_and(|p| !p.is_empty())));
+}
+
+#[test]
+fn check_mode_is_supported() {
+    let f = fixture();
+    let dir = f.dir("check_mode");
+    let tasks = [
+        "    - venvaudit.python.venv_facts:\n        paths: \"{{ fleet }}\"\n      register: facts\n".to_owned(),
+        save("facts", "facts"),
+        "    - venvaudit.python.venv_check:\n        paths: \"{{ broken }}\"\n      register: gate\n      ignore_errors: true\n"
+            .to_owned(),
+        save("gate", "gate"),
+    ]
+    .concat();
+    let out = f.play(&dir, &play_of(&tasks), json!({"fleet": f.fleet, "broken": f.broken}), &["--check"]);
+    ok(&out);
+    let facts = read_json(&dir.join("facts.json"));
+    assert!(facts.get("skipped").is_none() || facts["skipped"] == json!(false), "{facts}");
+    assert_eq!(facts["changed"], json!(false));
+    assert_eq!(facts["ansible_facts"]["venvaudit"]["summary"]["venvs"], json!(3), "facts are gathered in check mode");
+    let gate = read_json(&dir.join("gate.json"));
+    assert_eq!(gate["failed"], json!(true), "the gate still fails in check mode: {gate}");
+    assert_eq!(gate["changed"], json!(false));
+    assert_eq!(gate["counts"]["error"], json!(1));
+}
+
+#[test]
+fn venv_check_gates_on_a_broken_venv() {
+    let f = fixture();
+    let dir = f.dir("gate");
+    let broken_venv = f.broken.join("venv");
+    let tasks = [
+        "    - venvaudit.python.venv_check:\n        paths: \"{{ broken }}\"\n      register: bad\n      ignore_errors: true\n".to_owned(),
+        save("bad", "bad"),
+        "    - venvaudit.python.venv_check:\n        paths: \"{{ healthy }}\"\n      register: good\n".to_owned(),
+        save("good", "good"),
+        "    - venvaudit.python.venv_check:\n        paths: \"{{ broken }}\"\n        fail_on: never\n      register: never\n".to_owned(),
+        save("never", "never"),
+    ]
+    .concat();
+    let vars = json!({"broken": f.broken, "healthy": f.fleet.join("web1")});
+    ok(&f.play(&dir, &play_of(&tasks), vars.clone(), &[]));
+
+    let bad = read_json(&dir.join("bad.json"));
+    assert_eq!(bad["failed"], json!(true));
+    assert_eq!(bad["passed"], json!(false));
+    // Other families may add warnings or infos (e.g. `unused`); the one error is the broken venv.
+    assert_eq!((bad["counts"]["error"].clone(), bad["counts"]["ignored"].clone()), (json!(1), json!(0)), "{bad}");
+    let msg = bad["msg"].as_str().unwrap();
+    let lines: Vec<&str> = msg.lines().collect();
+    let c = &bad["counts"];
+    assert_eq!(
+        lines[0],
+        format!("venv_check failed: 1 error(s), {} warning(s), {} info, 0 ignored in 1 venv(s) (fail_on: error)", c["warning"], c["info"])
+    );
+    assert_eq!(lines.len(), 2, "only findings at or above fail_on are listed: {msg}");
+    assert!(lines[1].starts_with(&format!("broken-interpreter {}: ", broken_venv.display())), "{msg}");
+    assert_eq!(bad["findings"][0]["id"], json!("broken-interpreter"));
+    assert_eq!(bad["venvs"][0]["health"], json!("error"));
+
+    let good = read_json(&dir.join("good.json"));
+    assert_eq!(good["failed"], json!(false));
+    assert_eq!(good["passed"], json!(true));
+    assert_eq!(good["counts"]["error"], json!(0));
+
+    let never = read_json(&dir.join("never.json"));
+    assert_eq!(never["failed"], json!(false), "fail_on: never reports without failing");
+    assert_eq!(never["counts"]["error"], json!(1));
+
+    // As a real gate: the play stops, later tasks never run, ansible-playbook exits non-zero.
+    let gate = "    - venvaudit.python.venv_check:\n        paths: \"{{ broken }}\"\n    - ansible.builtin.copy:\n        dest: \"{{ out }}/deployed\"\n        content: yes\n        mode: \"0644\"\n";
+    let out = f.play(&dir, &play_of(gate), vars, &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(!dir.join("deployed").exists(), "the task after a failed gate must not run");
+    let t = text(&out);
+    assert!(t.contains("broken-interpreter") && t.contains("venv_check failed"), "{t}");
+}
+
+#[test]
+fn permission_problems_become_warnings() {
+    // Needs root to become `nobody` with su and no password (as CI and the dev machines run).
+    if !support::is_root() {
+        eprintln!("NOT RUN: needs root to run the module as nobody");
+        return;
+    }
+    let f = fixture();
+    let dir = f.dir("permissions");
+    let scan = dir.join("scan");
+    let locked = scan.join("locked");
+    std::fs::create_dir_all(locked.join("inner")).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o700)).unwrap();
+    for d in [&dir, &scan] {
+        std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    std::fs::set_permissions(&f.tmp, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let become_nobody = "      become: true\n      become_user: nobody\n      become_method: su\n      become_flags: \"-s /bin/sh\"\n";
+    let tasks = [
+        format!("    - venvaudit.python.venv_facts:\n        paths: \"{{{{ scan }}}}\"\n        processes: false\n{become_nobody}      register: r\n"),
+        save("r", "r"),
+        format!("    - venvaudit.python.venv_facts:\n        paths: \"{{{{ scan }}}}\"\n{become_nobody}      register: p\n"),
+        save("p", "p"),
+    ]
+    .concat();
+    let vars = json!({"scan": scan, "ansible_shell_allow_world_readable_temp": true});
+    let out = f.play(&dir, &play_of(&tasks), vars, &[]);
+    ok(&out);
+    let r = read_json(&dir.join("r.json"));
+    assert_eq!(r["failed"], json!(false), "{r}");
+    let expected = format!("{}: permission denied", locked.display());
+    assert_eq!(r["warnings"], json!([expected]), "{r}");
+    assert_eq!(r["ansible_facts"]["venvaudit"]["errors"][0]["path"], json!(locked));
+    assert!(text(&out).contains(&format!("[WARNING]: {expected}")), "{}", text(&out));
+    // With the process view on, the report's own caveats (as nobody: a partial process view)
+    // come first, then the unreadable paths.
+    let p = read_json(&dir.join("p.json"));
+    let mut want: Vec<Value> = p["ansible_facts"]["venvaudit"]["warnings"].as_array().unwrap().clone();
+    want.push(json!(expected));
+    assert_eq!(p["warnings"], Value::Array(want), "{p}");
+}
+
+/// True once the ignore policy (security branch) is in: it adds the `ignore-expired` id.
+fn ignore_policy_available() -> bool {
+    let there = venvaudit::checks::ids::ALL.iter().any(|(id, _, _)| *id == "ignore-expired");
+    if !there {
+        eprintln!("NOT RUN: the ignore policy (finding id ignore-expired) is not in this build yet");
+    }
+    there
+}
+
+#[test]
+fn an_ignore_entry_lets_the_gate_pass() {
+    if !ignore_policy_available() {
+        return;
+    }
+    let f = fixture();
+    let dir = f.dir("ignore");
+    let tasks = [
+        "    - venvaudit.python.venv_check:\n        paths: \"{{ broken }}\"\n        ignore:\n          - id: broken-interpreter\n            venv: \"{{ broken }}/venv\"\n            reason: being rebuilt\n            until: \"2999-12-31\"\n      register: r\n".to_owned(),
+        save("r", "r"),
+    ]
+    .concat();
+    ok(&f.play(&dir, &play_of(&tasks), json!({"broken": f.broken}), &[]));
+    let r = read_json(&dir.join("r.json"));
+    assert_eq!(r["failed"], json!(false), "{r}");
+    assert_eq!(r["passed"], json!(true));
+    assert_eq!(r["counts"]["error"], json!(0));
+    assert_eq!(r["counts"]["ignored"], json!(1));
+    let finding = &r["findings"].as_array().unwrap().iter().find(|x| x["id"] == "broken-interpreter").unwrap().clone();
+    assert!(finding["ignored"].is_object(), "{finding}");
+}
+
+#[test]
+fn an_expired_ignore_entry_warns_and_stops_applying() {
+    if !ignore_policy_available() {
+        return;
+    }
+    let f = fixture();
+    let dir = f.dir("ignore_expired");
+    let tasks = [
+        "    - venvaudit.python.venv_check:\n        paths: \"{{ broken }}\"\n        ignore:\n          - id: broken-interpreter\n            reason: was being rebuilt\n            until: 2020-01-31\n      register: r\n      ignore_errors: true\n".to_owned(),
+        save("r", "r"),
+    ]
+    .concat();
+    let out = f.play(&dir, &play_of(&tasks), json!({"broken": f.broken}), &[]);
+    ok(&out);
+    let r = read_json(&dir.join("r.json"));
+    assert_eq!(r["failed"], json!(true), "an expired entry no longer covers the finding: {r}");
+    assert_eq!(r["counts"]["ignored"], json!(0));
+    let expired = r["findings"].as_array().unwrap().iter().find(|x| x["id"] == "ignore-expired").cloned();
+    let expired = expired.unwrap_or_else(|| panic!("no ignore-expired finding: {r}"));
+    let warnings: Vec<&str> = r["warnings"].as_array().map(|w| w.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+    assert!(warnings.contains(&expired["message"].as_str().unwrap()), "warnings {warnings:?}");
+    assert!(text(&out).contains("[WARNING]"), "the warning is shown");
+}
+
+#[test]
+fn bad_options_fail_the_task_with_a_clear_msg() {
+    let f = fixture();
+    let dir = f.dir("options");
+    let cases = [
+        ("unknown", "venv_facts", "pathz: /srv"),
+        ("wrong_type", "venv_facts", "max_depth: deep"),
+        ("bad_bool", "venv_facts", "packages: maybe"),
+        ("bad_choice", "venv_check", "fail_on: fatal"),
+        ("bad_family", "venv_check", "checks: [interpreter, nope]"),
+        ("ignore_no_reason", "venv_check", "ignore: [{id: broken-interpreter}]"),
+        ("converted", "venv_facts", "paths: \"{{ web1 }}, {{ web2 }}\"\n        packages: \"no\"\n        max_depth: \"6\""),
+    ];
+    let mut tasks = String::new();
+    for (name, module, opts) in cases {
+        tasks += &format!("    - venvaudit.python.{module}:\n        {opts}\n      register: {name}\n      ignore_errors: true\n");
+        tasks += &save(name, name);
+    }
+    let vars = json!({"web1": f.fleet.join("web1"), "web2": f.fleet.join("web2")});
+    ok(&f.play(&dir, &play_of(&tasks), vars, &[]));
+    let msg = |name: &str| {
+        let r = read_json(&dir.join(format!("{name}.json")));
+        assert_eq!(r["failed"], json!(true), "{name}: {r}");
+        r["msg"].as_str().unwrap().to_owned()
+    };
+    let facts_opts: Vec<&str> = {
+        let mut v: Vec<&str> = FACTS_SPEC.iter().map(|o| o.name).collect();
+        v.sort_unstable();
+        v
+    };
+    assert_eq!(
+        msg("unknown"),
+        format!(
+            "Unsupported parameters for (venvaudit.python.venv_facts) module: pathz. Supported parameters include: {}.",
+            facts_opts.join(", ")
+        )
+    );
+    let m = msg("wrong_type");
+    assert!(m.starts_with("argument 'max_depth' is of type str and we were unable to convert to int"), "{m}");
+    let m = msg("bad_bool");
+    assert!(m.starts_with("argument 'packages' is of type str and we were unable to convert to bool"), "{m}");
+    assert_eq!(msg("bad_choice"), "value of fail_on must be one of: error, warning, never, got: fatal");
+    let m = msg("bad_family");
+    assert!(m.contains("value of checks must be one or more of") && m.contains("Got no match for: nope"), "{m}");
+    assert_eq!(msg("ignore_no_reason"), "missing required arguments: reason found in ignore");
+
+    // AnsibleModule's conversions: comma-separated list, "no" as bool, "6" as int.
+    let r = read_json(&dir.join("converted.json"));
+    assert_eq!(r["failed"], json!(false), "{r}");
+    let facts = &r["ansible_facts"]["venvaudit"];
+    assert_eq!(facts["summary"]["venvs"], json!(2));
+    assert!(facts["venvs"].as_array().unwrap().iter().all(|v| v.get("packages").is_none()));
+}
+
+/// ansible-doc -j of a module.
+fn doc_json(f: &Fixture, module: &str) -> Value {
+    let out = run(f.ansible("ansible-doc", &f.tmp).args(["-j", &format!("venvaudit.python.{module}")]));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    v[format!("venvaudit.python.{module}")].clone()
+}
+
+/// The documented options agree with the module's argument spec: names, types, elements,
+/// choices, defaults and required.
+fn assert_doc_matches_spec(doc_opts: &Value, spec: &[Opt], module: &str) {
+    let documented: BTreeSet<&str> = doc_opts.as_object().unwrap().keys().map(String::as_str).collect();
+    let specified: BTreeSet<&str> = spec.iter().map(|o| o.name).collect();
+    assert_eq!(documented, specified, "{module}: documented vs implemented options");
+    use venvaudit::frontends::ansible::argspec::{Elem, Kind};
+    for o in spec {
+        let d = &doc_opts[o.name];
+        let (ty, elements) = match o.kind {
+            Kind::Str => ("str", None),
+            Kind::Path => ("path", None),
+            Kind::Bool => ("bool", None),
+            Kind::Int => ("int", None),
+            Kind::List(Elem::Str) => ("list", Some("str")),
+            Kind::List(Elem::Path) => ("list", Some("path")),
+            Kind::List(Elem::Dict(sub)) => {
+                assert_doc_matches_spec(&d["suboptions"], sub, &format!("{module}.{}", o.name));
+                ("list", Some("dict"))
+            }
+        };
+        assert_eq!(d["type"], json!(ty), "{module}.{} type", o.name);
+        assert_eq!(d.get("elements").and_then(Value::as_str), elements, "{module}.{} elements", o.name);
+        let choices: Vec<&str> = d.get("choices").and_then(Value::as_array).map(|c| c.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+        assert_eq!(choices, o.choices, "{module}.{} choices", o.name);
+        let default: Value = serde_json::from_str(o.default).unwrap();
+        assert_eq!(d.get("default").cloned().unwrap_or(Value::Null), default, "{module}.{} default", o.name);
+        assert_eq!(d.get("required").and_then(Value::as_bool).unwrap_or(false), o.required, "{module}.{} required", o.name);
+    }
+}
+
+#[test]
+fn ansible_doc_renders_both_modules() {
+    let f = fixture();
+    let out = run(f.ansible("ansible-doc", &f.tmp).args(["-l", "venvaudit.python"]));
+    let listed = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(listed.contains("venvaudit.python.venv_facts") && listed.contains("venvaudit.python.venv_check"), "{listed}\n{stderr}");
+    assert!(!stderr.contains("WARNING") && !stderr.contains("ERROR"), "ansible-doc -l complained: {stderr}");
+
+    for (module, words) in [
+        ("venv_facts", &["OPTIONS", "paths", "summary", "EXAMPLES", "RETURN VALUES", "ansible_facts", "check_mode"][..]),
+        ("venv_check", &["OPTIONS", "fail_on", "ignore", "reason", "EXAMPLES", "RETURN VALUES", "findings", "check_mode"][..]),
+    ] {
+        let out = run(f.ansible("ansible-doc", &f.tmp).arg(format!("venvaudit.python.{module}")));
+        let page = String::from_utf8_lossy(&out.stdout);
+        for w in words {
+            assert!(page.contains(w), "ansible-doc {module} lacks {w}:\n{page}");
+        }
+    }
+    let facts = doc_json(f, "venv_facts");
+    assert_doc_matches_spec(&facts["doc"]["options"], FACTS_SPEC, "venv_facts");
+    assert_eq!(facts["doc"]["attributes"]["check_mode"]["support"], json!("full"));
+    let check = doc_json(f, "venv_check");
+    assert_doc_matches_spec(&check["doc"]["options"], CHECK_SPEC, "venv_check");
+    assert_doc_matches_spec(&check["doc"]["options"]["ignore"]["suboptions"], IGNORE_SPEC, "venv_check.ignore");
+    assert_eq!(check["doc"]["attributes"]["check_mode"]["support"], json!("full"));
+    assert!(check["examples"].as_str().unwrap().contains("venvaudit.python.venv_check"));
+    assert!(check["return"]["findings"].is_object());
+}
+
+#[test]
+fn the_binary_works_as_a_plain_library_module() {
+    let f = fixture();
+    let dir = f.dir("library");
+    std::fs::create_dir_all(dir.join("library")).unwrap();
+    for m in ["venv_facts", "venv_check"] {
+        std::fs::copy(&f.module, dir.join("library").join(m)).unwrap();
+    }
+    let tasks = [
+        "    - venv_facts:\n        paths: \"{{ web1 }}\"\n      register: facts\n".to_owned(),
+        save("ansible_facts['venvaudit']['summary']", "summary"),
+        "    - venv_check:\n        paths: \"{{ broken }}\"\n      register: gate\n      ignore_errors: true\n".to_owned(),
+        save("gate", "gate"),
+    ]
+    .concat();
+    // No collections path: the modules come from library/ next to the playbook.
+    let mut cmd = f.ansible("ansible-playbook", &dir);
+    cmd.env("ANSIBLE_COLLECTIONS_PATH", dir.join("no-collections"));
+    std::fs::write(dir.join("play.yml"), play_of(&tasks)).unwrap();
+    let extra = json!({"out": dir, "web1": f.fleet.join("web1"), "broken": f.broken, "ansible_python_interpreter": f.tools.join("python")});
+    let out = cmd.args(["-i", "localhost,", "-c", "local", "-e"]).arg(extra.to_string()).arg("play.yml").output().unwrap();
+    ok(&out);
+    let summary = read_json(&dir.join("summary.json"));
+    assert_eq!(summary["venvs"], json!(1));
+    let gate = read_json(&dir.join("gate.json"));
+    assert_eq!(gate["failed"], json!(true));
+    assert!(gate["msg"].as_str().unwrap().starts_with("venv_check failed: 1 error(s)"), "{gate}");
+}
+
+/// Run the module binary the way ansible-core does, by hand: `AnsiballZ_<name> ARGS_FILE`.
+fn run_module(f: &Fixture, dir: &Path, name: &str, args: Option<&[u8]>) -> (Value, i32) {
+    let exe = dir.join(format!("AnsiballZ_{name}"));
+    if !exe.exists() {
+        std::os::unix::fs::symlink(&f.module, &exe).unwrap();
+    }
+    let mut cmd = Command::new(&exe);
+    if let Some(a) = args {
+        let file = dir.join("args");
+        std::fs::write(&file, a).unwrap();
+        cmd.arg(&file);
+    }
+    let out = cmd.output().unwrap();
+    let stdout = String::from_utf8(out.stdout).expect("stdout is UTF-8");
+    assert_eq!(stdout.lines().count(), 1, "exactly one line of output: {stdout:?}");
+    let v: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {stdout}"));
+    assert!(v.is_object());
+    (v, out.status.code().unwrap())
+}
+
+#[test]
+fn module_mode_always_prints_one_json_object() {
+    let f = fixture();
+    let dir = f.dir("module_mode");
+    let (v, code) = run_module(f, &dir, "venv_facts", None);
+    assert_eq!((v["failed"].clone(), code), (json!(true), 1));
+    assert!(v["msg"].as_str().unwrap().contains("Ansible module"), "{v}");
+    for bad in [&b"not json"[..], b"[1, 2]", b"{\"ANSIBLE_MODULE_ARGS\": 3}", b"\xff\xfe", b""] {
+        let (v, code) = run_module(f, &dir, "venv_facts", Some(bad));
+        assert_eq!((v["failed"].clone(), code), (json!(true), 1), "{v}");
+    }
+    // The module name in the arguments file decides, whatever the file is called.
+    let args = json!({"paths": [f.broken], "_ansible_module_name": "venvaudit.python.venv_check", "_ansible_check_mode": true, "_ansible_verbosity": 0, "_ansible_no_log": false, "_ansible_some_future_key": [1]});
+    let (v, _) = run_module(f, &dir, "venv_facts", Some(args.to_string().as_bytes()));
+    assert_eq!(v["counts"]["error"], json!(1), "{v}");
+    assert_eq!(v["invocation"]["module_args"]["fail_on"], json!("error"));
+    // no_log: the arguments are not echoed back.
+    let args = json!({"paths": [f.broken], "_ansible_module_name": "venv_check", "_ansible_no_log": true});
+    let (v, _) = run_module(f, &dir, "venv_check", Some(args.to_string().as_bytes()));
+    assert!(v.get("invocation").is_none(), "{v}");
+    // ANSIBLE_MODULE_ARGS wrapping (as for Python modules) is accepted too.
+    let args = json!({"ANSIBLE_MODULE_ARGS": {"paths": [f.fleet.join("db1")], "summary": true}});
+    let (v, code) = run_module(f, &dir, "venv_facts", Some(args.to_string().as_bytes()));
+    assert_eq!((v["failed"].clone(), code), (json!(false), 0), "{v}");
+    assert_eq!(v["ansible_facts"]["venvaudit"]["venvs"][0]["python"]["version"], json!(f.py38));
+    // A binary with another name is recognised from its arguments file alone.
+    let other = dir.join("audit-tool");
+    std::os::unix::fs::symlink(&f.module, &other).unwrap();
+    let file = dir.join("args2");
+    std::fs::write(&file, json!({"paths": [f.fleet.join("db1")], "_ansible_module_name": "venvaudit.python.venv_facts"}).to_string()).unwrap();
+    let out = Command::new(&other).arg(&file).output().unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["ansible_facts"]["venvaudit"]["summary"]["venvs"], json!(1));
+}
+
+/// A small inventory of local hosts (`ansible_connection=local` aliases), each with its own
+/// `venvaudit_paths`, plus one host that is never gathered.
+fn fleet_inventory(f: &Fixture, dir: &Path) -> PathBuf {
+    let py = f.tools.join("python");
+    let inv = format!(
+        "[web]\nweb1 venvaudit_paths='[\"{w1}\"]'\nweb2 venvaudit_paths='[\"{w2}\"]'\n\n[db]\ndb1 venvaudit_paths='[\"{d1}\"]'\n\n[spare]\nghost\n\n[all:vars]\nansible_connection=local\nansible_python_interpreter={py}\n",
+        w1 = f.fleet.join("web1").display(),
+        w2 = f.fleet.join("web2").display(),
+        d1 = f.fleet.join("db1").display(),
+        py = py.display()
+    );
+    let path = dir.join("inventory.ini");
+    std::fs::write(&path, inv).unwrap();
+    path
+}
+
+/// Copy an example directory to a scratch directory (its ansible.cfg writes relative paths).
+fn copy_example(name: &str, dir: &Path) -> PathBuf {
+    let src = repo().join("ansible/examples").join(name);
+    let dst = dir.join(name);
+    run(Command::new("cp").arg("-a").arg(&src).arg(&dst));
+    dst
+}
+
+#[test]
+fn fleet_example_reports_hosts_running_old_django() {
+    let f = fixture();
+    let dir = f.dir("fleet_example");
+    let ex = copy_example("fleet", &dir);
+    let inv = fleet_inventory(f, &dir);
+    let playbook = |extra: &[&str]| {
+        let out = f
+            .ansible("ansible-playbook", &ex)
+            .env("ANSIBLE_CONFIG", ex.join("ansible.cfg"))
+            .arg("-i")
+            .arg(&inv)
+            .args(extra)
+            .arg("fleet_report.yml")
+            .output()
+            .unwrap();
+        ok(&out);
+        text(&out)
+    };
+    // Gather from every host but `ghost`, then report.
+    playbook(&["--limit", "web,db,localhost"]);
+    let cache = ex.join(".cache/facts");
+    // jsonfile names its files after the host, with a prefix that depends on the release.
+    let cached: Vec<String> =
+        std::fs::read_dir(&cache).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    for h in ["web1", "web2", "db1"] {
+        assert!(cached.iter().any(|c| c.ends_with(h)), "no fact cache for {h} in {}: {cached:?}", cache.display());
+    }
+    assert!(!cached.iter().any(|c| c.ends_with("ghost")));
+    let report = read_json(&ex.join("reports/django-lt-4.2.16.json"));
+    assert_eq!(report["question"], json!("django < 4.2.16"));
+    assert_eq!(
+        report["matches"],
+        json!([{"host": "web1", "venv": f.fleet.join("web1/srv/app/venv"), "version": "3.2", "python": f.py312, "owner": "root"}]),
+        "only web1 runs django < 4.2.16 (web2 runs exactly 4.2.16): {report}"
+    );
+    assert_eq!(report["hosts_reported"], json!(3));
+    assert_eq!(report["venvs_scanned"], json!(3));
+    assert_eq!(report["hosts_without_facts"], json!(["ghost"]));
+    let txt = std::fs::read_to_string(ex.join("reports/django-lt-4.2.16.txt")).unwrap();
+    assert!(txt.contains("web1") && !txt.contains("web2") && txt.contains("No cached facts for: ghost"), "{txt}");
+
+    // The report alone, from the fact cache: no host is contacted, and the cached facts still
+    // hold the package lists (web2's 4.2.16 is below 5.0).
+    let log = playbook(&["--tags", "report", "-e", "report_below=5.0"]);
+    assert!(!log.contains("Gather venv facts"), "the gather play must not run:\n{log}");
+    let report = read_json(&ex.join("reports/django-lt-5.0.json"));
+    let hosts: Vec<&str> = report["matches"].as_array().unwrap().iter().map(|m| m["host"].as_str().unwrap()).collect();
+    assert_eq!(hosts, ["web1", "web2"], "{report}");
+}
+
+#[test]
+fn rolling_deploy_example_stops_at_the_first_bad_host() {
+    let f = fixture();
+    let dir = f.dir("rolling_example");
+    let ex = copy_example("rolling", &dir);
+    let py = f.tools.join("python");
+    let mut inv = String::from("[app]\n");
+    for (host, healthy) in [("app1", true), ("app2", false), ("app3", true)] {
+        let root = dir.join(host);
+        std::fs::create_dir_all(root.join("releases/r2")).unwrap();
+        make_bare_venv(&pyenv("3.12"), &root.join("releases/r1/venv"));
+        if healthy {
+            make_bare_venv(&pyenv("3.12"), &root.join("releases/r2/venv"));
+        } else {
+            make_broken_venv(&dir, &root.join("releases/r2/venv"));
+        }
+        std::os::unix::fs::symlink(root.join("releases/r1"), root.join("current")).unwrap();
+        inv += &format!("{host} app_root={}\n", root.display());
+    }
+    inv += &format!(
+        "\n[app:vars]\nansible_connection=local\nansible_python_interpreter={}\napp_service=app\napp_restart_command=\"touch {{{{ app_root }}}}/restarted\"\n",
+        py.display()
+    );
+    std::fs::write(dir.join("inventory.ini"), inv).unwrap();
+    let out = f
+        .ansible("ansible-playbook", &ex)
+        .env("ANSIBLE_CONFIG", ex.join("ansible.cfg"))
+        .arg("-i")
+        .arg(dir.join("inventory.ini"))
+        .args(["-e", "app_release=r2", "rolling_deploy.yml"])
+        .output()
+        .unwrap();
+    let log = text(&out);
+    assert_ne!(out.status.code(), Some(0), "the rollout must fail:\n{log}");
+    assert!(log.contains("broken-interpreter"), "{log}");
+    let current = |h: &str| std::fs::read_link(dir.join(h).join("current")).unwrap();
+    assert_eq!(current("app1"), dir.join("app1/releases/r2"), "app1 was deployed");
+    assert!(dir.join("app1/restarted").exists(), "app1 was restarted");
+    assert_eq!(current("app2"), dir.join("app2/releases/r1"), "app2 keeps its release:\n{log}");
+    assert!(!dir.join("app2/restarted").exists());
+    assert_eq!(current("app3"), dir.join("app3/releases/r1"), "the rollout stopped before app3:\n{log}");
+    assert!(!dir.join("app3/restarted").exists());
+}

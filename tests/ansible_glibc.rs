@@ -1,0 +1,114 @@
+//! The binary shipped in the Ansible collection must run on managed hosts with glibc 2.17
+//! (RHEL/CentOS 7 and newer). This builds it as ansible/build.sh does (`cargo zigbuild
+//! --release --target x86_64-unknown-linux-gnu.2.17`, incremental: quick when up to date, about
+//! 7-9 minutes cold on 2 cores) and reads it with venvaudit's own ELF reader: no `GLIBC_x.y`
+//! symbol version above 2.17 may be needed.
+//!
+//! `VENVAUDIT_GLIBC_CHECK_BINARY=PATH` checks that binary instead of building (build.sh does
+//! this after its own build). `VENVAUDIT_ZIGBUILD=0` skips the build and the check, saying so.
+//! zig and cargo-zigbuild come from the tools venv (scripts/setup.sh, or `VENVAUDIT_TOOLS_VENV`).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use venvaudit::inspect::elf::{glibc_version, read_elf};
+
+/// Every `GLIBC_` version the binary needs, newest first.
+fn glibc_needs(binary: &Path) -> Vec<(u32, u32)> {
+    let info = read_elf(binary).unwrap_or_else(|e| panic!("cannot read {}: {e:#}", binary.display()));
+    let mut v: Vec<(u32, u32)> = info.version_needs.iter().filter_map(|(_, name)| glibc_version(name)).collect();
+    v.sort_unstable();
+    v.dedup();
+    v.reverse();
+    v
+}
+
+fn max_allowed() -> (u32, u32) {
+    let s = std::env::var("VENVAUDIT_GLIBC_MAX").unwrap_or_else(|_| "2.17".to_owned());
+    glibc_version(&format!("GLIBC_{s}")).expect("VENVAUDIT_GLIBC_MAX is X.Y")
+}
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn tools_venv() -> PathBuf {
+    let mut candidates = Vec::new();
+    if let Ok(v) = std::env::var("VENVAUDIT_TOOLS_VENV") {
+        candidates.push(PathBuf::from(v));
+    }
+    candidates.push(repo().join(".tools/venv"));
+    candidates.into_iter().find(|c| c.join("bin/cargo-zigbuild").exists()).expect(
+        "cargo-zigbuild not found: run scripts/setup.sh, set VENVAUDIT_TOOLS_VENV, or VENVAUDIT_ZIGBUILD=0 to skip",
+    )
+}
+
+/// Build the shipped binary with zig for glibc 2.17 and return its path.
+fn zigbuild() -> PathBuf {
+    let venv = tools_venv();
+    // cargo-zigbuild runs `zig`; the ziglang wheel provides it as `python -m ziglang`.
+    let zigdir = std::env::temp_dir().join(format!("venvaudit-zig-{}", std::process::id()));
+    std::fs::create_dir_all(&zigdir).unwrap();
+    let zig = zigdir.join("zig");
+    std::fs::write(&zig, format!("#!/bin/sh\nexec '{}' -m ziglang \"$@\"\n", venv.join("bin/python").display())).unwrap();
+    std::fs::set_permissions(&zig, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let path = format!("{}:{}", zigdir.display(), std::env::var("PATH").unwrap_or_default());
+    let started = std::time::Instant::now();
+    let status = Command::new(venv.join("bin/cargo-zigbuild"))
+        .args(["zigbuild", "--release", "--locked", "--target", "x86_64-unknown-linux-gnu.2.17"])
+        .current_dir(repo())
+        .env("PATH", path)
+        .status()
+        .expect("run cargo-zigbuild");
+    std::fs::remove_dir_all(&zigdir).unwrap();
+    assert!(status.success(), "cargo zigbuild failed");
+    eprintln!("zig build took {:.0?}", started.elapsed());
+    repo().join("target/x86_64-unknown-linux-gnu/release/venvaudit")
+}
+
+fn shipped_binary() -> Option<PathBuf> {
+    if let Ok(p) = std::env::var("VENVAUDIT_GLIBC_CHECK_BINARY") {
+        return Some(PathBuf::from(p));
+    }
+    if std::env::var("VENVAUDIT_ZIGBUILD").as_deref() == Ok("0") {
+        return None;
+    }
+    Some(zigbuild())
+}
+
+#[test]
+fn shipped_binary_needs_glibc_2_17_at_most() {
+    let Some(binary) = shipped_binary() else {
+        eprintln!("NOT CHECKED: VENVAUDIT_ZIGBUILD=0 skips the glibc 2.17 build and check");
+        return;
+    };
+    let needs = glibc_needs(&binary);
+    assert!(!needs.is_empty(), "{} needs no GLIBC_ version at all: not a glibc binary?", binary.display());
+    let max = max_allowed();
+    let too_new: Vec<String> = needs.iter().filter(|v| **v > max).map(|(a, b)| format!("GLIBC_{a}.{b}")).collect();
+    assert!(too_new.is_empty(), "{} needs {} (allowed: up to GLIBC_{}.{})", binary.display(), too_new.join(", "), max.0, max.1);
+    let info = read_elf(&binary).unwrap();
+    assert_eq!(info.machine, "x86_64");
+    assert_eq!(info.interpreter.as_deref(), Some("/lib64/ld-linux-x86-64.so.2"));
+    eprintln!("{}: newest glibc symbol version needed: GLIBC_{}.{}", binary.display(), needs[0].0, needs[0].1);
+}
+
+/// The checker must be able to fail: a program calling a function versioned after 2.17 (here
+/// `getrandom`, GLIBC_2.25) is flagged.
+#[test]
+fn checker_flags_a_binary_needing_newer_glibc() {
+    let dir = std::env::temp_dir().join(format!("venvaudit-glibc-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let src = dir.join("new.c");
+    std::fs::write(
+        &src,
+        "#include <sys/random.h>\nint main(void){char b[4];return (int)getrandom(b,sizeof b,0) < 0;}\n",
+    )
+    .unwrap();
+    let exe = dir.join("new");
+    let out = Command::new("cc").arg("-o").arg(&exe).arg(&src).output().expect("run cc");
+    assert!(out.status.success(), "cc failed: {}", String::from_utf8_lossy(&out.stderr));
+    let needs = glibc_needs(&exe);
+    assert!(needs.iter().any(|v| *v >= (2, 25)), "getrandom should need GLIBC_2.25+: {needs:?}");
+    assert!(needs[0] > (2, 17));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
