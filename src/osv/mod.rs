@@ -108,7 +108,8 @@ pub struct Database {
     pub withdrawn: usize,
     /// Files that could not be read or parsed: (file, message).
     pub skipped: Vec<(String, String)>,
-    /// Version values that are not PEP 440 and were ignored.
+    /// Range event values that are not PEP 440 and were dropped (`versions[]` values that
+    /// are not PEP 440 are skipped at match time).
     pub invalid_versions: usize,
     /// Newest `modified` over all advisories.
     pub newest_modified: Option<String>,
@@ -126,7 +127,7 @@ impl Database {
             "packages": self.index.len(),
             "newest_modified": self.newest_modified,
             "withdrawn_skipped": self.withdrawn,
-            "invalid_versions_skipped": self.invalid_versions,
+            "invalid_event_versions_skipped": self.invalid_versions,
             "load_ms": (self.load_ms * 10.0).round() / 10.0,
         });
         if !self.skipped.is_empty() {
