@@ -73,22 +73,34 @@ pub fn check(root: &HostRoot, venvs: &[&Inspected]) -> Verified {
                     continue;
                 }
             };
+            // Path -> (hash of its last entry, listed without a hash at least once). pip lists
+            // a .pyc it recompiled twice: the wheel's hash, then a hashless line; the file on
+            // disk is pip's, so such a .pyc cannot be verified.
+            let mut entries: BTreeMap<String, (Option<(String, String)>, bool)> = BTreeMap::new();
             for line in text.lines() {
                 let fields = csv_fields(line);
-                let (Some(listed), hash) = (fields.first(), fields.get(1)) else { continue };
-                if listed.is_empty() {
+                let Some(listed) = fields.first().filter(|l| !l.is_empty()) else { continue };
+                let hash = fields.get(1).and_then(|h| h.split_once('=')).map(|(a, d)| (a.to_owned(), d.to_owned()));
+                let e = entries.entry(listed.clone()).or_insert((None, false));
+                if hash.is_some() {
+                    e.0 = hash;
+                } else {
+                    e.1 = true;
+                }
+            }
+            for (listed, (hash, hashless)) in entries {
+                let file_name = listed.rsplit('/').next().unwrap_or(&listed);
+                if matches!(file_name, "RECORD" | "RECORD.jws" | "RECORD.p7s") && hash.is_none() {
                     continue;
                 }
-                let file_name = listed.rsplit('/').next().unwrap_or(listed);
-                let hash = hash.and_then(|h| h.split_once('=')).map(|(a, d)| (a.to_owned(), d.to_owned()));
-                if hash.is_none() && (matches!(file_name, "RECORD" | "RECORD.jws" | "RECORD.p7s") || listed.ends_with(".pyc")) {
+                if listed.ends_with(".pyc") && (hash.is_none() || hashless) {
                     continue;
                 }
-                let path = lexical(&Path::new(&p.location).join(listed));
+                let path = lexical(&Path::new(&p.location).join(&listed));
                 if !path.starts_with(&v.path) {
                     continue;
                 }
-                jobs.push(Job { venv: vi, package: pi, listed: listed.clone(), path, hash });
+                jobs.push(Job { venv: vi, package: pi, listed, path, hash });
             }
         }
     }

@@ -8,7 +8,6 @@ use anyhow::{bail, Context, Result};
 use pep440_rs::Version;
 use rayon::prelude::*;
 use serde::Deserialize;
-use std::collections::BTreeMap;
 use std::io::{Cursor, Read};
 use std::path::Path;
 use std::str::FromStr;
@@ -22,14 +21,17 @@ const MAX_ZIP_BYTES: u64 = 2 << 30;
 const SUMMARY_CHARS: usize = 200;
 
 #[derive(Deserialize)]
-struct RawRecord {
+struct RawRecord<'a> {
     id: String,
     modified: Option<String>,
     published: Option<String>,
     withdrawn: Option<serde::de::IgnoredAny>,
     aliases: Option<Vec<String>>,
     summary: Option<String>,
-    details: Option<String>,
+    /// Borrowed when it has no escapes: only its first line is kept, and only when there
+    /// is no summary.
+    #[serde(borrow)]
+    details: Option<std::borrow::Cow<'a, str>>,
     severity: Option<Vec<RawSeverity>>,
     affected: Option<Vec<RawAffected>>,
     database_specific: Option<RawDbSpecific>,
@@ -57,7 +59,7 @@ struct RawPackage {
 struct RawAffected {
     package: Option<RawPackage>,
     ranges: Option<Vec<RawRange>>,
-    versions: Option<Vec<String>>,
+    versions: Option<VersionList>,
     severity: Option<Vec<RawSeverity>>,
     database_specific: Option<RawDbSpecific>,
 }
@@ -66,7 +68,47 @@ struct RawAffected {
 struct RawRange {
     #[serde(rename = "type")]
     kind: String,
-    events: Option<Vec<BTreeMap<String, serde_json::Value>>>,
+    events: Option<Vec<RawEvent>>,
+}
+
+#[derive(Deserialize)]
+struct RawEvent {
+    introduced: Option<serde_json::Value>,
+    fixed: Option<serde_json::Value>,
+    last_affected: Option<serde_json::Value>,
+    limit: Option<serde_json::Value>,
+}
+
+/// `versions[]` collected into one newline-separated string: one allocation instead of one
+/// per version (the PyPA data lists 140k versions; osv.dev's feed several times more).
+#[derive(Default)]
+struct VersionList(String);
+
+impl<'de> Deserialize<'de> for VersionList {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = VersionList;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a list of version strings")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<VersionList, A::Error> {
+                let mut out = String::new();
+                while let Some(v) = seq.next_element::<std::borrow::Cow<'de, str>>()? {
+                    // A newline cannot be part of a version; dropping such a value is safe.
+                    if v.contains('\n') {
+                        continue;
+                    }
+                    if !out.is_empty() {
+                        out.push('\n');
+                    }
+                    out.push_str(&v);
+                }
+                Ok(VersionList(out))
+            }
+        }
+        d.deserialize_seq(V)
+    }
 }
 
 /// A parsed record before it is numbered and indexed.
@@ -196,14 +238,14 @@ fn parse_record(bytes: &[u8]) -> Result<Outcome, String> {
             }
             let mut events = Vec::new();
             for ev in r.events.unwrap_or_default() {
-                for (k, v) in ev {
-                    let kind = match k.as_str() {
-                        "introduced" => EventKind::Introduced,
-                        "fixed" => EventKind::Fixed,
-                        "last_affected" => EventKind::LastAffected,
-                        "limit" => EventKind::Limit,
-                        _ => continue,
-                    };
+                let all = [
+                    (EventKind::Introduced, ev.introduced),
+                    (EventKind::Fixed, ev.fixed),
+                    (EventKind::LastAffected, ev.last_affected),
+                    (EventKind::Limit, ev.limit),
+                ];
+                for (kind, v) in all {
+                    let Some(v) = v else { continue };
                     let Some(text) = v.as_str() else {
                         invalid += 1;
                         continue;
@@ -222,7 +264,7 @@ fn parse_record(bytes: &[u8]) -> Result<Outcome, String> {
         }
         // Parsed at match time, only for installed packages: parsing every listed version
         // here would dominate the load (140k values in the PyPA data set).
-        let versions = a.versions.unwrap_or_default();
+        let versions = a.versions.unwrap_or_default().0;
         let rating = db_rating(a.database_specific.as_ref()).or_else(|| cvss::rate(a.severity.iter().flatten().map(|s| (s.kind.as_str(), s.score.as_str()))));
         affected.push((
             normalize_name(&pkg.name),

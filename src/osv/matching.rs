@@ -25,7 +25,7 @@ pub fn affecting<'a>(db: &'a Database, name: &str, version: &str) -> Vec<Hit<'a>
         let hit = match &parsed {
             Some(v) => in_versions(v, &a.versions) || a.ranges.iter().any(|r| in_range(v, r)),
             // A version that is not PEP 440 can only be found verbatim in `versions[]`.
-            None => a.versions.iter().any(|s| s == version),
+            None => a.versions.lines().any(|s| s == version),
         };
         let slot = by_advisory.entry(a.advisory).or_default();
         slot.0 |= hit;
@@ -40,8 +40,8 @@ pub fn affecting<'a>(db: &'a Database, name: &str, version: &str) -> Vec<Hit<'a>
 
 /// `IncludedInVersions` with PEP 440 equality (`3.2` equals `3.2.0`); values that are not
 /// PEP 440 are skipped.
-fn in_versions(v: &Version, versions: &[String]) -> bool {
-    versions.iter().any(|s| Version::from_str(s).is_ok_and(|x| x == *v))
+fn in_versions(v: &Version, versions: &str) -> bool {
+    versions.lines().any(|s| Version::from_str(s).is_ok_and(|x| x == *v))
 }
 
 /// `BeforeLimits` and the event walk of one range whose events are sorted.
@@ -263,7 +263,7 @@ mod tests {
         let a = adv("PYSEC-1", &["CVE-1"]);
         let b = adv("GHSA-aaaa", &["CVE-1"]);
         let c = adv("GHSA-bbbb", &["CVE-2"]);
-        let empty = Affected { advisory: 0, ranges: vec![], versions: vec![], fixed: vec!["1.10".into(), "1.9".into()], rating: None };
+        let empty = Affected { advisory: 0, ranges: vec![], versions: String::new(), fixed: vec!["1.10".into(), "1.9".into()], rating: None };
         let hits: Vec<Hit> = [&a, &b, &c].iter().map(|x| Hit { advisory: x, affected: vec![&empty] }).collect();
         let m = merge_aliases(&hits);
         assert_eq!(m.len(), 2);

@@ -85,8 +85,9 @@ pub struct Affected {
     pub advisory: usize,
     /// ECOSYSTEM ranges, each with its events sorted; invalid PEP 440 values dropped.
     pub ranges: Vec<Vec<Event>>,
-    /// The explicit `versions[]`, verbatim (compared with PEP 440 equality at match time).
-    pub versions: Vec<String>,
+    /// The explicit `versions[]`, verbatim, one per line (compared with PEP 440 equality at
+    /// match time).
+    pub versions: String,
     /// `fixed` values of the ranges, verbatim, for remediation.
     pub fixed: Vec<String>,
     /// Severity stated for this package only (`affected[].severity`/`database_specific`).
