@@ -260,7 +260,7 @@ mod tests {
     fn matching_and_expiry() {
         let req = Request {
             ignore: vec![
-                entry(json!({"advisory": "cve-2021-1", "package": "Py_YAML", "venv": "/srv/*/venv", "reason": "not reachable", "until": "2030-01-01"})),
+                entry(json!({"advisory": "cve-2021-1", "package": "PYYAML", "venv": "/srv/*/venv", "reason": "not reachable", "until": "2030-01-01"})),
                 entry(json!({"id": "dependency-conflict", "reason": "old", "until": "2020-01-01"})),
             ],
             ..Request::default()
