@@ -159,10 +159,10 @@ impl Rule {
         if entry.id.is_none() && entry.advisory.is_none() && entry.package.is_none() && entry.venv.is_none() {
             bail!("an entry needs at least one of `id`, `advisory`, `package`, `venv`");
         }
-        if let Some(id) = &entry.id {
-            if !ids::ALL.iter().any(|(known, _, _)| known == id) {
-                bail!("unknown finding id {id:?}");
-            }
+        if let Some(id) = &entry.id
+            && !ids::ALL.iter().any(|(known, _, _)| known == id)
+        {
+            bail!("unknown finding id {id:?}");
         }
         let until = match &entry.until {
             None => None,
@@ -195,10 +195,10 @@ impl Rule {
                 return false;
             }
         }
-        if let Some(p) = &e.package {
-            if f.package.as_deref().map(normalize_name) != Some(normalize_name(p)) {
-                return false;
-            }
+        if let Some(p) = &e.package
+            && f.package.as_deref().map(normalize_name) != Some(normalize_name(p))
+        {
+            return false;
         }
         if let Some(v) = &e.venv {
             let Some(fv) = f.venv.as_deref() else { return false };

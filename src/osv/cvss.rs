@@ -28,10 +28,10 @@ pub fn rate<'a>(entries: impl Iterator<Item = (&'a str, &'a str)>) -> Option<Rat
             "CVSS_V2" => v2_base_score(vector),
             _ => None,
         };
-        if let Some(s) = score {
-            if best.as_ref().is_none_or(|(b, _)| s > *b) {
-                best = Some((s, kind.to_owned()));
-            }
+        if let Some(s) = score
+            && best.as_ref().is_none_or(|(b, _)| s > *b)
+        {
+            best = Some((s, kind.to_owned()));
         }
     }
     let (score, kind) = best?;

@@ -124,9 +124,9 @@ pub fn merge_aliases(hits: &[Hit<'_>]) -> Vec<Merged> {
         }
     }
     let mut groups: BTreeMap<usize, Vec<&Hit<'_>>> = BTreeMap::new();
-    for i in 0..hits.len() {
+    for (i, h) in hits.iter().enumerate() {
         let r = find(&mut parent, i);
-        groups.entry(r).or_default().push(&hits[i]);
+        groups.entry(r).or_default().push(h);
     }
     let mut out: Vec<Merged> = groups.into_values().map(|g| merge_group(&g)).collect();
     out.sort_by(|a, b| a.advisory.cmp(&b.advisory));
@@ -153,15 +153,15 @@ fn merge_group(group: &[&Hit<'_>]) -> Merged {
         }
         // Per-package severity overrides the record's, per the OSV schema.
         let r = h.affected.iter().find_map(|a| a.rating.clone()).or_else(|| h.advisory.rating.clone());
-        if let Some(r) = r {
-            if rating.as_ref().is_none_or(|cur| r.severity > cur.severity) {
-                rating = Some(r);
-            }
+        if let Some(r) = r
+            && rating.as_ref().is_none_or(|cur| r.severity > cur.severity)
+        {
+            rating = Some(r);
         }
-        if let Some(p) = &h.advisory.published {
-            if published.as_ref().is_none_or(|cur| p < cur) {
-                published = Some(p.clone());
-            }
+        if let Some(p) = &h.advisory.published
+            && published.as_ref().is_none_or(|cur| p < cur)
+        {
+            published = Some(p.clone());
         }
         if h.advisory.modified > modified {
             modified = h.advisory.modified.clone();
