@@ -59,7 +59,11 @@ pub fn check(v: &Inspected) -> Vec<Finding> {
                 continue;
             }
             let Some(d) = installed.get(dep.as_str()) else {
-                out.push(finding(v, p, text, &dep, None));
+                // With system site-packages visible, pip check would also see the base
+                // interpreter's distributions, which are not inspected: no "missing" claim.
+                if !v.venv.include_system_site_packages {
+                    out.push(finding(v, p, text, &dep, None));
+                }
                 continue;
             };
             let Some(VersionOrUrl::VersionSpecifier(spec)) = &req.version_or_url else { continue };

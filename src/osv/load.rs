@@ -164,15 +164,22 @@ type FileResult = (String, Result<Outcome, String>);
 
 fn load_dir(dir: &Path) -> Result<Vec<FileResult>> {
     let mut files = Vec::new();
+    let mut unreadable = Vec::new();
     for e in walkdir::WalkDir::new(dir).follow_links(true).max_depth(4) {
-        let e = e.with_context(|| format!("cannot read OSV database directory {}", dir.display()))?;
-        if e.file_type().is_file() && e.file_name().to_string_lossy().ends_with(".json") {
-            files.push(e.into_path());
+        match e {
+            Ok(e) if e.file_type().is_file() && e.file_name().to_string_lossy().ends_with(".json") => files.push(e.into_path()),
+            Ok(_) => {}
+            // An unreadable subdirectory or a link loop costs its records, not the load.
+            Err(err) => unreadable.push((
+                err.path().map(crate::paths::display).unwrap_or_else(|| crate::paths::display(dir)),
+                Err(format!("cannot read: {err}")),
+            )),
         }
     }
     files.sort();
-    Ok(files
-        .par_iter()
+    Ok(unreadable
+        .into_iter()
+        .chain(files.par_iter()
         .map(|f| {
             let name = crate::paths::display(f);
             let r = crate::paths::read_bounded(f, MAX_RECORD_BYTES)
@@ -180,6 +187,7 @@ fn load_dir(dir: &Path) -> Result<Vec<FileResult>> {
                 .and_then(|b| parse_record(&b));
             (name, r)
         })
+        .collect::<Vec<_>>())
         .collect())
 }
 
