@@ -89,11 +89,30 @@ pub fn discover(
     let ctx = WalkCtx { root, opts, excludes: &excludes, skipped_mounts: &skipped_mounts, progress };
     let parts: Vec<Discovery> = roots.par_iter().map(|r| ctx.walk_root(r)).collect();
     let mut out = Discovery::default();
-    let mut seen = HashSet::new();
+    // The same environment reached twice (through --follow-symlinks, or two roots) is
+    // reported once, under its link-free path when that was among the paths seen.
+    let mut by_inode: std::collections::HashMap<(u64, u64), usize> = std::collections::HashMap::new();
     for part in parts {
         for f in part.found {
-            if seen.insert(f.path.clone()) {
-                out.found.push(f);
+            let real = root.real(&f.path);
+            let key = match std::fs::metadata(&real) {
+                Ok(m) => (m.dev(), m.ino()),
+                Err(_) => {
+                    out.found.push(f);
+                    continue;
+                }
+            };
+            match by_inode.get(&key) {
+                None => {
+                    by_inode.insert(key, out.found.len());
+                    out.found.push(f);
+                }
+                Some(&i) => {
+                    let canonical = std::fs::canonicalize(&real).ok();
+                    if canonical.as_deref() == Some(real.as_path()) {
+                        out.found[i] = f;
+                    }
+                }
             }
         }
         out.errors.extend(part.errors);
@@ -198,7 +217,11 @@ impl WalkCtx<'_> {
     /// Walk `start` (a real path at `depth` below its root).
     fn walk_subtree(&self, start: &Path, root_dev: u64, depth: usize) -> Discovery {
         let mut out = Discovery::default();
-        let mut walker = WalkDir::new(start).follow_links(self.opts.follow_symlinks);
+        // The children of a root are walked as roots of their own: a symlinked child must not
+        // be followed unless asked (walkdir follows root links by default).
+        let mut walker = WalkDir::new(start)
+            .follow_links(self.opts.follow_symlinks)
+            .follow_root_links(self.opts.follow_symlinks);
         if let Some(max) = self.opts.max_depth {
             walker = walker.max_depth(max.saturating_sub(depth));
         }

@@ -6,6 +6,7 @@
 //! facts, [`checks`] turns facts into findings, [`report`] is the contract that is printed.
 
 pub mod checks;
+pub mod config;
 pub mod discover;
 pub mod export;
 pub mod frontends;
@@ -19,6 +20,8 @@ pub mod redact;
 pub mod report;
 pub mod request;
 pub mod table;
+pub mod time;
+pub mod usage;
 
 use anyhow::{Context, Result};
 use discover::{Progress, WalkOptions};
@@ -40,6 +43,10 @@ pub struct Scan {
     pub venvs: Vec<Inspected>,
     /// Unreadable paths.
     pub errors: Vec<ScanError>,
+    /// Processes and services using each environment (index-aligned with `venvs`).
+    pub usage: usage::Usage,
+    /// Caveats about the whole scan.
+    pub warnings: Vec<String>,
 }
 
 /// Discover and inspect the environments a request names.
@@ -68,6 +75,8 @@ pub fn scan(req: &Request, progress: &Progress) -> Result<Scan> {
         let host = HostFacts::gather(&root);
         let found = discover::discover(&root, &paths, &walk, progress)?;
         let users = inspect::load_users(&root);
+        // Processes are the live host's, so their users come from the host's passwd.
+        let process_users = if root.is_chroot() { inspect::load_users(&HostRoot::host()) } else { users.clone() };
         let results: Vec<(Inspected, Vec<ScanError>)> = found
             .found
             .par_iter()
@@ -79,7 +88,21 @@ pub fn scan(req: &Request, progress: &Progress) -> Result<Scan> {
             venvs.push(v);
             errors.extend(e);
         }
-        Ok(Scan { root, host, venvs, errors })
+        let usage = usage::gather(&root, &venvs, &users, !req.no_processes);
+        for (v, u) in venvs.iter_mut().zip(&usage.per_venv) {
+            v.venv.used_by.extend(u.used_by.iter().cloned());
+            v.venv.in_use = usage::in_use(u, &process_users);
+        }
+        let mut warnings = Vec::new();
+        if usage.view.partial > 0 && !usage.view.as_root {
+            warnings.push(format!(
+                "process view is partial: {} processes of other users could not be inspected (run as root for a complete view); in_use and stale-process may miss some, unused is not reported",
+                usage.view.partial
+            ));
+        } else if usage.view.partial > 0 {
+            warnings.push(format!("{} processes could not be inspected even as root (another namespace or a security module)", usage.view.partial));
+        }
+        Ok(Scan { root, host, venvs, errors, usage, warnings })
     })
 }
 
@@ -106,6 +129,7 @@ pub fn build_report(scan: &Scan, findings: Vec<report::Finding>, req: &Request) 
         venvs: scan.venvs.iter().map(|i| i.venv.clone()).collect(),
         findings,
         errors: scan.errors.clone(),
+        warnings: scan.warnings.clone(),
         osv_db: None,
         summary: report::Summary::default(),
     };

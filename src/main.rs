@@ -139,6 +139,9 @@ struct WalkArgs {
     /// Walk into other local filesystems mounted below a path (never pseudo or network ones).
     #[arg(long)]
     cross_mounts: bool,
+    /// Do not read /proc (no in_use, stale-process or unused).
+    #[arg(long)]
+    no_processes: bool,
 }
 
 impl WalkArgs {
@@ -151,6 +154,7 @@ impl WalkArgs {
             jobs: self.jobs,
             follow_symlinks: self.follow_symlinks,
             cross_mounts: self.cross_mounts,
+            no_processes: self.no_processes,
             ..Request::default()
         }
     }

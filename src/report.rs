@@ -26,6 +26,8 @@ pub struct Report {
     pub findings: Vec<Finding>,
     /// Paths that could not be read; the scan went on without them.
     pub errors: Vec<ScanError>,
+    /// Caveats about the whole report (e.g. a partial process view when not run as root).
+    pub warnings: Vec<String>,
     /// The vulnerability database used by `check`, when one was given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub osv_db: Option<Value>,
@@ -89,6 +91,25 @@ pub struct Venv {
     pub health: String,
     /// Services and configuration that point at this venv (mod_wsgi, uWSGI, systemd...).
     pub used_by: Vec<UsedBy>,
+    /// Running processes that use this venv (empty with `--no-processes`).
+    pub in_use: Vec<InUse>,
+}
+
+/// A running process that uses an environment.
+#[derive(Debug, Clone, Serialize)]
+pub struct InUse {
+    /// Process id.
+    pub pid: u32,
+    /// User running it.
+    pub user: Option<String>,
+    /// Command line, credentials in URLs redacted.
+    pub cmdline: String,
+    /// Start time, RFC 3339 UTC.
+    pub started_at: Option<String>,
+    /// systemd unit from its cgroup.
+    pub unit: Option<String>,
+    /// Why it counts: `cmdline`, `cwd`, `VIRTUAL_ENV`, `maps`, `open-files`.
+    pub reasons: Vec<String>,
 }
 
 /// How an environment was made.

@@ -97,6 +97,8 @@ pub struct Request {
     pub packages: bool,
     /// Only counts and versions: no package lists, no evidence.
     pub summary: bool,
+    /// Do not read /proc: no `in_use`, no `stale-process`, no `unused`.
+    pub no_processes: bool,
     /// `check`: lowest severity that fails the gate.
     pub fail_on: FailOn,
     /// `check`: families of checks to run (default all); see `checks::FAMILIES`.
@@ -136,6 +138,7 @@ impl Default for Request {
             cross_mounts: false,
             packages: true,
             summary: false,
+            no_processes: false,
             fail_on: FailOn::Error,
             checks: Vec::new(),
             target_python: None,
@@ -155,7 +158,7 @@ impl Default for Request {
 /// The JSON keys a request accepts, for error messages.
 pub const KEYS: &[&str] = &[
     "action", "paths", "exclude", "max_depth", "root", "jobs", "follow_symlinks", "cross_mounts", "packages", "summary",
-    "fail_on", "checks", "target_python", "mod_wsgi", "apache_config", "uwsgi_config", "osv_db", "forbid", "specs",
+    "no_processes", "fail_on", "checks", "target_python", "mod_wsgi", "apache_config", "uwsgi_config", "osv_db", "forbid", "specs",
     "verify", "ignore", "ignore_file",
 ];
 

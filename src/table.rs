@@ -6,7 +6,7 @@ use std::fmt::Write;
 /// Render a report as a plain-text table.
 pub fn render(report: &Report) -> String {
     let mut out = String::new();
-    let rows: Vec<[String; 5]> = report
+    let rows: Vec<[String; 6]> = report
         .venvs
         .iter()
         .map(|v| {
@@ -15,20 +15,33 @@ pub fn render(report: &Report) -> String {
                 v.python.implementation.as_deref().unwrap_or("?"),
                 v.python.version.as_deref().unwrap_or("?")
             );
-            [v.path.clone(), v.kind.as_str().to_owned(), py, v.package_count.to_string(), v.health.clone()]
+            let mut units: Vec<String> = v
+                .in_use
+                .iter()
+                .map(|p| p.unit.clone().unwrap_or_else(|| format!("pid {}", p.pid)))
+                .chain(v.used_by.iter().map(|u| u.group.clone().unwrap_or_else(|| u.kind.clone())))
+                .collect();
+            units.sort();
+            units.dedup();
+            let in_use = match (v.in_use.len(), units.len()) {
+                (0, 0) => "-".to_owned(),
+                (n, _) if units.len() > 3 => format!("{n} procs, {} refs", units.len()),
+                _ => units.join(","),
+            };
+            [v.path.clone(), v.kind.as_str().to_owned(), py, v.package_count.to_string(), in_use, v.health.clone()]
         })
         .collect();
-    let header = ["PATH", "KIND", "PYTHON", "PACKAGES", "HEALTH"];
+    let header = ["PATH", "KIND", "PYTHON", "PACKAGES", "IN USE", "HEALTH"];
     let mut widths = header.map(str::len);
     for r in &rows {
         for (w, c) in widths.iter_mut().zip(r) {
             *w = (*w).max(c.chars().count());
         }
     }
-    let line = |cells: [&str; 5]| {
+    let line = |cells: [&str; 6]| {
         let mut s = String::new();
         for (i, c) in cells.iter().enumerate() {
-            if i == 4 {
+            if i == 5 {
                 s.push_str(c);
             } else {
                 let _ = write!(s, "{c:<w$}  ", w = widths[i]);
@@ -38,7 +51,7 @@ pub fn render(report: &Report) -> String {
     };
     let _ = writeln!(out, "{}", line(header));
     for r in &rows {
-        let _ = writeln!(out, "{}", line([&r[0], &r[1], &r[2], &r[3], &r[4]]));
+        let _ = writeln!(out, "{}", line([&r[0], &r[1], &r[2], &r[3], &r[4], &r[5]]));
     }
     let s = &report.summary;
     let _ = writeln!(
@@ -57,6 +70,9 @@ pub fn render(report: &Report) -> String {
             let tag = if f.ignored.is_some() { " (ignored)" } else { "" };
             let _ = writeln!(out, "{:<7} {}{}: {}", f.severity.as_str(), f.id, tag, f.message);
         }
+    }
+    for w in &report.warnings {
+        let _ = writeln!(out, "\nwarning: {w}");
     }
     if !report.errors.is_empty() {
         let _ = writeln!(out, "\nNOT READ");

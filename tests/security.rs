@@ -5,114 +5,60 @@
 //!
 //! Needs `scripts/security-setup.sh` (tools venv + wheels in .tools/) and the pyenv Pythons.
 
+mod support;
+
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::OnceLock;
-
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+use support::{check_stdout, normalize, pip_install, pip_list, pyenv, Creator, TempDir};
 
 fn shared(name: &str) -> PathBuf {
-    let p = Path::new(ROOT).join("..").join("shared").join(name);
+    let p = support::repo_root().join("..").join("shared").join(name);
     assert!(p.exists(), "test data {} missing", p.display());
     p
 }
 
 fn tools_python() -> PathBuf {
-    let p = Path::new(ROOT).join(".tools/venv/bin/python");
-    assert!(p.exists(), "{} missing: run scripts/security-setup.sh", p.display());
-    p
+    support::tools_venv().join("bin/python")
 }
 
-fn wheels() -> PathBuf {
-    Path::new(ROOT).join(".tools/wheels")
-}
-
-fn pyenv(version: &str) -> PathBuf {
-    let p = PathBuf::from(std::env::var("HOME").unwrap()).join(".pyenv/versions").join(version).join("bin/python");
-    assert!(p.exists(), "{} missing", p.display());
-    p
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join("security").join(name);
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn run(cmd: &mut Command) -> Output {
-    let out = cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
-    out
-}
-
-fn ok(cmd: &mut Command) -> String {
-    let out = run(cmd);
-    assert!(out.status.success(), "{cmd:?} failed: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// A real venv made with `python -m venv`, with `pkgs` installed offline from the wheelhouse.
-fn make_venv(dir: &Path, python: &str, pkgs: &[&str], no_deps: bool) {
-    ok(Command::new(pyenv(python)).args(["-m", "venv"]).arg(dir));
-    if !pkgs.is_empty() {
-        pip_install(dir, pkgs, no_deps);
+/// A real venv made with `python -m venv` on a pyenv Python, with `args` pip-installed offline
+/// from the wheelhouse.
+fn make_venv(dir: &Path, python: &str, args: &[&str]) {
+    support::make_venv(Creator::Venv, &pyenv(python), dir);
+    if !args.is_empty() {
+        pip_install(dir, args);
     }
 }
 
-fn pip_install(venv: &Path, pkgs: &[&str], no_deps: bool) {
-    let mut c = Command::new(venv.join("bin/python"));
-    c.args(["-m", "pip", "install", "-q", "--disable-pip-version-check", "--no-index", "--find-links"]).arg(wheels());
-    if no_deps {
-        c.arg("--no-deps");
-    }
-    ok(c.args(pkgs));
-}
-
-/// Run venvaudit; returns (exit code, stdout).
+/// Run venvaudit; returns (exit code, stdout). Panics if it panicked or hung.
 fn venvaudit(args: &[&str]) -> (i32, String) {
-    let out = run(Command::new(env!("CARGO_BIN_EXE_venvaudit")).args(args));
-    let code = out.status.code().unwrap_or(-1);
-    assert!(code != 101, "venvaudit panicked: {}", String::from_utf8_lossy(&out.stderr));
-    (code, String::from_utf8_lossy(&out.stdout).into_owned())
+    let (code, out, err) = support::run_raw(args);
+    support::assert_ran(code, &err);
+    (code, out)
 }
 
 fn check_json(args: &[&str]) -> (i32, Value) {
     let mut a = vec!["check", "--format", "json"];
     a.extend_from_slice(args);
-    let (code, out) = venvaudit(&a);
-    (code, serde_json::from_str(&out).unwrap_or_else(|e| panic!("not JSON ({e}): {out}")))
+    let (code, v, err) = support::run(&a);
+    support::assert_ran(code, &err);
+    (code, v)
 }
 
 fn findings<'a>(r: &'a Value, id: &str) -> Vec<&'a Value> {
-    r["findings"].as_array().unwrap().iter().filter(|f| f["id"] == id).collect()
-}
-
-fn normalize(name: &str) -> String {
-    let mut out = String::new();
-    let mut sep = false;
-    for c in name.chars() {
-        if matches!(c, '-' | '_' | '.') {
-            sep = true;
-        } else {
-            if sep && !out.is_empty() {
-                out.push('-');
-            }
-            sep = false;
-            out.extend(c.to_lowercase());
-        }
-    }
-    out
+    support::findings(r).iter().filter(|f| f["id"] == id).collect()
 }
 
 /// The venv with known-vulnerable releases, shared by several tests (made once).
 fn vulnerable_venv() -> &'static PathBuf {
     static V: OnceLock<PathBuf> = OnceLock::new();
     V.get_or_init(|| {
-        let d = scratch("vulnerable").join("app-venv");
-        make_venv(&d, "3.9.18", &["django==3.2", "requests==2.25.0", "urllib3==1.26.4", "pyyaml==5.3.1"], false);
+        let d = TempDir::new().remove_at_exit().join("app-venv");
+        make_venv(&d, "3.9", &["django==3.2", "requests==2.25.0", "urllib3==1.26.4", "pyyaml==5.3.1"]);
         d
     })
 }
@@ -122,18 +68,11 @@ fn vulnerable_root() -> String {
     vulnerable_venv().parent().unwrap().to_string_lossy().into_owned()
 }
 
-/// Installed (name, version) pairs of a venv, from pip itself.
-fn pip_list(venv: &Path) -> Vec<(String, String)> {
-    let out = ok(Command::new(venv.join("bin/python")).args(["-m", "pip", "list", "--format", "json", "--disable-pip-version-check"]));
-    let v: Value = serde_json::from_str(&out).unwrap();
-    v.as_array().unwrap().iter().map(|p| (p["name"].as_str().unwrap().to_owned(), p["version"].as_str().unwrap().to_owned())).collect()
-}
-
 /// Run the Python reference matcher: per (normalized name, version), the set of merged groups
 /// (each the sorted list of all ids and aliases).
 fn reference(db: &Path, pairs: &[(String, String)]) -> BTreeMap<(String, String), BTreeSet<Vec<String>>> {
     let mut child = Command::new(tools_python())
-        .arg(Path::new(ROOT).join("tests/support/osv_reference.py"))
+        .arg(support::repo_root().join("tests/support/osv_reference.py"))
         .arg(db)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -252,7 +191,8 @@ fn boundary_versions_agree_with_reference_matcher() {
         }
     }
     // One venv per "column": venv i holds the i-th version of every name.
-    let root = scratch("boundaries");
+    let tmp = TempDir::new();
+    let root = tmp.path().to_path_buf();
     let mut pairs = Vec::new();
     let mut expected_venv: BTreeMap<(String, String), String> = BTreeMap::new();
     let cols = by_name.values().map(|s| s.len()).max().unwrap().min(40);
@@ -291,14 +231,14 @@ fn boundary_versions_agree_with_reference_matcher() {
 
 #[test]
 fn dependency_conflicts_equal_pip_check() {
-    let root = scratch("deps");
-    for python in ["3.9.18", "3.12.1"] {
+    let tmp = TempDir::new();
+    let root = tmp.path();
+    for python in ["3.9", "3.12"] {
         let venv = root.join(format!("broken-{python}"));
-        make_venv(&venv, python, &[], true);
         // Missing dependencies (asgiref's typing_extensions only below Python 3.11), a
         // requested extra that is never active (requests[socks]) and a version conflict.
-        pip_install(&venv, &["django==3.2", "requests==2.25.0", "asgiref==3.11.1", "urllib3==2.2.3"], true);
-        let out = run(Command::new(venv.join("bin/python")).args(["-m", "pip", "check", "--disable-pip-version-check"]));
+        make_venv(&venv, python, &["--no-deps", "django==3.2", "requests==2.25.0", "asgiref==3.11.1", "urllib3==2.2.3"]);
+        let out = Command::new(venv.join("bin/python")).args(["-m", "pip", "check", "--disable-pip-version-check"]).output().unwrap();
         assert_eq!(out.status.code(), Some(1), "pip check finds the breakage");
         let mut want = BTreeSet::new();
         for line in String::from_utf8_lossy(&out.stdout).lines() {
@@ -331,8 +271,8 @@ fn dependency_conflicts_equal_pip_check() {
         let py39 = python.starts_with("3.9");
         assert_eq!(got.iter().any(|(p, d, _)| p == "asgiref" && d == "typing-extensions"), py39, "marker evaluated for the venv's Python");
         // Repairing the venv makes both quiet.
-        pip_install(&venv, &["django==3.2", "requests==2.25.0", "asgiref==3.11.1", "urllib3==1.26.4"], false);
-        assert!(run(Command::new(venv.join("bin/python")).args(["-m", "pip", "check"])).status.success());
+        pip_install(&venv, &["django==3.2", "requests==2.25.0", "asgiref==3.11.1", "urllib3==1.26.4"]);
+        assert!(Command::new(venv.join("bin/python")).args(["-m", "pip", "check"]).status().unwrap().success());
         let (_, r) = check_json(&[venv.to_str().unwrap(), "--check", "dependencies"]);
         assert!(findings(&r, "dependency-conflict").is_empty(), "{}", r["findings"]);
     }
@@ -340,10 +280,10 @@ fn dependency_conflicts_equal_pip_check() {
 
 #[test]
 fn verify_catches_modified_and_deleted_files() {
-    let root = scratch("verify");
-    let venv = root.join("v");
+    let tmp = TempDir::new();
+    let venv = tmp.join("v");
     // numpy ships .pyc files in its wheel that pip recompiles: no false positive on them.
-    make_venv(&venv, "3.9.18", &["urllib3==1.26.4", "six==1.17.0", "numpy==2.0.2"], false);
+    make_venv(&venv, "3.9", &["urllib3==1.26.4", "six==1.17.0", "numpy==2.0.2"]);
     let (_, clean) = check_json(&[venv.to_str().unwrap(), "--verify", "--check", "integrity"]);
     assert!(findings(&clean, "record-mismatch").is_empty() && findings(&clean, "record-missing").is_empty(), "{}", clean["findings"]);
     let sp = venv.join("lib/python3.9/site-packages");
@@ -368,10 +308,10 @@ fn verify_catches_modified_and_deleted_files() {
 
 #[test]
 fn unsafe_permissions_are_caught() {
-    let root = scratch("perms");
-    let venv = root.join("v");
-    ok(Command::new(pyenv("3.11.7")).args(["-m", "venv", "--without-pip"]).arg(&venv));
-    ok(Command::new("chmod").args(["-R", "go-w"]).arg(&venv));
+    let tmp = TempDir::new();
+    let venv = tmp.join("v");
+    support::make_bare_venv(&pyenv("3.11"), &venv);
+    check_stdout(Command::new("chmod").args(["-R", "go-w"]).arg(&venv));
     let (_, r) = check_json(&[venv.to_str().unwrap(), "--check", "permissions"]);
     assert!(findings(&r, "unsafe-permissions").is_empty(), "{}", r["findings"]);
     let sp = venv.join("lib/python3.11/site-packages");
@@ -410,7 +350,8 @@ fn unsafe_permissions_are_caught() {
 
 #[test]
 fn ignore_policy_silences_and_expires() {
-    let dir = scratch("ignore");
+    let tmp = TempDir::new();
+    let dir = tmp.path();
     let db = shared("osv-pypi.zip");
     let root = vulnerable_root();
     let base = ["--osv-db", db.to_str().unwrap(), "--check", "vulnerabilities", "--fail-on", "warning"];
@@ -494,11 +435,12 @@ fn cyclonedx_sbom_validates_against_the_official_schema() {
     }
     assert!(bom["vulnerabilities"].as_array().unwrap().iter().any(|v| v["id"] == "PYSEC-2021-142"));
     let validate = |doc: &Value| -> String {
-        let f = scratch("sbom").join("bom.json");
+        let tmp = TempDir::new();
+        let f = tmp.join("bom.json");
         std::fs::write(&f, doc.to_string()).unwrap();
         let script = "import sys\nfrom cyclonedx.schema import SchemaVersion\nfrom cyclonedx.validation.json import JsonStrictValidator\n\
                       e = JsonStrictValidator(SchemaVersion.V1_5).validate_str(open(sys.argv[1]).read())\nprint('VALID' if e is None else 'INVALID: %s' % e)\n";
-        ok(Command::new(tools_python()).args(["-c", script]).arg(&f))
+        check_stdout(Command::new(tools_python()).args(["-c", script]).arg(&f))
     };
     assert_eq!(validate(&bom).trim(), "VALID");
     let mut broken = bom.clone();
@@ -508,7 +450,8 @@ fn cyclonedx_sbom_validates_against_the_official_schema() {
 
 #[test]
 fn prometheus_textfile_parses() {
-    let root = scratch("prom");
+    let tmp = TempDir::new();
+    let root = tmp.path();
     // A venv whose path needs label escaping.
     let odd = root.join("we\"ird\\venv");
     let sp = odd.join("lib/python3.11/site-packages/demo-1.0.dist-info");

@@ -8,6 +8,7 @@ pub mod forbidden;
 pub mod integrity;
 pub mod interpreter;
 pub mod permissions;
+pub mod usage;
 pub mod vulns;
 
 use crate::inspect::Inspected;
@@ -38,6 +39,13 @@ pub mod ids {
     /// An ignore policy entry is past its `until` date.
     pub const IGNORE_EXPIRED: &str = "ignore-expired";
 
+    /// A running process uses code of the environment that changed since it started.
+    pub const STALE_PROCESS: &str = "stale-process";
+    /// A service, supervisor program or cron job points at an environment that is gone.
+    pub const SERVICE_VENV_MISSING: &str = "service-venv-missing";
+    /// No process and no configuration uses the environment.
+    pub const UNUSED: &str = "unused";
+
     /// All ids with their default severity and meaning, for docs and tests.
     pub const ALL: &[(&str, &str, &str)] = &[
         (BROKEN_INTERPRETER, "error", "the base interpreter or the bin/python link target no longer exists"),
@@ -49,6 +57,9 @@ pub mod ids {
         (RECORD_MISSING, "warning", "--verify: files listed in a RECORD are missing"),
         (UNSAFE_PERMISSIONS, "error", "venv paths writable by group/others, owned by another user, or setuid/setgid (warning when only group-writable)"),
         (IGNORE_EXPIRED, "warning", "an ignore policy entry is past its until date and no longer applies"),
+        (STALE_PROCESS, "warning", "a running process maps deleted files of the environment or started before a distribution in it was installed, upgraded or removed"),
+        (SERVICE_VENV_MISSING, "error", "a systemd unit, supervisor program or cron job points at an environment path that does not exist"),
+        (UNUSED, "info", "no running process and no service configuration uses the environment (only with a complete process view)"),
     ];
 }
 
@@ -64,6 +75,7 @@ pub const FAMILIES: &[&str] = &[
     "dependencies",
     "integrity",
     "permissions",
+    "usage",
 ];
 
 /// What every check may consult.
@@ -150,6 +162,9 @@ pub fn run_all(scan: &Scan, req: &Request) -> Result<Outcome> {
         let verified = integrity::check(&scan.root, &venvs);
         out.findings.extend(verified.findings);
         out.errors.extend(verified.errors);
+    }
+    if ctx.wants("usage") {
+        out.findings.extend(usage::check(&scan.venvs, &scan.usage));
     }
     Ok(out)
 }

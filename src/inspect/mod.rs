@@ -70,6 +70,7 @@ pub fn inspect_venv(root: &HostRoot, libs: &LibrarySearch, users: &Users, found:
         packages: Some(scan.packages),
         health: String::new(),
         used_by: Vec::new(),
+        in_use: Vec::new(),
     };
     (Inspected { venv, health: interp.health, path: found.path.clone(), site_packages }, errors)
 }

@@ -1,0 +1,264 @@
+"""
+Audit the Python virtualenvs of a minion with the ``venvaudit`` binary.
+
+venvaudit reads files only: it never runs an interpreter of a scanned environment and
+never writes into one. This module is a thin wrapper: each function sends one JSON request
+to ``venvaudit run`` on standard input and returns the parsed JSON result.
+
+:depends: the ``venvaudit`` binary on the minion (see ``salt/venvaudit/init.sls``)
+
+:configuration: The binary is looked up in this order:
+
+    1. minion config option ``venvaudit.binary`` (a path or a command name)
+    2. pillar ``venvaudit:binary``
+    3. ``venvaudit`` on the minion's ``PATH``
+
+    .. code-block:: yaml
+
+        # /etc/salt/minion.d/venvaudit.conf
+        venvaudit.binary: /usr/local/bin/venvaudit
+        # optional: kill a scan that runs longer than this many seconds (default: no limit)
+        venvaudit.timeout: 600
+
+Keyword arguments are the keys of the JSON request and are passed through unchanged (only
+Salt's own ``__pub_*`` arguments are dropped), so an unknown or misspelt argument is rejected
+by the binary with the list of supported ones instead of being silently ignored. For
+convenience a single string given to a list-valued key (``paths``, ``exclude``, ``checks``,
+``forbid``, ``specs``, ``apache_config``, ``uwsgi_config``) is taken as a one-item list.
+
+Request keys: ``paths``, ``exclude``, ``max_depth``, ``root``, ``jobs``, ``follow_symlinks``,
+``cross_mounts``, ``packages``, ``summary``, ``fail_on``, ``checks``, ``target_python``,
+``mod_wsgi``, ``apache_config``, ``uwsgi_config``, ``osv_db``, ``forbid``, ``specs``,
+``verify``, ``ignore``, ``ignore_file`` (see the venvaudit README for their meaning).
+
+A failed gate (``check``) or a match (``query``) is a *result*, not an error: the function
+returns normally with ``passed: False`` / ``matched: True`` and the job's retcode stays 0.
+Only a failure of the binary itself (bad argument, unreadable request, missing binary,
+unparsable output) raises ``CommandExecutionError`` carrying the binary's message.
+"""
+
+import json
+import logging
+import os
+
+import salt.utils.args
+import salt.utils.data
+import salt.utils.path
+from salt.exceptions import CommandExecutionError
+
+log = logging.getLogger(__name__)
+
+__virtualname__ = "venvaudit"
+
+# Request keys whose value is a list; a lone string is wrapped for CLI convenience.
+_LIST_KEYS = (
+    "paths",
+    "exclude",
+    "checks",
+    "apache_config",
+    "uwsgi_config",
+    "forbid",
+    "specs",
+)
+
+
+def _configured_binary():
+    """
+    The configured binary (minion config, then pillar), or the default command name.
+    """
+    binary = __opts__.get("venvaudit.binary")
+    if not binary:
+        binary = salt.utils.data.traverse_dict_and_list(__opts__, "venvaudit:binary")
+    if not binary:
+        try:
+            binary = salt.utils.data.traverse_dict_and_list(
+                __pillar__, "venvaudit:binary"
+            )
+        except NameError:
+            binary = None
+    return str(binary) if binary else "venvaudit"
+
+
+def _binary():
+    """
+    Absolute path of an executable venvaudit binary, or None.
+    """
+    configured = _configured_binary()
+    if os.sep in configured:
+        if os.path.isfile(configured) and os.access(configured, os.X_OK):
+            return configured
+        return None
+    return salt.utils.path.which(configured)
+
+
+def __virtual__():
+    """
+    Load only when the venvaudit binary can be found.
+    """
+    if _binary() is None:
+        return (
+            False,
+            "venvaudit execution module: binary {!r} not found or not executable; set "
+            "'venvaudit.binary' in the minion config or 'venvaudit:binary' in pillar, "
+            "or put venvaudit on PATH".format(_configured_binary()),
+        )
+    return __virtualname__
+
+
+def _request(action, args, kwargs):
+    """
+    Build the JSON request: positional ``args`` become ``paths`` (or ``specs`` for a
+    query), keyword arguments are copied as they are.
+    """
+    request = salt.utils.args.clean_kwargs(**kwargs)
+    for key in _LIST_KEYS:
+        if isinstance(request.get(key), str):
+            request[key] = [request[key]]
+    if args:
+        positional_key = "specs" if action == "query" else "paths"
+        extra = [str(a) for a in args]
+        request[positional_key] = extra + list(request.get(positional_key) or [])
+    if "action" in request:
+        raise CommandExecutionError(
+            "'action' is set by the function called (venvaudit.facts, venvaudit.check, "
+            "venvaudit.query); do not pass it"
+        )
+    request["action"] = action
+    return request
+
+
+def _run(action, args, kwargs):
+    """
+    Send one request to ``venvaudit run`` and return the parsed result.
+
+    Exit 0 and 1 are both results (1: a check gate failed or a query matched); exit 2 is
+    ``{"failed": true, "msg": ...}``. Anything else is reported with stderr.
+    """
+    binary = _binary()
+    if binary is None:
+        raise CommandExecutionError(
+            "venvaudit binary {!r} not found or not executable".format(
+                _configured_binary()
+            )
+        )
+    request = _request(action, args, kwargs)
+    try:
+        payload = json.dumps(request)
+    except (TypeError, ValueError) as exc:
+        raise CommandExecutionError(
+            "venvaudit: arguments cannot be sent as JSON: {}".format(exc)
+        )
+    timeout = __opts__.get("venvaudit.timeout")
+    res = __salt__["cmd.run_all"](
+        [binary, "run"],
+        stdin=payload,
+        python_shell=False,
+        # 1 is a result, not an error: keep the job's retcode and the minion log clean
+        ignore_retcode=True,
+        # a report can be megabytes: do not copy it into the minion log
+        output_loglevel="quiet",
+        timeout=timeout,
+        reset_system_locale=False,
+    )
+    retcode = res.get("retcode")
+    stdout = res.get("stdout") or ""
+    stderr = (res.get("stderr") or "").strip()
+    try:
+        result = json.loads(stdout)
+    except ValueError:
+        if timeout and "Timed out" in stdout + stderr:
+            raise CommandExecutionError(
+                "venvaudit {} did not finish within {} s (minion config venvaudit.timeout); "
+                "narrow paths or raise the timeout".format(action, timeout)
+            )
+        detail = stderr or stdout.strip()[:500] or "no output"
+        raise CommandExecutionError(
+            "venvaudit {} (exit {}) did not return JSON: {}".format(
+                action, retcode, detail
+            )
+        )
+    if not isinstance(result, dict):
+        raise CommandExecutionError(
+            "venvaudit {} returned {} instead of a JSON object".format(
+                action, type(result).__name__
+            )
+        )
+    if result.get("failed") is not False:
+        msg = result.get("msg") or stderr or "venvaudit failed (exit {})".format(retcode)
+        raise CommandExecutionError("venvaudit {}: {}".format(action, msg))
+    if retcode not in (0, 1):
+        raise CommandExecutionError(
+            "venvaudit {} exited {}: {}".format(action, retcode, stderr or "no message")
+        )
+    return result
+
+
+def facts(*paths, **kwargs):
+    """
+    Discover the Python environments below ``paths`` (default ``/``) and report their
+    facts: interpreter, version, base interpreter health, owner, packages and the
+    interpreter findings (``broken-interpreter``, ``interpreter-mismatch``).
+
+    Positional arguments are paths to scan; keyword arguments are request keys
+    (``paths``, ``exclude``, ``max_depth``, ``root``, ``packages``, ``summary``, ...).
+
+    Returns the venvaudit report (``venvs``, ``findings``, ``errors``, ``summary``, ...).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' venvaudit.facts /srv /opt
+        salt '*' venvaudit.facts paths='[/srv, /home]' packages=False
+        salt '*' venvaudit.facts summary=True
+        salt '*' venvaudit.facts /mnt/image root=/mnt/image exclude='[node_modules]'
+    """
+    return _run("facts", paths, kwargs)
+
+
+def check(*paths, **kwargs):
+    """
+    Run every check over the environments below ``paths`` (default ``/``) and judge the
+    result against ``fail_on`` (``error``, the default; ``warning``; ``never``).
+
+    Returns the venvaudit report plus ``passed`` (bool) and ``fail_on``. A failed gate is
+    returned, not raised: the job succeeds and ``passed`` is ``False``.
+
+    Keyword arguments are request keys, among them ``fail_on``, ``checks`` (families to
+    run), ``forbid`` (PEP 508 specifiers that are errors), ``osv_db`` (offline OSV
+    database), ``ignore`` (list of ``{id, advisory, package, venv, reason, until}``),
+    ``ignore_file``, ``target_python``, ``mod_wsgi``, ``verify``.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' venvaudit.check /srv/app/venv
+        salt '*' venvaudit.check paths='[/srv]' fail_on=warning
+        salt '*' venvaudit.check /srv forbid='["pyyaml<5.4", "django<4.2"]'
+        salt '*' venvaudit.check /srv osv_db=/var/lib/osv/PyPI.zip checks='[vulnerabilities]'
+        salt '*' venvaudit.check /srv ignore='[{id: eol-python, reason: "migration in Q3"}]'
+    """
+    return _run("check", paths, kwargs)
+
+
+def query(*specs, **kwargs):
+    """
+    Which environments run distributions matching the PEP 508 specifiers ``specs``?
+
+    Positional arguments are specifiers (``'django<4.2.16'``, ``'requests==2.25.*'``,
+    ``pyyaml``); a ``specs`` list may be given too. Keyword arguments are request keys
+    (``paths`` default ``/``, ``exclude``, ``max_depth``, ``root``, ...).
+
+    Returns ``matched`` (bool) and ``matches`` (one entry per matching distribution with
+    its venv, name, version and the specifier it matched). A match is returned, not raised.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' venvaudit.query 'django<4.2.16' paths='[/srv]'
+        salt '*' venvaudit.query 'requests==2.25.*' pyyaml paths='[/srv, /opt]'
+        salt -G 'venvaudit:python_versions:3.8' venvaudit.query 'numpy<1.25'
+    """
+    return _run("query", specs, kwargs)

@@ -1,0 +1,205 @@
+#!/usr/bin/env bash
+# Installs everything venvaudit's tests need. Idempotent; quick when already done.
+#
+#   1. Debian packages (only those missing): apache2 libapache2-mod-wsgi-py3 apache2-dev.
+#      Apache is NOT started (policy-rc.d keeps invoke-rc.d from starting it).
+#   2. .tools/venv: a tools virtualenv made from pyenv's CPython 3.12.1 with the pins of
+#      scripts/tools-requirements.txt (virtualenv, uv, packaging, jsonschema, prometheus-client,
+#      cyclonedx-python-lib, ansible-core, salt, ziglang, cargo-zigbuild, ...).
+#      Reinstalled only when the requirements file (or base interpreter) changes.
+#   3. .tools/wheels: an offline wheelhouse for the test Pythons (3.8 3.9 3.11 3.12 3.13) from
+#      scripts/wheelhouse-requirements.txt and scripts/wheelhouse-vulnerable.txt, plus a locally
+#      built pyyaml==5.3.1 wheel per Python. Rebuilt only when those inputs change.
+#   4. .tools/bin (wrappers for the tools, zig included) and .tools/env.sh, which
+#      scripts/test.sh sources. This script exports nothing itself.
+#
+# Environment knobs (all optional):
+#   PYENV_ROOT                 default ~/.pyenv
+#   VENVAUDIT_TOOLS_PYTHON     base interpreter of .tools/venv (default $PYENV_ROOT/versions/3.12.1/bin/python3.12)
+#   VENVAUDIT_SKIP_APT=1       skip the Debian package step
+set -euo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+TOOLS="$REPO/.tools"
+VENV="$TOOLS/venv"
+WHEELS="$TOOLS/wheels"
+PYENV_ROOT="${PYENV_ROOT:-$HOME/.pyenv}"
+TOOLS_PYTHON="${VENVAUDIT_TOOLS_PYTHON:-$PYENV_ROOT/versions/3.12.1/bin/python3.12}"
+TOOLS_REQS="$REPO/scripts/tools-requirements.txt"
+WH_REQS="$REPO/scripts/wheelhouse-requirements.txt"
+WH_VULN="$REPO/scripts/wheelhouse-vulnerable.txt"
+TEST_PYTHONS=(3.8 3.9 3.11 3.12 3.13)
+APT_PACKAGES=(apache2 libapache2-mod-wsgi-py3 apache2-dev)
+
+log() { printf 'setup: %s\n' "$*" >&2; }
+die() { printf 'setup: ERROR: %s\n' "$*" >&2; exit 1; }
+
+export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1
+
+# Resolve X.Y -> $PYENV_ROOT/versions/X.Y.<highest>/bin/pythonX.Y
+pyenv_python() {
+    local xy="$1" dir
+    dir="$(printf '%s\n' "$PYENV_ROOT"/versions/"$xy".* | grep -E "/${xy//./\\.}\.[0-9]+\$" | sort -V | tail -n1)"
+    [[ -n "$dir" && -x "$dir/bin/python$xy" ]] || return 1
+    printf '%s\n' "$dir/bin/python$xy"
+}
+
+hash_of() { cat "$@" | sha256sum | cut -d' ' -f1; }
+
+# ---------------------------------------------------------------- 1. Debian packages
+step_apt() {
+    if [[ "${VENVAUDIT_SKIP_APT:-0}" == 1 ]]; then
+        log "apt: skipped (VENVAUDIT_SKIP_APT=1)"
+        return
+    fi
+    local missing=() p
+    for p in "${APT_PACKAGES[@]}"; do
+        if [[ "$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null || true)" != ii* ]]; then
+            missing+=("$p")
+        fi
+    done
+    if ((${#missing[@]} == 0)); then
+        log "apt: ${APT_PACKAGES[*]} already installed"
+        return
+    fi
+    [[ "$(id -u)" == 0 ]] || die "apt: need root to install ${missing[*]}"
+    local made_policy=0
+    if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+        # keep the package scripts from starting apache
+        printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+        chmod 755 /usr/sbin/policy-rc.d
+        made_policy=1
+    fi
+    log "apt: installing ${missing[*]} (apt-get update first)"
+    local rc=0
+    {
+        DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2 &&
+            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+                -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
+                "${missing[@]}" >&2
+    } || rc=$?
+    if ((made_policy)); then rm -f /usr/sbin/policy-rc.d; fi
+    ((rc == 0)) || die "apt-get install ${missing[*]} failed (exit $rc)"
+}
+
+# ---------------------------------------------------------------- 2. tools venv
+step_tools_venv() {
+    [[ -x "$TOOLS_PYTHON" ]] || die "tools venv: base interpreter $TOOLS_PYTHON not found"
+    local want stamp="$VENV/.venvaudit-stamp"
+    want="$(hash_of "$TOOLS_REQS")-$(basename "$(dirname "$(dirname "$TOOLS_PYTHON")")")"
+    if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]] && "$VENV/bin/python" -c '' 2>/dev/null; then
+        log "tools venv: $VENV up to date"
+        return
+    fi
+    if ! "$VENV/bin/python" -c '' 2>/dev/null || [[ ! -f "$VENV/pyvenv.cfg" ]] ||
+        ! grep -q "^home = $(dirname "$TOOLS_PYTHON")\$" "$VENV/pyvenv.cfg"; then
+        log "tools venv: creating $VENV from $TOOLS_PYTHON"
+        rm -rf "$VENV"
+        mkdir -p "$TOOLS"
+        "$TOOLS_PYTHON" -m venv "$VENV"
+    fi
+    rm -f "$stamp"
+    log "tools venv: installing scripts/tools-requirements.txt (takes a few minutes the first time)"
+    "$VENV/bin/python" -m pip install -q --upgrade "$(grep -E '^pip==' "$TOOLS_REQS")" >&2
+    "$VENV/bin/python" -m pip install -q -r "$TOOLS_REQS" >&2
+    # sanity: the tools the tests use must run
+    "$VENV/bin/virtualenv" --version >/dev/null
+    "$VENV/bin/uv" --version >/dev/null
+    "$VENV/bin/salt-call" --version >/dev/null
+    "$VENV/bin/ansible" --version >/dev/null
+    "$VENV/bin/cargo-zigbuild" --version >/dev/null
+    "$VENV/bin/python" -m ziglang version >/dev/null
+    "$VENV/bin/python" -c 'import packaging, jsonschema, prometheus_client, cyclonedx' >/dev/null
+    printf '%s\n' "$want" >"$stamp"
+    log "tools venv: done"
+}
+
+# ---------------------------------------------------------------- 3. wheelhouse
+step_wheelhouse() {
+    local want stamp="$WHEELS/.venvaudit-stamp" v py pys=()
+    for v in "${TEST_PYTHONS[@]}"; do
+        py="$(pyenv_python "$v")" || die "wheelhouse: no pyenv Python $v under $PYENV_ROOT/versions"
+        pys+=("$py")
+    done
+    want="$(
+        {
+            cat "$WH_REQS" "$WH_VULN"
+            printf '%s\n' "${pys[@]}"
+            echo "pyyaml==5.3.1 layout=1"
+        } | sha256sum | cut -d' ' -f1
+    )"
+    if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
+        log "wheelhouse: $WHEELS up to date ($(find "$WHEELS" -name '*.whl' | wc -l) wheels)"
+        return
+    fi
+    log "wheelhouse: (re)building $WHEELS for Python ${TEST_PYTHONS[*]}"
+    rm -rf "$WHEELS"
+    mkdir -p "$WHEELS"
+    local build
+    build="$(mktemp -d "${TMPDIR:-/tmp}/venvaudit-wheelbuild.XXXXXX")"
+    for py in "${pys[@]}"; do
+        log "wheelhouse: $py: current test packages"
+        "$py" -m pip download -q --only-binary=:all: -d "$WHEELS" -r "$WH_REQS" >&2
+        log "wheelhouse: $py: known-vulnerable releases"
+        "$py" -m pip download -q --only-binary=:all: -d "$WHEELS" -r "$WH_VULN" >&2
+        log "wheelhouse: $py: building pyyaml==5.3.1 (sdist only)"
+        if ! "$py" -m pip wheel -q --use-pep517 --no-deps --no-cache-dir -w "$WHEELS" \
+            pyyaml==5.3.1 >"$build/pyyaml.log" 2>&1; then
+            cat "$build/pyyaml.log" >&2
+            log "wheelhouse: WARNING: could not build pyyaml==5.3.1 for $py; continuing without it"
+        fi
+    done
+    rm -rf "$build"
+    printf '%s\n' "$want" >"$stamp"
+    log "wheelhouse: done ($(find "$WHEELS" -name '*.whl' | wc -l) wheels, $(du -sh "$WHEELS" | cut -f1))"
+}
+
+# ---------------------------------------------------------------- 4. wrappers + env.sh
+step_env() {
+    local bin="$TOOLS/bin" t
+    mkdir -p "$bin"
+    for t in virtualenv uv uvx ansible ansible-playbook ansible-galaxy ansible-inventory \
+        salt-call cargo-zigbuild; do
+        if [[ -e "$VENV/bin/$t" ]]; then
+            ln -sfn "$VENV/bin/$t" "$bin/$t"
+        fi
+    done
+    # zig from the ziglang wheel (cargo-zigbuild finds it on PATH)
+    cat >"$bin/zig.tmp" <<EOF
+#!/bin/sh
+exec "$VENV/bin/python" -m ziglang "\$@"
+EOF
+    chmod 755 "$bin/zig.tmp"
+    mv -f "$bin/zig.tmp" "$bin/zig"
+
+    local pyenv_versions="$PYENV_ROOT/versions"
+    cat >"$TOOLS/env.sh.tmp" <<EOF
+# Generated by scripts/setup.sh -- do not edit. Sourced by scripts/test.sh.
+export VENVAUDIT_REPO='$REPO'
+export VENVAUDIT_TOOLS_VENV='$VENV'
+export VENVAUDIT_WHEELS='$WHEELS'
+export VENVAUDIT_PYENV_VERSIONS='$pyenv_versions'
+export VENVAUDIT_TOOLS_BIN='$bin'
+export UV_PYTHON_DOWNLOADS=never
+export UV_CACHE_DIR='$TOOLS/uv-cache'
+export VIRTUALENV_NO_PERIODIC_UPDATE=1
+export PIP_DISABLE_PIP_VERSION_CHECK=1
+export PIP_NO_INPUT=1
+case ":\$PATH:" in *":$bin:"*) ;; *) export PATH="$bin:\$PATH" ;; esac
+EOF
+    mv -f "$TOOLS/env.sh.tmp" "$TOOLS/env.sh"
+    log "env: wrote $TOOLS/env.sh"
+}
+
+timed() {
+    local t0=$SECONDS
+    "$@"
+    if ((SECONDS - t0 > 1)); then log "$1 took $((SECONDS - t0))s"; fi
+}
+
+start=$SECONDS
+timed step_apt
+timed step_tools_venv
+timed step_wheelhouse
+timed step_env
+log "all done in $((SECONDS - start))s"

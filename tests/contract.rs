@@ -1,0 +1,202 @@
+//! The report contract: JSON Schema validity of real output, README coverage of finding ids,
+//! JSON request mode errors, and robustness against hostile trees (non-UTF-8 names,
+//! malformed metadata and ELF, FIFOs).
+
+mod support;
+
+use serde_json::{json, Value};
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use support::*;
+
+/// Validate a JSON value against schema/report.schema.json with the real `jsonschema`
+/// package from the tools venv (not our own code).
+fn assert_valid_against_schema(v: &Value) {
+    let dir = TempDir::new();
+    let doc = dir.path().join("doc.json");
+    write(&doc, serde_json::to_vec(v).unwrap());
+    let script = "import json,sys,jsonschema\n\
+                  s=json.load(open(sys.argv[1])); d=json.load(open(sys.argv[2]))\n\
+                  jsonschema.Draft202012Validator.check_schema(s)\n\
+                  errs=sorted(jsonschema.Draft202012Validator(s).iter_errors(d), key=str)\n\
+                  [print(e.json_path, e.message) for e in errs[:20]]\n\
+                  sys.exit(1 if errs else 0)";
+    let out = Command::new(tools_venv().join("bin/python"))
+        .args(["-c", script])
+        .arg(repo_root().join("schema/report.schema.json"))
+        .arg(&doc)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "schema violations:\n{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+}
+
+fn request(req: &Value) -> (i32, Value) {
+    let mut child = Command::new(venvaudit())
+        .arg("run")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(req.to_string().as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let code = out.status.code().unwrap_or(-1);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    (code, parse_json(code, &stdout, &String::from_utf8_lossy(&out.stderr)))
+}
+
+#[test]
+fn real_output_matches_the_json_schema() {
+    let dir = TempDir::new();
+    let good = dir.path().join("good");
+    make_venv(Creator::Venv, &pyenv("3.12"), &good);
+    pip_install(&good, &["six", "PyYAML"]);
+    let broken = dir.path().join("broken");
+    make_bare_venv(&pyenv("3.11"), &broken);
+    // Point the venv at an interpreter that no longer exists.
+    let cfg = std::fs::read_to_string(broken.join("pyvenv.cfg")).unwrap();
+    let cfg: String = cfg
+        .lines()
+        .map(|l| if l.starts_with("home") { "home = /nonexistent/bin".to_owned() } else if l.starts_with("executable") { "executable = /nonexistent/bin/python3.11".to_owned() } else { l.to_owned() })
+        .collect::<Vec<_>>()
+        .join("\n");
+    write(&broken.join("pyvenv.cfg"), cfg);
+    let (code, report, err) = run(&["facts", "--format", "json", dir.path().to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(report["schema_version"], 1);
+    assert_eq!(venvs(&report).len(), 2);
+    assert!(!findings(&report).is_empty(), "the broken venv must give a finding");
+    assert_valid_against_schema(&report);
+
+    let (code, check) = request(&json!({"action": "check", "paths": [dir.path()], "fail_on": "never"}));
+    assert_eq!(code, 0);
+    assert_eq!(check["passed"], true);
+    assert_valid_against_schema(&check);
+
+    let (_, summary, _) = run(&["facts", "--summary", "--format", "json", dir.path().to_str().unwrap()]);
+    assert!(venvs(&summary).iter().all(|v| v.get("packages").is_none()));
+    assert_eq!(summary["summary"]["venvs"], 2);
+    assert_valid_against_schema(&summary);
+}
+
+#[test]
+fn readme_lists_every_finding_id() {
+    let readme = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
+    let ids = std::fs::read_to_string(repo_root().join("src/checks/mod.rs")).unwrap();
+    // Every `pub const X: &str = "id";` in checks::ids.
+    let declared: Vec<&str> = ids
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("pub const ")?.split_once(": &str = \"")?.1.strip_suffix("\";"))
+        .collect();
+    assert!(declared.len() >= 2, "no ids parsed from src/checks/mod.rs");
+    for id in declared {
+        assert!(readme.contains(&format!("| `{id}` |")), "README.md does not document finding id `{id}`");
+    }
+}
+
+#[test]
+fn json_mode_rejects_bad_requests_with_a_named_key() {
+    let (code, v) = request(&json!({"action": "facts", "pathz": ["/tmp"]}));
+    assert_eq!(code, 2);
+    assert_eq!(v["failed"], true);
+    let msg = v["msg"].as_str().unwrap();
+    assert!(msg.contains("pathz") && msg.contains("paths"), "{msg}");
+
+    let (code, v) = request(&json!({"action": "facts", "max_depth": "deep"}));
+    assert_eq!(code, 2);
+    assert!(v["msg"].as_str().unwrap().contains("max_depth"), "{v}");
+
+    let (code, v) = request(&json!({"paths": []}));
+    assert_eq!(code, 2);
+    assert!(v["msg"].as_str().unwrap().contains("action"), "{v}");
+
+    let mut child = Command::new(venvaudit()).arg("run").stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
+    child.stdin.take().unwrap().write_all(b"{not json").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let v: Value = serde_json::from_slice(&out.stdout).expect("failure is JSON");
+    assert_eq!(v["failed"], true);
+    assert!(v["msg"].as_str().unwrap().contains("not valid JSON"));
+}
+
+#[test]
+fn hostile_trees_do_not_stop_the_scan() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let dir = TempDir::new();
+    // A venv under a non-UTF-8 directory name.
+    // Python cannot create a venv under such a name, so make it first and rename the parent.
+    let plain = dir.path().join("cafe");
+    make_bare_venv(&pyenv("3.12"), &plain.join("venv"));
+    let odd = dir.path().join(OsStr::from_bytes(b"caf\xe9"));
+    std::fs::rename(&plain, &odd).unwrap();
+    let venv = odd.join("venv");
+    let sp = site_packages(&venv).unwrap();
+    // Malformed metadata of every kind next to a good one.
+    mkdirs(&sp.join("good-1.0.dist-info"));
+    write(&sp.join("good-1.0.dist-info/METADATA"), "Metadata-Version: 2.1\nName: good\nVersion: 1.0\n\nbody");
+    mkdirs(&sp.join("nometa-1.0.dist-info"));
+    mkdirs(&sp.join("garbage-1.0.dist-info"));
+    write(&sp.join("garbage-1.0.dist-info/METADATA"), [0xffu8, 0xfe, 0, 1, 2, b'\n', b':', b'\n']);
+    mkdirs(&sp.join("badurl-1.0.dist-info"));
+    write(&sp.join("badurl-1.0.dist-info/METADATA"), "Name: badurl\nVersion: 1.0\n");
+    write(&sp.join("badurl-1.0.dist-info/direct_url.json"), "{\"url\": ");
+    mkdirs(&sp.join("weird-1.0.dist-info"));
+    write(&sp.join("weird-1.0.dist-info/METADATA"), "Name: weird\nVersion: not.a.version!\n");
+    write(&sp.join("weird-1.0.dist-info/RECORD"), "\"unterminated,\n,,,\n\n");
+    // A FIFO where METADATA should be must not block the scan.
+    mkdirs(&sp.join("fifo-1.0.dist-info"));
+    let status = Command::new("mkfifo").arg(sp.join("fifo-1.0.dist-info/METADATA")).status().unwrap();
+    assert!(status.success());
+    // A truncated ELF extension module.
+    write(&sp.join("broken.cpython-312-x86_64-linux-gnu.so"), b"\x7fELF\x02\x01\x01\0garbage");
+
+    let (code, report, err) = run(&["facts", "--format", "json", dir.path().to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let v = &venvs(&report)[0];
+    assert_eq!(v["path"].as_str().unwrap(), format!("{}/caf\\xe9/venv", dir.path().display()));
+    let names: Vec<&str> = v["packages"].as_array().unwrap().iter().map(|p| p["normalized_name"].as_str().unwrap()).collect();
+    assert!(names.contains(&"good") && names.contains(&"weird"), "{names:?}");
+    let weird = v["packages"].as_array().unwrap().iter().find(|p| p["name"] == "weird").unwrap();
+    assert_eq!(weird["version_valid"], false);
+    let errs = errors(&report);
+    for bad in ["nometa-1.0.dist-info", "garbage-1.0.dist-info", "direct_url.json", "fifo-1.0.dist-info"] {
+        assert!(errs.iter().any(|e| e["path"].as_str().unwrap().contains(bad)), "no error naming {bad}: {errs:?}");
+    }
+    assert!(Path::new(&venv).exists());
+}
+
+#[test]
+fn legacy_virtualenv_and_conda_layouts_are_recognised() {
+    let dir = TempDir::new();
+    // virtualenv < 20 layout: lib/pythonX.Y/orig-prefix.txt and bin/activate, no pyvenv.cfg.
+    let legacy = dir.path().join("legacy");
+    let prefix = pyenv_prefix("3.8");
+    mkdirs(&legacy.join("lib/python3.8/site-packages"));
+    mkdirs(&legacy.join("bin"));
+    write(&legacy.join("lib/python3.8/orig-prefix.txt"), prefix.to_str().unwrap());
+    write(&legacy.join("bin/activate"), "# activate\n");
+    std::fs::copy(pyenv("3.8"), legacy.join("bin/python")).unwrap();
+    // conda layout: conda-meta/history, conda-meta/python-*.json, a nested env under envs/.
+    let conda = dir.path().join("miniconda3");
+    for env in [conda.clone(), conda.join("envs/ml")] {
+        mkdirs(&env.join("conda-meta"));
+        write(&env.join("conda-meta/history"), "==> 2024-01-01 <==\n# cmd: conda create\n# conda version: 24.1.2\n");
+        write(&env.join("conda-meta/python-3.11.7-h955ad1f_0.json"), "{}");
+        mkdirs(&env.join("lib/python3.11/site-packages"));
+        mkdirs(&env.join("bin"));
+        symlink(pyenv("3.11"), &env.join("bin/python"));
+    }
+    let (_, report, _) = run(&["facts", "--format", "json", dir.path().to_str().unwrap()]);
+    let l = venv_at(&report, &legacy);
+    assert_eq!(l["kind"], "legacy-virtualenv");
+    assert_eq!(l["python"]["version"], "3.8");
+    assert_eq!(l["python"]["base_exists"], true);
+    let c = venv_at(&report, &conda);
+    assert_eq!(c["kind"], "conda");
+    assert_eq!(c["creator"]["version"], "24.1.2");
+    assert_eq!(c["python"]["version"], "3.11.7");
+    assert_eq!(venv_at(&report, &conda.join("envs/ml"))["kind"], "conda");
+    assert!(findings(&report).is_empty(), "{:#}", report["findings"]);
+}
