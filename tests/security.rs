@@ -272,7 +272,7 @@ fn dependency_conflicts_equal_pip_check() {
         assert_eq!(got.iter().any(|(p, d, _)| p == "asgiref" && d == "typing-extensions"), py39, "marker evaluated for the venv's Python");
         // Repairing the venv makes both quiet.
         pip_install(&venv, &["django==3.2", "requests==2.25.0", "asgiref==3.11.1", "urllib3==1.26.4"]);
-        assert!(Command::new(venv.join("bin/python")).args(["-m", "pip", "check"]).status().unwrap().success());
+        assert!(Command::new(venv.join("bin/python")).args(["-m", "pip", "check"]).output().unwrap().status.success());
         let (_, r) = check_json(&[venv.to_str().unwrap(), "--check", "dependencies"]);
         assert!(findings(&r, "dependency-conflict").is_empty(), "{}", r["findings"]);
     }
