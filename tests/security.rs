@@ -292,6 +292,12 @@ fn verify_catches_modified_and_deleted_files() {
     text.push_str("\n# tampered\n");
     std::fs::write(&target, text).unwrap();
     std::fs::remove_file(sp.join("urllib3/exceptions.py")).unwrap();
+    // A row pip leaves for a wheel script its entry points replaced (salt's RECORD has them):
+    // never installed, never reported.
+    let record = sp.join("urllib3-1.26.4.dist-info/RECORD");
+    let mut rec = std::fs::read_to_string(&record).unwrap();
+    rec.push_str("urllib3-1.26.4.data/scripts/urllib3-tool,sha256=knSVh4-RpAO87XkBIoGTeJP_pz653TI4bF5a8N_lTno,170\n");
+    std::fs::write(&record, rec).unwrap();
     let (code, r) = check_json(&[venv.to_str().unwrap(), "--verify", "--check", "integrity"]);
     assert_eq!(code, 1, "a modified file is an error");
     let mm = findings(&r, "record-mismatch");

@@ -96,6 +96,12 @@ pub fn check(root: &HostRoot, venvs: &[&Inspected]) -> Verified {
                 if listed.ends_with(".pyc") && (hash.is_none() || hashless) {
                     continue;
                 }
+                // `<name>.data/...` rows are the wheel's own: pip moves those files out (to
+                // bin/, include/ ...) or skips scripts its entry points replace, yet can leave
+                // the original rows in RECORD. No installed file lives there.
+                if listed.split('/').next().is_some_and(|c| c.ends_with(".data")) {
+                    continue;
+                }
                 let path = lexical(&Path::new(&p.location).join(&listed));
                 if !path.starts_with(&v.path) {
                     continue;
