@@ -10,6 +10,8 @@
 #   3. .tools/wheels: an offline wheelhouse for the test Pythons (3.8 3.9 3.11 3.12 3.13) from
 #      scripts/wheelhouse-requirements.txt and scripts/wheelhouse-vulnerable.txt, plus a locally
 #      built pyyaml==5.3.1 wheel per Python. Rebuilt only when those inputs change.
+#   3b. a mod_wsgi wheel for Python 3.12 in .tools/wheels, compiled by pip against apache2-dev
+#      and pyenv's 3.12 (the compat tests load it into Apache as a second, pip-built mod_wsgi).
 #   4. .tools/bin (wrappers for the tools, zig included) and .tools/env.sh, which
 #      scripts/test.sh sources. This script exports nothing itself.
 #
@@ -154,6 +156,20 @@ step_wheelhouse() {
     log "wheelhouse: done ($(find "$WHEELS" -name '*.whl' | wc -l) wheels, $(du -sh "$WHEELS" | cut -f1))"
 }
 
+# ---------------------------------------------------------------- 3b. mod_wsgi wheel
+MOD_WSGI_PIN="mod_wsgi==6.1.1"
+step_mod_wsgi_wheel() {
+    local py
+    py="$(pyenv_python 3.12)" || die "mod_wsgi wheel: no pyenv Python 3.12 under $PYENV_ROOT/versions"
+    if compgen -G "$WHEELS/${MOD_WSGI_PIN/==/-}-cp312-*.whl" >/dev/null; then
+        log "mod_wsgi wheel: present"
+        return
+    fi
+    command -v apxs >/dev/null || die "mod_wsgi wheel: apxs missing (apache2-dev)"
+    log "mod_wsgi wheel: building $MOD_WSGI_PIN for $py (sdist, compiles against apache2-dev)"
+    "$py" -m pip wheel -q --no-deps --no-cache-dir --no-binary=mod_wsgi -w "$WHEELS" "$MOD_WSGI_PIN" >&2
+}
+
 # ---------------------------------------------------------------- 4. wrappers + env.sh
 step_env() {
     local bin="$TOOLS/bin" t
@@ -201,5 +217,6 @@ start=$SECONDS
 timed step_apt
 timed step_tools_venv
 timed step_wheelhouse
+timed step_mod_wsgi_wheel
 timed step_env
 log "all done in $((SECONDS - start))s"

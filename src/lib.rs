@@ -108,7 +108,7 @@ pub fn scan(req: &Request, progress: &Progress) -> Result<Scan> {
 
 /// A path given by the user, as a view path. Relative paths are relative to the current
 /// directory on the live host; under `--root` they are taken as relative to the root.
-fn view_path(root: &HostRoot, p: &str) -> PathBuf {
+pub fn view_path(root: &HostRoot, p: &str) -> PathBuf {
     let path = PathBuf::from(p);
     if root.is_chroot() {
         return PathBuf::from("/").join(path);

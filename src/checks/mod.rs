@@ -4,15 +4,21 @@
 //! exposes a `check` function and knows nothing of the others.
 
 pub mod deps;
+pub mod embed;
+pub mod eol;
+pub mod extensions;
 pub mod forbidden;
 pub mod integrity;
 pub mod interpreter;
+pub mod mod_wsgi;
 pub mod permissions;
+pub mod target;
+pub mod uwsgi;
 pub mod usage;
 pub mod vulns;
 
 use crate::inspect::Inspected;
-use crate::report::{Finding, UsedBy};
+use crate::report::{Finding, ScanError, UsedBy};
 use crate::request::Request;
 use crate::Scan;
 use anyhow::Result;
@@ -24,6 +30,34 @@ pub mod ids {
     pub const BROKEN_INTERPRETER: &str = "broken-interpreter";
     /// pyvenv.cfg, the lib dir and the base interpreter disagree on X.Y.
     pub const INTERPRETER_MISMATCH: &str = "interpreter-mismatch";
+    /// A compiled module's file-name ABI tag is for another Python.
+    pub const EXTENSION_ABI_MISMATCH: &str = "extension-abi-mismatch";
+    /// A compiled file's ELF machine differs from the interpreter's.
+    pub const EXTENSION_ARCH_MISMATCH: &str = "extension-arch-mismatch";
+    /// A compiled file needs a GLIBC_x.y newer than the host's glibc.
+    pub const EXTENSION_GLIBC_TOO_NEW: &str = "extension-glibc-too-new";
+    /// A compiled file needs a shared library the loader cannot find.
+    pub const EXTENSION_MISSING_LIBRARY: &str = "extension-missing-library";
+    /// A compiled file is linked against musl on a glibc host, or the reverse.
+    pub const EXTENSION_LIBC_MISMATCH: &str = "extension-libc-mismatch";
+    /// A compiled file needs a symbol version (GLIBCXX_3.4.30, OPENSSL_3.0.0) its library lacks.
+    pub const EXTENSION_LIBRARY_VERSION_MISSING: &str = "extension-library-version-missing";
+    /// The environment was made for another Python than `--target-python`.
+    pub const TARGET_PYTHON_MISMATCH: &str = "target-python-mismatch";
+    /// The environment's CPython is past, or within six months of, its end of life.
+    pub const INTERPRETER_EOL: &str = "interpreter-eol";
+    /// mod_wsgi embeds another Python X.Y than the environment it is configured to host.
+    pub const MOD_WSGI_ABI_MISMATCH: &str = "mod-wsgi-abi-mismatch";
+    /// A mod_wsgi python-home/python-path names a path that is not an environment.
+    pub const MOD_WSGI_VENV_MISSING: &str = "mod-wsgi-venv-missing";
+    /// Same X.Y, but the environment comes from another Python installation than mod_wsgi's libpython.
+    pub const MOD_WSGI_FOREIGN_INSTALL: &str = "mod-wsgi-foreign-install";
+    /// uWSGI's python plugin embeds another Python X.Y than the app's environment.
+    pub const UWSGI_ABI_MISMATCH: &str = "uwsgi-abi-mismatch";
+    /// A uWSGI virtualenv/home names a path that is not an environment.
+    pub const UWSGI_VENV_MISSING: &str = "uwsgi-venv-missing";
+    /// Same X.Y, but the environment comes from another installation than the plugin's libpython.
+    pub const UWSGI_FOREIGN_INSTALL: &str = "uwsgi-foreign-install";
     /// An installed version is affected by an advisory of the OSV database.
     pub const VULNERABILITY: &str = "vulnerability";
     /// An installed distribution matches a `--forbid` specifier.
@@ -50,6 +84,20 @@ pub mod ids {
     pub const ALL: &[(&str, &str, &str)] = &[
         (BROKEN_INTERPRETER, "error", "the base interpreter or the bin/python link target no longer exists"),
         (INTERPRETER_MISMATCH, "error", "pyvenv.cfg, lib/pythonX.Y and the base interpreter disagree on the Python version"),
+        (EXTENSION_ABI_MISMATCH, "error", "a compiled module's file-name ABI tag is for another Python (version, free-threading, implementation, platform)"),
+        (EXTENSION_ARCH_MISMATCH, "error", "a compiled module or bundled library is built for another CPU architecture than the interpreter"),
+        (EXTENSION_GLIBC_TOO_NEW, "error", "a compiled file needs a GLIBC_x.y symbol version newer than the host's glibc (warning for .so files that are not modules or bundled libraries)"),
+        (EXTENSION_MISSING_LIBRARY, "error", "a DT_NEEDED library resolves neither through RUNPATH/RPATH ($ORIGIN), ld.so.conf nor the default directories (warning for .so files that are not modules or bundled libraries)"),
+        (EXTENSION_LIBC_MISMATCH, "error", "a compiled file is linked against musl on a glibc host, or against glibc on a musl host"),
+        (EXTENSION_LIBRARY_VERSION_MISSING, "error", "a compiled file needs a symbol version (e.g. GLIBCXX_3.4.30) that the library the loader finds does not define"),
+        (TARGET_PYTHON_MISMATCH, "error", "the environment was made for another Python X.Y, implementation or build than --target-python"),
+        (INTERPRETER_EOL, "error", "the environment's CPython reached its end of life (error) or reaches it within six months (warning)"),
+        (MOD_WSGI_ABI_MISMATCH, "error", "Apache's mod_wsgi embeds another Python X.Y than an environment its configuration names"),
+        (MOD_WSGI_VENV_MISSING, "error", "a mod_wsgi python-home or python-path names a path that does not exist or is not a Python environment"),
+        (MOD_WSGI_FOREIGN_INSTALL, "warning", "same X.Y, but the environment was made from another Python installation than the libpython mod_wsgi loads"),
+        (UWSGI_ABI_MISMATCH, "error", "uWSGI's python plugin embeds another Python X.Y than an app's environment"),
+        (UWSGI_VENV_MISSING, "error", "a uWSGI virtualenv/home names a path that does not exist or is not a Python environment"),
+        (UWSGI_FOREIGN_INSTALL, "warning", "same X.Y, but the environment was made from another installation than the libpython the plugin loads"),
         (VULNERABILITY, "warning", "an installed version is affected by an OSV advisory (severity from the advisory: critical/high error, medium warning, low info; none stated: warning)"),
         (FORBIDDEN_PACKAGE, "error", "an installed distribution matches a --forbid specifier"),
         (DEPENDENCY_CONFLICT, "error", "a requirement of an installed distribution is missing or not satisfied, exactly as pip check reports it"),
@@ -102,8 +150,20 @@ pub struct Outcome {
     pub used_by: Vec<(String, UsedBy)>,
     /// Description of the vulnerability database used, if any.
     pub osv_db: Option<serde_json::Value>,
-    /// Paths a check could not read (e.g. files `--verify` could not open).
-    pub errors: Vec<crate::report::ScanError>,
+    /// Files the checks could not read (extension modules, configuration).
+    pub errors: Vec<ScanError>,
+}
+
+impl Outcome {
+    /// Add another family's outcome to this one.
+    pub fn merge(&mut self, other: Outcome) {
+        self.findings.extend(other.findings);
+        self.used_by.extend(other.used_by);
+        self.errors.extend(other.errors);
+        if other.osv_db.is_some() {
+            self.osv_db = other.osv_db;
+        }
+    }
 }
 
 /// Run the checks that need nothing but the environment's own facts (used by `facts`).
@@ -132,30 +192,62 @@ pub fn run_all(scan: &Scan, req: &Request) -> Result<Outcome> {
         _ => None,
     };
     out.osv_db = db.as_ref().map(|d| d.describe());
-    let per_venv: Vec<Vec<Finding>> = scan
+    let target = match &req.target_python {
+        Some(p) => {
+            let view = crate::view_path(&scan.root, p);
+            let t = crate::inspect::target::inspect_interpreter_file(&scan.root, &scan.host.libs, &view)
+                .map_err(|e| anyhow::anyhow!("--target-python: {e}"))?;
+            Some(t)
+        }
+        None => None,
+    };
+    let today = eol::today();
+    let elf_cache = extensions::ElfCache::new();
+    let per_venv: Vec<Outcome> = scan
         .venvs
         .par_iter()
         .map(|v| {
-            let mut f = Vec::new();
+            let python = target.as_ref().unwrap_or(&v.venv.python);
+            let mut o = Outcome::default();
             if ctx.wants("interpreter") {
-                f.extend(interpreter::check(v));
+                o.findings.extend(interpreter::check(v));
+                if let Some(t) = &target {
+                    o.findings.extend(target::check(v, t));
+                }
+            }
+            if ctx.wants("extensions") {
+                let (f, e) = extensions::check(&scan.root, &scan.host, v, python, &elf_cache);
+                o.findings.extend(f);
+                o.errors.extend(e);
+            }
+            if ctx.wants("eol") {
+                o.findings.extend(eol::check(v, python, today));
             }
             if let Some(db) = &db {
-                f.extend(vulns::check(db, v));
+                o.findings.extend(vulns::check(db, v));
             }
             if ctx.wants("forbidden") {
-                f.extend(forbidden::check(&forbid, v));
+                o.findings.extend(forbidden::check(&forbid, v));
             }
             if ctx.wants("dependencies") {
-                f.extend(deps::check(v));
+                o.findings.extend(deps::check(v));
             }
             if ctx.wants("permissions") {
-                f.extend(permissions::check(&scan.root, v));
+                o.findings.extend(permissions::check(&scan.root, v));
             }
-            f
+            o
         })
         .collect();
-    out.findings.extend(per_venv.into_iter().flatten());
+    for o in per_venv {
+        out.merge(o);
+    }
+    let resolver = embed::Resolver::default();
+    if ctx.wants("mod-wsgi") {
+        out.merge(mod_wsgi::run(&ctx, &resolver)?);
+    }
+    if ctx.wants("uwsgi") {
+        out.merge(uwsgi::run(&ctx, &resolver)?);
+    }
     // Off by default: it reads every installed file.
     if req.verify && ctx.wants("integrity") {
         let venvs: Vec<&Inspected> = scan.venvs.iter().collect();
@@ -164,7 +256,10 @@ pub fn run_all(scan: &Scan, req: &Request) -> Result<Outcome> {
         out.errors.extend(verified.errors);
     }
     if ctx.wants("usage") {
-        out.findings.extend(usage::check(&scan.venvs, &scan.usage));
+        // mod_wsgi and uWSGI references count as use, though they reach the venvs' `used_by` later.
+        let served: std::collections::HashSet<&str> = out.used_by.iter().map(|(p, _)| p.as_str()).collect();
+        let usage = usage::check(&scan.venvs, &scan.usage);
+        out.findings.extend(usage.into_iter().filter(|f| !(f.id == ids::UNUSED && f.venv.as_deref().is_some_and(|v| served.contains(v)))));
     }
     Ok(out)
 }

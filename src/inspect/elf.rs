@@ -31,6 +31,9 @@ pub struct ElfInfo {
     pub version_needs: Vec<(String, String)>,
     /// Symbol versions this object defines (for libc: `GLIBC_2.34`, ...).
     pub version_defs: Vec<String>,
+    /// The first exported `PyInit_*` function: set for Python 3 extension modules, which is
+    /// how a module is told apart from a plain shared library that happens to end in `.so`.
+    pub py_init: Option<String>,
 }
 
 /// True when the first bytes are an ELF magic number (cheap pre-check before a full read).
@@ -89,6 +92,13 @@ fn parse_unchecked(bytes: &[u8]) -> Result<ElfInfo> {
             }
         }
     }
+    let py_init = elf
+        .dynsyms
+        .iter()
+        .filter(|s| s.st_shndx != 0)
+        .filter_map(|s| elf.dynstrtab.get_at(s.st_name))
+        .find(|n| n.starts_with("PyInit_"))
+        .map(str::to_owned);
     Ok(ElfInfo {
         machine: machine_name(elf.header.e_machine, elf.little_endian).to_owned(),
         is_64: elf.is_64,
@@ -99,6 +109,7 @@ fn parse_unchecked(bytes: &[u8]) -> Result<ElfInfo> {
         soname: elf.soname.map(str::to_owned),
         version_needs,
         version_defs,
+        py_init,
     })
 }
 

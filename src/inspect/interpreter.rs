@@ -325,7 +325,7 @@ fn conda_python_version(real_env: &Path) -> Option<(String, String)> {
 /// The SOABI of a base installation: from its own extension modules in lib-dynload, else
 /// from `_sysconfigdata_*` or the `config-*` directory. Python 2 has no SOABI; its tag is
 /// built from pyconfig.h (`cpython-27mu`).
-fn abi_tag(root: &HostRoot, prefix: &Path, lv: &LibDirVersion) -> Option<(String, String)> {
+pub fn abi_tag(root: &HostRoot, prefix: &Path, lv: &LibDirVersion) -> Option<(String, String)> {
     let dir_name = format!("{}{}{}", if lv.pypy { "pypy" } else { "python" }, lv.xy, if lv.free_threaded { "t" } else { "" });
     let stdlib = prefix.join("lib").join(&dir_name);
     let stdlib_real = root.real(&root.resolve(&stdlib).ok()?);

@@ -4,6 +4,7 @@ pub mod elf;
 pub mod interpreter;
 pub mod packages;
 pub mod pyvenv_cfg;
+pub mod target;
 
 use crate::discover::{site_packages_dirs, Found};
 use crate::host::LibrarySearch;

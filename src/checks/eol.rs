@@ -1,0 +1,167 @@
+//! `interpreter-eol`: the environment runs a CPython that no longer gets security fixes, or
+//! will not in six months.
+
+use super::ids;
+use crate::inspect::Inspected;
+use crate::report::{Finding, Python, Severity};
+
+/// End of life of each CPython X.Y: the day after which python.org publishes no more
+/// releases, not even security fixes. Sources: the release-schedule PEPs (373 for 2.7, 478
+/// for 3.5, 494 for 3.6, 537 for 3.7, 569 for 3.8, 596 for 3.9, 619 for 3.10, 664 for 3.11,
+/// 693 for 3.12, 719 for 3.13, 745 for 3.14) and the devguide's "Status of Python versions"
+/// page (devguide.python.org/versions). Where a PEP names only a month ("2027-10"), the last
+/// day of that month is used, as the devguide's chart does.
+pub const EOL: &[(&str, (i32, u32, u32))] = &[
+    ("2.7", (2020, 1, 1)),
+    ("3.5", (2020, 9, 30)),
+    ("3.6", (2021, 12, 23)),
+    ("3.7", (2023, 6, 27)),
+    ("3.8", (2024, 10, 7)),
+    ("3.9", (2025, 10, 31)),
+    ("3.10", (2026, 10, 31)),
+    ("3.11", (2027, 10, 31)),
+    ("3.12", (2028, 10, 31)),
+    ("3.13", (2029, 10, 31)),
+    ("3.14", (2030, 10, 31)),
+];
+
+/// Months before end of life from which a warning is given.
+const WARN_MONTHS: i32 = 6;
+
+/// A calendar date.
+pub type Date = (i32, u32, u32);
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's `days_from_civil`).
+pub fn days_from_civil((y, m, d): Date) -> i64 {
+    let y = i64::from(y) - i64::from(m <= 2);
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let m = i64::from(m);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The date of a day count since 1970-01-01 (Hinnant's `civil_from_days`).
+pub fn civil_from_days(z: i64) -> Date {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = (yoe + era * 400 + i64::from(m <= 2)) as i32;
+    (y, m, d)
+}
+
+/// Today in UTC, from the system clock.
+pub fn today() -> Date {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    civil_from_days(secs.div_euclid(86_400))
+}
+
+/// `date` moved back by whole months, the day clamped to the month's length.
+fn months_before((y, m, d): Date, months: i32) -> Date {
+    let total = y * 12 + (m as i32 - 1) - months;
+    let (ny, nm) = (total.div_euclid(12), total.rem_euclid(12) as u32 + 1);
+    let next_first = if nm == 12 { (ny + 1, 1, 1) } else { (ny, nm + 1, 1) };
+    let last = (days_from_civil(next_first) - days_from_civil((ny, nm, 1))) as u32;
+    (ny, nm, d.min(last))
+}
+
+/// The end-of-life date of a CPython version (`3.11.7` or `3.11`). Versions older than the
+/// table are long past their end of life and get 3.5's date; newer ones get none.
+pub fn eol_of(version: &str) -> Option<Date> {
+    let xy = crate::report::major_minor(version);
+    if let Some((_, d)) = EOL.iter().find(|(v, _)| *v == xy) {
+        return Some(*d);
+    }
+    let mut it = xy.split('.');
+    let (major, minor): (u32, u32) = (it.next()?.parse().ok()?, it.next()?.parse().ok()?);
+    let old = major < 3 || (major == 3 && minor < 5);
+    old.then_some(EOL[1].1)
+}
+
+/// The verdict for one version on one day: severity and the EOL date, or `None`.
+pub fn judge(version: &str, today: Date) -> Option<(Severity, Date)> {
+    let eol = eol_of(version)?;
+    if days_from_civil(today) > days_from_civil(eol) {
+        Some((Severity::Error, eol))
+    } else if days_from_civil(today) >= days_from_civil(months_before(eol, WARN_MONTHS)) {
+        Some((Severity::Warning, eol))
+    } else {
+        None
+    }
+}
+
+/// `interpreter-eol` for one environment, judged on `python` (its own or `--target-python`).
+pub fn check(v: &Inspected, python: &Python, today: Date) -> Vec<Finding> {
+    let cpython = python.implementation.as_deref().is_none_or(|i| i.eq_ignore_ascii_case("cpython"));
+    let Some(version) = python.version.as_deref().filter(|_| cpython) else { return Vec::new() };
+    let Some((severity, eol)) = judge(version, today) else { return Vec::new() };
+    let xy = crate::report::major_minor(version);
+    let eol_s = format!("{:04}-{:02}-{:02}", eol.0, eol.1, eol.2);
+    let days = days_from_civil(eol) - days_from_civil(today);
+    let message = if severity == Severity::Error {
+        format!("{} runs Python {xy}, which reached its end of life on {eol_s} and gets no security fixes", v.venv.path)
+    } else {
+        format!("{} runs Python {xy}, which reaches its end of life on {eol_s} ({days} days left)", v.venv.path)
+    };
+    vec![Finding::new(
+        ids::INTERPRETER_EOL,
+        severity,
+        Some(&v.venv.path),
+        message,
+        "Recreate the environment with a supported Python (see devguide.python.org/versions) and test the application on it",
+    )
+    .detail("version", xy)
+    .detail("eol", eol_s)
+    .detail("days_left", days)]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn civil_dates_round_trip() {
+        assert_eq!(days_from_civil((1970, 1, 1)), 0);
+        assert_eq!(days_from_civil((2000, 3, 1)), 11_017);
+        assert_eq!(civil_from_days(days_from_civil((2024, 2, 29))), (2024, 2, 29));
+        for z in [-1000, 0, 19_000, 20_000, 60_000] {
+            assert_eq!(days_from_civil(civil_from_days(z)), z);
+        }
+        let (y, _, _) = today();
+        assert!(y >= 2024);
+    }
+
+    #[test]
+    fn months_back_clamps_days() {
+        assert_eq!(months_before((2027, 10, 31), 6), (2027, 4, 30));
+        assert_eq!(months_before((2024, 8, 31), 6), (2024, 2, 29));
+        assert_eq!(months_before((2025, 3, 15), 6), (2024, 9, 15));
+    }
+
+    #[test]
+    fn eol_verdicts() {
+        assert_eq!(judge("3.8.18", (2024, 10, 7)), Some((Severity::Warning, (2024, 10, 7))));
+        assert_eq!(judge("3.8.18", (2024, 10, 8)), Some((Severity::Error, (2024, 10, 7))));
+        assert_eq!(judge("3.11.7", (2027, 4, 29)), None);
+        assert_eq!(judge("3.11.7", (2027, 4, 30)).map(|v| v.0), Some(Severity::Warning));
+        assert_eq!(judge("3.12", (2026, 1, 1)), None);
+        assert_eq!(judge("2.7.18", (2026, 1, 1)).map(|v| v.0), Some(Severity::Error));
+        assert_eq!(judge("3.4.10", (2026, 1, 1)).map(|v| v.0), Some(Severity::Error));
+        assert_eq!(judge("3.15.0", (2040, 1, 1)), None);
+        assert_eq!(judge("garbage", (2040, 1, 1)), None);
+        // The table is sorted and covers 3.6 ... 3.14 and 2.7.
+        for v in ["2.7", "3.6", "3.7", "3.8", "3.9", "3.10", "3.11", "3.12", "3.13", "3.14"] {
+            assert!(EOL.iter().any(|(x, _)| *x == v), "{v}");
+        }
+        assert!(EOL.windows(2).all(|w| days_from_civil(w[0].1) < days_from_civil(w[1].1)));
+    }
+}

@@ -1,0 +1,106 @@
+//! Facts of a bare interpreter that is not an environment: the `--target-python` a venv is
+//! judged against. Learned from files like the base interpreter of a venv: the file name,
+//! the ELF headers (machine, libpython) and the installation's lib-dynload.
+
+use super::elf;
+use super::interpreter::{abi_tag, parse_lib_dir_name, xy_from_libpython, LibDirVersion};
+use crate::host::LibrarySearch;
+use crate::paths::{display, HostRoot};
+use crate::report::{LibPython, Python};
+use std::path::{Path, PathBuf};
+
+/// Inspect the interpreter at `exe` (a view path). The result has the shape of a venv's
+/// `python` section, so checks can judge a venv against either without knowing which.
+pub fn inspect_interpreter_file(root: &HostRoot, libs: &LibrarySearch, exe: &Path) -> Result<Python, String> {
+    let resolved = root.resolve(exe).map_err(|_| format!("{} does not exist", display(exe)))?;
+    let info = elf::read_elf(&root.real(&resolved)).map_err(|e| format!("{} is not a readable interpreter: {e:#}", display(exe)))?;
+    let mut py = Python {
+        executable: Some(display(exe)),
+        base_executable: Some(display(&resolved)),
+        base_exists: true,
+        machine: Some(info.machine.clone()),
+        ..Python::default()
+    };
+    py.evidence.insert("machine".into(), format!("ELF header of {}", display(&resolved)));
+
+    let origin = resolved.parent().unwrap_or(Path::new("/"));
+    let needed_libpython = info.needed.iter().find(|n| n.starts_with("libpython"));
+    py.libpython = Some(match needed_libpython {
+        Some(so) => LibPython {
+            linkage: "shared".into(),
+            soname: Some(so.clone()),
+            path: libs.find(so, origin, &info).map(|p| display(&p)),
+        },
+        None => LibPython { linkage: "static".into(), soname: None, path: None },
+    });
+    py.evidence.insert("libpython".into(), format!("ELF DT_NEEDED/RUNPATH of {}", display(&resolved)));
+
+    // A prefix is the directory above bin/.
+    let prefix: Option<PathBuf> = resolved.parent().and_then(Path::parent).map(Path::to_path_buf);
+    let name = resolved.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let from_name = parse_lib_dir_name(&name);
+    let lib_dir: Option<(LibDirVersion, String)> = if let Some(v) = from_name {
+        Some((v, format!("file name of {}", display(&resolved))))
+    } else if let Some(xy) = needed_libpython.and_then(|so| xy_from_libpython(so)) {
+        let free_threaded = needed_libpython.is_some_and(|so| so.contains(&format!("{xy}t")));
+        Some((LibDirVersion { xy, free_threaded, pypy: false }, format!("DT_NEEDED of {}", display(&resolved))))
+    } else {
+        prefix.as_ref().and_then(|p| single_lib_dir(root, p))
+    };
+    let Some((lv, src)) = lib_dir else {
+        return Err(format!("cannot tell the Python version of {} from its name, libpython or lib/ directory", display(exe)));
+    };
+    py.version = Some(lv.xy.clone());
+    py.evidence.insert("version".into(), src);
+    py.implementation = Some(if lv.pypy { "PyPy" } else { "CPython" }.into());
+    py.evidence.insert("implementation".into(), "file name".into());
+    if let Some(p) = &prefix
+        && let Some((abi, src)) = abi_tag(root, p, &lv) {
+            py.abi = Some(abi);
+            py.evidence.insert("abi".into(), src);
+        }
+    Ok(py)
+}
+
+/// The only `lib/pythonX.Y` directory of a prefix, when there is exactly one.
+fn single_lib_dir(root: &HostRoot, prefix: &Path) -> Option<(LibDirVersion, String)> {
+    let lib = prefix.join("lib");
+    let rd = std::fs::read_dir(root.real(&root.resolve(&lib).ok()?)).ok()?;
+    let mut found: Vec<(LibDirVersion, String)> = rd
+        .flatten()
+        .filter_map(|e| {
+            let n = e.file_name().to_string_lossy().into_owned();
+            let v = parse_lib_dir_name(&n)?;
+            Some((v, display(&lib.join(&n))))
+        })
+        .collect();
+    (found.len() == 1).then(|| found.remove(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_a_pyenv_interpreter() {
+        let exe = std::env::var("HOME").map(PathBuf::from).unwrap_or_default().join(".pyenv/versions/3.12.1/bin/python3");
+        if !exe.exists() {
+            eprintln!("skipped: no pyenv 3.12.1");
+            return;
+        }
+        let root = HostRoot::host();
+        let libs = LibrarySearch::load(&root);
+        let py = inspect_interpreter_file(&root, &libs, &exe).unwrap();
+        assert_eq!(py.version.as_deref(), Some("3.12"));
+        assert_eq!(py.abi.as_deref(), Some("cpython-312-x86_64-linux-gnu"));
+        assert_eq!(py.libpython.unwrap().linkage, "shared");
+    }
+
+    #[test]
+    fn a_missing_file_is_an_error() {
+        let root = HostRoot::host();
+        let libs = LibrarySearch::load(&root);
+        assert!(inspect_interpreter_file(&root, &libs, Path::new("/nonexistent/python3.12")).is_err());
+        assert!(inspect_interpreter_file(&root, &libs, Path::new("/etc/passwd")).is_err());
+    }
+}
