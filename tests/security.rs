@@ -487,3 +487,59 @@ print(json.dumps(out))
     let f = m["venvaudit_findings"].as_array().unwrap();
     assert!(f.iter().any(|s| s[0]["id"] == "dependency-conflict" && s[0]["severity"] == "error" && s[0]["venv"] == odd_s && s[1] == 1.0), "{f:?}");
 }
+
+/// A synthetic venv (pyvenv.cfg + one dist-info) for input-robustness tests.
+fn synthetic_venv(root: &Path, name: &str, version: &str, record: &str) -> PathBuf {
+    let venv = root.join("venv");
+    let sp = venv.join("lib/python3.11/site-packages");
+    let di = sp.join(format!("{name}-{version}.dist-info"));
+    std::fs::create_dir_all(&di).unwrap();
+    std::fs::write(venv.join("pyvenv.cfg"), "home = /nonexistent/bin\nversion = 3.11.7\n").unwrap();
+    std::fs::write(di.join("METADATA"), format!("Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n\n")).unwrap();
+    std::fs::write(di.join("RECORD"), record).unwrap();
+    venv
+}
+
+#[test]
+fn bad_database_records_and_record_lines_are_skipped_not_fatal() {
+    let tmp = TempDir::new();
+    let db = tmp.join("db");
+    std::fs::create_dir_all(db.join("nested")).unwrap();
+    std::fs::write(db.join("broken.json"), "{not json").unwrap();
+    std::fs::write(db.join("wrong-shape.json"), r#"{"id": 5}"#).unwrap();
+    std::fs::write(
+        db.join("nested/X-1.json"),
+        r#"{"id": "X-1", "modified": "2030-01-01T00:00:00Z", "aliases": ["CVE-X"],
+            "affected": [{"package": {"ecosystem": "PyPI", "name": "Demo_Pkg"},
+              "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "0.3m1"}, {"fixed": "2.0"}]},
+                         {"type": "GIT", "repo": "x", "events": [{"introduced": "deadbeef"}]}],
+              "versions": ["0.3m1", "1.0"]}]}"#,
+    )
+    .unwrap();
+    let sp_rel = "demo_pkg/__init__.py";
+    let record = format!(
+        "{sp_rel},sha256=47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU,0\n\
+         ../../../../../../../../etc/hostname,sha256=AAAA,1\n\
+         \"unterminated,quote\n\
+         ,,\n\
+         demo_pkg/gone.py,sha256=AAAA,1\n\
+         demo_pkg-1.5.dist-info/RECORD,,\n"
+    );
+    let venv = synthetic_venv(tmp.path(), "demo_pkg", "1.5", &record);
+    let sp = venv.join("lib/python3.11/site-packages");
+    std::fs::create_dir_all(sp.join("demo_pkg")).unwrap();
+    std::fs::write(sp.join(sp_rel), "").unwrap();
+    let (_, r) = check_json(&[venv.to_str().unwrap(), "--osv-db", db.to_str().unwrap(), "--verify", "--fail-on", "never"]);
+    assert_eq!(r["osv_db"]["advisories"], 1);
+    assert_eq!(r["osv_db"]["unreadable"], 2, "{}", r["osv_db"]);
+    assert_eq!(r["osv_db"]["invalid_event_versions_skipped"], 1);
+    let v = findings(&r, "vulnerability");
+    assert_eq!(v.len(), 1, "the invalid value is dropped, not the advisory");
+    assert_eq!(v[0]["details"]["fixed_versions"], json!(["2.0", "0.3m1"]), "PEP 440 values first, in order");
+    let missing = findings(&r, "record-missing");
+    assert_eq!(missing.len(), 1);
+    assert_eq!(missing[0]["details"]["files"], json!(["demo_pkg/gone.py"]), "paths outside the venv are never read");
+    assert!(findings(&r, "record-mismatch").is_empty(), "{}", r["findings"]);
+    let (code, _) = venvaudit(&["check", venv.to_str().unwrap(), "--osv-db", tmp.join("nope").to_str().unwrap()]);
+    assert_eq!(code, 2, "a missing database is a usage error");
+}

@@ -79,6 +79,10 @@ pub fn check(root: &HostRoot, venvs: &[&Inspected]) -> Verified {
             let mut entries: BTreeMap<String, (Option<(String, String)>, bool)> = BTreeMap::new();
             for line in text.lines() {
                 let fields = csv_fields(line);
+                // Installers write path,hash,size; anything else is a malformed row, skipped.
+                if fields.len() != 3 {
+                    continue;
+                }
                 let Some(listed) = fields.first().filter(|l| !l.is_empty()) else { continue };
                 let hash = fields.get(1).and_then(|h| h.split_once('=')).map(|(a, d)| (a.to_owned(), d.to_owned()));
                 let e = entries.entry(listed.clone()).or_insert((None, false));

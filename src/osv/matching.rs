@@ -169,9 +169,11 @@ fn merge_group(group: &[&Hit<'_>]) -> Merged {
     }
     names.remove(&primary.advisory.id);
     records.sort();
-    fixed.sort_by(|a, b| match (Version::from_str(a), Version::from_str(b)) {
-        (Ok(x), Ok(y)) => x.cmp(&y),
-        _ => a.cmp(b),
+    // A total order (sort_by may panic on an inconsistent one): PEP 440 values in version
+    // order, then values that are not PEP 440, verbatim.
+    fixed.sort_by_cached_key(|f| match Version::from_str(f) {
+        Ok(v) => (0, Some(v), f.clone()),
+        Err(_) => (1, None, f.clone()),
     });
     fixed.dedup();
     let summary = if primary.advisory.summary.is_empty() {
