@@ -1,16 +1,344 @@
-//! Exports of a report for other tools: CycloneDX SBOM and Prometheus textfile metrics.
+//! Exports of a report for other tools: a CycloneDX 1.5 JSON SBOM and node_exporter textfile
+//! metrics for Prometheus.
 
-use crate::report::Report;
+use crate::checks::ids;
+use crate::report::{Finding, Report, Severity};
 use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::fmt::Write;
 
-/// A CycloneDX 1.5 JSON SBOM: one component per installed distribution, grouped by venv.
-pub fn cyclonedx(report: &Report) -> Value {
-    let _ = report;
-    json!({"bomFormat": "CycloneDX", "specVersion": "1.5", "version": 1, "components": []})
+/// A package URL for a PyPI distribution: `pkg:pypi/<PEP 503 name>@<version>`, the version
+/// percent-encoded as the purl spec asks (`+` of a local version becomes `%2B`).
+pub fn purl(normalized_name: &str, version: &str) -> String {
+    format!("pkg:pypi/{}@{}", pct(normalized_name), pct(version))
 }
 
-/// node_exporter textfile collector metrics.
+fn pct(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
+}
+
+fn prop(name: &str, value: impl Into<String>) -> Value {
+    json!({"name": name, "value": value.into()})
+}
+
+/// `bom-ref` of an environment and of a distribution inside it (unique within the BOM even
+/// when several environments hold the same release).
+fn venv_ref(venv: &str) -> String {
+    format!("venv:{venv}")
+}
+fn pkg_ref(venv: &str, normalized_name: &str, version: &str) -> String {
+    format!("{venv}#{}", purl(normalized_name, version))
+}
+
+/// A CycloneDX 1.5 JSON SBOM of the host: one `application` component per environment
+/// holding one `library` component per installed distribution (with its purl), a dependency
+/// entry per environment, and the `vulnerability` findings as CycloneDX vulnerabilities.
+pub fn cyclonedx(report: &Report) -> Value {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let mut components = Vec::new();
+    let mut dependencies = Vec::new();
+    // (venv, PEP 503 name) -> bom-ref, to point vulnerabilities at components.
+    let mut refs: BTreeMap<(String, String), String> = BTreeMap::new();
+    for v in &report.venvs {
+        let vref = venv_ref(&v.path);
+        let mut children = Vec::new();
+        let mut deps = Vec::new();
+        for p in v.packages.iter().flatten() {
+            let r = pkg_ref(&v.path, &p.normalized_name, &p.version);
+            refs.insert((v.path.clone(), p.normalized_name.clone()), r.clone());
+            let mut props = vec![prop("venvaudit:location", p.location.as_str())];
+            if let Some(i) = &p.installer {
+                props.push(prop("venvaudit:installer", i.as_str()));
+            }
+            if p.editable {
+                props.push(prop("venvaudit:editable", "true"));
+            }
+            children.push(json!({
+                "type": "library",
+                "bom-ref": r,
+                "name": p.name,
+                "version": p.version,
+                "purl": purl(&p.normalized_name, &p.version),
+                "properties": props,
+            }));
+            deps.push(json!(r));
+        }
+        let mut props = vec![prop("venvaudit:kind", v.kind.as_str()), prop("venvaudit:health", v.health.as_str())];
+        if let Some(py) = &v.python.version {
+            props.push(prop("venvaudit:python:version", py.as_str()));
+        }
+        if let Some(i) = &v.python.implementation {
+            props.push(prop("venvaudit:python:implementation", i.as_str()));
+        }
+        if let Some(u) = &v.owner.user {
+            props.push(prop("venvaudit:owner", u.as_str()));
+        }
+        let mut c = json!({
+            "type": "application",
+            "bom-ref": vref,
+            "name": v.path,
+            "description": format!("Python environment ({}) with {} distributions", v.kind.as_str(), v.package_count),
+            "properties": props,
+        });
+        if !children.is_empty() {
+            c["components"] = json!(children);
+        }
+        components.push(c);
+        dependencies.push(json!({"ref": vref, "dependsOn": deps}));
+    }
+    let mut host_props = Vec::new();
+    if let Some(a) = &report.host.arch {
+        host_props.push(prop("venvaudit:arch", a.as_str()));
+    }
+    if let Some(g) = &report.host.glibc {
+        host_props.push(prop("venvaudit:glibc", g.as_str()));
+    }
+    let mut host = json!({
+        "type": "operating-system",
+        "bom-ref": "host",
+        "name": report.host.hostname.clone().unwrap_or_else(|| "unknown-host".into()),
+    });
+    if let Some(os) = &report.host.os {
+        host["description"] = json!(os);
+    }
+    if !host_props.is_empty() {
+        host["properties"] = json!(host_props);
+    }
+    let mut bom = json!({
+        "$schema": "http://cyclonedx.org/schema/bom-1.5.schema.json",
+        "bomFormat": "CycloneDX",
+        "specVersion": "1.5",
+        "serialNumber": serial(report, now.as_nanos()),
+        "version": 1,
+        "metadata": {
+            "timestamp": rfc3339(now.as_secs()),
+            "tools": {"components": [{"type": "application", "name": report.tool.name, "version": report.tool.version}]},
+            "component": host,
+        },
+        "components": components,
+        "dependencies": dependencies,
+    });
+    let vulns = vulnerabilities(report, &refs);
+    if !vulns.is_empty() {
+        bom["vulnerabilities"] = json!(vulns);
+    }
+    bom
+}
+
+/// `vulnerability` findings grouped by advisory, each affecting the components it was found in.
+fn vulnerabilities(report: &Report, refs: &BTreeMap<(String, String), String>) -> Vec<Value> {
+    let mut by_id: BTreeMap<String, (Vec<&Finding>, Vec<String>)> = BTreeMap::new();
+    for f in report.findings.iter().filter(|f| f.id == ids::VULNERABILITY) {
+        let Some(adv) = f.details.get("advisory").and_then(Value::as_str) else { continue };
+        let (Some(venv), Some(pkg)) = (&f.venv, &f.package) else { continue };
+        let key = (venv.clone(), crate::inspect::packages::normalize_name(pkg));
+        let Some(r) = refs.get(&key) else { continue };
+        let slot = by_id.entry(adv.to_owned()).or_default();
+        slot.0.push(f);
+        if !slot.1.contains(r) {
+            slot.1.push(r.clone());
+        }
+    }
+    by_id
+        .into_iter()
+        .map(|(id, (fs, affects))| {
+            let f = fs[0];
+            let d = &f.details;
+            let mut v = json!({
+                "id": id,
+                "source": {"name": "OSV", "url": format!("https://osv.dev/vulnerability/{id}")},
+                "ratings": [rating(f)],
+                "description": d.get("summary").cloned().unwrap_or(Value::Null),
+                "recommendation": f.remediation,
+                "affects": affects.iter().map(|r| json!({"ref": r})).collect::<Vec<_>>(),
+            });
+            let aliases: Vec<Value> = d
+                .get("aliases")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .map(|a| json!({"id": a, "source": {"name": alias_source(a)}}))
+                .collect();
+            if !aliases.is_empty() {
+                v["references"] = json!(aliases);
+            }
+            for (k, to) in [("published", "published"), ("modified", "updated")] {
+                if let Some(t) = d.get(k).and_then(Value::as_str) {
+                    v[to] = json!(t);
+                }
+            }
+            if fs.iter().all(|f| f.ignored.is_some()) {
+                let reason = f.ignored.as_ref().and_then(|i| i.get("reason")).and_then(Value::as_str).unwrap_or("");
+                v["analysis"] = json!({"detail": format!("accepted by the ignore policy: {reason}")});
+            }
+            if v["description"].is_null() {
+                v.as_object_mut().map(|o| o.remove("description"));
+            }
+            v
+        })
+        .collect()
+}
+
+fn alias_source(id: &str) -> &'static str {
+    match id.split('-').next().unwrap_or("") {
+        "CVE" => "NVD",
+        "GHSA" => "GitHub",
+        "PYSEC" => "PyPA",
+        _ => "OSV",
+    }
+}
+
+/// A CycloneDX rating from the finding's `severity_source` (`CVSS_V3 7.5 HIGH`,
+/// `database_specific.severity MODERATE`) or its severity.
+fn rating(f: &Finding) -> Value {
+    let src = f.details.get("severity_source").and_then(Value::as_str).unwrap_or("");
+    let parts: Vec<&str> = src.split_whitespace().collect();
+    let label = |s: &str| match s.to_ascii_uppercase().as_str() {
+        "CRITICAL" => "critical",
+        "HIGH" => "high",
+        "MODERATE" | "MEDIUM" => "medium",
+        "LOW" => "low",
+        "NONE" => "none",
+        _ => "unknown",
+    };
+    match parts.as_slice() {
+        [kind, score, sev] if kind.starts_with("CVSS_") => {
+            let method = match *kind {
+                "CVSS_V2" => "CVSSv2",
+                _ => "CVSSv3",
+            };
+            let mut r = json!({"source": {"name": "OSV"}, "severity": label(sev), "method": method});
+            if let Ok(s) = score.parse::<f64>() {
+                r["score"] = json!(s);
+            }
+            r
+        }
+        [_, sev] => json!({"source": {"name": "OSV"}, "severity": label(sev), "method": "other"}),
+        _ => json!({"severity": "unknown", "justification": format!("no severity stated; reported as {}", f.severity.as_str())}),
+    }
+}
+
+/// A random-enough UUIDv4-shaped serial number (no RNG crate: hash of host, time and pid).
+fn serial(report: &Report, nanos: u128) -> String {
+    let mut h = Sha256::new();
+    h.update(report.host.hostname.clone().unwrap_or_default().as_bytes());
+    h.update(nanos.to_le_bytes());
+    h.update(std::process::id().to_le_bytes());
+    let mut b: Vec<u8> = h.finalize()[..16].to_vec();
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!("urn:uuid:{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
+}
+
+/// Seconds since the epoch as RFC 3339 UTC.
+fn rfc3339(secs: u64) -> String {
+    let day = crate::ignore::Day::from_unix_days((secs / 86_400) as i64);
+    let s = secs % 86_400;
+    format!("{day}T{:02}:{:02}:{:02}Z", s / 3600, s / 60 % 60, s % 60)
+}
+
+/// Escape a Prometheus label value: backslash, double quote and newline.
+fn label(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+}
+
+fn header(out: &mut String, name: &str, help: &str) {
+    let _ = writeln!(out, "# HELP {name} {}", help.replace('\\', "\\\\").replace('\n', "\\n"));
+    let _ = writeln!(out, "# TYPE {name} gauge");
+}
+
+/// node_exporter textfile collector metrics: environments, packages, findings by id and
+/// severity, labelled by venv path. Write it atomically (`> f.tmp && mv f.tmp f.prom`).
 pub fn prometheus(report: &Report) -> String {
-    let _ = report;
-    String::new()
+    let mut out = String::new();
+    header(&mut out, "venvaudit_info", "venvaudit version that wrote these metrics.");
+    let _ = writeln!(out, "venvaudit_info{{version=\"{}\"}} 1", label(report.tool.version));
+    header(&mut out, "venvaudit_venvs", "Python environments found.");
+    let _ = writeln!(out, "venvaudit_venvs {}", report.summary.venvs);
+    header(&mut out, "venvaudit_packages", "Installed distributions over all environments.");
+    let _ = writeln!(out, "venvaudit_packages {}", report.summary.packages);
+    header(&mut out, "venvaudit_scan_errors", "Paths the scan could not read.");
+    let _ = writeln!(out, "venvaudit_scan_errors {}", report.errors.len());
+    header(&mut out, "venvaudit_venv_packages", "Installed distributions per environment.");
+    for v in &report.venvs {
+        let _ = writeln!(
+            out,
+            "venvaudit_venv_packages{{venv=\"{}\",kind=\"{}\",python=\"{}\"}} {}",
+            label(&v.path),
+            v.kind.as_str(),
+            label(v.python.version.as_deref().unwrap_or("unknown")),
+            v.package_count
+        );
+    }
+    header(&mut out, "venvaudit_venv_health", "Worst active finding per environment: 0 ok, 1 info, 2 warning, 3 error.");
+    for v in &report.venvs {
+        let level = match v.health.as_str() {
+            "error" => 3,
+            "warning" => 2,
+            "info" => 1,
+            _ => 0,
+        };
+        let _ = writeln!(out, "venvaudit_venv_health{{venv=\"{}\"}} {level}", label(&v.path));
+    }
+    let mut active: BTreeMap<(String, &str, Severity), usize> = BTreeMap::new();
+    let mut ignored: BTreeMap<(String, &str), usize> = BTreeMap::new();
+    for f in &report.findings {
+        let venv = f.venv.clone().unwrap_or_default();
+        if f.ignored.is_some() {
+            *ignored.entry((venv, f.id)).or_default() += 1;
+        } else {
+            *active.entry((venv, f.id, f.severity)).or_default() += 1;
+        }
+    }
+    header(&mut out, "venvaudit_findings", "Active findings by environment (empty for host-wide), id and severity.");
+    for ((venv, id, sev), n) in &active {
+        let _ = writeln!(out, "venvaudit_findings{{venv=\"{}\",id=\"{id}\",severity=\"{}\"}} {n}", label(venv), sev.as_str());
+    }
+    header(&mut out, "venvaudit_findings_ignored", "Findings silenced by the ignore policy, by environment and id.");
+    for ((venv, id), n) in &ignored {
+        let _ = writeln!(out, "venvaudit_findings_ignored{{venv=\"{}\",id=\"{id}\"}} {n}", label(venv));
+    }
+    header(&mut out, "venvaudit_severity_findings", "Active findings over all environments by severity.");
+    for (name, n) in [("error", report.summary.error), ("warning", report.summary.warning), ("info", report.summary.info)] {
+        let _ = writeln!(out, "venvaudit_severity_findings{{severity=\"{name}\"}} {n}");
+    }
+    if let Some(db) = &report.osv_db {
+        header(&mut out, "venvaudit_osv_db_advisories", "Advisories in the OSV database used.");
+        let _ = writeln!(
+            out,
+            "venvaudit_osv_db_advisories{{path=\"{}\"}} {}",
+            label(db.get("path").and_then(Value::as_str).unwrap_or("")),
+            db.get("advisories").and_then(Value::as_u64).unwrap_or(0)
+        );
+    }
+    header(&mut out, "venvaudit_last_run_timestamp_seconds", "When these metrics were written.");
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let _ = writeln!(out, "venvaudit_last_run_timestamp_seconds {now}");
+    out
+}
+
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn purls_and_labels() {
+        assert_eq!(purl("django", "3.2"), "pkg:pypi/django@3.2");
+        assert_eq!(purl("foo-bar", "1.0+local.1"), "pkg:pypi/foo-bar@1.0%2Blocal.1");
+        assert_eq!(label("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(1_700_000_000), "2023-11-14T22:13:20Z");
+    }
 }

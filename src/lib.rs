@@ -11,7 +11,9 @@ pub mod discover;
 pub mod export;
 pub mod frontends;
 pub mod host;
+pub mod ignore;
 pub mod inspect;
+pub mod osv;
 pub mod paths;
 pub mod query;
 pub mod redact;
@@ -150,9 +152,12 @@ pub fn build_report(scan: &Scan, findings: Vec<report::Finding>, req: &Request) 
 /// `check`: scan, run every selected check family, apply the ignore policy.
 pub fn check(req: &Request, progress: &Progress) -> Result<Report> {
     checks::validate_families(req)?;
+    let policy = ignore::Policy::load(req)?;
+    query::parse_specs(&req.forbid)?;
     let mut scan = scan(req, progress)?;
-    let outcome = checks::run_all(&scan, req)?;
-    scan.errors.extend(outcome.errors);
+    let mut outcome = checks::run_all(&scan, req)?;
+    policy.apply(&mut outcome.findings, ignore::Day::today());
+    scan.errors.append(&mut outcome.errors);
     for (venv, used) in outcome.used_by {
         if let Some(v) = scan.venvs.iter_mut().find(|v| v.venv.path == venv) {
             v.venv.used_by.push(used);

@@ -3,14 +3,19 @@
 //! [`run_all`] is the only place that decides which families run; each family module
 //! exposes a `check` function and knows nothing of the others.
 
+pub mod deps;
 pub mod embed;
 pub mod eol;
 pub mod extensions;
+pub mod forbidden;
+pub mod integrity;
 pub mod interpreter;
 pub mod mod_wsgi;
+pub mod permissions;
 pub mod target;
 pub mod uwsgi;
 pub mod usage;
+pub mod vulns;
 
 use crate::inspect::Inspected;
 use crate::report::{Finding, ScanError, UsedBy};
@@ -53,6 +58,20 @@ pub mod ids {
     pub const UWSGI_VENV_MISSING: &str = "uwsgi-venv-missing";
     /// Same X.Y, but the environment comes from another installation than the plugin's libpython.
     pub const UWSGI_FOREIGN_INSTALL: &str = "uwsgi-foreign-install";
+    /// An installed version is affected by an advisory of the OSV database.
+    pub const VULNERABILITY: &str = "vulnerability";
+    /// An installed distribution matches a `--forbid` specifier.
+    pub const FORBIDDEN_PACKAGE: &str = "forbidden-package";
+    /// A requirement `pip check` reports as missing or conflicting.
+    pub const DEPENDENCY_CONFLICT: &str = "dependency-conflict";
+    /// `--verify`: an installed file's hash differs from its RECORD.
+    pub const RECORD_MISMATCH: &str = "record-mismatch";
+    /// `--verify`: a file listed in RECORD is gone.
+    pub const RECORD_MISSING: &str = "record-missing";
+    /// Parts of a venv are writable by others, foreign-owned, or setuid/setgid.
+    pub const UNSAFE_PERMISSIONS: &str = "unsafe-permissions";
+    /// An ignore policy entry is past its `until` date.
+    pub const IGNORE_EXPIRED: &str = "ignore-expired";
 
     /// A running process uses code of the environment that changed since it started.
     pub const STALE_PROCESS: &str = "stale-process";
@@ -79,6 +98,13 @@ pub mod ids {
         (UWSGI_ABI_MISMATCH, "error", "uWSGI's python plugin embeds another Python X.Y than an app's environment"),
         (UWSGI_VENV_MISSING, "error", "a uWSGI virtualenv/home names a path that does not exist or is not a Python environment"),
         (UWSGI_FOREIGN_INSTALL, "warning", "same X.Y, but the environment was made from another installation than the libpython the plugin loads"),
+        (VULNERABILITY, "warning", "an installed version is affected by an OSV advisory (severity from the advisory: critical/high error, medium warning, low info; none stated: warning)"),
+        (FORBIDDEN_PACKAGE, "error", "an installed distribution matches a --forbid specifier"),
+        (DEPENDENCY_CONFLICT, "error", "a requirement of an installed distribution is missing or not satisfied, exactly as pip check reports it"),
+        (RECORD_MISMATCH, "error", "--verify: installed files differ from the hashes in their RECORD (modified after installation)"),
+        (RECORD_MISSING, "warning", "--verify: files listed in a RECORD are missing"),
+        (UNSAFE_PERMISSIONS, "error", "venv paths writable by group/others, owned by another user, or setuid/setgid (warning when only group-writable)"),
+        (IGNORE_EXPIRED, "warning", "an ignore policy entry is past its until date and no longer applies"),
         (STALE_PROCESS, "warning", "a running process maps deleted files of the environment or started before a distribution in it was installed, upgraded or removed"),
         (SERVICE_VENV_MISSING, "error", "a systemd unit, supervisor program or cron job points at an environment path that does not exist"),
         (UNUSED, "info", "no running process and no service configuration uses the environment (only with a complete process view)"),
@@ -160,6 +186,12 @@ pub fn run_all(scan: &Scan, req: &Request) -> Result<Outcome> {
     validate_families(req)?;
     let ctx = CheckContext { scan, req };
     let mut out = Outcome::default();
+    let forbid = crate::query::parse_specs(&req.forbid)?;
+    let db = match &req.osv_db {
+        Some(p) if ctx.wants("vulnerabilities") => Some(crate::osv::load(std::path::Path::new(p))?),
+        _ => None,
+    };
+    out.osv_db = db.as_ref().map(|d| d.describe());
     let target = match &req.target_python {
         Some(p) => {
             let view = crate::view_path(&scan.root, p);
@@ -191,6 +223,18 @@ pub fn run_all(scan: &Scan, req: &Request) -> Result<Outcome> {
             if ctx.wants("eol") {
                 o.findings.extend(eol::check(v, python, today));
             }
+            if let Some(db) = &db {
+                o.findings.extend(vulns::check(db, v));
+            }
+            if ctx.wants("forbidden") {
+                o.findings.extend(forbidden::check(&forbid, v));
+            }
+            if ctx.wants("dependencies") {
+                o.findings.extend(deps::check(v));
+            }
+            if ctx.wants("permissions") {
+                o.findings.extend(permissions::check(&scan.root, v));
+            }
             o
         })
         .collect();
@@ -203,6 +247,13 @@ pub fn run_all(scan: &Scan, req: &Request) -> Result<Outcome> {
     }
     if ctx.wants("uwsgi") {
         out.merge(uwsgi::run(&ctx, &resolver)?);
+    }
+    // Off by default: it reads every installed file.
+    if req.verify && ctx.wants("integrity") {
+        let venvs: Vec<&Inspected> = scan.venvs.iter().collect();
+        let verified = integrity::check(&scan.root, &venvs);
+        out.findings.extend(verified.findings);
+        out.errors.extend(verified.errors);
     }
     if ctx.wants("usage") {
         // mod_wsgi and uWSGI references count as use, though they reach the venvs' `used_by` later.

@@ -1,0 +1,99 @@
+//! `dependency-conflict`: the requirements `pip check` reports as unmet.
+//!
+//! pip's semantics (pip/_internal/operations/check.py, `check_package_set`, and
+//! `iter_dependencies()` with no extras): every installed distribution's Requires-Dist
+//! entries that have no marker or whose marker is true with `extra == ""` in the
+//! environment's own interpreter; a dependency is *missing* when no distribution of that
+//! name is installed, *conflicting* when the installed version is outside the specifier
+//! (pre-releases count as inside). Extras a dependent requests (`b[x]`) are not expanded
+//! and a distribution's own extras are never active, exactly as in `pip check`.
+
+use super::ids;
+use crate::inspect::Inspected;
+use crate::report::{Finding, Package, Severity};
+use pep440_rs::Version;
+use pep508_rs::{MarkerEnvironment, MarkerEnvironmentBuilder, Requirement, VersionOrUrl};
+use std::collections::{BTreeSet, HashMap};
+use std::str::FromStr;
+
+/// The marker environment of a venv's interpreter, from its facts; `None` when the Python
+/// version is unknown (markers cannot be evaluated).
+pub fn marker_environment(v: &Inspected) -> Option<MarkerEnvironment> {
+    let py = &v.venv.python;
+    let full = py.version.as_deref()?;
+    Version::from_str(full).ok()?;
+    let xy = crate::report::major_minor(full);
+    let pypy = py.implementation.as_deref().is_some_and(|i| i.eq_ignore_ascii_case("pypy"));
+    let machine = py.machine.as_deref().unwrap_or(std::env::consts::ARCH);
+    MarkerEnvironment::try_from(MarkerEnvironmentBuilder {
+        implementation_name: if pypy { "pypy" } else { "cpython" },
+        implementation_version: full,
+        os_name: "posix",
+        platform_machine: machine,
+        platform_python_implementation: if pypy { "PyPy" } else { "CPython" },
+        platform_release: "",
+        platform_system: "Linux",
+        platform_version: "",
+        python_full_version: full,
+        python_version: &xy,
+        sys_platform: "linux",
+    })
+    .ok()
+}
+
+/// Dependency findings for one environment.
+pub fn check(v: &Inspected) -> Vec<Finding> {
+    let Some(env) = marker_environment(v) else { return Vec::new() };
+    let packages: Vec<&Package> = v.venv.packages.iter().flatten().collect();
+    let installed: HashMap<&str, &Package> = packages.iter().map(|p| (p.normalized_name.as_str(), *p)).collect();
+    let mut out = Vec::new();
+    for p in &packages {
+        let mut seen = BTreeSet::new();
+        for text in &p.requires_dist {
+            let Ok(req) = Requirement::<pep508_rs::VerbatimUrl>::from_str(text) else { continue };
+            if !req.evaluate_markers(&env, &[]) {
+                continue;
+            }
+            let dep = crate::inspect::packages::normalize_name(req.name.as_ref());
+            if !seen.insert((dep.clone(), text.clone())) {
+                continue;
+            }
+            let Some(d) = installed.get(dep.as_str()) else {
+                // With system site-packages visible, pip check would also see the base
+                // interpreter's distributions, which are not inspected: no "missing" claim.
+                if !v.venv.include_system_site_packages {
+                    out.push(finding(v, p, text, &dep, None));
+                }
+                continue;
+            };
+            let Some(VersionOrUrl::VersionSpecifier(spec)) = &req.version_or_url else { continue };
+            // An installed version that is not PEP 440 cannot be judged (pip 24+ refuses it).
+            let Ok(have) = Version::from_str(&d.version) else { continue };
+            if !spec.iter().all(|s| s.contains(&have)) {
+                out.push(finding(v, p, text, &dep, Some(d)));
+            }
+        }
+    }
+    out
+}
+
+fn finding(v: &Inspected, p: &Package, requirement: &str, dep: &str, have: Option<&Package>) -> Finding {
+    let (message, installed, remediation) = match have {
+        None => (
+            format!("{} {} requires {dep}, which is not installed", p.name, p.version),
+            "not installed".to_owned(),
+            format!("Install the missing dependency: pip install '{}'", requirement.split(';').next().unwrap_or(requirement).trim()),
+        ),
+        Some(d) => (
+            format!("{} {} has requirement {requirement}, but {} {} is installed", p.name, p.version, d.name, d.version),
+            d.version.clone(),
+            format!("Install a version of {} that satisfies {requirement}, or upgrade {}", d.name, p.name),
+        ),
+    };
+    Finding::new(ids::DEPENDENCY_CONFLICT, Severity::Error, Some(&v.venv.path), message, &remediation)
+        .with_package(&p.name)
+        .detail("requirement", requirement)
+        .detail("dependency", dep)
+        .detail("installed_version", installed)
+        .detail("kind", if have.is_some() { "conflict" } else { "missing" })
+}

@@ -1,0 +1,29 @@
+//! `forbidden-package`: installed distributions matching a `--forbid` specifier (a policy such
+//! as "no Django below the LTS"). Same matcher as `venvaudit query`.
+
+use super::ids;
+use crate::inspect::Inspected;
+use crate::query::Spec;
+use crate::report::{Finding, Severity};
+
+/// Forbidden-package findings for one environment.
+pub fn check(specs: &[Spec], v: &Inspected) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for p in v.venv.packages.iter().flatten() {
+        for s in specs.iter().filter(|s| s.matches(p)) {
+            out.push(
+                Finding::new(
+                    ids::FORBIDDEN_PACKAGE,
+                    Severity::Error,
+                    Some(&v.venv.path),
+                    format!("{} {} matches the forbidden specifier {}", p.name, p.version, s.text),
+                    "Upgrade or remove the distribution so it no longer matches the policy",
+                )
+                .with_package(&p.name)
+                .detail("spec", s.text.as_str())
+                .detail("installed_version", p.version.as_str()),
+            );
+        }
+    }
+    out
+}

@@ -1,0 +1,299 @@
+//! `--verify`: compare installed files with the hashes their wheel's RECORD lists.
+//! `record-mismatch` when a file's content changed, `record-missing` when it is gone.
+//!
+//! Every listed file is streamed through SHA-256 (or the SHA-2 variant RECORD names), all
+//! files of all environments in parallel. Only files inside the environment are verified: a
+//! RECORD line pointing elsewhere is skipped, never followed out of the venv.
+
+use super::ids;
+use crate::inspect::packages::normalize_name;
+use crate::inspect::Inspected;
+use crate::paths::{display, HostRoot, Unresolved};
+use crate::report::{Finding, Package, ScanError, Severity};
+use rayon::prelude::*;
+use sha2::{Digest, Sha256, Sha384, Sha512};
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Component, Path, PathBuf};
+
+/// Most bytes of RECORD read.
+const MAX_RECORD: u64 = 64 << 20;
+/// Files listed per finding; the count covers the rest.
+const SAMPLE: usize = 50;
+
+/// A file to verify.
+struct Job {
+    venv: usize,
+    package: usize,
+    /// As written in RECORD.
+    listed: String,
+    /// View path.
+    path: PathBuf,
+    /// (algorithm, urlsafe-base64 digest), or `None` for an existence check only.
+    hash: Option<(String, String)>,
+}
+
+enum Verdict {
+    Ok,
+    Missing,
+    Mismatch,
+    Unreadable(String),
+}
+
+/// The result of verifying a set of environments.
+#[derive(Debug, Default)]
+pub struct Verified {
+    /// record-mismatch and record-missing findings.
+    pub findings: Vec<Finding>,
+    /// Files that could not be read.
+    pub errors: Vec<ScanError>,
+    /// Files hashed.
+    pub files: usize,
+    /// Bytes hashed.
+    pub bytes: u64,
+}
+
+/// Verify every dist-info distribution installed inside the given environments.
+pub fn check(root: &HostRoot, venvs: &[&Inspected]) -> Verified {
+    let mut jobs = Vec::new();
+    let mut errors = Vec::new();
+    for (vi, v) in venvs.iter().enumerate() {
+        for (pi, p) in v.venv.packages.iter().flatten().enumerate() {
+            if p.metadata_format != "dist-info" || !Path::new(&p.location).starts_with(&v.path) {
+                continue;
+            }
+            let Some(dist_info) = find_dist_info(root, p) else { continue };
+            let record = dist_info.join("RECORD");
+            let text = match root.read_bounded(&record, MAX_RECORD) {
+                Ok(b) => String::from_utf8_lossy(&b).into_owned(),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => {
+                    errors.push(ScanError { path: display(&record), message: format!("cannot read RECORD: {e}") });
+                    continue;
+                }
+            };
+            // Path -> (hash of its last entry, listed without a hash at least once). pip lists
+            // a .pyc it recompiled twice: the wheel's hash, then a hashless line; the file on
+            // disk is pip's, so such a .pyc cannot be verified.
+            let mut entries: BTreeMap<String, (Option<(String, String)>, bool)> = BTreeMap::new();
+            for line in text.lines() {
+                let fields = csv_fields(line);
+                // Installers write path,hash,size; anything else is a malformed row, skipped.
+                if fields.len() != 3 {
+                    continue;
+                }
+                let Some(listed) = fields.first().filter(|l| !l.is_empty()) else { continue };
+                let hash = fields.get(1).and_then(|h| h.split_once('=')).map(|(a, d)| (a.to_owned(), d.to_owned()));
+                let e = entries.entry(listed.clone()).or_insert((None, false));
+                if hash.is_some() {
+                    e.0 = hash;
+                } else {
+                    e.1 = true;
+                }
+            }
+            for (listed, (hash, hashless)) in entries {
+                let file_name = listed.rsplit('/').next().unwrap_or(&listed);
+                if matches!(file_name, "RECORD" | "RECORD.jws" | "RECORD.p7s") && hash.is_none() {
+                    continue;
+                }
+                if listed.ends_with(".pyc") && (hash.is_none() || hashless) {
+                    continue;
+                }
+                // `<name>.data/...` rows are the wheel's own: pip moves those files out (to
+                // bin/, include/ ...) or skips scripts its entry points replace, yet can leave
+                // the original rows in RECORD. No installed file lives there.
+                if listed.split('/').next().is_some_and(|c| c.ends_with(".data")) {
+                    continue;
+                }
+                let path = lexical(&Path::new(&p.location).join(&listed));
+                if !path.starts_with(&v.path) {
+                    continue;
+                }
+                jobs.push(Job { venv: vi, package: pi, listed, path, hash });
+            }
+        }
+    }
+    let verdicts: Vec<(Verdict, u64)> = jobs.par_iter().map(|j| verify(root, j)).collect();
+    let mut out = Verified { errors, ..Verified::default() };
+    let mut groups: BTreeMap<(usize, usize, bool), Vec<String>> = BTreeMap::new();
+    for (j, (verdict, bytes)) in jobs.iter().zip(verdicts) {
+        out.bytes += bytes;
+        if j.hash.is_some() {
+            out.files += 1;
+        }
+        match verdict {
+            Verdict::Ok => {}
+            Verdict::Missing => groups.entry((j.venv, j.package, false)).or_default().push(j.listed.clone()),
+            Verdict::Mismatch => groups.entry((j.venv, j.package, true)).or_default().push(j.listed.clone()),
+            Verdict::Unreadable(m) => out.errors.push(ScanError { path: display(&j.path), message: format!("cannot verify: {m}") }),
+        }
+    }
+    for ((vi, pi, modified), mut files) in groups {
+        let v = venvs[vi];
+        let Some(p) = v.venv.packages.as_ref().and_then(|ps| ps.get(pi)) else { continue };
+        files.sort();
+        let count = files.len();
+        let shown = files.iter().take(5).cloned().collect::<Vec<_>>().join(", ");
+        let more = if count > 5 { format!(" and {} more", count - 5) } else { String::new() };
+        let f = if modified {
+            Finding::new(
+                ids::RECORD_MISMATCH,
+                Severity::Error,
+                Some(&v.venv.path),
+                format!("{count} file(s) of {} {} differ from its RECORD (modified after installation): {shown}{more}", p.name, p.version),
+                &format!("Find out who changed them, then reinstall: pip install --force-reinstall --no-deps '{}=={}'", p.name, p.version),
+            )
+        } else {
+            Finding::new(
+                ids::RECORD_MISSING,
+                Severity::Warning,
+                Some(&v.venv.path),
+                format!("{count} file(s) of {} {} listed in its RECORD are missing: {shown}{more}", p.name, p.version),
+                &format!("Reinstall the distribution: pip install --force-reinstall --no-deps '{}=={}'", p.name, p.version),
+            )
+        };
+        files.truncate(SAMPLE);
+        out.findings.push(f.with_package(&p.name).detail("count", count).detail("files", files));
+    }
+    out
+}
+
+/// The `.dist-info` directory of a distribution: `{name}-{version}.dist-info` in its location.
+fn find_dist_info(root: &HostRoot, p: &Package) -> Option<PathBuf> {
+    let loc = Path::new(&p.location);
+    let rd = std::fs::read_dir(root.real(loc)).ok()?;
+    let mut best: Option<(bool, PathBuf)> = None;
+    for e in rd.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(stem) = name.strip_suffix(".dist-info") else { continue };
+        let (n, ver) = stem.split_once('-').unwrap_or((stem, ""));
+        if normalize_name(n) != p.normalized_name {
+            continue;
+        }
+        let exact = ver == p.version;
+        if best.as_ref().is_none_or(|(b, _)| exact && !*b) {
+            best = Some((exact, loc.join(&name)));
+        }
+    }
+    best.map(|(_, p)| p)
+}
+
+fn verify(root: &HostRoot, j: &Job) -> (Verdict, u64) {
+    let resolved = match root.resolve(&j.path) {
+        Ok(r) => r,
+        Err(Unresolved::Missing(_)) => return (Verdict::Missing, 0),
+        Err(Unresolved::Loop(_)) => return (Verdict::Mismatch, 0),
+    };
+    let Some((algo, expected)) = &j.hash else { return (Verdict::Ok, 0) };
+    let real = root.real(&resolved);
+    match std::fs::metadata(&real) {
+        Ok(m) if m.is_file() => {}
+        Ok(_) => return (Verdict::Mismatch, 0),
+        Err(e) => return (Verdict::Unreadable(e.to_string()), 0),
+    }
+    // O_NONBLOCK: a file swapped for a FIFO after the check above must not hang the scan.
+    let file = match std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(&real) {
+        Ok(f) => f,
+        Err(e) => return (Verdict::Unreadable(e.to_string()), 0),
+    };
+    let result = match algo.as_str() {
+        "sha256" => digest::<Sha256>(file),
+        "sha384" => digest::<Sha384>(file),
+        "sha512" => digest::<Sha512>(file),
+        // Other algorithms (md5, sha1) are not verified.
+        _ => return (Verdict::Ok, 0),
+    };
+    match result {
+        Ok((d, n)) if d == *expected => (Verdict::Ok, n),
+        Ok((_, n)) => (Verdict::Mismatch, n),
+        Err(e) => (Verdict::Unreadable(e.to_string()), 0),
+    }
+}
+
+/// Stream a file through a hash; returns the urlsafe, unpadded base64 digest and the size.
+fn digest<D: Digest>(mut f: std::fs::File) -> std::io::Result<(String, u64)> {
+    let mut h = D::new();
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut total = 0u64;
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        total += n as u64;
+        h.update(&buf[..n]);
+    }
+    Ok((b64_urlsafe_nopad(&h.finalize()), total))
+}
+
+/// Base64 with the URL-safe alphabet and no padding, as RECORD (PEP 376/427) writes hashes.
+pub fn b64_urlsafe_nopad(bytes: &[u8]) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for c in bytes.chunks(3) {
+        let n = (c[0] as u32) << 16 | (*c.get(1).unwrap_or(&0) as u32) << 8 | *c.get(2).unwrap_or(&0) as u32;
+        let chars = c.len() + 1;
+        for i in 0..chars {
+            out.push(A[((n >> (18 - 6 * i)) & 63) as usize] as char);
+        }
+    }
+    out
+}
+
+/// Fields of one CSV line (RECORD is written by Python's csv module: quotes around fields
+/// holding commas or quotes, `""` for a quote).
+fn csv_fields(line: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quoted = false;
+    let mut chars = line.trim_end_matches('\r').chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, quoted) {
+            ('"', true) if chars.peek() == Some(&'"') => {
+                cur.push('"');
+                chars.next();
+            }
+            ('"', true) => quoted = false,
+            ('"', false) if cur.is_empty() => quoted = true,
+            (',', false) => out.push(std::mem::take(&mut cur)),
+            (c, _) => cur.push(c),
+        }
+    }
+    out.push(cur);
+    out
+}
+
+/// Remove `.` and `..` lexically.
+fn lexical(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::CurDir => {}
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_matches_python() {
+        // base64.urlsafe_b64encode(hashlib.sha256(b"").digest()).rstrip(b"=")
+        assert_eq!(b64_urlsafe_nopad(&Sha256::digest(b"")), "47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU");
+        assert_eq!(b64_urlsafe_nopad(b"ab"), "YWI");
+    }
+
+    #[test]
+    fn csv_quoting() {
+        assert_eq!(csv_fields("\"a,b/c.py\",sha256=x,12"), ["a,b/c.py", "sha256=x", "12"]);
+        assert_eq!(csv_fields("x/RECORD,,"), ["x/RECORD", "", ""]);
+        assert_eq!(csv_fields("\"q\"\"uote\",,"), ["q\"uote", "", ""]);
+    }
+}

@@ -1,0 +1,319 @@
+//! The ignore policy: accepted findings, from the request's `ignore` entries and an
+//! `--ignore-file` (TOML `[[ignore]]` tables or JSON `{"ignore": [...]}`).
+//!
+//! An entry matches a finding when every key it gives matches: `id` (finding id), `advisory`
+//! (the advisory id or any alias), `package` (PEP 503-normalised), `venv` (exact path or
+//! glob). Matched findings are kept and marked `ignored`, so they stay visible but do not
+//! count for `--fail-on`. An entry past its `until` day stops applying and yields an
+//! `ignore-expired` warning, so accepted risks get revisited.
+
+use crate::checks::ids;
+use crate::inspect::packages::normalize_name;
+use crate::report::{Finding, Severity};
+use crate::request::{IgnoreEntry, Request};
+use anyhow::{anyhow, bail, Context, Result};
+use serde_json::{json, Value};
+use std::path::Path;
+
+/// Largest ignore file read.
+const MAX_FILE: u64 = 16 << 20;
+
+/// A calendar day, comparable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Day {
+    /// Year.
+    pub y: i32,
+    /// Month 1-12.
+    pub m: u32,
+    /// Day 1-31.
+    pub d: u32,
+}
+
+impl Day {
+    /// Parse `YYYY-MM-DD`.
+    pub fn parse(s: &str) -> Option<Day> {
+        let mut it = s.trim().splitn(3, '-');
+        let (y, m, d) = (it.next()?, it.next()?, it.next()?);
+        if y.len() != 4 || m.len() != 2 || d.len() != 2 {
+            return None;
+        }
+        let day = Day { y: y.parse().ok()?, m: m.parse().ok()?, d: d.parse().ok()? };
+        let leap = (day.y % 4 == 0 && day.y % 100 != 0) || day.y % 400 == 0;
+        let days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+        (day.m >= 1 && day.m <= 12 && day.d >= 1 && day.d <= days[(day.m - 1) as usize]).then_some(day)
+    }
+
+    /// Today in UTC.
+    pub fn today() -> Day {
+        let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+        Day::from_unix_days((secs / 86_400) as i64)
+    }
+
+    /// The civil date of a day count since 1970-01-01 (H. Hinnant's algorithm).
+    pub fn from_unix_days(z: i64) -> Day {
+        let z = z + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+        let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+        let y = (yoe + era * 400 + i64::from(m <= 2)) as i32;
+        Day { y, m, d }
+    }
+}
+
+impl std::fmt::Display for Day {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:04}-{:02}-{:02}", self.y, self.m, self.d)
+    }
+}
+
+/// One validated entry.
+#[derive(Debug)]
+struct Rule {
+    entry: IgnoreEntry,
+    source: String,
+    venv_glob: Option<globset::GlobMatcher>,
+    until: Option<Day>,
+}
+
+/// A loaded, validated policy.
+#[derive(Debug, Default)]
+pub struct Policy {
+    rules: Vec<Rule>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    #[serde(default)]
+    ignore: Vec<IgnoreEntry>,
+}
+
+impl Policy {
+    /// Load the request's entries and its ignore file; any invalid entry is an error naming it.
+    pub fn load(req: &Request) -> Result<Policy> {
+        let mut rules = Vec::new();
+        for (i, e) in req.ignore.iter().enumerate() {
+            rules.push(Rule::new(e.clone(), "request".into()).with_context(|| format!("invalid ignore entry #{}", i + 1))?);
+        }
+        if let Some(f) = &req.ignore_file {
+            for (i, e) in read_file(Path::new(f))?.into_iter().enumerate() {
+                rules.push(Rule::new(e, f.clone()).with_context(|| format!("ignore file {f}: invalid entry #{}", i + 1))?);
+            }
+        }
+        Ok(Policy { rules })
+    }
+
+    /// True when there are no entries.
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+
+    /// Mark matching findings ignored and append one `ignore-expired` warning per expired entry.
+    pub fn apply(&self, findings: &mut Vec<Finding>, today: Day) {
+        let mut expired = Vec::new();
+        for r in &self.rules {
+            if r.until.is_some_and(|u| u < today) {
+                let would = findings.iter().filter(|f| f.ignored.is_none() && r.matches(f)).count();
+                expired.push((r, would));
+                continue;
+            }
+            for f in findings.iter_mut().filter(|f| f.ignored.is_none()) {
+                if r.matches(f) {
+                    f.ignored = Some(json!({"reason": r.entry.reason, "until": r.entry.until, "source": r.source}));
+                }
+            }
+        }
+        for (r, would) in expired {
+            let until = r.entry.until.clone().unwrap_or_default();
+            let mut f = Finding::new(
+                ids::IGNORE_EXPIRED,
+                Severity::Warning,
+                None,
+                format!(
+                    "ignore entry from {} expired on {until} ({}); it no longer silences {would} finding(s)",
+                    r.source, r.entry.reason
+                ),
+                "Fix the findings it covered, or review the accepted risk and extend `until`",
+            )
+            .detail("entry", serde_json::to_value(&r.entry).unwrap_or(Value::Null))
+            .detail("source", r.source.as_str())
+            .detail("until", until.as_str())
+            .detail("would_match", would);
+            if let Some(p) = &r.entry.package {
+                f = f.with_package(p);
+            }
+            findings.push(f);
+        }
+    }
+}
+
+impl Rule {
+    fn new(mut entry: IgnoreEntry, source: String) -> Result<Rule> {
+        if entry.reason.trim().is_empty() {
+            bail!("`reason` is required and must not be empty");
+        }
+        if entry.id.is_none() && entry.advisory.is_none() && entry.package.is_none() && entry.venv.is_none() {
+            bail!("an entry needs at least one of `id`, `advisory`, `package`, `venv`");
+        }
+        if let Some(id) = &entry.id
+            && !ids::ALL.iter().any(|(known, _, _)| known == id)
+        {
+            bail!("unknown finding id {id:?}");
+        }
+        let until = match &entry.until {
+            None => None,
+            Some(u) => Some(Day::parse(u).ok_or_else(|| anyhow!("`until` must be a date YYYY-MM-DD, got {u:?}"))?),
+        };
+        let venv_glob = match &mut entry.venv {
+            None => None,
+            Some(v) => {
+                if v.len() > 1 {
+                    *v = v.trim_end_matches('/').to_owned();
+                }
+                let g = globset::GlobBuilder::new(v)
+                    .literal_separator(true)
+                    .build()
+                    .map_err(|e| anyhow!("invalid `venv` glob {v:?}: {e}"))?;
+                Some(g.compile_matcher())
+            }
+        };
+        Ok(Rule { entry, source, venv_glob, until })
+    }
+
+    fn matches(&self, f: &Finding) -> bool {
+        let e = &self.entry;
+        if e.id.as_ref().is_some_and(|id| id != f.id) {
+            return false;
+        }
+        if let Some(a) = &e.advisory {
+            let ids = f.details.get("advisory").into_iter().chain(f.details.get("aliases").and_then(Value::as_array).into_iter().flatten());
+            if !ids.filter_map(Value::as_str).any(|x| x.eq_ignore_ascii_case(a.trim())) {
+                return false;
+            }
+        }
+        if let Some(p) = &e.package
+            && f.package.as_deref().map(normalize_name) != Some(normalize_name(p))
+        {
+            return false;
+        }
+        if let Some(v) = &e.venv {
+            let Some(fv) = f.venv.as_deref() else { return false };
+            if fv != v && !self.venv_glob.as_ref().is_some_and(|g| g.is_match(fv)) {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+/// Read an ignore file: JSON when it is `.json` or parses as JSON, else TOML.
+fn read_file(path: &Path) -> Result<Vec<IgnoreEntry>> {
+    let bytes = crate::paths::read_bounded(path, MAX_FILE).with_context(|| format!("cannot read ignore file {}", path.display()))?;
+    let text = String::from_utf8(bytes).map_err(|_| anyhow!("ignore file {} is not UTF-8", path.display()))?;
+    let is_json = path.extension().is_some_and(|e| e == "json")
+        || (path.extension().is_none_or(|e| e != "toml") && text.trim_start().starts_with('{'));
+    let value: Value = if is_json {
+        serde_json::from_str(&text).with_context(|| format!("ignore file {} is not valid JSON", path.display()))?
+    } else {
+        let t: toml::Table = toml::from_str(&text).with_context(|| format!("ignore file {} is not valid TOML", path.display()))?;
+        toml_to_json(toml::Value::Table(t))
+    };
+    let file: File = serde_path_to_error::deserialize(value)
+        .map_err(|e| anyhow!("ignore file {}: {} at {}", path.display(), e.inner(), e.path()))?;
+    Ok(file.ignore)
+}
+
+/// TOML to JSON; TOML dates (`until = 2025-06-30`) become their text.
+fn toml_to_json(v: toml::Value) -> Value {
+    match v {
+        toml::Value::String(s) => Value::String(s),
+        toml::Value::Integer(i) => json!(i),
+        toml::Value::Float(f) => json!(f),
+        toml::Value::Boolean(b) => json!(b),
+        toml::Value::Datetime(d) => Value::String(d.to_string()),
+        toml::Value::Array(a) => Value::Array(a.into_iter().map(toml_to_json).collect()),
+        toml::Value::Table(t) => Value::Object(t.into_iter().map(|(k, v)| (k, toml_to_json(v))).collect()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn finding(id: &'static str, venv: &str, pkg: &str, advisory: Option<(&str, &[&str])>) -> Finding {
+        let mut f = Finding::new(id, Severity::Error, Some(venv), "m".into(), "r").with_package(pkg);
+        if let Some((a, al)) = advisory {
+            f = f.detail("advisory", a).detail("aliases", json!(al));
+        }
+        f
+    }
+
+    fn entry(v: Value) -> IgnoreEntry {
+        serde_json::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn matching_and_expiry() {
+        let req = Request {
+            ignore: vec![
+                entry(json!({"advisory": "cve-2021-1", "package": "PYYAML", "venv": "/srv/*/venv", "reason": "not reachable", "until": "2030-01-01"})),
+                entry(json!({"id": "dependency-conflict", "reason": "old", "until": "2020-01-01"})),
+            ],
+            ..Request::default()
+        };
+        let p = Policy::load(&req).unwrap();
+        let mut fs = vec![
+            finding("vulnerability", "/srv/app/venv", "PyYAML", Some(("PYSEC-1", &["CVE-2021-1"]))),
+            finding("vulnerability", "/srv/app/sub/venv", "PyYAML", Some(("PYSEC-1", &["CVE-2021-1"]))),
+            finding("vulnerability", "/srv/app/venv", "PyYAML", Some(("PYSEC-2", &["CVE-2021-2"]))),
+            finding("dependency-conflict", "/srv/app/venv", "x", None),
+        ];
+        p.apply(&mut fs, Day { y: 2025, m: 6, d: 1 });
+        assert!(fs[0].ignored.is_some());
+        assert!(fs[1].ignored.is_none(), "* does not cross /");
+        assert!(fs[2].ignored.is_none());
+        assert!(fs[3].ignored.is_none(), "expired entries stop applying");
+        assert_eq!(fs[4].id, ids::IGNORE_EXPIRED);
+        assert_eq!(fs[4].details["would_match"], json!(1));
+        // `until` is the last day the entry applies.
+        let mut fs = vec![finding("vulnerability", "/srv/app/venv", "PyYAML", Some(("PYSEC-1", &["CVE-2021-1"])))];
+        p.apply(&mut fs, Day { y: 2030, m: 1, d: 1 });
+        assert!(fs[0].ignored.is_some());
+    }
+
+    #[test]
+    fn invalid_entries_are_named() {
+        let bad = |v: Value| Policy::load(&Request { ignore: vec![entry(v)], ..Request::default() }).unwrap_err().to_string();
+        assert!(bad(json!({"reason": "x"})).contains("#1"));
+        assert!(format!("{:#}", Policy::load(&Request { ignore: vec![entry(json!({"id": "x", "reason": " "}))], ..Request::default() }).unwrap_err()).contains("reason"));
+        assert!(format!("{:#}", Policy::load(&Request { ignore: vec![entry(json!({"package": "x", "reason": "r", "until": "2024-02-30"}))], ..Request::default() }).unwrap_err()).contains("until"));
+    }
+
+    #[test]
+    fn civil_dates() {
+        assert_eq!(Day::from_unix_days(0).to_string(), "1970-01-01");
+        assert_eq!(Day::from_unix_days(19_782).to_string(), "2024-02-29");
+        assert_eq!(Day::parse("2024-02-29"), Some(Day { y: 2024, m: 2, d: 29 }));
+        assert_eq!(Day::parse("2023-02-29"), None);
+    }
+
+    #[test]
+    fn toml_and_json_files() {
+        let dir = std::env::temp_dir().join(format!("venvaudit-ignore-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let t = dir.join("p.toml");
+        std::fs::write(&t, "[[ignore]]\npackage = \"django\"\nreason = \"r\"\nuntil = 2030-01-31\n").unwrap();
+        let e = read_file(&t).unwrap();
+        assert_eq!(e[0].until.as_deref(), Some("2030-01-31"));
+        let j = dir.join("p.json");
+        std::fs::write(&j, r#"{"ignore": [{"id": "vulnerability", "reason": "r"}]}"#).unwrap();
+        assert_eq!(read_file(&j).unwrap()[0].id.as_deref(), Some("vulnerability"));
+        std::fs::write(&j, r#"{"ignore": [{"idd": "vulnerability", "reason": "r"}]}"#).unwrap();
+        assert!(read_file(&j).unwrap_err().to_string().contains("idd"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

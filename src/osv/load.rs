@@ -1,0 +1,353 @@
+//! Reading an OSV database: a directory of `*.json` records or a zip of them, parsed in
+//! parallel. A record that cannot be read or parsed is skipped and counted; a version value
+//! that is not PEP 440 is dropped from its range or list, never the whole record.
+
+use super::{cvss, Advisory, Affected, Bound, Database, Event, EventKind, Rating};
+use crate::inspect::packages::normalize_name;
+use anyhow::{bail, Context, Result};
+use pep440_rs::Version;
+use rayon::prelude::*;
+use serde::Deserialize;
+use std::io::{Cursor, Read};
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Instant;
+
+/// Largest advisory file read (osv.dev records are a few KiB; the largest a few hundred).
+const MAX_RECORD_BYTES: u64 = 64 << 20;
+/// Largest zip read into memory (osv.dev's full PyPI/all.zip is tens of MiB).
+const MAX_ZIP_BYTES: u64 = 2 << 30;
+/// Longest summary kept when it is taken from `details`.
+const SUMMARY_CHARS: usize = 200;
+
+#[derive(Deserialize)]
+struct RawRecord<'a> {
+    id: String,
+    modified: Option<String>,
+    published: Option<String>,
+    withdrawn: Option<serde::de::IgnoredAny>,
+    aliases: Option<Vec<String>>,
+    summary: Option<String>,
+    /// Borrowed when it has no escapes: only its first line is kept, and only when there
+    /// is no summary.
+    #[serde(borrow)]
+    details: Option<std::borrow::Cow<'a, str>>,
+    severity: Option<Vec<RawSeverity>>,
+    affected: Option<Vec<RawAffected>>,
+    database_specific: Option<RawDbSpecific>,
+}
+
+#[derive(Deserialize)]
+struct RawSeverity {
+    #[serde(rename = "type")]
+    kind: String,
+    score: String,
+}
+
+#[derive(Deserialize)]
+struct RawDbSpecific {
+    severity: Option<serde_json::Value>,
+}
+
+#[derive(Deserialize)]
+struct RawPackage {
+    ecosystem: String,
+    name: String,
+}
+
+#[derive(Deserialize)]
+struct RawAffected {
+    package: Option<RawPackage>,
+    ranges: Option<Vec<RawRange>>,
+    versions: Option<VersionList>,
+    severity: Option<Vec<RawSeverity>>,
+    database_specific: Option<RawDbSpecific>,
+}
+
+#[derive(Deserialize)]
+struct RawRange {
+    #[serde(rename = "type")]
+    kind: String,
+    events: Option<Vec<RawEvent>>,
+}
+
+#[derive(Deserialize)]
+struct RawEvent {
+    introduced: Option<serde_json::Value>,
+    fixed: Option<serde_json::Value>,
+    last_affected: Option<serde_json::Value>,
+    limit: Option<serde_json::Value>,
+}
+
+/// `versions[]` collected into one newline-separated string: one allocation instead of one
+/// per version (the PyPA data lists 140k versions; osv.dev's feed several times more).
+#[derive(Default)]
+struct VersionList(String);
+
+impl<'de> Deserialize<'de> for VersionList {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = VersionList;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a list of version strings")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<VersionList, A::Error> {
+                let mut out = String::new();
+                while let Some(v) = seq.next_element::<std::borrow::Cow<'de, str>>()? {
+                    // A newline cannot be part of a version; dropping such a value is safe.
+                    if v.contains('\n') {
+                        continue;
+                    }
+                    if !out.is_empty() {
+                        out.push('\n');
+                    }
+                    out.push_str(&v);
+                }
+                Ok(VersionList(out))
+            }
+        }
+        d.deserialize_seq(V)
+    }
+}
+
+/// A parsed record before it is numbered and indexed.
+struct Parsed {
+    advisory: Advisory,
+    affected: Vec<(String, Affected)>,
+    invalid_versions: usize,
+}
+
+enum Outcome {
+    Record(Box<Parsed>),
+    Withdrawn,
+    NotPypi,
+}
+
+/// Load a database from a directory or a zip.
+pub fn load(path: &Path) -> Result<Database> {
+    let start = Instant::now();
+    let meta = std::fs::metadata(path).with_context(|| format!("cannot open OSV database {}", path.display()))?;
+    let (format, results) = if meta.is_dir() {
+        ("directory", load_dir(path)?)
+    } else if meta.is_file() {
+        ("zip", load_zip(path)?)
+    } else {
+        bail!("OSV database {} is neither a directory nor a zip file", path.display());
+    };
+    let mut db = Database { path: crate::paths::display(path), format, ..Database::default() };
+    for (file, r) in results {
+        match r {
+            Err(msg) => db.skipped.push((file, msg)),
+            Ok(Outcome::Withdrawn) => db.withdrawn += 1,
+            Ok(Outcome::NotPypi) => {}
+            Ok(Outcome::Record(p)) => {
+                let idx = db.advisories.len();
+                db.invalid_versions += p.invalid_versions;
+                if p.advisory.modified > db.newest_modified {
+                    db.newest_modified = p.advisory.modified.clone();
+                }
+                db.advisories.push(p.advisory);
+                for (name, mut a) in p.affected {
+                    a.advisory = idx;
+                    db.index.entry(name).or_default().push(a);
+                }
+            }
+        }
+    }
+    db.skipped.sort();
+    db.load_ms = start.elapsed().as_secs_f64() * 1000.0;
+    Ok(db)
+}
+
+type FileResult = (String, Result<Outcome, String>);
+
+fn load_dir(dir: &Path) -> Result<Vec<FileResult>> {
+    let mut files = Vec::new();
+    let mut unreadable = Vec::new();
+    for e in walkdir::WalkDir::new(dir).follow_links(true).max_depth(4) {
+        match e {
+            Ok(e) if e.file_type().is_file() && e.file_name().to_string_lossy().ends_with(".json") => files.push(e.into_path()),
+            Ok(_) => {}
+            // An unreadable subdirectory or a link loop costs its records, not the load.
+            Err(err) => unreadable.push((
+                err.path().map(crate::paths::display).unwrap_or_else(|| crate::paths::display(dir)),
+                Err(format!("cannot read: {err}")),
+            )),
+        }
+    }
+    files.sort();
+    Ok(unreadable
+        .into_iter()
+        .chain(files.par_iter()
+        .map(|f| {
+            let name = crate::paths::display(f);
+            let r = crate::paths::read_bounded(f, MAX_RECORD_BYTES)
+                .map_err(|e| format!("cannot read: {e}"))
+                .and_then(|b| parse_record(&b));
+            (name, r)
+        })
+        .collect::<Vec<_>>())
+        .collect())
+}
+
+fn load_zip(path: &Path) -> Result<Vec<FileResult>> {
+    let bytes = crate::paths::read_bounded(path, MAX_ZIP_BYTES)
+        .with_context(|| format!("cannot read OSV database {}", path.display()))?;
+    let archive = zip::ZipArchive::new(Cursor::new(bytes.as_slice()))
+        .with_context(|| format!("OSV database {} is not a directory or a readable zip", path.display()))?;
+    let n = archive.len();
+    // Each worker gets its own cheap clone of the archive (the central directory is shared).
+    Ok((0..n)
+        .into_par_iter()
+        .with_min_len(64)
+        .map_init(
+            || archive.clone(),
+            |a, i| -> Option<FileResult> {
+                let mut f = match a.by_index(i) {
+                    Ok(f) => f,
+                    Err(e) => return Some((format!("entry #{i}"), Err(format!("cannot read zip entry: {e}")))),
+                };
+                let name = f.name().map(|n| n.into_owned()).unwrap_or_else(|_| format!("entry #{i}"));
+                if !f.is_file() || !name.ends_with(".json") {
+                    return None;
+                }
+                let mut buf = Vec::with_capacity(f.size().min(MAX_RECORD_BYTES) as usize);
+                let r = (&mut f)
+                    .take(MAX_RECORD_BYTES)
+                    .read_to_end(&mut buf)
+                    .map_err(|e| format!("cannot decompress: {e}"))
+                    .and_then(|_| parse_record(&buf));
+                Some((name, r))
+            },
+        )
+        .flatten()
+        .collect())
+}
+
+/// Parse one OSV record.
+fn parse_record(bytes: &[u8]) -> Result<Outcome, String> {
+    let raw: RawRecord = serde_json::from_slice(bytes).map_err(|e| format!("not an OSV record: {e}"))?;
+    if raw.withdrawn.is_some() {
+        return Ok(Outcome::Withdrawn);
+    }
+    let mut invalid = 0;
+    let mut affected = Vec::new();
+    for a in raw.affected.unwrap_or_default() {
+        let Some(pkg) = &a.package else { continue };
+        if pkg.ecosystem != "PyPI" {
+            continue;
+        }
+        let mut ranges = Vec::new();
+        let mut fixed = Vec::new();
+        for r in a.ranges.unwrap_or_default() {
+            if r.kind != "ECOSYSTEM" {
+                continue;
+            }
+            let mut events = Vec::new();
+            for ev in r.events.unwrap_or_default() {
+                let all = [
+                    (EventKind::Introduced, ev.introduced),
+                    (EventKind::Fixed, ev.fixed),
+                    (EventKind::LastAffected, ev.last_affected),
+                    (EventKind::Limit, ev.limit),
+                ];
+                for (kind, v) in all {
+                    let Some(v) = v else { continue };
+                    let Some(text) = v.as_str() else {
+                        invalid += 1;
+                        continue;
+                    };
+                    if kind == EventKind::Fixed {
+                        fixed.push(text.to_owned());
+                    }
+                    match parse_bound(kind, text) {
+                        Some(at) => events.push(Event { kind, at }),
+                        None => invalid += 1,
+                    }
+                }
+            }
+            events.sort_by(|x, y| x.at.cmp(&y.at).then(x.kind.cmp(&y.kind)));
+            ranges.push(events);
+        }
+        // Parsed at match time, only for installed packages: parsing every listed version
+        // here would dominate the load (140k values in the PyPA data set).
+        let versions = a.versions.unwrap_or_default().0;
+        let rating = db_rating(a.database_specific.as_ref()).or_else(|| cvss::rate(a.severity.iter().flatten().map(|s| (s.kind.as_str(), s.score.as_str()))));
+        affected.push((
+            normalize_name(&pkg.name),
+            Affected { advisory: 0, ranges, versions, fixed, rating },
+        ));
+    }
+    if affected.is_empty() {
+        return Ok(Outcome::NotPypi);
+    }
+    let rating = db_rating(raw.database_specific.as_ref())
+        .or_else(|| cvss::rate(raw.severity.iter().flatten().map(|s| (s.kind.as_str(), s.score.as_str()))));
+    let summary = match raw.summary.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(s) => s.to_owned(),
+        None => shorten(raw.details.as_deref().unwrap_or("").trim().lines().next().unwrap_or("")),
+    };
+    let advisory = Advisory {
+        id: raw.id,
+        aliases: raw.aliases.unwrap_or_default(),
+        summary,
+        published: raw.published,
+        modified: raw.modified,
+        rating,
+    };
+    Ok(Outcome::Record(Box::new(Parsed { advisory, affected, invalid_versions: invalid })))
+}
+
+/// An event value on the PEP 440 line; `None` when it is not valid PEP 440.
+fn parse_bound(kind: EventKind, text: &str) -> Option<Bound> {
+    match (kind, text) {
+        (EventKind::Introduced, "0") => Some(Bound::Zero),
+        (EventKind::Limit, t) if t.contains('*') => Some(Bound::Infinity),
+        (_, t) => Version::from_str(t).ok().map(Bound::At),
+    }
+}
+
+/// `database_specific.severity` as GHSA writes it: CRITICAL, HIGH, MODERATE/MEDIUM, LOW.
+fn db_rating(db: Option<&RawDbSpecific>) -> Option<Rating> {
+    let s = db?.severity.as_ref()?.as_str()?;
+    let severity = cvss::severity_of_label(s)?;
+    Some(Rating { severity, source: format!("database_specific.severity {}", s.to_ascii_uppercase()) })
+}
+
+/// First line of details, at most [`SUMMARY_CHARS`] characters.
+fn shorten(s: &str) -> String {
+    if s.chars().count() <= SUMMARY_CHARS {
+        return s.to_owned();
+    }
+    let mut out: String = s.chars().take(SUMMARY_CHARS - 1).collect();
+    out.push('…');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invalid_versions_are_dropped_not_the_record() {
+        let rec = br#"{"id":"X-1","modified":"2024-01-01T00:00:00Z","details":"d",
+          "affected":[{"package":{"ecosystem":"PyPI","name":"Foo_Bar"},
+            "ranges":[{"type":"ECOSYSTEM","events":[{"fixed":"2.0"},{"introduced":"0"},{"fixed":"0.3m1"}]},
+                      {"type":"GIT","repo":"r","events":[{"introduced":"abc"}]}],
+            "versions":["1.0","0.3m1"]}]}"#;
+        let Ok(Outcome::Record(p)) = parse_record(rec) else { panic!("not parsed") };
+        assert_eq!(p.invalid_versions, 1);
+        let (name, a) = &p.affected[0];
+        assert_eq!(name, "foo-bar");
+        assert_eq!(a.ranges.len(), 1, "GIT ranges are ignored");
+        assert_eq!(a.ranges[0].len(), 2);
+        assert_eq!(a.ranges[0][0].at, Bound::Zero, "events are sorted");
+        assert!(matches!(parse_record(br#"{"id":"W","withdrawn":"2024-01-01T00:00:00Z","affected":[]}"#), Ok(Outcome::Withdrawn)));
+        assert!(parse_record(b"{nope").is_err());
+        assert!(matches!(
+            parse_record(br#"{"id":"N","affected":[{"package":{"ecosystem":"npm","name":"x"}}]}"#),
+            Ok(Outcome::NotPypi)
+        ));
+    }
+}

@@ -1,0 +1,148 @@
+//! Offline OSV vulnerability database: load a directory of OSV JSON records or a zip laid
+//! out like osv.dev's `PyPI/all.zip`, index it by PEP 503 name, and answer which advisories
+//! affect an installed version.
+//!
+//! Matching follows the OSV schema's evaluation algorithm with PEP 440 ordering; versions
+//! are compared against range events directly, never through PEP 440 specifiers (under
+//! `fixed: 2.7.2` the pre-release `2.7.2rc1` is affected, yet `<2.7.2` would exclude it).
+
+pub mod cvss;
+pub mod load;
+pub mod matching;
+
+use crate::report::Severity;
+use pep440_rs::Version;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+pub use load::load;
+pub use matching::{affecting, Hit};
+
+/// One advisory, reduced to what findings report.
+#[derive(Debug, Clone)]
+pub struct Advisory {
+    /// `PYSEC-2021-9`, `GHSA-...`.
+    pub id: String,
+    /// Other ids of the same vulnerability (CVE, GHSA, PYSEC).
+    pub aliases: Vec<String>,
+    /// `summary`, else the first line of `details` (shortened).
+    pub summary: String,
+    /// RFC 3339 publication time.
+    pub published: Option<String>,
+    /// RFC 3339 modification time.
+    pub modified: Option<String>,
+    /// Severity the advisory itself states (see [`cvss::rate`]).
+    pub rating: Option<Rating>,
+}
+
+/// A severity an advisory states, mapped to a finding severity.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rating {
+    /// Finding severity: critical/high -> error, medium/moderate -> warning, low -> info.
+    pub severity: Severity,
+    /// Where it came from, e.g. `database_specific.severity HIGH` or `CVSS_V3 9.8 CRITICAL`.
+    pub source: String,
+}
+
+/// A range event kind, in the order used to break ties between equal versions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum EventKind {
+    /// The vulnerability starts at this version.
+    Introduced,
+    /// This version no longer has it.
+    Fixed,
+    /// The last version that has it.
+    LastAffected,
+    /// Versions at or above are outside the range.
+    Limit,
+}
+
+/// A position on the PEP 440 line: `"0"` (before everything), a version, `"*"` (after all).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Bound {
+    /// `introduced: "0"`.
+    Zero,
+    /// A valid PEP 440 version.
+    At(Version),
+    /// `limit: "*"`.
+    Infinity,
+}
+
+/// One event of an ECOSYSTEM range.
+#[derive(Debug, Clone)]
+pub struct Event {
+    /// What happens at `at`.
+    pub kind: EventKind,
+    /// Where.
+    pub at: Bound,
+}
+
+/// One `affected[]` entry for a PyPI package.
+#[derive(Debug, Clone)]
+pub struct Affected {
+    /// Index of the advisory in [`Database::advisories`].
+    pub advisory: usize,
+    /// ECOSYSTEM ranges, each with its events sorted; invalid PEP 440 values dropped.
+    pub ranges: Vec<Vec<Event>>,
+    /// The explicit `versions[]`, verbatim, one per line (compared with PEP 440 equality at
+    /// match time).
+    pub versions: String,
+    /// `fixed` values of the ranges, verbatim, for remediation.
+    pub fixed: Vec<String>,
+    /// Severity stated for this package only (`affected[].severity`/`database_specific`).
+    pub rating: Option<Rating>,
+}
+
+/// A loaded database.
+#[derive(Debug, Default)]
+pub struct Database {
+    /// The path given.
+    pub path: String,
+    /// `directory` or `zip`.
+    pub format: &'static str,
+    /// Every advisory that is not withdrawn.
+    pub advisories: Vec<Advisory>,
+    /// PEP 503 name -> affected entries.
+    pub index: HashMap<String, Vec<Affected>>,
+    /// Records skipped as withdrawn.
+    pub withdrawn: usize,
+    /// Files that could not be read or parsed: (file, message).
+    pub skipped: Vec<(String, String)>,
+    /// Range event values that are not PEP 440 and were dropped (`versions[]` values that
+    /// are not PEP 440 are skipped at match time).
+    pub invalid_versions: usize,
+    /// Newest `modified` over all advisories.
+    pub newest_modified: Option<String>,
+    /// Wall time of the load, milliseconds.
+    pub load_ms: f64,
+}
+
+impl Database {
+    /// The report's `osv_db` object.
+    pub fn describe(&self) -> Value {
+        let mut v = json!({
+            "path": self.path,
+            "format": self.format,
+            "advisories": self.advisories.len(),
+            "packages": self.index.len(),
+            "newest_modified": self.newest_modified,
+            "withdrawn_skipped": self.withdrawn,
+            "invalid_event_versions_skipped": self.invalid_versions,
+            "load_ms": (self.load_ms * 10.0).round() / 10.0,
+        });
+        if !self.skipped.is_empty() {
+            v["unreadable"] = json!(self.skipped.len());
+            v["unreadable_sample"] = json!(self
+                .skipped
+                .iter()
+                .take(10)
+                .map(|(f, m)| json!({"file": f, "message": m}))
+                .collect::<Vec<_>>());
+        }
+        v
+    }
+}
+
+/// Shared handle, so a database can be reused across requests in one process.
+pub type SharedDatabase = Arc<Database>;
