@@ -6,7 +6,7 @@
 //! environment once recognised. Top-level subdirectories of a root are walked in parallel,
 //! which pays on SSDs and network-free hosts where the walk is syscall-bound.
 
-use crate::paths::{display, HostRoot};
+use crate::paths::{HostRoot, display};
 use crate::report::ScanError;
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use rayon::prelude::*;
@@ -19,11 +19,46 @@ use walkdir::WalkDir;
 /// Filesystem types never walked into: kernel pseudo filesystems and network filesystems
 /// (slow, and their venvs belong to another host).
 const SKIPPED_FS_TYPES: &[&str] = &[
-    "proc", "sysfs", "devtmpfs", "devpts", "cgroup", "cgroup2", "securityfs", "debugfs",
-    "tracefs", "pstore", "bpf", "configfs", "fusectl", "mqueue", "hugetlbfs", "binfmt_misc",
-    "autofs", "rpc_pipefs", "nsfs", "efivarfs", "selinuxfs", "nfs", "nfs4", "cifs", "smb3",
-    "smbfs", "fuse.sshfs", "sshfs", "9p", "afs", "ceph", "glusterfs", "fuse.glusterfs",
-    "lustre", "gpfs", "davfs", "fuse.s3fs", "fuse.rclone", "fuse.gvfsd-fuse", "fuse.portal",
+    "proc",
+    "sysfs",
+    "devtmpfs",
+    "devpts",
+    "cgroup",
+    "cgroup2",
+    "securityfs",
+    "debugfs",
+    "tracefs",
+    "pstore",
+    "bpf",
+    "configfs",
+    "fusectl",
+    "mqueue",
+    "hugetlbfs",
+    "binfmt_misc",
+    "autofs",
+    "rpc_pipefs",
+    "nsfs",
+    "efivarfs",
+    "selinuxfs",
+    "nfs",
+    "nfs4",
+    "cifs",
+    "smb3",
+    "smbfs",
+    "fuse.sshfs",
+    "sshfs",
+    "9p",
+    "afs",
+    "ceph",
+    "glusterfs",
+    "fuse.glusterfs",
+    "lustre",
+    "gpfs",
+    "davfs",
+    "fuse.s3fs",
+    "fuse.rclone",
+    "fuse.gvfsd-fuse",
+    "fuse.portal",
 ];
 
 /// How the walk behaves.
@@ -139,9 +174,7 @@ fn skipped_mount_points() -> HashSet<PathBuf> {
             let (left, right) = line.split_once(" - ")?;
             let mount_point = left.split(' ').nth(4)?;
             let fstype = right.split(' ').next()?;
-            SKIPPED_FS_TYPES
-                .contains(&fstype)
-                .then(|| PathBuf::from(unescape_mountinfo(mount_point)))
+            SKIPPED_FS_TYPES.contains(&fstype).then(|| PathBuf::from(unescape_mountinfo(mount_point)))
         })
         .collect()
 }
@@ -203,10 +236,7 @@ impl WalkCtx<'_> {
             return out;
         }
         let root_dev = meta.dev();
-        let parts: Vec<Discovery> = children
-            .par_iter()
-            .map(|child| self.walk_subtree(child, root_dev, 1))
-            .collect();
+        let parts: Vec<Discovery> = children.par_iter().map(|child| self.walk_subtree(child, root_dev, 1)).collect();
         for p in parts {
             out.found.extend(p.found);
             out.errors.extend(p.errors);
@@ -219,16 +249,13 @@ impl WalkCtx<'_> {
         let mut out = Discovery::default();
         // The children of a root are walked as roots of their own: a symlinked child must not
         // be followed unless asked (walkdir follows root links by default).
-        let mut walker = WalkDir::new(start)
-            .follow_links(self.opts.follow_symlinks)
-            .follow_root_links(self.opts.follow_symlinks);
+        let mut walker =
+            WalkDir::new(start).follow_links(self.opts.follow_symlinks).follow_root_links(self.opts.follow_symlinks);
         if let Some(max) = self.opts.max_depth {
             walker = walker.max_depth(max.saturating_sub(depth));
         }
         let mut found = Vec::new();
-        let mut it = walker
-            .into_iter()
-            .filter_entry(|e| self.accept(e, root_dev, &mut found));
+        let mut it = walker.into_iter().filter_entry(|e| self.accept(e, root_dev, &mut found));
         loop {
             match it.next() {
                 None => break,
@@ -358,11 +385,8 @@ pub fn lib_python_dirs(dir: &Path) -> Vec<PathBuf> {
 
 /// `site-packages` directories of an environment (real paths), in `sys.path` order.
 pub fn site_packages_dirs(dir: &Path) -> Vec<PathBuf> {
-    let mut out: Vec<PathBuf> = lib_python_dirs(dir)
-        .into_iter()
-        .map(|d| d.join("site-packages"))
-        .filter(|d| d.is_dir())
-        .collect();
+    let mut out: Vec<PathBuf> =
+        lib_python_dirs(dir).into_iter().map(|d| d.join("site-packages")).filter(|d| d.is_dir()).collect();
     // PyPy before 3.8 and some relocations keep site-packages at the top.
     let top = dir.join("site-packages");
     if out.is_empty() && top.is_dir() {

@@ -3,7 +3,7 @@
 
 use crate::checks::ids;
 use crate::report::{Finding, Report, Severity};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -224,7 +224,9 @@ fn rating(f: &Finding) -> Value {
             r
         }
         [_, sev] => json!({"source": {"name": "OSV"}, "severity": label(sev), "method": "other"}),
-        _ => json!({"severity": "unknown", "justification": format!("no severity stated; reported as {}", f.severity.as_str())}),
+        _ => {
+            json!({"severity": "unknown", "justification": format!("no severity stated; reported as {}", f.severity.as_str())})
+        }
     }
 }
 
@@ -281,7 +283,11 @@ pub fn prometheus(report: &Report) -> String {
             v.package_count
         );
     }
-    header(&mut out, "venvaudit_venv_health", "Worst active finding per environment: 0 ok, 1 info, 2 warning, 3 error.");
+    header(
+        &mut out,
+        "venvaudit_venv_health",
+        "Worst active finding per environment: 0 ok, 1 info, 2 warning, 3 error.",
+    );
     for v in &report.venvs {
         let level = match v.health.as_str() {
             "error" => 3,
@@ -303,14 +309,21 @@ pub fn prometheus(report: &Report) -> String {
     }
     header(&mut out, "venvaudit_findings", "Active findings by environment (empty for host-wide), id and severity.");
     for ((venv, id, sev), n) in &active {
-        let _ = writeln!(out, "venvaudit_findings{{venv=\"{}\",id=\"{id}\",severity=\"{}\"}} {n}", label(venv), sev.as_str());
+        let _ = writeln!(
+            out,
+            "venvaudit_findings{{venv=\"{}\",id=\"{id}\",severity=\"{}\"}} {n}",
+            label(venv),
+            sev.as_str()
+        );
     }
     header(&mut out, "venvaudit_findings_ignored", "Findings silenced by the ignore policy, by environment and id.");
     for ((venv, id), n) in &ignored {
         let _ = writeln!(out, "venvaudit_findings_ignored{{venv=\"{}\",id=\"{id}\"}} {n}", label(venv));
     }
     header(&mut out, "venvaudit_severity_findings", "Active findings over all environments by severity.");
-    for (name, n) in [("error", report.summary.error), ("warning", report.summary.warning), ("info", report.summary.info)] {
+    for (name, n) in
+        [("error", report.summary.error), ("warning", report.summary.warning), ("info", report.summary.info)]
+    {
         let _ = writeln!(out, "venvaudit_severity_findings{{severity=\"{name}\"}} {n}");
     }
     if let Some(db) = &report.osv_db {
@@ -327,7 +340,6 @@ pub fn prometheus(report: &Report) -> String {
     let _ = writeln!(out, "venvaudit_last_run_timestamp_seconds {now}");
     out
 }
-
 
 #[cfg(test)]
 mod tests {

@@ -3,7 +3,7 @@
 //! image, not the scanning host.
 
 use crate::inspect::elf::{self, ElfInfo};
-use crate::paths::{display, HostRoot};
+use crate::paths::{HostRoot, display};
 use crate::report::Host;
 use globset::Glob;
 use std::collections::HashMap;
@@ -13,9 +13,14 @@ use std::sync::Mutex;
 /// Directories the loader searches after ld.so.conf, for the common Linux layouts
 /// (glibc's trusted dirs plus Debian's multiarch dirs).
 const DEFAULT_LIB_DIRS: &[&str] = &[
-    "/lib64", "/usr/lib64", "/lib", "/usr/lib",
-    "/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu",
-    "/lib/aarch64-linux-gnu", "/usr/lib/aarch64-linux-gnu",
+    "/lib64",
+    "/usr/lib64",
+    "/lib",
+    "/usr/lib",
+    "/lib/x86_64-linux-gnu",
+    "/usr/lib/x86_64-linux-gnu",
+    "/lib/aarch64-linux-gnu",
+    "/usr/lib/aarch64-linux-gnu",
     "/usr/local/lib",
 ];
 
@@ -219,11 +224,7 @@ fn find_libc(root: &HostRoot, libs: &LibrarySearch) -> Libc {
     }
     for dir in ["/lib", "/usr/lib"] {
         for p in glob_files(root, &Path::new(dir).join("ld-musl-*.so.1")) {
-            let machine = root
-                .resolve(&p)
-                .ok()
-                .and_then(|r| elf::read_elf(&root.real(&r)).ok())
-                .map(|i| i.machine);
+            let machine = root.resolve(&p).ok().and_then(|r| elf::read_elf(&root.real(&r)).ok()).map(|i| i.machine);
             return Libc { flavor: Some("musl"), glibc: None, machine, path: Some(display(&p)) };
         }
     }

@@ -11,8 +11,8 @@ use crate::checks::ids;
 use crate::inspect::packages::normalize_name;
 use crate::report::{Finding, Severity};
 use crate::request::{IgnoreEntry, Request};
-use anyhow::{anyhow, bail, Context, Result};
-use serde_json::{json, Value};
+use anyhow::{Context, Result, anyhow, bail};
+use serde_json::{Value, json};
 use std::path::Path;
 
 /// Largest ignore file read.
@@ -97,11 +97,15 @@ impl Policy {
     pub fn load(req: &Request) -> Result<Policy> {
         let mut rules = Vec::new();
         for (i, e) in req.ignore.iter().enumerate() {
-            rules.push(Rule::new(e.clone(), "request".into()).with_context(|| format!("invalid ignore entry #{}", i + 1))?);
+            rules.push(
+                Rule::new(e.clone(), "request".into()).with_context(|| format!("invalid ignore entry #{}", i + 1))?,
+            );
         }
         if let Some(f) = &req.ignore_file {
             for (i, e) in read_file(Path::new(f))?.into_iter().enumerate() {
-                rules.push(Rule::new(e, f.clone()).with_context(|| format!("ignore file {f}: invalid entry #{}", i + 1))?);
+                rules.push(
+                    Rule::new(e, f.clone()).with_context(|| format!("ignore file {f}: invalid entry #{}", i + 1))?,
+                );
             }
         }
         Ok(Policy { rules })
@@ -190,7 +194,11 @@ impl Rule {
             return false;
         }
         if let Some(a) = &e.advisory {
-            let ids = f.details.get("advisory").into_iter().chain(f.details.get("aliases").and_then(Value::as_array).into_iter().flatten());
+            let ids = f
+                .details
+                .get("advisory")
+                .into_iter()
+                .chain(f.details.get("aliases").and_then(Value::as_array).into_iter().flatten());
             if !ids.filter_map(Value::as_str).any(|x| x.eq_ignore_ascii_case(a.trim())) {
                 return false;
             }
@@ -212,14 +220,16 @@ impl Rule {
 
 /// Read an ignore file: JSON when it is `.json` or parses as JSON, else TOML.
 fn read_file(path: &Path) -> Result<Vec<IgnoreEntry>> {
-    let bytes = crate::paths::read_bounded(path, MAX_FILE).with_context(|| format!("cannot read ignore file {}", path.display()))?;
+    let bytes = crate::paths::read_bounded(path, MAX_FILE)
+        .with_context(|| format!("cannot read ignore file {}", path.display()))?;
     let text = String::from_utf8(bytes).map_err(|_| anyhow!("ignore file {} is not UTF-8", path.display()))?;
     let is_json = path.extension().is_some_and(|e| e == "json")
         || (path.extension().is_none_or(|e| e != "toml") && text.trim_start().starts_with('{'));
     let value: Value = if is_json {
         serde_json::from_str(&text).with_context(|| format!("ignore file {} is not valid JSON", path.display()))?
     } else {
-        let t: toml::Table = toml::from_str(&text).with_context(|| format!("ignore file {} is not valid TOML", path.display()))?;
+        let t: toml::Table =
+            toml::from_str(&text).with_context(|| format!("ignore file {} is not valid TOML", path.display()))?;
         toml_to_json(toml::Value::Table(t))
     };
     let file: File = serde_path_to_error::deserialize(value)
@@ -260,7 +270,9 @@ mod tests {
     fn matching_and_expiry() {
         let req = Request {
             ignore: vec![
-                entry(json!({"advisory": "cve-2021-1", "package": "PYYAML", "venv": "/srv/*/venv", "reason": "not reachable", "until": "2030-01-01"})),
+                entry(
+                    json!({"advisory": "cve-2021-1", "package": "PYYAML", "venv": "/srv/*/venv", "reason": "not reachable", "until": "2030-01-01"}),
+                ),
                 entry(json!({"id": "dependency-conflict", "reason": "old", "until": "2020-01-01"})),
             ],
             ..Request::default()
@@ -287,10 +299,28 @@ mod tests {
 
     #[test]
     fn invalid_entries_are_named() {
-        let bad = |v: Value| Policy::load(&Request { ignore: vec![entry(v)], ..Request::default() }).unwrap_err().to_string();
+        let bad =
+            |v: Value| Policy::load(&Request { ignore: vec![entry(v)], ..Request::default() }).unwrap_err().to_string();
         assert!(bad(json!({"reason": "x"})).contains("#1"));
-        assert!(format!("{:#}", Policy::load(&Request { ignore: vec![entry(json!({"id": "x", "reason": " "}))], ..Request::default() }).unwrap_err()).contains("reason"));
-        assert!(format!("{:#}", Policy::load(&Request { ignore: vec![entry(json!({"package": "x", "reason": "r", "until": "2024-02-30"}))], ..Request::default() }).unwrap_err()).contains("until"));
+        assert!(
+            format!(
+                "{:#}",
+                Policy::load(&Request { ignore: vec![entry(json!({"id": "x", "reason": " "}))], ..Request::default() })
+                    .unwrap_err()
+            )
+            .contains("reason")
+        );
+        assert!(
+            format!(
+                "{:#}",
+                Policy::load(&Request {
+                    ignore: vec![entry(json!({"package": "x", "reason": "r", "until": "2024-02-30"}))],
+                    ..Request::default()
+                })
+                .unwrap_err()
+            )
+            .contains("until")
+        );
     }
 
     #[test]

@@ -113,11 +113,7 @@ pub fn view_path(root: &HostRoot, p: &str) -> PathBuf {
     if root.is_chroot() {
         return PathBuf::from("/").join(path);
     }
-    if path.is_absolute() {
-        path
-    } else {
-        std::env::current_dir().map(|d| d.join(&path)).unwrap_or(path)
-    }
+    if path.is_absolute() { path } else { std::env::current_dir().map(|d| d.join(&path)).unwrap_or(path) }
 }
 
 /// Build the report of a scan with the given findings.

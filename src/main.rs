@@ -197,7 +197,9 @@ fn print_report(r: &venvaudit::report::Report, format: Format) {
     match format {
         Format::Json => println!("{}", serde_json::to_string_pretty(r).expect("report serialises")),
         Format::Table => print!("{}", venvaudit::table::render(r)),
-        Format::Cyclonedx => println!("{}", serde_json::to_string_pretty(&venvaudit::export::cyclonedx(r)).expect("SBOM serialises")),
+        Format::Cyclonedx => {
+            println!("{}", serde_json::to_string_pretty(&venvaudit::export::cyclonedx(r)).expect("SBOM serialises"))
+        }
         Format::Prometheus => print!("{}", venvaudit::export::prometheus(r)),
     }
 }

@@ -98,8 +98,8 @@ impl HostRoot {
                 if hops > MAX_SYMLINK_HOPS {
                     return Err(Unresolved::Loop(candidate));
                 }
-                let target = std::fs::read_link(self.real(&candidate))
-                    .map_err(|_| Unresolved::Missing(candidate.clone()))?;
+                let target =
+                    std::fs::read_link(self.real(&candidate)).map_err(|_| Unresolved::Missing(candidate.clone()))?;
                 if target.is_absolute() {
                     current = PathBuf::from("/");
                 }
@@ -118,17 +118,13 @@ impl HostRoot {
 
     /// Read at most `limit` bytes of a view path after resolving it inside the root.
     pub fn read_bounded(&self, view: &Path, limit: u64) -> io::Result<Vec<u8>> {
-        let resolved = self
-            .resolve(view)
-            .map_err(|_| io::Error::new(io::ErrorKind::NotFound, "no such file"))?;
+        let resolved = self.resolve(view).map_err(|_| io::Error::new(io::ErrorKind::NotFound, "no such file"))?;
         read_bounded(&self.real(&resolved), limit)
     }
 
     /// Read a small text file of the scanned system (config, os-release), lossily decoded.
     pub fn read_text(&self, view: &Path, limit: u64) -> Option<String> {
-        self.read_bounded(view, limit)
-            .ok()
-            .map(|b| String::from_utf8_lossy(&b).into_owned())
+        self.read_bounded(view, limit).ok().map(|b| String::from_utf8_lossy(&b).into_owned())
     }
 }
 
@@ -204,10 +200,7 @@ mod tests {
         std::fs::create_dir_all(d.join("srv/v/bin")).unwrap();
         symlink("/usr/bin/python3.11", d.join("srv/v/bin/python")).unwrap();
         let root = HostRoot::at(&d).unwrap();
-        assert_eq!(
-            root.resolve(Path::new("/srv/v/bin/python")).unwrap(),
-            PathBuf::from("/usr/bin/python3.11")
-        );
+        assert_eq!(root.resolve(Path::new("/srv/v/bin/python")).unwrap(), PathBuf::from("/usr/bin/python3.11"));
         std::fs::remove_file(d.join("usr/bin/python3.11")).unwrap();
         assert!(matches!(root.resolve(Path::new("/srv/v/bin/python")), Err(Unresolved::Missing(_))));
     }

@@ -3,9 +3,9 @@
 
 use crate::discover::Progress;
 use crate::inspect::packages::normalize_name;
-use crate::report::{Host, Package, ScanError, Tool, SCHEMA_VERSION};
+use crate::report::{Host, Package, SCHEMA_VERSION, ScanError, Tool};
 use crate::request::Request;
-use anyhow::{anyhow, Result};
+use anyhow::{Result, anyhow};
 use pep440_rs::Version;
 use pep508_rs::{Requirement, VersionOrUrl};
 use serde::Serialize;
@@ -23,8 +23,7 @@ pub struct Spec {
 impl Spec {
     /// Parse a PEP 508 requirement (name plus optional version specifiers; no URLs).
     pub fn parse(text: &str) -> Result<Spec> {
-        let requirement = Requirement::from_str(text.trim())
-            .map_err(|e| anyhow!("invalid specifier {text:?}: {e}"))?;
+        let requirement = Requirement::from_str(text.trim()).map_err(|e| anyhow!("invalid specifier {text:?}: {e}"))?;
         if matches!(requirement.version_or_url, Some(VersionOrUrl::Url(_))) {
             return Err(anyhow!("invalid specifier {text:?}: URL requirements cannot match installed versions"));
         }

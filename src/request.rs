@@ -157,9 +157,29 @@ impl Default for Request {
 
 /// The JSON keys a request accepts, for error messages.
 pub const KEYS: &[&str] = &[
-    "action", "paths", "exclude", "max_depth", "root", "jobs", "follow_symlinks", "cross_mounts", "packages", "summary",
-    "no_processes", "fail_on", "checks", "target_python", "mod_wsgi", "apache_config", "uwsgi_config", "osv_db", "forbid", "specs",
-    "verify", "ignore", "ignore_file",
+    "action",
+    "paths",
+    "exclude",
+    "max_depth",
+    "root",
+    "jobs",
+    "follow_symlinks",
+    "cross_mounts",
+    "packages",
+    "summary",
+    "no_processes",
+    "fail_on",
+    "checks",
+    "target_python",
+    "mod_wsgi",
+    "apache_config",
+    "uwsgi_config",
+    "osv_db",
+    "forbid",
+    "specs",
+    "verify",
+    "ignore",
+    "ignore_file",
 ];
 
 impl Request {

@@ -13,13 +13,13 @@
 
 mod support;
 
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
-use support::{check as run, make_bare_venv, make_venv, pip_install, pyenv, pyenv_prefix, Creator};
-use venvaudit::frontends::ansible::{argspec::Opt, CHECK_SPEC, FACTS_SPEC, IGNORE_SPEC};
+use support::{Creator, check as run, make_bare_venv, make_venv, pip_install, pyenv, pyenv_prefix};
+use venvaudit::frontends::ansible::{CHECK_SPEC, FACTS_SPEC, IGNORE_SPEC, argspec::Opt};
 
 /// Everything the tests share, set up once.
 struct Fixture {
@@ -307,7 +307,10 @@ fn venv_check_gates_on_a_broken_venv() {
     let c = &bad["counts"];
     assert_eq!(
         lines[0],
-        format!("venv_check failed: 1 error(s), {} warning(s), {} info, 0 ignored in 1 venv(s) (fail_on: error)", c["warning"], c["info"])
+        format!(
+            "venv_check failed: 1 error(s), {} warning(s), {} info, 0 ignored in 1 venv(s) (fail_on: error)",
+            c["warning"], c["info"]
+        )
     );
     assert_eq!(lines.len(), 2, "only findings at or above fail_on are listed: {msg}");
     assert!(lines[1].starts_with(&format!("broken-interpreter {}: ", broken_venv.display())), "{msg}");
@@ -350,7 +353,8 @@ fn permission_problems_become_warnings() {
         std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o755)).unwrap();
     }
     std::fs::set_permissions(&f.tmp, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let become_nobody = "      become: true\n      become_user: nobody\n      become_method: su\n      become_flags: \"-s /bin/sh\"\n";
+    let become_nobody =
+        "      become: true\n      become_user: nobody\n      become_method: su\n      become_flags: \"-s /bin/sh\"\n";
     let tasks = [
         format!("    - venvaudit.python.venv_facts:\n        paths: \"{{{{ scan }}}}\"\n        processes: false\n{become_nobody}      register: r\n"),
         save("r", "r"),
@@ -425,7 +429,8 @@ fn an_expired_ignore_entry_warns_and_stops_applying() {
     assert_eq!(r["counts"]["ignored"], json!(0));
     let expired = r["findings"].as_array().unwrap().iter().find(|x| x["id"] == "ignore-expired").cloned();
     let expired = expired.unwrap_or_else(|| panic!("no ignore-expired finding: {r}"));
-    let warnings: Vec<&str> = r["warnings"].as_array().map(|w| w.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+    let warnings: Vec<&str> =
+        r["warnings"].as_array().map(|w| w.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
     assert!(warnings.contains(&expired["message"].as_str().unwrap()), "warnings {warnings:?}");
     assert!(text(&out).contains("[WARNING]"), "the warning is shown");
 }
@@ -441,11 +446,17 @@ fn bad_options_fail_the_task_with_a_clear_msg() {
         ("bad_choice", "venv_check", "fail_on: fatal"),
         ("bad_family", "venv_check", "checks: [interpreter, nope]"),
         ("ignore_no_reason", "venv_check", "ignore: [{id: broken-interpreter}]"),
-        ("converted", "venv_facts", "paths: \"{{ web1 }}, {{ web2 }}\"\n        packages: \"no\"\n        max_depth: \"6\""),
+        (
+            "converted",
+            "venv_facts",
+            "paths: \"{{ web1 }}, {{ web2 }}\"\n        packages: \"no\"\n        max_depth: \"6\"",
+        ),
     ];
     let mut tasks = String::new();
     for (name, module, opts) in cases {
-        tasks += &format!("    - venvaudit.python.{module}:\n        {opts}\n      register: {name}\n      ignore_errors: true\n");
+        tasks += &format!(
+            "    - venvaudit.python.{module}:\n        {opts}\n      register: {name}\n      ignore_errors: true\n"
+        );
         tasks += &save(name, name);
     }
     let vars = json!({"web1": f.fleet.join("web1"), "web2": f.fleet.join("web2")});
@@ -514,11 +525,20 @@ fn assert_doc_matches_spec(doc_opts: &Value, spec: &[Opt], module: &str) {
         };
         assert_eq!(d["type"], json!(ty), "{module}.{} type", o.name);
         assert_eq!(d.get("elements").and_then(Value::as_str), elements, "{module}.{} elements", o.name);
-        let choices: Vec<&str> = d.get("choices").and_then(Value::as_array).map(|c| c.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+        let choices: Vec<&str> = d
+            .get("choices")
+            .and_then(Value::as_array)
+            .map(|c| c.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
         assert_eq!(choices, o.choices, "{module}.{} choices", o.name);
         let default: Value = serde_json::from_str(o.default).unwrap();
         assert_eq!(d.get("default").cloned().unwrap_or(Value::Null), default, "{module}.{} default", o.name);
-        assert_eq!(d.get("required").and_then(Value::as_bool).unwrap_or(false), o.required, "{module}.{} required", o.name);
+        assert_eq!(
+            d.get("required").and_then(Value::as_bool).unwrap_or(false),
+            o.required,
+            "{module}.{} required",
+            o.name
+        );
     }
 }
 
@@ -528,12 +548,21 @@ fn ansible_doc_renders_both_modules() {
     let out = run(f.ansible("ansible-doc", &f.tmp).args(["-l", "venvaudit.python"]));
     let listed = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(listed.contains("venvaudit.python.venv_facts") && listed.contains("venvaudit.python.venv_check"), "{listed}\n{stderr}");
+    assert!(
+        listed.contains("venvaudit.python.venv_facts") && listed.contains("venvaudit.python.venv_check"),
+        "{listed}\n{stderr}"
+    );
     assert!(!stderr.contains("WARNING") && !stderr.contains("ERROR"), "ansible-doc -l complained: {stderr}");
 
     for (module, words) in [
-        ("venv_facts", &["OPTIONS", "paths", "summary", "EXAMPLES", "RETURN VALUES", "ansible_facts", "check_mode"][..]),
-        ("venv_check", &["OPTIONS", "fail_on", "ignore", "reason", "EXAMPLES", "RETURN VALUES", "findings", "check_mode"][..]),
+        (
+            "venv_facts",
+            &["OPTIONS", "paths", "summary", "EXAMPLES", "RETURN VALUES", "ansible_facts", "check_mode"][..],
+        ),
+        (
+            "venv_check",
+            &["OPTIONS", "fail_on", "ignore", "reason", "EXAMPLES", "RETURN VALUES", "findings", "check_mode"][..],
+        ),
     ] {
         let out = run(f.ansible("ansible-doc", &f.tmp).arg(format!("venvaudit.python.{module}")));
         let page = String::from_utf8_lossy(&out.stdout);
@@ -563,7 +592,8 @@ fn the_binary_works_as_a_plain_library_module() {
     let tasks = [
         "    - venv_facts:\n        paths: \"{{ web1 }}\"\n      register: facts\n".to_owned(),
         save("ansible_facts['venvaudit']['summary']", "summary"),
-        "    - venv_check:\n        paths: \"{{ broken }}\"\n      register: gate\n      ignore_errors: true\n".to_owned(),
+        "    - venv_check:\n        paths: \"{{ broken }}\"\n      register: gate\n      ignore_errors: true\n"
+            .to_owned(),
         save("gate", "gate"),
     ]
     .concat();
@@ -572,7 +602,8 @@ fn the_binary_works_as_a_plain_library_module() {
     cmd.env("ANSIBLE_COLLECTIONS_PATH", dir.join("no-collections"));
     std::fs::write(dir.join("play.yml"), play_of(&tasks)).unwrap();
     let extra = json!({"out": dir, "web1": f.fleet.join("web1"), "broken": f.broken, "ansible_python_interpreter": f.tools.join("python")});
-    let out = cmd.args(["-i", "localhost,", "-c", "local", "-e"]).arg(extra.to_string()).arg("play.yml").output().unwrap();
+    let out =
+        cmd.args(["-i", "localhost,", "-c", "local", "-e"]).arg(extra.to_string()).arg("play.yml").output().unwrap();
     ok(&out);
     let summary = read_json(&dir.join("summary.json"));
     assert_eq!(summary["venvs"], json!(1));
@@ -630,7 +661,11 @@ fn module_mode_always_prints_one_json_object() {
     let other = dir.join("audit-tool");
     std::os::unix::fs::symlink(&f.module, &other).unwrap();
     let file = dir.join("args2");
-    std::fs::write(&file, json!({"paths": [f.fleet.join("db1")], "_ansible_module_name": "venvaudit.python.venv_facts"}).to_string()).unwrap();
+    std::fs::write(
+        &file,
+        json!({"paths": [f.fleet.join("db1")], "_ansible_module_name": "venvaudit.python.venv_facts"}).to_string(),
+    )
+    .unwrap();
     let out = Command::new(&other).arg(&file).output().unwrap();
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["ansible_facts"]["venvaudit"]["summary"]["venvs"], json!(1));

@@ -49,7 +49,8 @@ fn zigbuild() -> PathBuf {
     let zigdir = std::env::temp_dir().join(format!("venvaudit-zig-{}", std::process::id()));
     std::fs::create_dir_all(&zigdir).unwrap();
     let zig = zigdir.join("zig");
-    std::fs::write(&zig, format!("#!/bin/sh\nexec '{}' -m ziglang \"$@\"\n", venv.join("bin/python").display())).unwrap();
+    std::fs::write(&zig, format!("#!/bin/sh\nexec '{}' -m ziglang \"$@\"\n", venv.join("bin/python").display()))
+        .unwrap();
     std::fs::set_permissions(&zig, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     let path = format!("{}:{}", zigdir.display(), std::env::var("PATH").unwrap_or_default());
     let started = std::time::Instant::now();
@@ -85,7 +86,14 @@ fn shipped_binary_needs_glibc_2_17_at_most() {
     assert!(!needs.is_empty(), "{} needs no GLIBC_ version at all: not a glibc binary?", binary.display());
     let max = max_allowed();
     let too_new: Vec<String> = needs.iter().filter(|v| **v > max).map(|(a, b)| format!("GLIBC_{a}.{b}")).collect();
-    assert!(too_new.is_empty(), "{} needs {} (allowed: up to GLIBC_{}.{})", binary.display(), too_new.join(", "), max.0, max.1);
+    assert!(
+        too_new.is_empty(),
+        "{} needs {} (allowed: up to GLIBC_{}.{})",
+        binary.display(),
+        too_new.join(", "),
+        max.0,
+        max.1
+    );
     let info = read_elf(&binary).unwrap();
     assert_eq!(info.machine, "x86_64");
     assert_eq!(info.interpreter.as_deref(), Some("/lib64/ld-linux-x86-64.so.2"));

@@ -95,7 +95,8 @@ fn real_wheels_give_no_findings() {
         // The scan really saw compiled modules: numpy, pillow, psycopg2 and cryptography's abi3.
         let pkgs = r["venvs"][0]["packages"].as_array().unwrap();
         for name in ["numpy", "pillow", "psycopg2-binary", "cryptography"] {
-            let p = pkgs.iter().find(|p| p["normalized_name"] == name).unwrap_or_else(|| panic!("{name} not installed"));
+            let p =
+                pkgs.iter().find(|p| p["normalized_name"] == name).unwrap_or_else(|| panic!("{name} not installed"));
             assert!(!p["extensions"].as_array().unwrap().is_empty(), "{name} has no extension modules");
         }
         let crypto = pkgs.iter().find(|p| p["normalized_name"] == "cryptography").unwrap();
@@ -118,7 +119,11 @@ fn compiled_fixtures_are_judged() {
     std::fs::create_dir_all(&build).unwrap();
     std::fs::write(build.join("future.map"), "GLIBC_2.99 { global: venvaudit_future; local: *; };\n").unwrap();
     let map = format!("-Wl,--version-script={}", build.join("future.map").display());
-    so("void venvaudit_future(void) {}\n", &build.join("stub/libc.so.6"), &[&map, "-Wl,-soname,libc.so.6", "-nostdlib"]);
+    so(
+        "void venvaudit_future(void) {}\n",
+        &build.join("stub/libc.so.6"),
+        &[&map, "-Wl,-soname,libc.so.6", "-nostdlib"],
+    );
     so(
         "extern void venvaudit_future(void);\nvoid PyInit_future(void) { venvaudit_future(); }\n",
         &sp.join("future.cpython-311-x86_64-linux-gnu.so"),
@@ -129,7 +134,11 @@ fn compiled_fixtures_are_judged() {
     // GLIBCXX_9.9 from libstdc++.so.6: the host's libstdc++ does not define it.
     std::fs::write(build.join("cxx.map"), "GLIBCXX_9.9 { global: venvaudit_cxx; local: *; };\n").unwrap();
     let cxxmap = format!("-Wl,--version-script={}", build.join("cxx.map").display());
-    so("void venvaudit_cxx(void) {}\n", &build.join("cxx/libstdc++.so.6"), &[&cxxmap, "-Wl,-soname,libstdc++.so.6", "-nostdlib"]);
+    so(
+        "void venvaudit_cxx(void) {}\n",
+        &build.join("cxx/libstdc++.so.6"),
+        &[&cxxmap, "-Wl,-soname,libstdc++.so.6", "-nostdlib"],
+    );
     so(
         "extern void venvaudit_cxx(void);\nvoid PyInit_cxx(void) { venvaudit_cxx(); }\n",
         &sp.join("cxx.cpython-311-x86_64-linux-gnu.so"),
@@ -177,7 +186,11 @@ fn compiled_fixtures_are_judged() {
     }
 
     // Bundled libraries through RUNPATH $ORIGIN, as auditwheel lays them out.
-    so("void venvaudit_bundled(void) {}\n", &sp.join("good.libs/libbundled-1a2b3c.so.1"), &["-Wl,-soname,libbundled-1a2b3c.so.1"]);
+    so(
+        "void venvaudit_bundled(void) {}\n",
+        &sp.join("good.libs/libbundled-1a2b3c.so.1"),
+        &["-Wl,-soname,libbundled-1a2b3c.so.1"],
+    );
     so(
         "extern void venvaudit_bundled(void);\nvoid PyInit_good(void) { venvaudit_bundled(); }\n",
         &sp.join("good/_good.cpython-311-x86_64-linux-gnu.so"),
@@ -185,7 +198,11 @@ fn compiled_fixtures_are_judged() {
     );
     // Debian's interpreter is statically linked; a module that does link libpython3.11
     // finds Debian's libpython3.11.so.1.0 through the system search.
-    so(MODULE, &sp.join("linkspy.cpython-311-x86_64-linux-gnu.so"), &["-Wl,--no-as-needed", "-L/usr/lib/x86_64-linux-gnu", "-l:libpython3.11.so.1.0"]);
+    so(
+        MODULE,
+        &sp.join("linkspy.cpython-311-x86_64-linux-gnu.so"),
+        &["-Wl,--no-as-needed", "-L/usr/lib/x86_64-linux-gnu", "-l:libpython3.11.so.1.0"],
+    );
     assert!(readelf("-d", &sp.join("linkspy.cpython-311-x86_64-linux-gnu.so")).contains("libpython3.11.so.1.0"));
 
     // Malformed ELF: an error naming the file, never a panic.
@@ -206,20 +223,41 @@ fn compiled_fixtures_are_judged() {
     assert_eq!(glibc["severity"], "error");
     assert_eq!(by("extension-library-version-missing"), vec!["cxx.cpython-311-x86_64-linux-gnu.so"]);
     assert_eq!(by("extension-missing-library"), vec!["needs.cpython-311-x86_64-linux-gnu.so"]);
-    assert_eq!(with_id(&r, "extension-missing-library")[0]["details"]["libraries"], serde_json::json!(["libvenvaudit-absent.so"]));
+    assert_eq!(
+        with_id(&r, "extension-missing-library")[0]["details"]["libraries"],
+        serde_json::json!(["libvenvaudit-absent.so"])
+    );
     assert_eq!(by("extension-arch-mismatch"), vec!["foreign.cpython-311-x86_64-linux-gnu.so"]);
     assert_eq!(with_id(&r, "extension-arch-mismatch")[0]["details"]["machine"], "aarch64");
-    assert_eq!(by("extension-libc-mismatch"), vec!["muslmod.cpython-311-x86_64-linux-gnu.so", "musltag.cpython-311-x86_64-linux-musl.so"]);
+    assert_eq!(
+        by("extension-libc-mismatch"),
+        vec!["muslmod.cpython-311-x86_64-linux-gnu.so", "musltag.cpython-311-x86_64-linux-musl.so"]
+    );
     assert_eq!(
         by("extension-abi-mismatch"),
-        vec!["ft.cpython-311t-x86_64-linux-gnu.so", "old37.cpython-37m-x86_64-linux-gnu.so", "old39.cpython-39-x86_64-linux-gnu.so"]
+        vec![
+            "ft.cpython-311t-x86_64-linux-gnu.so",
+            "old37.cpython-37m-x86_64-linux-gnu.so",
+            "old39.cpython-39-x86_64-linux-gnu.so"
+        ]
     );
     let flagged: Vec<String> = all_findings(&r).iter().map(file_of).collect();
-    for fine in ["stable.abi3.so", "plain.so", "ok.cpython-311-x86_64-linux-gnu.so", "_good.cpython-311-x86_64-linux-gnu.so", "libbundled-1a2b3c.so.1", "attach_helper_arm64.so", "linkspy.cpython-311-x86_64-linux-gnu.so"] {
+    for fine in [
+        "stable.abi3.so",
+        "plain.so",
+        "ok.cpython-311-x86_64-linux-gnu.so",
+        "_good.cpython-311-x86_64-linux-gnu.so",
+        "libbundled-1a2b3c.so.1",
+        "attach_helper_arm64.so",
+        "linkspy.cpython-311-x86_64-linux-gnu.so",
+    ] {
         assert!(!flagged.iter().any(|f| f == fine), "false positive on {fine}: {:#}", r["findings"]);
     }
     let errors = r["errors"].as_array().unwrap();
-    assert!(errors.iter().any(|e| e["path"].as_str().unwrap().ends_with("broken.cpython-311-x86_64-linux-gnu.so")), "{errors:?}");
+    assert!(
+        errors.iter().any(|e| e["path"].as_str().unwrap().ends_with("broken.cpython-311-x86_64-linux-gnu.so")),
+        "{errors:?}"
+    );
 }
 
 /// libpython is provided by the process when the interpreter links it (pyenv's are shared);
@@ -255,7 +293,8 @@ fn target_python_judges_against_another_interpreter() {
     so(MODULE, &sp(&v).join("mod.cpython-311-x86_64-linux-gnu.so"), &[]);
     so(MODULE, &sp(&v).join("stable.abi3.so"), &[]);
 
-    let (code, r) = check_json(&[s(&v), "--target-python", s(&pyenv("3.12")), "--check", "interpreter", "--check", "extensions"]);
+    let (code, r) =
+        check_json(&[s(&v), "--target-python", s(&pyenv("3.12")), "--check", "interpreter", "--check", "extensions"]);
     assert_eq!(code, 1);
     let t = with_id(&r, "target-python-mismatch");
     assert_eq!(t.len(), 1, "{:#}", r["findings"]);
@@ -267,7 +306,8 @@ fn target_python_judges_against_another_interpreter() {
 
     // The interpreter it was made with, and another 3.11 installation, are fine.
     for target in [PathBuf::from(DEBIAN_PY), pyenv("3.11")] {
-        let (code, r) = check_json(&[s(&v), "--target-python", s(&target), "--check", "interpreter", "--check", "extensions"]);
+        let (code, r) =
+            check_json(&[s(&v), "--target-python", s(&target), "--check", "interpreter", "--check", "extensions"]);
         assert_eq!((code, all_findings(&r)), (0, vec![]), "{}", target.display());
     }
     // A target that does not exist is a usage error.
@@ -286,7 +326,13 @@ fn end_of_life_pythons_are_named() {
     let eol = with_id(&r, "interpreter-eol");
     let mut named: Vec<(&str, &str, &str)> = eol
         .iter()
-        .map(|f| (f["details"]["version"].as_str().unwrap(), f["details"]["eol"].as_str().unwrap(), f["severity"].as_str().unwrap()))
+        .map(|f| {
+            (
+                f["details"]["version"].as_str().unwrap(),
+                f["details"]["eol"].as_str().unwrap(),
+                f["severity"].as_str().unwrap(),
+            )
+        })
         .collect();
     named.sort();
     assert_eq!(named, vec![("3.8", "2024-10-07", "error"), ("3.9", "2025-10-31", "error")]);
@@ -354,7 +400,8 @@ fn debian_mod_wsgi_names_every_mismatched_venv() {
     apache_accepts(&["apache2ctl", "-t"], &[("APACHE_CONFDIR", &conf)]);
 
     let main = conf.join("apache2.conf");
-    let (code, r) = check_json(&[s(&st.deb311), s(&st.py312), s(&st.py3117), "--apache-config", s(&main), "--check", "mod-wsgi"]);
+    let (code, r) =
+        check_json(&[s(&st.deb311), s(&st.py312), s(&st.py3117), "--apache-config", s(&main), "--check", "mod-wsgi"]);
     assert_eq!(code, 1);
     let site_file = conf.join("sites-enabled/venvs.conf").display().to_string();
     let at = |id: &str| -> Vec<(String, u64, String)> {
@@ -362,15 +409,25 @@ fn debian_mod_wsgi_names_every_mismatched_venv() {
             .iter()
             .map(|f| {
                 assert_eq!(f["details"]["file"], site_file.as_str(), "{f:#}");
-                assert!(f["message"].as_str().unwrap().contains(&format!("{site_file}:{}", f["details"]["line"])), "{f:#}");
-                (f["details"]["group"].as_str().unwrap_or("").to_owned(), f["details"]["line"].as_u64().unwrap(), f["venv"].as_str().unwrap().to_owned())
+                assert!(
+                    f["message"].as_str().unwrap().contains(&format!("{site_file}:{}", f["details"]["line"])),
+                    "{f:#}"
+                );
+                (
+                    f["details"]["group"].as_str().unwrap_or("").to_owned(),
+                    f["details"]["line"].as_u64().unwrap(),
+                    f["venv"].as_str().unwrap().to_owned(),
+                )
             })
             .collect();
         v.sort();
         v
     };
     let py312 = st.py312.display().to_string();
-    assert_eq!(at("mod-wsgi-abi-mismatch"), vec![("bypath".into(), 13, py312.clone()), ("newer".into(), 6, py312.clone())]);
+    assert_eq!(
+        at("mod-wsgi-abi-mismatch"),
+        vec![("bypath".into(), 13, py312.clone()), ("newer".into(), 6, py312.clone())]
+    );
     assert_eq!(at("mod-wsgi-venv-missing"), vec![("gone".into(), 9, missing.display().to_string())]);
     assert_eq!(at("mod-wsgi-foreign-install"), vec![("foreign".into(), 11, st.py3117.display().to_string())]);
     let abi = &with_id(&r, "mod-wsgi-abi-mismatch")[0];
@@ -381,7 +438,8 @@ fn debian_mod_wsgi_names_every_mismatched_venv() {
 
     // used_by: the matching venv is used by the server-wide home and the `good` group.
     let deb = r["venvs"].as_array().unwrap().iter().find(|v| v["path"] == s(&st.deb311)).unwrap();
-    let used: Vec<(u64, Value)> = deb["used_by"].as_array().unwrap().iter().map(|u| (u["line"].as_u64().unwrap(), u["group"].clone())).collect();
+    let used: Vec<(u64, Value)> =
+        deb["used_by"].as_array().unwrap().iter().map(|u| (u["line"].as_u64().unwrap(), u["group"].clone())).collect();
     assert_eq!(used, vec![(2, Value::Null), (5, Value::from("good"))]);
     assert_eq!(deb["used_by"][0]["kind"], "mod_wsgi");
     assert_eq!(deb["health"], "ok");
@@ -437,9 +495,19 @@ fn pip_built_mod_wsgi_embeds_its_own_python() {
     // --mod-wsgi with no configuration: every scanned venv is judged against the module.
     let empty = work.join("empty.conf");
     std::fs::write(&empty, "").unwrap();
-    let (code, r) = check_json(&[s(&st.py312), s(&st.deb311), "--apache-config", s(&empty), "--mod-wsgi", s(&module), "--check", "mod-wsgi"]);
+    let (code, r) = check_json(&[
+        s(&st.py312),
+        s(&st.deb311),
+        "--apache-config",
+        s(&empty),
+        "--mod-wsgi",
+        s(&module),
+        "--check",
+        "mod-wsgi",
+    ]);
     assert_eq!(code, 1);
-    let venvs: Vec<String> = with_id(&r, "mod-wsgi-abi-mismatch").iter().map(|f| f["venv"].as_str().unwrap().to_owned()).collect();
+    let venvs: Vec<String> =
+        with_id(&r, "mod-wsgi-abi-mismatch").iter().map(|f| f["venv"].as_str().unwrap().to_owned()).collect();
     assert_eq!(venvs, vec![s(&st.deb311).to_owned()]);
     assert_eq!(all_findings(&r).len(), 1);
     let (code, _, stderr) = run_raw(&["check", s(&st.py312), "--mod-wsgi", "/nonexistent/mod_wsgi.so"]);
@@ -456,7 +524,10 @@ fn apache_config_is_read_inside_root() {
         std::fs::create_dir_all(f.parent().unwrap()).unwrap();
         std::fs::write(f, text).unwrap();
     };
-    w("etc/apache2/apache2.conf", "Include ports.conf\nIncludeOptional mods-enabled/*.load\nIncludeOptional sites-enabled/*.conf\n");
+    w(
+        "etc/apache2/apache2.conf",
+        "Include ports.conf\nIncludeOptional mods-enabled/*.load\nIncludeOptional sites-enabled/*.conf\n",
+    );
     w("etc/apache2/ports.conf", "Listen 80\n");
     w("etc/apache2/mods-enabled/wsgi.load", &format!("LoadModule wsgi_module {DEBIAN_MOD_WSGI}\n"));
     w(
@@ -492,11 +563,19 @@ fn uwsgi_python_plugin_is_matched_to_app_venvs() {
     // A python plugin as uwsgi-plugin-python3 builds it: linked against one libpython.
     let lib = pyenv("3.12").parent().unwrap().parent().unwrap().join("lib");
     let rpath = format!("-Wl,-rpath,{}", lib.display());
-    so("void uwsgi_python_plugin(void) {}\n", &work.join("plugins/python312_plugin.so"), &["-Wl,--no-as-needed", "-L", s(&lib), "-lpython3.12", &rpath]);
+    so(
+        "void uwsgi_python_plugin(void) {}\n",
+        &work.join("plugins/python312_plugin.so"),
+        &["-Wl,--no-as-needed", "-L", s(&lib), "-lpython3.12", &rpath],
+    );
     let ini = |name: &str, body: &str| {
         let p = work.join(format!("apps/{name}.ini"));
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(&p, format!("[uwsgi]\nplugin-dir = {}\nplugins = python312\n{body}", work.join("plugins").display())).unwrap();
+        std::fs::write(
+            &p,
+            format!("[uwsgi]\nplugin-dir = {}\nplugins = python312\n{body}", work.join("plugins").display()),
+        )
+        .unwrap();
         p
     };
     let a = ini("legacy", &format!("virtualenv = {}\nmodule = app:application\n", st.deb311.display()));

@@ -4,7 +4,7 @@
 
 mod support;
 
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -28,7 +28,12 @@ fn assert_valid_against_schema(v: &Value) {
         .arg(&doc)
         .output()
         .unwrap();
-    assert!(out.status.success(), "schema violations:\n{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "schema violations:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 fn request(req: &Value) -> (i32, Value) {
@@ -58,7 +63,15 @@ fn real_output_matches_the_json_schema() {
     let cfg = std::fs::read_to_string(broken.join("pyvenv.cfg")).unwrap();
     let cfg: String = cfg
         .lines()
-        .map(|l| if l.starts_with("home") { "home = /nonexistent/bin".to_owned() } else if l.starts_with("executable") { "executable = /nonexistent/bin/python3.11".to_owned() } else { l.to_owned() })
+        .map(|l| {
+            if l.starts_with("home") {
+                "home = /nonexistent/bin".to_owned()
+            } else if l.starts_with("executable") {
+                "executable = /nonexistent/bin/python3.11".to_owned()
+            } else {
+                l.to_owned()
+            }
+        })
         .collect::<Vec<_>>()
         .join("\n");
     write(&broken.join("pyvenv.cfg"), cfg);
@@ -156,7 +169,8 @@ fn hostile_trees_do_not_stop_the_scan() {
     assert_eq!(code, 0, "{err}");
     let v = &venvs(&report)[0];
     assert_eq!(v["path"].as_str().unwrap(), format!("{}/caf\\xe9/venv", dir.path().display()));
-    let names: Vec<&str> = v["packages"].as_array().unwrap().iter().map(|p| p["normalized_name"].as_str().unwrap()).collect();
+    let names: Vec<&str> =
+        v["packages"].as_array().unwrap().iter().map(|p| p["normalized_name"].as_str().unwrap()).collect();
     assert!(names.contains(&"good") && names.contains(&"weird"), "{names:?}");
     let weird = v["packages"].as_array().unwrap().iter().find(|p| p["name"] == "weird").unwrap();
     assert_eq!(weird["version_valid"], false);

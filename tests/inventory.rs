@@ -73,10 +73,7 @@ fn write_project(dir: &Path, name: &str, version: &str) {
              [project]\nname = \"{name}\"\nversion = \"{version}\"\ndependencies = [\"six\"]\n"
         ),
     );
-    write(
-        &dir.join(format!("{name}.py")),
-        format!("VERSION = {version:?}\n"),
-    );
+    write(&dir.join(format!("{name}.py")), format!("VERSION = {version:?}\n"));
 }
 
 /// Rewrite the url of `<dist>-*.dist-info/direct_url.json` in a venv, keeping vcs_info.
@@ -93,24 +90,13 @@ fn rewrite_direct_url(venv: &Path, dist: &str, url: &str) {
         .unwrap_or_else(|| panic!("no {dist} dist-info in {}", sp.display()));
     let f = di.join("direct_url.json");
     let mut v: Value = serde_json::from_str(&fs::read_to_string(&f).unwrap()).unwrap();
-    assert!(
-        v["vcs_info"]["commit_id"].is_string(),
-        "{}: no vcs_info: {v}",
-        f.display()
-    );
+    assert!(v["vcs_info"]["commit_id"].is_string(), "{}: no vcs_info: {v}", f.display());
     v["url"] = Value::String(url.to_string());
     fs::write(&f, serde_json::to_string(&v).unwrap()).unwrap();
 }
 
 fn build_one(root: &Path, repo_url: &str, commit: &str, plan: &'static Plan) -> FleetVenv {
-    let &Plan {
-        rel,
-        creator,
-        xy,
-        compiled,
-        vcs,
-        secret,
-    } = plan;
+    let &Plan { rel, creator, xy, compiled, vcs, secret } = plan;
     let path = root.join(rel);
     mkdirs(path.parent().unwrap());
     make_venv(creator, &pyenv(xy), &path);
@@ -122,10 +108,7 @@ fn build_one(root: &Path, repo_url: &str, commit: &str, plan: &'static Plan) -> 
     // an editable local project (its own source dir: building writes egg-info into it)
     let src = root.join("src").join(rel.replace('/', "_"));
     write_project(&src, EDITABLE, "0.1.0");
-    pip_install(
-        &path,
-        &["--no-build-isolation", "-e", src.to_str().unwrap()],
-    );
+    pip_install(&path, &["--no-build-isolation", "-e", src.to_str().unwrap()]);
     // a VCS install from a local git repo at a commit
     let vcs = vcs.then(|| {
         // old pips (3.8's 23.0) reject `name @ git+file:///...` (empty netloc): use #egg= there
@@ -141,14 +124,7 @@ fn build_one(root: &Path, repo_url: &str, commit: &str, plan: &'static Plan) -> 
         (VCS, commit.to_string())
     });
     let pip = pip_list_normalized(&path);
-    FleetVenv {
-        path,
-        creator,
-        xy,
-        vcs,
-        secret,
-        pip,
-    }
+    FleetVenv { path, creator, xy, vcs, secret, pip }
 }
 
 /// The fleet of venvs for the read-only tests, built once per test binary.
@@ -187,10 +163,7 @@ fn build_fleet() -> Fleet {
     for chunk in PLAN.chunks(3) {
         std::thread::scope(|s| {
             let (root, repo_url, commit) = (&root, &repo_url, &commit);
-            let handles: Vec<_> = chunk
-                .iter()
-                .map(|p| s.spawn(move || build_one(root, repo_url, commit, p)))
-                .collect();
+            let handles: Vec<_> = chunk.iter().map(|p| s.spawn(move || build_one(root, repo_url, commit, p))).collect();
             for h in handles {
                 match h.join() {
                     Ok(v) => venvs.push(v),
@@ -202,10 +175,7 @@ fn build_fleet() -> Fleet {
 
     // not a venv: a directory with only a pyvenv.cfg
     let stray = root.join("stray");
-    write(
-        &stray.join("pyvenv.cfg"),
-        "home = /usr/bin\ninclude-system-site-packages = false\nversion = 3.11.2\n",
-    );
+    write(&stray.join("pyvenv.cfg"), "home = /usr/bin\ninclude-system-site-packages = false\nversion = 3.11.2\n");
 
     Fleet { root, venvs, stray }
 }
@@ -214,10 +184,7 @@ fn scan_fleet() -> (Value, String) {
     let f = fleet();
     let (code, out, err) = run_raw(&["facts", "--format", "json", f.root.to_str().unwrap()]);
     assert_ran(code, &err);
-    assert!(
-        !out.contains(SECRET),
-        "the credential from direct_url.json leaked into stdout:\n{out}"
-    );
+    assert!(!out.contains(SECRET), "the credential from direct_url.json leaked into stdout:\n{out}");
     (parse_json(code, &out, &err), err)
 }
 
@@ -226,20 +193,13 @@ fn inventory_equals_pip() {
     let f = fleet();
     let (report, stderr) = scan_fleet();
 
-    assert!(
-        report["schema_version"].is_u64(),
-        "schema_version: {}",
-        report["schema_version"]
-    );
+    assert!(report["schema_version"].is_u64(), "schema_version: {}", report["schema_version"]);
     assert_eq!(report["tool"]["name"], "venvaudit");
     assert_eq!(
         venvs(&report).len(),
         f.venvs.len(),
         "expected exactly the fleet's venvs; reported: {:?}\nstderr: {stderr}",
-        venvs(&report)
-            .iter()
-            .map(|v| v["path"].clone())
-            .collect::<Vec<_>>()
+        venvs(&report).iter().map(|v| v["path"].clone()).collect::<Vec<_>>()
     );
 
     for fv in &f.venvs {
@@ -247,9 +207,7 @@ fn inventory_equals_pip() {
         let v = venv_at(&report, &fv.path);
 
         assert_eq!(v["kind"], fv.creator.kind(), "kind of {ctx}");
-        let version = v["python"]["version"]
-            .as_str()
-            .unwrap_or_else(|| panic!("no python.version for {ctx}"));
+        let version = v["python"]["version"].as_str().unwrap_or_else(|| panic!("no python.version for {ctx}"));
         assert!(
             version == fv.xy || version.starts_with(&format!("{}.", fv.xy)),
             "python.version of {ctx} is {version}"
@@ -270,35 +228,20 @@ fn inventory_equals_pip() {
         );
 
         let ed = package(v, EDITABLE);
-        assert_eq!(
-            ed["editable"], true,
-            "{EDITABLE} in {ctx} is editable: {ed:#}"
-        );
+        assert_eq!(ed["editable"], true, "{EDITABLE} in {ctx} is editable: {ed:#}");
         let six = package(v, "six");
-        assert_eq!(
-            six["editable"], false,
-            "six in {ctx} is not editable: {six:#}"
-        );
+        assert_eq!(six["editable"], false, "six in {ctx} is not editable: {six:#}");
         assert_eq!(six["normalized_name"], "six");
 
         if let Some((dist, commit)) = &fv.vcs {
             let p = package(v, dist);
             let du = &p["direct_url"];
-            assert_eq!(
-                du["vcs_info"]["commit_id"],
-                commit.as_str(),
-                "commit of {dist} in {ctx}: {p:#}"
-            );
+            assert_eq!(du["vcs_info"]["commit_id"], commit.as_str(), "commit of {dist} in {ctx}: {p:#}");
             assert_eq!(p["editable"], false, "{dist} in {ctx}: {p:#}");
-            let url = du["url"]
-                .as_str()
-                .unwrap_or_else(|| panic!("no direct_url.url for {dist} in {ctx}: {p:#}"));
+            let url = du["url"].as_str().unwrap_or_else(|| panic!("no direct_url.url for {dist} in {ctx}: {p:#}"));
             assert!(!url.contains(SECRET), "url not redacted: {url}");
             if fv.secret {
-                assert!(
-                    url.contains("example.com"),
-                    "redacted url lost its host: {url}"
-                );
+                assert!(url.contains("example.com"), "redacted url lost its host: {url}");
             }
         }
     }
@@ -311,10 +254,7 @@ fn stray_pyvenv_cfg_is_not_a_venv() {
     assert!(f.stray.join("pyvenv.cfg").exists());
     for v in venvs(&report) {
         let p = v["path"].as_str().unwrap_or_default();
-        assert!(
-            !same_path(p, &f.stray),
-            "a directory with only pyvenv.cfg was reported as a venv: {v:#}"
-        );
+        assert!(!same_path(p, &f.stray), "a directory with only pyvenv.cfg was reported as a venv: {v:#}");
     }
 }
 
@@ -331,50 +271,25 @@ fn deleted_base_interpreter_is_broken() {
     make_bare_venv(&base.join("bin").join(&exe_name), &broken);
     make_bare_venv(&pyenv("3.12"), &healthy);
     let cfg = fs::read_to_string(broken.join("pyvenv.cfg")).unwrap();
-    assert!(
-        cfg.contains(&base.to_string_lossy().to_string()),
-        "venv is not on the copy: {cfg}"
-    );
+    assert!(cfg.contains(&base.to_string_lossy().to_string()), "venv is not on the copy: {cfg}");
     force_remove(&base);
 
     let (code, report, err) = run(&["facts", "--format", "json", scan.to_str().unwrap()]);
     assert_ran(code, &err);
     let fs_ = findings_for(&report, "broken-interpreter", &broken);
-    assert!(
-        !fs_.is_empty(),
-        "no broken-interpreter finding for {}: {:#}",
-        broken.display(),
-        report["findings"]
-    );
+    assert!(!fs_.is_empty(), "no broken-interpreter finding for {}: {:#}", broken.display(), report["findings"]);
     let f0 = fs_[0];
-    assert!(
-        ["error", "warning", "info"].contains(&f0["severity"].as_str().unwrap_or("")),
-        "bad severity: {f0:#}"
-    );
-    assert!(
-        f0["message"].is_string() && f0["remediation"].is_string(),
-        "{f0:#}"
-    );
+    assert!(["error", "warning", "info"].contains(&f0["severity"].as_str().unwrap_or("")), "bad severity: {f0:#}");
+    assert!(f0["message"].is_string() && f0["remediation"].is_string(), "{f0:#}");
     assert_eq!(venv_at(&report, &broken)["python"]["base_exists"], false);
-    assert!(
-        findings_for(&report, "broken-interpreter", &healthy).is_empty(),
-        "healthy venv flagged"
-    );
+    assert!(findings_for(&report, "broken-interpreter", &healthy).is_empty(), "healthy venv flagged");
     assert_eq!(venv_at(&report, &healthy)["python"]["base_exists"], true);
 }
 
 /// How to run a command as an unprivileged user when we are root.
 fn unprivileged_prefix() -> Option<Vec<String>> {
-    let candidates: [&[&str]; 2] = [
-        &[
-            "setpriv",
-            "--reuid=65534",
-            "--regid=65534",
-            "--clear-groups",
-            "--",
-        ],
-        &["runuser", "-u", "nobody", "--"],
-    ];
+    let candidates: [&[&str]; 2] =
+        [&["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"], &["runuser", "-u", "nobody", "--"]];
     for c in candidates {
         let ok = Command::new(c[0]).args(&c[1..]).arg("true").status();
         if matches!(ok, Ok(s) if s.success()) {
@@ -398,9 +313,7 @@ fn permission_denied_dir_is_an_error_not_a_stop() {
     let mut cmd = if is_root() {
         // root reads through mode 000: scan as nobody, with a copy of the binary nobody can run
         let Some(prefix) = unprivileged_prefix() else {
-            println!(
-                "SKIP permission_denied_dir_is_an_error_not_a_stop: root, and neither setpriv nor runuser works"
-            );
+            println!("SKIP permission_denied_dir_is_an_error_not_a_stop: root, and neither setpriv nor runuser works");
             return;
         };
         println!("running as root: scanning as nobody via {prefix:?}");
@@ -414,9 +327,7 @@ fn permission_denied_dir_is_an_error_not_a_stop() {
     } else {
         Command::new(venvaudit())
     };
-    cmd.current_dir(tmp.path())
-        .args(["facts", "--format", "json"])
-        .arg(&scan);
+    cmd.current_dir(tmp.path()).args(["facts", "--format", "json"]).arg(&scan);
 
     set_mode(&denied, 0o000);
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_json_cmd(&mut cmd)));
@@ -427,9 +338,7 @@ fn permission_denied_dir_is_an_error_not_a_stop() {
     venv_at(&report, &ok1);
     venv_at(&report, &ok2);
     assert!(
-        errors(&report)
-            .iter()
-            .any(|e| e["path"].as_str().is_some_and(|p| same_path(p, &denied))),
+        errors(&report).iter().any(|e| e["path"].as_str().is_some_and(|p| same_path(p, &denied))),
         "no errors[] entry for {}: {:#}",
         denied.display(),
         report["errors"]
@@ -456,26 +365,12 @@ fn symlink_loop_does_not_hang_or_duplicate() {
             args.push("--follow-symlinks");
         }
         args.push(tree.to_str().unwrap());
-        let (code, out, err) = output_with_timeout(
-            Command::new(venvaudit()).args(&args),
-            Duration::from_secs(120),
-        );
+        let (code, out, err) = output_with_timeout(Command::new(venvaudit()).args(&args), Duration::from_secs(120));
         assert_ran(code, &err);
         let report = parse_json(code, &out, &err);
-        let paths: Vec<&str> = venvs(&report)
-            .iter()
-            .map(|v| v["path"].as_str().unwrap_or(""))
-            .collect();
-        assert_eq!(
-            paths.len(),
-            1,
-            "follow={follow}: the venv must be reported exactly once: {paths:?}"
-        );
-        assert_eq!(
-            canon(paths[0]),
-            canon(&venv),
-            "follow={follow}: wrong venv: {paths:?}"
-        );
+        let paths: Vec<&str> = venvs(&report).iter().map(|v| v["path"].as_str().unwrap_or("")).collect();
+        assert_eq!(paths.len(), 1, "follow={follow}: the venv must be reported exactly once: {paths:?}");
+        assert_eq!(canon(paths[0]), canon(&venv), "follow={follow}: wrong venv: {paths:?}");
     }
 }
 
@@ -483,9 +378,7 @@ fn symlink_loop_does_not_hang_or_duplicate() {
 fn root_option_resolves_links_inside_the_root() {
     let host_python = Path::new("/usr/bin/python3.11");
     if !host_python.exists() {
-        println!(
-            "SKIP root_option_resolves_links_inside_the_root: no /usr/bin/python3.11 on this host"
-        );
+        println!("SKIP root_option_resolves_links_inside_the_root: no /usr/bin/python3.11 on this host");
         return;
     }
     let tmp = TempDir::new();
@@ -495,9 +388,8 @@ fn root_option_resolves_links_inside_the_root() {
     fs::copy(host_python, &root_python).unwrap();
 
     // a venv made by the host's Python 3.11, moved to /srv/app/venv inside the root
-    let version = check_stdout(
-        Command::new(host_python).args(["-c", "import platform; print(platform.python_version())"]),
-    );
+    let version =
+        check_stdout(Command::new(host_python).args(["-c", "import platform; print(platform.python_version())"]));
     let built = tmp.join("build/venv");
     make_bare_venv(host_python, &built);
     let venv = rootfs.join("srv/app/venv");
@@ -514,10 +406,7 @@ fn root_option_resolves_links_inside_the_root() {
         symlink("/usr/bin/python3.11", &venv.join("bin").join(name));
     }
     let di = venv.join("lib/python3.11/site-packages/vasample-1.0.dist-info");
-    write(
-        &di.join("METADATA"),
-        "Metadata-Version: 2.1\nName: vasample\nVersion: 1.0\n",
-    );
+    write(&di.join("METADATA"), "Metadata-Version: 2.1\nName: vasample\nVersion: 1.0\n");
     write(&di.join("INSTALLER"), "pip\n");
     write(
         &di.join("RECORD"),
@@ -525,24 +414,10 @@ fn root_option_resolves_links_inside_the_root() {
     );
 
     let scan = |expect_broken: bool| {
-        let (code, report, err) = run(&[
-            "facts",
-            "--format",
-            "json",
-            "--root",
-            rootfs.to_str().unwrap(),
-            "/srv",
-        ]);
+        let (code, report, err) = run(&["facts", "--format", "json", "--root", rootfs.to_str().unwrap(), "/srv"]);
         assert_ran(code, &err);
-        let paths: Vec<&str> = venvs(&report)
-            .iter()
-            .map(|v| v["path"].as_str().unwrap_or(""))
-            .collect();
-        assert_eq!(
-            paths,
-            vec!["/srv/app/venv"],
-            "paths must be reported as seen inside the root"
-        );
+        let paths: Vec<&str> = venvs(&report).iter().map(|v| v["path"].as_str().unwrap_or("")).collect();
+        assert_eq!(paths, vec!["/srv/app/venv"], "paths must be reported as seen inside the root");
         let v = &venvs(&report)[0];
         let pv = v["python"]["version"].as_str().unwrap_or("");
         assert!(pv.starts_with("3.11"), "python.version {pv}");
@@ -559,18 +434,12 @@ fn root_option_resolves_links_inside_the_root() {
             );
             assert_eq!(v["python"]["base_exists"], false);
         } else {
-            assert!(
-                broken.is_empty(),
-                "interpreter exists inside the root but flagged: {broken:#?}"
-            );
+            assert!(broken.is_empty(), "interpreter exists inside the root but flagged: {broken:#?}");
             assert_eq!(v["python"]["base_exists"], true);
         }
         for f in findings(&report) {
             let fv = f["venv"].as_str().unwrap_or("");
-            assert!(
-                !fv.starts_with(rootfs.to_str().unwrap()),
-                "finding names a host path: {f:#}"
-            );
+            assert!(!fv.starts_with(rootfs.to_str().unwrap()), "finding names a host path: {f:#}");
         }
     };
     scan(false);

@@ -84,7 +84,9 @@ fn venvs() -> &'static Venvs {
             let _ = std::fs::remove_dir_all(&copy);
             check_ok(Command::new("cp").arg("-a").arg(&base).arg(&copy));
         }
-        check_ok(Command::new(copy.join("bin/python3.12")).args(["-m", "venv", "--without-pip"]).arg(dir.join("broken")));
+        check_ok(
+            Command::new(copy.join("bin/python3.12")).args(["-m", "venv", "--without-pip"]).arg(dir.join("broken")),
+        );
         std::fs::remove_dir_all(&copy).unwrap();
         assert!(!dir.join("broken/bin/python").exists(), "broken venv still has an interpreter");
         Venvs { dir }
@@ -144,11 +146,10 @@ impl Minion {
         let mut full = vec!["state.apply"];
         full.extend_from_slice(args);
         let call = self.call(&full);
-        let obj = call.json.as_object().unwrap_or_else(|| panic!("state.apply returned {}: {}", call.json, call.stderr));
-        let by_id = obj
-            .iter()
-            .map(|(tag, v)| (tag.split("_|-").nth(1).expect("state tag").to_owned(), v.clone()))
-            .collect();
+        let obj =
+            call.json.as_object().unwrap_or_else(|| panic!("state.apply returned {}: {}", call.json, call.stderr));
+        let by_id =
+            obj.iter().map(|(tag, v)| (tag.split("_|-").nth(1).expect("state tag").to_owned(), v.clone())).collect();
         (call, by_id)
     }
 
@@ -184,7 +185,8 @@ fn install_binary_and_gate_a_deploy() {
     let pillar_root = dir.join("pillar");
     std::fs::create_dir_all(&pillar_root).unwrap();
     std::fs::write(pillar_root.join("top.sls"), "base:\n  '*':\n    - venvaudit\n").unwrap();
-    std::fs::write(pillar_root.join("venvaudit.sls"), format!("venvaudit:\n  binary: {}\n", installed.display())).unwrap();
+    std::fs::write(pillar_root.join("venvaudit.sls"), format!("venvaudit:\n  binary: {}\n", installed.display()))
+        .unwrap();
     let minion = Minion::new(&dir, &format!("pillar_roots:\n  base:\n    - {}\n", pillar_root.display()));
     let files = dir.join("states/venvaudit/files");
     std::fs::create_dir_all(&files).unwrap();
@@ -211,7 +213,11 @@ fn install_binary_and_gate_a_deploy() {
     assert_eq!(c.code, 0, "healthy deploy failed: {:?}", states);
     assert_eq!(result(&states, "venvaudit-binary"), true);
     assert_eq!(result(&states, "venvaudit-gate"), true, "{}", comment(&states, "venvaudit-gate"));
-    assert!(comment(&states, "venvaudit-gate").contains("1 environment(s) pass"), "{}", comment(&states, "venvaudit-gate"));
+    assert!(
+        comment(&states, "venvaudit-gate").contains("1 environment(s) pass"),
+        "{}",
+        comment(&states, "venvaudit-gate")
+    );
     assert_eq!(result(&states, "app-release"), true);
     use std::os::unix::fs::PermissionsExt;
     let meta = std::fs::metadata(&installed).expect("binary installed");
@@ -360,11 +366,18 @@ query-docs:
         assert_eq!(result(states, "broken"), false);
         let b = comment(states, "broken");
         assert!(
-            b.contains("FAIL") && b.contains("broken-interpreter") && b.contains(&v.broken()) && b.contains("no longer exists"),
+            b.contains("FAIL")
+                && b.contains("broken-interpreter")
+                && b.contains(&v.broken())
+                && b.contains("no longer exists"),
             "unclear comment: {b}"
         );
         assert_eq!(result(states, "glob"), false);
-        assert!(comment(states, "glob").contains(&format!("Checked: {}, {}", v.broken(), v.ok())), "{}", comment(states, "glob"));
+        assert!(
+            comment(states, "glob").contains(&format!("Checked: {}, {}", v.broken(), v.ok())),
+            "{}",
+            comment(states, "glob")
+        );
         assert_eq!(result(states, "broken-report-only"), true);
         assert!(comment(states, "broken-report-only").contains("Other findings:\n- broken-interpreter"));
         assert_eq!(result(states, "no-match"), false);
@@ -372,7 +385,11 @@ query-docs:
         assert_eq!(result(states, "no-venv"), false);
         assert!(comment(states, "no-venv").contains("no Python environment found"), "{}", comment(states, "no-venv"));
         assert_eq!(result(states, "bad-argument"), false);
-        assert!(comment(states, "bad-argument").contains("unsupported parameter: fail_onn"), "{}", comment(states, "bad-argument"));
+        assert!(
+            comment(states, "bad-argument").contains("unsupported parameter: fail_onn"),
+            "{}",
+            comment(states, "bad-argument")
+        );
         assert_eq!(result(states, "bad-value"), false);
         assert!(comment(states, "bad-value").contains("fail_on"), "{}", comment(states, "bad-value"));
         assert_eq!(result(states, "unknown-family"), false);
@@ -396,7 +413,8 @@ query-docs:
     // `salt '*' sys.doc venvaudit` shows each function with its CLI examples
     let docs = &real["query-docs"]["changes"];
     for f in ["facts", "check", "query"] {
-        let doc = docs["sys.doc"][format!("venvaudit.{f}")].as_str().unwrap_or_else(|| panic!("no doc for {f}: {docs}"));
+        let doc =
+            docs["sys.doc"][format!("venvaudit.{f}")].as_str().unwrap_or_else(|| panic!("no doc for {f}: {docs}"));
         assert!(doc.contains("CLI Example") && doc.contains(&format!("salt '*' venvaudit.{f}")), "{f}: {doc}");
     }
     let state_doc = docs["sys.state_doc"]["venvaudit.compatible"].as_str().unwrap_or_default();

@@ -7,13 +7,13 @@
 
 mod support;
 
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
-use support::{check_stdout, normalize, pip_install, pip_list, pyenv, Creator, TempDir};
+use support::{Creator, TempDir, check_stdout, normalize, pip_install, pip_list, pyenv};
 
 fn shared(name: &str) -> PathBuf {
     let p = support::repo_root().join("..").join("shared").join(name);
@@ -106,7 +106,8 @@ fn ours(report: &Value) -> BTreeMap<(String, String), BTreeSet<Vec<String>>> {
     let mut out: BTreeMap<(String, String), BTreeSet<Vec<String>>> = BTreeMap::new();
     for f in findings(report, "vulnerability") {
         let d = &f["details"];
-        let mut ids: Vec<String> = d["aliases"].as_array().unwrap().iter().map(|s| s.as_str().unwrap().to_owned()).collect();
+        let mut ids: Vec<String> =
+            d["aliases"].as_array().unwrap().iter().map(|s| s.as_str().unwrap().to_owned()).collect();
         ids.push(d["advisory"].as_str().unwrap().to_owned());
         ids.sort();
         let key = (f["venv"].as_str().unwrap().to_owned(), normalize(f["package"].as_str().unwrap()));
@@ -122,7 +123,8 @@ fn vulnerabilities_agree_with_reference_matcher_dir_and_zip() {
     let venv_path = venv.to_string_lossy().into_owned();
     for db in [shared("osv-pypi"), shared("osv-pypi.zip")] {
         let dbs = db.to_string_lossy().into_owned();
-        let (code, r) = check_json(&[&vulnerable_root(), "--osv-db", &dbs, "--check", "vulnerabilities", "--fail-on", "never"]);
+        let (code, r) =
+            check_json(&[&vulnerable_root(), "--osv-db", &dbs, "--check", "vulnerabilities", "--fail-on", "never"]);
         assert_eq!(code, 0);
         assert_eq!(r["osv_db"]["advisories"], 2651, "2661 records minus 10 withdrawn");
         assert_eq!(r["osv_db"]["format"], if db.is_dir() { "directory" } else { "zip" });
@@ -139,18 +141,28 @@ fn vulnerabilities_agree_with_reference_matcher_dir_and_zip() {
         // The known ones are there, each once per package with its aliases merged.
         let django = &got[&(venv_path.clone(), "django".to_owned())];
         assert!(django.len() >= 20, "django 3.2.0 has many advisories: {}", django.len());
-        assert!(got[&(venv_path.clone(), "pyyaml".to_owned())].iter().any(|g| g.contains(&"PYSEC-2021-142".to_owned()) && g.contains(&"CVE-2020-14343".to_owned())));
-        assert!(got[&(venv_path.clone(), "requests".to_owned())].iter().any(|g| g.contains(&"CVE-2023-32681".to_owned())));
-        assert!(got[&(venv_path.clone(), "urllib3".to_owned())].iter().any(|g| g.contains(&"CVE-2021-33503".to_owned())));
+        assert!(
+            got[&(venv_path.clone(), "pyyaml".to_owned())]
+                .iter()
+                .any(|g| g.contains(&"PYSEC-2021-142".to_owned()) && g.contains(&"CVE-2020-14343".to_owned()))
+        );
+        assert!(
+            got[&(venv_path.clone(), "requests".to_owned())].iter().any(|g| g.contains(&"CVE-2023-32681".to_owned()))
+        );
+        assert!(
+            got[&(venv_path.clone(), "urllib3".to_owned())].iter().any(|g| g.contains(&"CVE-2021-33503".to_owned()))
+        );
         // Details and severity rule.
-        let f = findings(&r, "vulnerability").into_iter().find(|f| f["details"]["advisory"] == "PYSEC-2023-192").unwrap();
+        let f =
+            findings(&r, "vulnerability").into_iter().find(|f| f["details"]["advisory"] == "PYSEC-2023-192").unwrap();
         assert_eq!(f["severity"], "error", "CVSS 8.1 is high: {f}");
         assert_eq!(f["details"]["severity_source"], "CVSS_V3 8.1 HIGH");
         for k in ["advisory", "aliases", "summary", "fixed_versions", "published", "modified"] {
             assert!(f["details"].get(k).is_some(), "missing detail {k}");
         }
         assert!(f["details"]["fixed_versions"].as_array().unwrap().iter().any(|v| v == "1.26.17"));
-        let unrated = findings(&r, "vulnerability").into_iter().find(|f| f["details"]["advisory"] == "PYSEC-2021-142").unwrap();
+        let unrated =
+            findings(&r, "vulnerability").into_iter().find(|f| f["details"]["advisory"] == "PYSEC-2021-142").unwrap();
         assert_eq!(unrated["severity"], "warning", "no severity stated -> warning");
     }
 }
@@ -162,7 +174,12 @@ fn vulnerabilities_agree_with_reference_matcher_dir_and_zip() {
 fn boundary_versions_agree_with_reference_matcher() {
     let db = shared("osv-pypi");
     let mut by_name: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&db).unwrap().flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|e| e == "json")).collect();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&db)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
     files.sort();
     for f in files.iter().step_by(7) {
         let rec: Value = serde_json::from_slice(&std::fs::read(f).unwrap()).unwrap();
@@ -205,13 +222,22 @@ fn boundary_versions_agree_with_reference_matcher() {
             let Some(version) = versions.iter().nth(i) else { continue };
             let di = sp.join(format!("{}-{}.dist-info", name.replace('-', "_"), version.replace('-', "_")));
             std::fs::create_dir_all(&di).unwrap();
-            std::fs::write(di.join("METADATA"), format!("Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n\n")).unwrap();
+            std::fs::write(di.join("METADATA"), format!("Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n\n"))
+                .unwrap();
             pairs.push((name.clone(), version.clone()));
             expected_venv.insert((name.clone(), version.clone()), venv.to_string_lossy().into_owned());
         }
     }
     assert!(pairs.len() > 1000, "only {} pairs", pairs.len());
-    let (_, r) = check_json(&[root.to_str().unwrap(), "--osv-db", db.to_str().unwrap(), "--check", "vulnerabilities", "--fail-on", "never"]);
+    let (_, r) = check_json(&[
+        root.to_str().unwrap(),
+        "--osv-db",
+        db.to_str().unwrap(),
+        "--check",
+        "vulnerabilities",
+        "--fail-on",
+        "never",
+    ]);
     let got = ours(&r);
     let want = reference(&db, &pairs);
     let mut affected = 0;
@@ -224,7 +250,8 @@ fn boundary_versions_agree_with_reference_matcher() {
     assert!(affected > 300, "the sample should hit many advisories, hit {affected}");
     // The case the issue names: a pre-release of a fix is affected by more than the fix.
     let rc_case = want.iter().any(|((name, v), g)| {
-        v.strip_suffix("rc1").is_some_and(|fix| want.get(&(name.clone(), fix.to_owned())).is_some_and(|gf| gf.len() < g.len()))
+        v.strip_suffix("rc1")
+            .is_some_and(|fix| want.get(&(name.clone(), fix.to_owned())).is_some_and(|gf| gf.len() < g.len()))
     });
     assert!(rc_case, "some rc1 of a fixed version is affected while the fix is not");
 }
@@ -237,8 +264,15 @@ fn dependency_conflicts_equal_pip_check() {
         let venv = root.join(format!("broken-{python}"));
         // Missing dependencies (asgiref's typing_extensions only below Python 3.11), a
         // requested extra that is never active (requests[socks]) and a version conflict.
-        make_venv(&venv, python, &["--no-deps", "django==3.2", "requests==2.25.0", "asgiref==3.11.1", "urllib3==2.2.3"]);
-        let out = Command::new(venv.join("bin/python")).args(["-m", "pip", "check", "--disable-pip-version-check"]).output().unwrap();
+        make_venv(
+            &venv,
+            python,
+            &["--no-deps", "django==3.2", "requests==2.25.0", "asgiref==3.11.1", "urllib3==2.2.3"],
+        );
+        let out = Command::new(venv.join("bin/python"))
+            .args(["-m", "pip", "check", "--disable-pip-version-check"])
+            .output()
+            .unwrap();
         assert_eq!(out.status.code(), Some(1), "pip check finds the breakage");
         let mut want = BTreeSet::new();
         for line in String::from_utf8_lossy(&out.stdout).lines() {
@@ -269,7 +303,11 @@ fn dependency_conflicts_equal_pip_check() {
         assert!(got.contains(&("requests".into(), "urllib3".into(), "2.2.3".into())));
         assert!(!got.iter().any(|(_, d, _)| d == "pysocks"), "extras are not active");
         let py39 = python.starts_with("3.9");
-        assert_eq!(got.iter().any(|(p, d, _)| p == "asgiref" && d == "typing-extensions"), py39, "marker evaluated for the venv's Python");
+        assert_eq!(
+            got.iter().any(|(p, d, _)| p == "asgiref" && d == "typing-extensions"),
+            py39,
+            "marker evaluated for the venv's Python"
+        );
         // Repairing the venv makes both quiet.
         pip_install(&venv, &["django==3.2", "requests==2.25.0", "asgiref==3.11.1", "urllib3==1.26.4"]);
         assert!(Command::new(venv.join("bin/python")).args(["-m", "pip", "check"]).output().unwrap().status.success());
@@ -285,7 +323,11 @@ fn verify_catches_modified_and_deleted_files() {
     // numpy ships .pyc files in its wheel that pip recompiles: no false positive on them.
     make_venv(&venv, "3.9", &["urllib3==1.26.4", "six==1.17.0", "numpy==2.0.2"]);
     let (_, clean) = check_json(&[venv.to_str().unwrap(), "--verify", "--check", "integrity"]);
-    assert!(findings(&clean, "record-mismatch").is_empty() && findings(&clean, "record-missing").is_empty(), "{}", clean["findings"]);
+    assert!(
+        findings(&clean, "record-mismatch").is_empty() && findings(&clean, "record-missing").is_empty(),
+        "{}",
+        clean["findings"]
+    );
     let sp = venv.join("lib/python3.9/site-packages");
     let target = sp.join("urllib3/__init__.py");
     let mut text = std::fs::read_to_string(&target).unwrap();
@@ -389,7 +431,10 @@ fn ignore_policy_silences_and_expires() {
     let expired = findings(&after, "ignore-expired");
     assert_eq!(expired.len(), 1);
     assert_eq!(expired[0]["severity"], "warning");
-    assert!(expired[0]["details"]["would_match"].as_u64().unwrap() >= 20, "the expired entry no longer silences django");
+    assert!(
+        expired[0]["details"]["would_match"].as_u64().unwrap() >= 20,
+        "the expired entry no longer silences django"
+    );
     // The same through the JSON request (`venvaudit run`), and the gate ignores ignored findings.
     let req = json!({"action": "check", "paths": [root], "checks": ["forbidden"], "forbid": ["pyyaml<6"],
                      "ignore": [{"id": "forbidden-package", "package": "pyyaml", "reason": "scheduled upgrade"}]});
@@ -412,7 +457,8 @@ fn query_and_forbid() {
     let (code, out) = venvaudit(&["query", "django<4.2.16", "requests==2.25.*", "--path", &root, "--format", "json"]);
     assert_eq!(code, 1, "matches exit 1");
     let v: Value = serde_json::from_str(&out).unwrap();
-    let names: BTreeSet<&str> = v["matches"].as_array().unwrap().iter().map(|m| m["normalized_name"].as_str().unwrap()).collect();
+    let names: BTreeSet<&str> =
+        v["matches"].as_array().unwrap().iter().map(|m| m["normalized_name"].as_str().unwrap()).collect();
     assert_eq!(names, BTreeSet::from(["django", "requests"]));
     let (code, _) = venvaudit(&["query", "django>=5", "--path", &root, "--format", "json"]);
     assert_eq!(code, 0, "no match exits 0");
@@ -435,7 +481,8 @@ fn cyclonedx_sbom_validates_against_the_official_schema() {
     let bom: Value = serde_json::from_str(&out).unwrap();
     let venv = vulnerable_venv().to_string_lossy().into_owned();
     let comp = bom["components"].as_array().unwrap().iter().find(|c| c["name"] == venv.as_str()).unwrap();
-    let purls: BTreeSet<&str> = comp["components"].as_array().unwrap().iter().map(|c| c["purl"].as_str().unwrap()).collect();
+    let purls: BTreeSet<&str> =
+        comp["components"].as_array().unwrap().iter().map(|c| c["purl"].as_str().unwrap()).collect();
     for p in ["pkg:pypi/django@3.2", "pkg:pypi/requests@2.25.0", "pkg:pypi/urllib3@1.26.4", "pkg:pypi/pyyaml@5.3.1"] {
         assert!(purls.contains(p), "{p} missing from {purls:?}");
     }
@@ -463,7 +510,11 @@ fn prometheus_textfile_parses() {
     let sp = odd.join("lib/python3.11/site-packages/demo-1.0.dist-info");
     std::fs::create_dir_all(&sp).unwrap();
     std::fs::write(odd.join("pyvenv.cfg"), "home = /nonexistent/bin\nversion = 3.11.7\n").unwrap();
-    std::fs::write(sp.join("METADATA"), "Metadata-Version: 2.1\nName: demo\nVersion: 1.0\nRequires-Dist: missing-dep\n\n").unwrap();
+    std::fs::write(
+        sp.join("METADATA"),
+        "Metadata-Version: 2.1\nName: demo\nVersion: 1.0\nRequires-Dist: missing-dep\n\n",
+    )
+    .unwrap();
     let (_, text) = venvaudit(&["check", root.to_str().unwrap(), "--format", "prometheus", "--check", "dependencies"]);
     let script = r#"
 import json, sys
@@ -473,7 +524,8 @@ for fam in text_string_to_metric_families(sys.stdin.read()):
     out[fam.name] = [[s.labels, s.value] for s in fam.samples]
 print(json.dumps(out))
 "#;
-    let mut child = Command::new(tools_python()).args(["-c", script]).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
+    let mut child =
+        Command::new(tools_python()).args(["-c", script]).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
     {
         use std::io::Write;
         child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
@@ -485,7 +537,13 @@ print(json.dumps(out))
     let odd_s = odd.to_str().unwrap();
     assert_eq!(m["venvaudit_venv_packages"][0][0]["venv"], odd_s, "label escaped and unescaped losslessly");
     let f = m["venvaudit_findings"].as_array().unwrap();
-    assert!(f.iter().any(|s| s[0]["id"] == "dependency-conflict" && s[0]["severity"] == "error" && s[0]["venv"] == odd_s && s[1] == 1.0), "{f:?}");
+    assert!(
+        f.iter().any(|s| s[0]["id"] == "dependency-conflict"
+            && s[0]["severity"] == "error"
+            && s[0]["venv"] == odd_s
+            && s[1] == 1.0),
+        "{f:?}"
+    );
 }
 
 /// A synthetic venv (pyvenv.cfg + one dist-info) for input-robustness tests.
@@ -495,7 +553,8 @@ fn synthetic_venv(root: &Path, name: &str, version: &str, record: &str) -> PathB
     let di = sp.join(format!("{name}-{version}.dist-info"));
     std::fs::create_dir_all(&di).unwrap();
     std::fs::write(venv.join("pyvenv.cfg"), "home = /nonexistent/bin\nversion = 3.11.7\n").unwrap();
-    std::fs::write(di.join("METADATA"), format!("Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n\n")).unwrap();
+    std::fs::write(di.join("METADATA"), format!("Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n\n"))
+        .unwrap();
     std::fs::write(di.join("RECORD"), record).unwrap();
     venv
 }
@@ -529,7 +588,8 @@ fn bad_database_records_and_record_lines_are_skipped_not_fatal() {
     let sp = venv.join("lib/python3.11/site-packages");
     std::fs::create_dir_all(sp.join("demo_pkg")).unwrap();
     std::fs::write(sp.join(sp_rel), "").unwrap();
-    let (_, r) = check_json(&[venv.to_str().unwrap(), "--osv-db", db.to_str().unwrap(), "--verify", "--fail-on", "never"]);
+    let (_, r) =
+        check_json(&[venv.to_str().unwrap(), "--osv-db", db.to_str().unwrap(), "--verify", "--fail-on", "never"]);
     assert_eq!(r["osv_db"]["advisories"], 1);
     assert_eq!(r["osv_db"]["unreadable"], 2, "{}", r["osv_db"]);
     assert_eq!(r["osv_db"]["invalid_event_versions_skipped"], 1);

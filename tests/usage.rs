@@ -21,11 +21,7 @@ impl Drop for Running {
 
 /// Start `venv/bin/python -c code` and wait until it printed its ready line.
 fn start(venv: &Path, code: &str) -> Running {
-    let mut child = Command::new(venv.join("bin/python"))
-        .args(["-c", code])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = Command::new(venv.join("bin/python")).args(["-c", code]).stdout(Stdio::piped()).spawn().unwrap();
     let mut out = child.stdout.take().unwrap();
     let mut buf = [0u8; 6];
     out.read_exact(&mut buf).expect("child did not get ready");
@@ -100,16 +96,31 @@ fn service_configuration_under_root_gives_used_by_and_missing_venvs() {
          Environment=\"VIRTUAL_ENV=/srv/app/venv\"\n\
          ExecStart=/srv/app/venv/bin/gunicorn \\\n    --bind 127.0.0.1:8000 app:wsgi\n",
     );
-    write(&rootfs.join("lib/systemd/system/old.service"), "[Service]\nExecStart=/srv/old/venv/bin/python -m old.main\n");
+    write(
+        &rootfs.join("lib/systemd/system/old.service"),
+        "[Service]\nExecStart=/srv/old/venv/bin/python -m old.main\n",
+    );
     write(
         &rootfs.join("etc/supervisor/conf.d/worker.conf"),
         "[program:worker]\ncommand=/opt/worker/.venv/bin/celery -A w worker ; the queue\ndirectory=/opt/worker\n",
     );
-    write(&rootfs.join("etc/cron.d/reports"), "# nightly\n15 2 * * * app /srv/reports/venv/bin/python /srv/reports/run.py\n");
+    write(
+        &rootfs.join("etc/cron.d/reports"),
+        "# nightly\n15 2 * * * app /srv/reports/venv/bin/python /srv/reports/run.py\n",
+    );
     write(&rootfs.join("var/spool/cron/crontabs/bob"), "PATH=/home/bob/gone-venv/bin:/usr/bin\n0 * * * * sync.sh\n");
 
-    let (code, report, err) =
-        run(&["check", "--format", "json", "--check", "usage", "--no-processes", "--root", rootfs.to_str().unwrap(), "/"]);
+    let (code, report, err) = run(&[
+        "check",
+        "--format",
+        "json",
+        "--check",
+        "usage",
+        "--no-processes",
+        "--root",
+        rootfs.to_str().unwrap(),
+        "/",
+    ]);
     assert_eq!(code, 1, "service-venv-missing is an error\n{err}");
     let used_by = |p: &str| -> Vec<(String, String, u64)> {
         let v = venvs(&report).iter().find(|v| v["path"] == p).unwrap_or_else(|| panic!("{p} not reported"));
@@ -117,7 +128,13 @@ fn service_configuration_under_root_gives_used_by_and_missing_venvs() {
             .as_array()
             .unwrap()
             .iter()
-            .map(|u| (u["kind"].as_str().unwrap().to_owned(), u["file"].as_str().unwrap().to_owned(), u["line"].as_u64().unwrap()))
+            .map(|u| {
+                (
+                    u["kind"].as_str().unwrap().to_owned(),
+                    u["file"].as_str().unwrap().to_owned(),
+                    u["line"].as_u64().unwrap(),
+                )
+            })
             .collect()
     };
     let app_refs = used_by("/srv/app/venv");
@@ -126,7 +143,8 @@ fn service_configuration_under_root_gives_used_by_and_missing_venvs() {
     assert_eq!(used_by("/opt/worker/.venv"), [("supervisor".into(), "/etc/supervisor/conf.d/worker.conf".into(), 2)]);
     assert_eq!(used_by("/srv/reports/venv"), [("cron".into(), "/etc/cron.d/reports".into(), 2)]);
 
-    let missing: Vec<&serde_json::Value> = findings(&report).iter().filter(|f| f["id"] == "service-venv-missing").collect();
+    let missing: Vec<&serde_json::Value> =
+        findings(&report).iter().filter(|f| f["id"] == "service-venv-missing").collect();
     let paths: Vec<&str> = missing.iter().map(|f| f["venv"].as_str().unwrap()).collect();
     assert!(paths.contains(&"/srv/old/venv") && paths.contains(&"/home/bob/gone-venv"), "{paths:?}");
     assert_eq!(missing.len(), 2, "{paths:?}");

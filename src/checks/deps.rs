@@ -82,10 +82,16 @@ fn finding(v: &Inspected, p: &Package, requirement: &str, dep: &str, have: Optio
         None => (
             format!("{} {} requires {dep}, which is not installed", p.name, p.version),
             "not installed".to_owned(),
-            format!("Install the missing dependency: pip install '{}'", requirement.split(';').next().unwrap_or(requirement).trim()),
+            format!(
+                "Install the missing dependency: pip install '{}'",
+                requirement.split(';').next().unwrap_or(requirement).trim()
+            ),
         ),
         Some(d) => (
-            format!("{} {} has requirement {requirement}, but {} {} is installed", p.name, p.version, d.name, d.version),
+            format!(
+                "{} {} has requirement {requirement}, but {} {} is installed",
+                p.name, p.version, d.name, d.version
+            ),
             d.version.clone(),
             format!("Install a version of {} that satisfies {requirement}, or upgrade {}", d.name, p.name),
         ),

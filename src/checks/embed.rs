@@ -4,11 +4,11 @@
 //! and judges the pair.
 
 use super::CheckContext;
-use crate::discover::{recognise, Found};
+use crate::discover::{Found, recognise};
+use crate::inspect::Inspected;
 use crate::inspect::elf;
 use crate::inspect::interpreter::{parse_lib_dir_name, xy_from_libpython};
-use crate::inspect::Inspected;
-use crate::paths::{display, HostRoot};
+use crate::paths::{HostRoot, display};
 use crate::report::major_minor;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -49,7 +49,14 @@ impl Embedded {
 pub fn inspect_module(root: &HostRoot, libs: &crate::host::LibrarySearch, module: &Path) -> Result<Embedded, String> {
     let resolved = root.resolve(module).map_err(|_| format!("{} does not exist", display(module)))?;
     let info = elf::read_elf(&root.real(&resolved)).map_err(|e| format!("{e:#}"))?;
-    let mut e = Embedded { module: module.to_path_buf(), xy: None, soname: None, libpython: None, prefix: None, evidence: String::new() };
+    let mut e = Embedded {
+        module: module.to_path_buf(),
+        xy: None,
+        soname: None,
+        libpython: None,
+        prefix: None,
+        evidence: String::new(),
+    };
     if let Some(so) = info.needed.iter().find(|n| n.starts_with("libpython")) {
         e.xy = xy_from_libpython(so);
         e.soname = Some(so.clone());
@@ -78,9 +85,10 @@ pub fn xy_from_module_name(name: &str) -> Option<String> {
     }
     // pip: mod_wsgi-py312.cpython-312-x86_64-linux-gnu.so
     if let Some(tag) = crate::inspect::packages::extension_abi_tag(name)
-        && let Some(super::extensions::AbiTag::CPython { major, minor, .. }) = super::extensions::parse_abi_tag(&tag) {
-            return Some(format!("{major}.{minor}"));
-        }
+        && let Some(super::extensions::AbiTag::CPython { major, minor, .. }) = super::extensions::parse_abi_tag(&tag)
+    {
+        return Some(format!("{major}.{minor}"));
+    }
     // uWSGI: python311_plugin.so, python3.12_plugin.so
     let stem = name.strip_suffix("_plugin.so")?;
     let digits = stem.strip_prefix("python")?;
@@ -172,14 +180,17 @@ impl Resolver {
     /// site-packages directory that does not exist gives `Missing`.
     pub fn containing(&self, ctx: &CheckContext, entry: &Path) -> Option<(PathBuf, Hosted)> {
         let root = &ctx.scan.root;
-        if let Some(v) = ctx.scan.venvs.iter().filter(|v| entry.starts_with(&v.path)).max_by_key(|v| v.path.as_os_str().len()) {
+        if let Some(v) =
+            ctx.scan.venvs.iter().filter(|v| entry.starts_with(&v.path)).max_by_key(|v| v.path.as_os_str().len())
+        {
             return Some((v.path.clone(), Hosted::Venv(Box::new(v.clone()))));
         }
         for anc in entry.ancestors().filter(|a| a.parent().is_some()) {
             if let Ok(r) = root.resolve(anc)
-                && recognise(&root.real(&r)).is_some() {
-                    return Some((anc.to_path_buf(), self.home(ctx, anc)));
-                }
+                && recognise(&root.real(&r)).is_some()
+            {
+                return Some((anc.to_path_buf(), self.home(ctx, anc)));
+            }
         }
         if entry.components().any(|c| c.as_os_str() == "site-packages") && !root.exists(entry) {
             // Point at the would-be environment: the directory above lib/pythonX.Y.
@@ -278,7 +289,10 @@ mod tests {
 
     #[test]
     fn prefixes() {
-        assert_eq!(install_prefix(Path::new("/usr/lib/x86_64-linux-gnu/libpython3.11.so.1.0")), Some(PathBuf::from("/usr")));
+        assert_eq!(
+            install_prefix(Path::new("/usr/lib/x86_64-linux-gnu/libpython3.11.so.1.0")),
+            Some(PathBuf::from("/usr"))
+        );
         assert_eq!(install_prefix(Path::new("/usr/bin/python3.11")), Some(PathBuf::from("/usr")));
         assert_eq!(
             install_prefix(Path::new("/root/.pyenv/versions/3.12.1/lib/libpython3.12.so.1.0")),

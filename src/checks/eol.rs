@@ -58,10 +58,8 @@ pub fn civil_from_days(z: i64) -> Date {
 
 /// Today in UTC, from the system clock.
 pub fn today() -> Date {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
+    let secs =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
     civil_from_days(secs.div_euclid(86_400))
 }
 

@@ -12,10 +12,10 @@
 
 use super::ids;
 use crate::host::HostFacts;
+use crate::inspect::Inspected;
 use crate::inspect::elf::{self, ElfInfo};
 use crate::inspect::packages::{extension_abi_tag, normalize_name};
-use crate::inspect::Inspected;
-use crate::paths::{display, HostRoot};
+use crate::paths::{HostRoot, display};
 use crate::report::{Finding, Python, ScanError, Severity};
 use rayon::prelude::*;
 use serde_json::json;
@@ -99,7 +99,13 @@ impl Expect {
         let pypy = py.implementation.as_deref().is_some_and(|i| i.eq_ignore_ascii_case("pypy"));
         if let Some(abi) = &py.abi {
             if let Some(AbiTag::CPython { major, minor, flags, platform }) = parse_abi_tag(abi) {
-                return Expect { pypy, version: Some((major, minor)), flags: Some(flags), platform, raw: Some(abi.clone()) };
+                return Expect {
+                    pypy,
+                    version: Some((major, minor)),
+                    flags: Some(flags),
+                    platform,
+                    raw: Some(abi.clone()),
+                };
             }
             return Expect { pypy, raw: Some(abi.clone()), ..Expect::default() };
         }
@@ -147,27 +153,30 @@ fn judge_tag(tag: &AbiTag, want: &Expect) -> TagVerdict {
                 return TagVerdict::Mismatch(format!("built for CPython {major}.{minor}, not PyPy"));
             }
             if let Some((a, b)) = want.version
-                && (a, b) != (*major, *minor) {
-                    return TagVerdict::Mismatch(format!("built for CPython {major}.{minor}"));
-                }
+                && (a, b) != (*major, *minor)
+            {
+                return TagVerdict::Mismatch(format!("built for CPython {major}.{minor}"));
+            }
             if let Some(f) = &want.flags
-                && f != flags {
-                    let what = match (f.contains('t'), flags.contains('t')) {
-                        (true, false) => "built for the default (GIL) build, not free-threaded".to_owned(),
-                        (false, true) => "built for the free-threaded build".to_owned(),
-                        _ => format!("built for ABI flags {flags:?}"),
-                    };
-                    return TagVerdict::Mismatch(what);
-                }
+                && f != flags
+            {
+                let what = match (f.contains('t'), flags.contains('t')) {
+                    (true, false) => "built for the default (GIL) build, not free-threaded".to_owned(),
+                    (false, true) => "built for the free-threaded build".to_owned(),
+                    _ => format!("built for ABI flags {flags:?}"),
+                };
+                return TagVerdict::Mismatch(what);
+            }
             if let (Some(p), Some(wp)) = (platform, &want.platform)
-                && p != wp {
-                    let (pl, wl) = (platform_libc(p), platform_libc(wp));
-                    let arch = |s: &str| s.split('-').next().unwrap_or("").to_owned();
-                    if pl != wl && arch(p) == arch(wp) {
-                        return TagVerdict::Libc(pl.unwrap_or("another C library"));
-                    }
-                    return TagVerdict::Mismatch(format!("built for platform {p}"));
+                && p != wp
+            {
+                let (pl, wl) = (platform_libc(p), platform_libc(wp));
+                let arch = |s: &str| s.split('-').next().unwrap_or("").to_owned();
+                if pl != wl && arch(p) == arch(wp) {
+                    return TagVerdict::Libc(pl.unwrap_or("another C library"));
                 }
+                return TagVerdict::Mismatch(format!("built for platform {p}"));
+            }
             TagVerdict::Ok
         }
         AbiTag::Other(t) => match &want.raw {
@@ -325,25 +334,36 @@ impl Owners {
         }
         let top = c.rel.split('/').next()?;
         if let Some(stem) = top.strip_suffix(".libs")
-            && let Some(n) = self.by_norm.get(&normalize_name(stem)) {
-                return Some(n.clone());
-            }
+            && let Some(n) = self.by_norm.get(&normalize_name(stem))
+        {
+            return Some(n.clone());
+        }
         self.by_top.get(top).cloned()
     }
 }
 
 /// Run the extension checks for one venv, judged against `python` (the venv's own
 /// interpreter, or `--target-python`). Unreadable files are returned as scan errors.
-pub fn check(root: &HostRoot, host: &HostFacts, v: &Inspected, python: &Python, cache: &ElfCache) -> (Vec<Finding>, Vec<ScanError>) {
+pub fn check(
+    root: &HostRoot,
+    host: &HostFacts,
+    v: &Inspected,
+    python: &Python,
+    cache: &ElfCache,
+) -> (Vec<Finding>, Vec<ScanError>) {
     let want = Expect::of(python);
     let owners = Owners::of(v);
     let machine = python.machine.clone().or_else(|| host.host.arch.clone());
-    let process_libpython = python
-        .libpython
-        .as_ref()
-        .filter(|l| l.linkage == "shared")
-        .and_then(|l| l.soname.clone());
-    let judge = Judge { root, host, v, want: &want, machine: machine.as_deref(), process_libpython: process_libpython.as_deref(), cache };
+    let process_libpython = python.libpython.as_ref().filter(|l| l.linkage == "shared").and_then(|l| l.soname.clone());
+    let judge = Judge {
+        root,
+        host,
+        v,
+        want: &want,
+        machine: machine.as_deref(),
+        process_libpython: process_libpython.as_deref(),
+        cache,
+    };
     let results: Vec<(Vec<Finding>, Option<ScanError>)> = candidates(root, v)
         .par_iter()
         .map(|c| {
@@ -389,9 +409,11 @@ impl Judge<'_> {
         let severity = if role == Role::Other { Severity::Warning } else { Severity::Error };
         let venv = Some(self.v.venv.path.as_str());
         let shown = self.shown(c);
-        let caveat = if role == Role::Other { " (not an extension module: it fails only when something loads it)" } else { "" };
+        let caveat =
+            if role == Role::Other { " (not an extension module: it fails only when something loads it)" } else { "" };
         let mk = |id: &'static str, message: String| {
-            let f = Finding::new(id, severity, venv, format!("{message}{caveat}"), REINSTALL).detail("file", display(&c.view));
+            let f = Finding::new(id, severity, venv, format!("{message}{caveat}"), REINSTALL)
+                .detail("file", display(&c.view));
             match &owner {
                 Some(o) => f.with_package(o),
                 None => f,
@@ -419,53 +441,68 @@ impl Judge<'_> {
         };
         if let Some((other, how)) = libc_mismatch {
             out.push(
-                mk(ids::EXTENSION_LIBC_MISMATCH, format!("{shown} {how} {other} but the host's C library is {}", host_libc.unwrap_or("?")))
-                    .detail("linked_libc", elf_libc)
-                    .detail("tag_libc", tag_libc)
-                    .detail("host_libc", host_libc),
+                mk(
+                    ids::EXTENSION_LIBC_MISMATCH,
+                    format!("{shown} {how} {other} but the host's C library is {}", host_libc.unwrap_or("?")),
+                )
+                .detail("linked_libc", elf_libc)
+                .detail("tag_libc", tag_libc)
+                .detail("host_libc", host_libc),
             );
         }
 
         if let Some((raw, parsed)) = &tag
-            && let TagVerdict::Mismatch(why) = judge_tag(parsed, self.want) {
-                out.push(
-                    mk(ids::EXTENSION_ABI_MISMATCH, format!("{shown} is {why}; the interpreter expects {}", self.want.describe()))
-                        .detail("abi_tag", raw.as_str())
-                        .detail("expected", self.want.describe()),
-                );
-            }
+            && let TagVerdict::Mismatch(why) = judge_tag(parsed, self.want)
+        {
+            out.push(
+                mk(
+                    ids::EXTENSION_ABI_MISMATCH,
+                    format!("{shown} is {why}; the interpreter expects {}", self.want.describe()),
+                )
+                .detail("abi_tag", raw.as_str())
+                .detail("expected", self.want.describe()),
+            );
+        }
 
         if role != Role::Other
             && let Some(m) = self.machine
-                && info.machine != m {
-                    out.push(
-                        mk(ids::EXTENSION_ARCH_MISMATCH, format!("{shown} is built for {} but the interpreter is {m}", info.machine))
-                            .detail("machine", info.machine.as_str())
-                            .detail("expected", m),
-                    );
-                    // Its libraries would be looked up for another architecture: say no more.
-                    return out;
-                }
+            && info.machine != m
+        {
+            out.push(
+                mk(
+                    ids::EXTENSION_ARCH_MISMATCH,
+                    format!("{shown} is built for {} but the interpreter is {m}", info.machine),
+                )
+                .detail("machine", info.machine.as_str())
+                .detail("expected", m),
+            );
+            // Its libraries would be looked up for another architecture: say no more.
+            return out;
+        }
         if libc_mismatch.is_some() {
             return out;
         }
 
         // GLIBC_x.y against the host's glibc.
         if host_libc == Some("glibc")
-            && let Some(have) = self.host.libc.glibc {
-                let mut too_new: Vec<(u32, u32)> =
-                    info.version_needs.iter().filter_map(|(_, v)| elf::glibc_version(v)).filter(|v| *v > have).collect();
-                too_new.sort();
-                too_new.dedup();
-                if let Some(&(a, b)) = too_new.last() {
-                    out.push(
-                        mk(ids::EXTENSION_GLIBC_TOO_NEW, format!("{shown} needs GLIBC_{a}.{b} but the host has glibc {}.{}", have.0, have.1))
-                            .detail("required", format!("{a}.{b}"))
-                            .detail("host", format!("{}.{}", have.0, have.1))
-                            .detail("versions", too_new.iter().map(|(a, b)| format!("GLIBC_{a}.{b}")).collect::<Vec<_>>()),
-                    );
-                }
+            && let Some(have) = self.host.libc.glibc
+        {
+            let mut too_new: Vec<(u32, u32)> =
+                info.version_needs.iter().filter_map(|(_, v)| elf::glibc_version(v)).filter(|v| *v > have).collect();
+            too_new.sort();
+            too_new.dedup();
+            if let Some(&(a, b)) = too_new.last() {
+                out.push(
+                    mk(
+                        ids::EXTENSION_GLIBC_TOO_NEW,
+                        format!("{shown} needs GLIBC_{a}.{b} but the host has glibc {}.{}", have.0, have.1),
+                    )
+                    .detail("required", format!("{a}.{b}"))
+                    .detail("host", format!("{}.{}", have.0, have.1))
+                    .detail("versions", too_new.iter().map(|(a, b)| format!("GLIBC_{a}.{b}")).collect::<Vec<_>>()),
+                );
             }
+        }
 
         // DT_NEEDED, then the non-glibc symbol versions of what was found.
         let origin = c.view.parent().unwrap_or(Path::new("/"));
@@ -493,7 +530,11 @@ impl Judge<'_> {
                     out.push(
                         mk(
                             ids::EXTENSION_LIBRARY_VERSION_MISSING,
-                            format!("{shown} needs {} from {lib}, which {} does not define", absent.join(", "), display(&found)),
+                            format!(
+                                "{shown} needs {} from {lib}, which {} does not define",
+                                absent.join(", "),
+                                display(&found)
+                            ),
                         )
                         .detail("library", lib.as_str())
                         .detail("found", display(&found))
@@ -503,7 +544,8 @@ impl Judge<'_> {
             }
         }
         if !missing.is_empty() {
-            let search: Vec<&String> = if info.runpath.is_empty() { &info.rpath } else { &info.runpath }.iter().collect();
+            let search: Vec<&String> =
+                if info.runpath.is_empty() { &info.rpath } else { &info.runpath }.iter().collect();
             out.push(
                 mk(
                     ids::EXTENSION_MISSING_LIBRARY,
@@ -566,7 +608,10 @@ mod tests {
         // Without an ABI tag the version alone decides.
         let bare = Expect::of(&Python { version: Some("3.12.1".into()), ..Python::default() });
         assert_eq!(judge_tag(&parse_abi_tag("cpython-312-x86_64-linux-gnu").unwrap(), &bare), TagVerdict::Ok);
-        assert!(matches!(judge_tag(&parse_abi_tag("cpython-311-x86_64-linux-gnu").unwrap(), &bare), TagVerdict::Mismatch(_)));
+        assert!(matches!(
+            judge_tag(&parse_abi_tag("cpython-311-x86_64-linux-gnu").unwrap(), &bare),
+            TagVerdict::Mismatch(_)
+        ));
     }
 
     #[test]

@@ -6,9 +6,9 @@
 //! RECORD line pointing elsewhere is skipped, never followed out of the venv.
 
 use super::ids;
-use crate::inspect::packages::normalize_name;
 use crate::inspect::Inspected;
-use crate::paths::{display, HostRoot, Unresolved};
+use crate::inspect::packages::normalize_name;
+use crate::paths::{HostRoot, Unresolved, display};
 use crate::report::{Finding, Package, ScanError, Severity};
 use rayon::prelude::*;
 use sha2::{Digest, Sha256, Sha384, Sha512};
@@ -126,7 +126,9 @@ pub fn check(root: &HostRoot, venvs: &[&Inspected]) -> Verified {
             Verdict::Ok => {}
             Verdict::Missing => groups.entry((j.venv, j.package, false)).or_default().push(j.listed.clone()),
             Verdict::Mismatch => groups.entry((j.venv, j.package, true)).or_default().push(j.listed.clone()),
-            Verdict::Unreadable(m) => out.errors.push(ScanError { path: display(&j.path), message: format!("cannot verify: {m}") }),
+            Verdict::Unreadable(m) => {
+                out.errors.push(ScanError { path: display(&j.path), message: format!("cannot verify: {m}") })
+            }
         }
     }
     for ((vi, pi, modified), mut files) in groups {
@@ -141,8 +143,14 @@ pub fn check(root: &HostRoot, venvs: &[&Inspected]) -> Verified {
                 ids::RECORD_MISMATCH,
                 Severity::Error,
                 Some(&v.venv.path),
-                format!("{count} file(s) of {} {} differ from its RECORD (modified after installation): {shown}{more}", p.name, p.version),
-                &format!("Find out who changed them, then reinstall: pip install --force-reinstall --no-deps '{}=={}'", p.name, p.version),
+                format!(
+                    "{count} file(s) of {} {} differ from its RECORD (modified after installation): {shown}{more}",
+                    p.name, p.version
+                ),
+                &format!(
+                    "Find out who changed them, then reinstall: pip install --force-reinstall --no-deps '{}=={}'",
+                    p.name, p.version
+                ),
             )
         } else {
             Finding::new(
@@ -150,7 +158,10 @@ pub fn check(root: &HostRoot, venvs: &[&Inspected]) -> Verified {
                 Severity::Warning,
                 Some(&v.venv.path),
                 format!("{count} file(s) of {} {} listed in its RECORD are missing: {shown}{more}", p.name, p.version),
-                &format!("Reinstall the distribution: pip install --force-reinstall --no-deps '{}=={}'", p.name, p.version),
+                &format!(
+                    "Reinstall the distribution: pip install --force-reinstall --no-deps '{}=={}'",
+                    p.name, p.version
+                ),
             )
         };
         files.truncate(SAMPLE);

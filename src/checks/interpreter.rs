@@ -36,15 +36,13 @@ pub fn check(v: &Inspected) -> Vec<Finding> {
             .detail("base_executable", base.as_str()),
         );
     } else if h.no_executable {
-        out.push(
-            Finding::new(
-                ids::BROKEN_INTERPRETER,
-                Severity::Error,
-                venv,
-                format!("{} has no interpreter in bin/", v.venv.path),
-                RECREATE,
-            ),
-        );
+        out.push(Finding::new(
+            ids::BROKEN_INTERPRETER,
+            Severity::Error,
+            venv,
+            format!("{} has no interpreter in bin/", v.venv.path),
+            RECREATE,
+        ));
     }
     let mut distinct: Vec<&str> = h.versions.iter().map(|(_, xy)| xy.as_str()).collect();
     distinct.sort();

@@ -13,14 +13,14 @@ pub mod interpreter;
 pub mod mod_wsgi;
 pub mod permissions;
 pub mod target;
-pub mod uwsgi;
 pub mod usage;
+pub mod uwsgi;
 pub mod vulns;
 
+use crate::Scan;
 use crate::inspect::Inspected;
 use crate::report::{Finding, ScanError, UsedBy};
 use crate::request::Request;
-use crate::Scan;
 use anyhow::Result;
 use rayon::prelude::*;
 
@@ -83,31 +83,115 @@ pub mod ids {
     /// All ids with their default severity and meaning, for docs and tests.
     pub const ALL: &[(&str, &str, &str)] = &[
         (BROKEN_INTERPRETER, "error", "the base interpreter or the bin/python link target no longer exists"),
-        (INTERPRETER_MISMATCH, "error", "pyvenv.cfg, lib/pythonX.Y and the base interpreter disagree on the Python version"),
-        (EXTENSION_ABI_MISMATCH, "error", "a compiled module's file-name ABI tag is for another Python (version, free-threading, implementation, platform)"),
-        (EXTENSION_ARCH_MISMATCH, "error", "a compiled module or bundled library is built for another CPU architecture than the interpreter"),
-        (EXTENSION_GLIBC_TOO_NEW, "error", "a compiled file needs a GLIBC_x.y symbol version newer than the host's glibc (warning for .so files that are not modules or bundled libraries)"),
-        (EXTENSION_MISSING_LIBRARY, "error", "a DT_NEEDED library resolves neither through RUNPATH/RPATH ($ORIGIN), ld.so.conf nor the default directories (warning for .so files that are not modules or bundled libraries)"),
-        (EXTENSION_LIBC_MISMATCH, "error", "a compiled file is linked against musl on a glibc host, or against glibc on a musl host"),
-        (EXTENSION_LIBRARY_VERSION_MISSING, "error", "a compiled file needs a symbol version (e.g. GLIBCXX_3.4.30) that the library the loader finds does not define"),
-        (TARGET_PYTHON_MISMATCH, "error", "the environment was made for another Python X.Y, implementation or build than --target-python"),
-        (INTERPRETER_EOL, "error", "the environment's CPython reached its end of life (error) or reaches it within six months (warning)"),
-        (MOD_WSGI_ABI_MISMATCH, "error", "Apache's mod_wsgi embeds another Python X.Y than an environment its configuration names"),
-        (MOD_WSGI_VENV_MISSING, "error", "a mod_wsgi python-home or python-path names a path that does not exist or is not a Python environment"),
-        (MOD_WSGI_FOREIGN_INSTALL, "warning", "same X.Y, but the environment was made from another Python installation than the libpython mod_wsgi loads"),
+        (
+            INTERPRETER_MISMATCH,
+            "error",
+            "pyvenv.cfg, lib/pythonX.Y and the base interpreter disagree on the Python version",
+        ),
+        (
+            EXTENSION_ABI_MISMATCH,
+            "error",
+            "a compiled module's file-name ABI tag is for another Python (version, free-threading, implementation, platform)",
+        ),
+        (
+            EXTENSION_ARCH_MISMATCH,
+            "error",
+            "a compiled module or bundled library is built for another CPU architecture than the interpreter",
+        ),
+        (
+            EXTENSION_GLIBC_TOO_NEW,
+            "error",
+            "a compiled file needs a GLIBC_x.y symbol version newer than the host's glibc (warning for .so files that are not modules or bundled libraries)",
+        ),
+        (
+            EXTENSION_MISSING_LIBRARY,
+            "error",
+            "a DT_NEEDED library resolves neither through RUNPATH/RPATH ($ORIGIN), ld.so.conf nor the default directories (warning for .so files that are not modules or bundled libraries)",
+        ),
+        (
+            EXTENSION_LIBC_MISMATCH,
+            "error",
+            "a compiled file is linked against musl on a glibc host, or against glibc on a musl host",
+        ),
+        (
+            EXTENSION_LIBRARY_VERSION_MISSING,
+            "error",
+            "a compiled file needs a symbol version (e.g. GLIBCXX_3.4.30) that the library the loader finds does not define",
+        ),
+        (
+            TARGET_PYTHON_MISMATCH,
+            "error",
+            "the environment was made for another Python X.Y, implementation or build than --target-python",
+        ),
+        (
+            INTERPRETER_EOL,
+            "error",
+            "the environment's CPython reached its end of life (error) or reaches it within six months (warning)",
+        ),
+        (
+            MOD_WSGI_ABI_MISMATCH,
+            "error",
+            "Apache's mod_wsgi embeds another Python X.Y than an environment its configuration names",
+        ),
+        (
+            MOD_WSGI_VENV_MISSING,
+            "error",
+            "a mod_wsgi python-home or python-path names a path that does not exist or is not a Python environment",
+        ),
+        (
+            MOD_WSGI_FOREIGN_INSTALL,
+            "warning",
+            "same X.Y, but the environment was made from another Python installation than the libpython mod_wsgi loads",
+        ),
         (UWSGI_ABI_MISMATCH, "error", "uWSGI's python plugin embeds another Python X.Y than an app's environment"),
-        (UWSGI_VENV_MISSING, "error", "a uWSGI virtualenv/home names a path that does not exist or is not a Python environment"),
-        (UWSGI_FOREIGN_INSTALL, "warning", "same X.Y, but the environment was made from another installation than the libpython the plugin loads"),
-        (VULNERABILITY, "warning", "an installed version is affected by an OSV advisory (severity from the advisory: critical/high error, medium warning, low info; none stated: warning)"),
+        (
+            UWSGI_VENV_MISSING,
+            "error",
+            "a uWSGI virtualenv/home names a path that does not exist or is not a Python environment",
+        ),
+        (
+            UWSGI_FOREIGN_INSTALL,
+            "warning",
+            "same X.Y, but the environment was made from another installation than the libpython the plugin loads",
+        ),
+        (
+            VULNERABILITY,
+            "warning",
+            "an installed version is affected by an OSV advisory (severity from the advisory: critical/high error, medium warning, low info; none stated: warning)",
+        ),
         (FORBIDDEN_PACKAGE, "error", "an installed distribution matches a --forbid specifier"),
-        (DEPENDENCY_CONFLICT, "error", "a requirement of an installed distribution is missing or not satisfied, exactly as pip check reports it"),
-        (RECORD_MISMATCH, "error", "--verify: installed files differ from the hashes in their RECORD (modified after installation)"),
+        (
+            DEPENDENCY_CONFLICT,
+            "error",
+            "a requirement of an installed distribution is missing or not satisfied, exactly as pip check reports it",
+        ),
+        (
+            RECORD_MISMATCH,
+            "error",
+            "--verify: installed files differ from the hashes in their RECORD (modified after installation)",
+        ),
         (RECORD_MISSING, "warning", "--verify: files listed in a RECORD are missing"),
-        (UNSAFE_PERMISSIONS, "error", "venv paths writable by group/others, owned by another user, or setuid/setgid (warning when only group-writable)"),
+        (
+            UNSAFE_PERMISSIONS,
+            "error",
+            "venv paths writable by group/others, owned by another user, or setuid/setgid (warning when only group-writable)",
+        ),
         (IGNORE_EXPIRED, "warning", "an ignore policy entry is past its until date and no longer applies"),
-        (STALE_PROCESS, "warning", "a running process maps deleted files of the environment or started before a distribution in it was installed, upgraded or removed"),
-        (SERVICE_VENV_MISSING, "error", "a systemd unit, supervisor program or cron job points at an environment path that does not exist"),
-        (UNUSED, "info", "no running process and no service configuration uses the environment (only with a complete process view)"),
+        (
+            STALE_PROCESS,
+            "warning",
+            "a running process maps deleted files of the environment or started before a distribution in it was installed, upgraded or removed",
+        ),
+        (
+            SERVICE_VENV_MISSING,
+            "error",
+            "a systemd unit, supervisor program or cron job points at an environment path that does not exist",
+        ),
+        (
+            UNUSED,
+            "info",
+            "no running process and no service configuration uses the environment (only with a complete process view)",
+        ),
     ];
 }
 
@@ -259,7 +343,11 @@ pub fn run_all(scan: &Scan, req: &Request) -> Result<Outcome> {
         // mod_wsgi and uWSGI references count as use, though they reach the venvs' `used_by` later.
         let served: std::collections::HashSet<&str> = out.used_by.iter().map(|(p, _)| p.as_str()).collect();
         let usage = usage::check(&scan.venvs, &scan.usage);
-        out.findings.extend(usage.into_iter().filter(|f| !(f.id == ids::UNUSED && f.venv.as_deref().is_some_and(|v| served.contains(v)))));
+        out.findings.extend(
+            usage
+                .into_iter()
+                .filter(|f| !(f.id == ids::UNUSED && f.venv.as_deref().is_some_and(|v| served.contains(v)))),
+        );
     }
     Ok(out)
 }

@@ -6,12 +6,12 @@
 //! the same X.Y mostly works until a compiled package or the standard library disagrees.
 
 use super::embed::{self, Embedded, Hosted, Resolver, Verdict};
-use super::{ids, CheckContext, Outcome};
-use crate::config::apache::{self, getword_conf, ApacheConfig};
-use crate::config::{normalize, Directive};
+use super::{CheckContext, Outcome, ids};
+use crate::config::apache::{self, ApacheConfig, getword_conf};
+use crate::config::{Directive, normalize};
 use crate::paths::display;
 use crate::report::{Finding, ScanError, Severity, UsedBy};
-use anyhow::{bail, Result};
+use anyhow::{Result, bail};
 use std::path::{Path, PathBuf};
 
 /// A configured reference to a Python home.
@@ -46,10 +46,17 @@ pub fn references(cfg: &ApacheConfig) -> Vec<Reference<'_>> {
             for (k, v) in options {
                 let v = v.as_str();
                 match k.to_ascii_lowercase().as_str() {
-                    "python-home" => out.push(Reference { directive: d, option: "python-home", path: abs(v), group: group.clone() }),
+                    "python-home" => {
+                        out.push(Reference { directive: d, option: "python-home", path: abs(v), group: group.clone() })
+                    }
                     "python-path" => {
                         for p in v.split(':').filter(|p| !p.is_empty()) {
-                            out.push(Reference { directive: d, option: "python-path", path: abs(p), group: group.clone() });
+                            out.push(Reference {
+                                directive: d,
+                                option: "python-path",
+                                path: abs(p),
+                                group: group.clone(),
+                            });
                         }
                     }
                     _ => {}
@@ -93,7 +100,10 @@ pub fn run(ctx: &CheckContext, resolver: &Resolver) -> Result<Outcome> {
     let forced: Option<Embedded> = match &ctx.req.mod_wsgi {
         Some(m) => {
             let p = crate::view_path(root, m);
-            Some(embed::inspect_module(root, libs, &p).map_err(|e| anyhow::anyhow!("--mod-wsgi {}: {e}", display(&p)))?)
+            Some(
+                embed::inspect_module(root, libs, &p)
+                    .map_err(|e| anyhow::anyhow!("--mod-wsgi {}: {e}", display(&p)))?,
+            )
         }
         None => None,
     };
@@ -107,7 +117,10 @@ pub fn run(ctx: &CheckContext, resolver: &Resolver) -> Result<Outcome> {
                 Some((path, d)) => match embed::inspect_module(root, libs, &path) {
                     Ok(e) => Some((e, Some(d))),
                     Err(e) => {
-                        out.errors.push(ScanError { path: display(&path), message: format!("mod_wsgi loaded at {}: {e}", d.location()) });
+                        out.errors.push(ScanError {
+                            path: display(&path),
+                            message: format!("mod_wsgi loaded at {}: {e}", d.location()),
+                        });
                         None
                     }
                 },
@@ -126,7 +139,12 @@ pub fn run(ctx: &CheckContext, resolver: &Resolver) -> Result<Outcome> {
             if let Hosted::Venv(v) = &hosted {
                 out.used_by.push((
                     display(&v.path),
-                    UsedBy { kind: "mod_wsgi".into(), file: display(&r.directive.file), line: r.directive.line, group: r.group.clone() },
+                    UsedBy {
+                        kind: "mod_wsgi".into(),
+                        file: display(&r.directive.file),
+                        line: r.directive.line,
+                        group: r.group.clone(),
+                    },
                 ));
                 judged.push(v.path.clone());
             }
@@ -262,13 +280,22 @@ mod tests {
         let cfg = ApacheConfig {
             directives: vec![
                 d("WSGIPythonHome", &["/srv/a/"]),
-                d("wsgidaemonprocess", &["app", "processes=2", "Python-Home=\"/srv/b\"", "python-path=/srv/code:/srv/c/lib/python3.11/site-packages"]),
+                d(
+                    "wsgidaemonprocess",
+                    &[
+                        "app",
+                        "processes=2",
+                        "Python-Home=\"/srv/b\"",
+                        "python-path=/srv/code:/srv/c/lib/python3.11/site-packages",
+                    ],
+                ),
                 d("WSGIPythonPath", &["/srv/d/lib/python3.12/site-packages"]),
             ],
             ..ApacheConfig::default()
         };
         let refs = references(&cfg);
-        let got: Vec<(&str, String, Option<String>)> = refs.iter().map(|r| (r.option, display(&r.path), r.group.clone())).collect();
+        let got: Vec<(&str, String, Option<String>)> =
+            refs.iter().map(|r| (r.option, display(&r.path), r.group.clone())).collect();
         assert_eq!(
             got,
             vec![

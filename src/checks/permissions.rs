@@ -8,9 +8,9 @@
 
 use super::ids;
 use crate::inspect::Inspected;
-use crate::paths::{display, HostRoot};
+use crate::paths::{HostRoot, display};
 use crate::report::{Finding, Severity};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value, json};
 use std::os::unix::fs::MetadataExt;
 
 /// Paths listed in a finding; the counts cover the rest.

@@ -2,10 +2,10 @@
 //! another interpreter (the one on the host it is deployed to, a new base image's). It runs
 //! only on the Python X.Y, implementation and build (free-threaded or not) it was made with.
 
-use super::extensions::{parse_abi_tag, AbiTag};
+use super::extensions::{AbiTag, parse_abi_tag};
 use super::ids;
 use crate::inspect::Inspected;
-use crate::report::{major_minor, Finding, Python, Severity};
+use crate::report::{Finding, Python, Severity, major_minor};
 
 fn free_threaded(py: &Python) -> Option<bool> {
     match parse_abi_tag(py.abi.as_deref()?)? {
@@ -31,7 +31,12 @@ pub fn check(v: &Inspected, target: &Python) -> Vec<Finding> {
             return Vec::new();
         }
         let build = |ft: bool| if ft { "free-threaded" } else { "default (GIL)" };
-        format!("{} was made for the {} build of Python {vxy} but {tname} is the {} build", v.venv.path, build(a), build(b))
+        format!(
+            "{} was made for the {} build of Python {vxy} but {tname} is the {} build",
+            v.venv.path,
+            build(a),
+            build(b)
+        )
     } else {
         return Vec::new();
     };

@@ -4,7 +4,7 @@
 use super::ids;
 use crate::inspect::Inspected;
 use crate::report::{Finding, Severity};
-use crate::usage::{owning_distribution, Usage};
+use crate::usage::{Usage, owning_distribution};
 use serde_json::json;
 use std::time::Duration;
 
@@ -43,11 +43,8 @@ pub fn check(venvs: &[Inspected], usage: &Usage) -> Vec<Finding> {
                 Some(unit) => format!("process {} ({unit})", p.pid),
                 None => format!("process {}", p.pid),
             };
-            let what = if dists.is_empty() {
-                "distributions were removed from it".to_owned()
-            } else {
-                dists.join(", ")
-            };
+            let what =
+                if dists.is_empty() { "distributions were removed from it".to_owned() } else { dists.join(", ") };
             let remediation = match p.unit.as_deref().filter(|u| u.ends_with(".service")) {
                 Some(unit) => format!("Restart it: systemctl restart {unit}"),
                 None => format!("Restart process {} so it loads the installed code", p.pid),
@@ -92,7 +89,13 @@ pub fn check(venvs: &[Inspected], usage: &Usage) -> Vec<Finding> {
                 ids::SERVICE_VENV_MISSING,
                 Severity::Error,
                 Some(&missing),
-                format!("{} {}{} at {file}:{} points at {missing}, which does not exist", r.kind, if unit.is_empty() { "entry" } else { "unit " }, unit, r.line),
+                format!(
+                    "{} {}{} at {file}:{} points at {missing}, which does not exist",
+                    r.kind,
+                    if unit.is_empty() { "entry" } else { "unit " },
+                    unit,
+                    r.line
+                ),
                 "Recreate the environment at that path or fix the service configuration",
             )
             .detail("kind", r.kind)

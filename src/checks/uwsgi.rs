@@ -3,12 +3,12 @@
 //! exactly like mod_wsgi.
 
 use super::embed::{self, Embedded, Hosted, Resolver, Verdict};
-use super::{ids, CheckContext, Outcome};
-use crate::config::uwsgi::{self, UwsgiApp, HOME_KEYS};
-use crate::config::{normalize, Directive};
+use super::{CheckContext, Outcome, ids};
+use crate::config::uwsgi::{self, HOME_KEYS, UwsgiApp};
+use crate::config::{Directive, normalize};
 use crate::paths::display;
 use crate::report::{Finding, ScanError, Severity, UsedBy};
-use anyhow::{bail, Result};
+use anyhow::{Result, bail};
 use std::path::{Path, PathBuf};
 
 /// Options that add to `sys.path`; an entry inside an environment means that environment is used.
@@ -45,7 +45,12 @@ pub fn run(ctx: &CheckContext, resolver: &Resolver) -> Result<Outcome> {
             if let Hosted::Venv(v) = &hosted {
                 out.used_by.push((
                     display(&v.path),
-                    UsedBy { kind: "uwsgi".into(), file: display(&d.file), line: d.line, group: Some(app.name.clone()) },
+                    UsedBy {
+                        kind: "uwsgi".into(),
+                        file: display(&d.file),
+                        line: d.line,
+                        group: Some(app.name.clone()),
+                    },
                 ));
             }
             out.findings.extend(judge(ctx, app, d, &key, &venv_path, &hosted, plugin.as_ref()));
@@ -55,7 +60,11 @@ pub fn run(ctx: &CheckContext, resolver: &Resolver) -> Result<Outcome> {
 }
 
 /// The python plugin an app loads, with the line that names it.
-fn python_plugin<'a>(ctx: &CheckContext, app: &'a UwsgiApp, errors: &mut Vec<ScanError>) -> Option<(Embedded, &'a Directive)> {
+fn python_plugin<'a>(
+    ctx: &CheckContext,
+    app: &'a UwsgiApp,
+    errors: &mut Vec<ScanError>,
+) -> Option<(Embedded, &'a Directive)> {
     let root = &ctx.scan.root;
     for (name, d) in uwsgi::plugins(app) {
         let base = name.rsplit('/').next().unwrap_or(&name);
@@ -63,7 +72,10 @@ fn python_plugin<'a>(ctx: &CheckContext, app: &'a UwsgiApp, errors: &mut Vec<Sca
             continue;
         }
         let Some(file) = uwsgi::plugin_file(root, app, &name) else {
-            errors.push(ScanError { path: d.location(), message: format!("uWSGI plugin {name} not found in the plugin directories") });
+            errors.push(ScanError {
+                path: d.location(),
+                message: format!("uWSGI plugin {name} not found in the plugin directories"),
+            });
             continue;
         };
         match embed::inspect_module(root, &ctx.scan.host.libs, &file) {
@@ -119,5 +131,7 @@ fn judge(
             .detail("plugin_python", emb.xy.clone())
             .detail("plugin_line", plugin_line.location())
     };
-    Some(f.detail("file", display(&d.file)).detail("line", d.line).detail("option", key).detail("app", app.name.clone()))
+    Some(
+        f.detail("file", display(&d.file)).detail("line", d.line).detail("option", key).detail("app", app.name.clone()),
+    )
 }

@@ -3,7 +3,7 @@
 
 use super::ids;
 use crate::inspect::Inspected;
-use crate::osv::{affecting, matching::merge_aliases, Database};
+use crate::osv::{Database, affecting, matching::merge_aliases};
 use crate::report::{Finding, Severity};
 use pep440_rs::Version;
 use serde_json::json;
@@ -23,11 +23,9 @@ pub fn check(db: &Database, v: &Inspected) -> Vec<Finding> {
                     p.name,
                     m.fixed_versions.join(", ")
                 ),
-                None if !m.fixed_versions.is_empty() => format!(
-                    "Upgrade {} to a fixed release (fixed in: {})",
-                    p.name,
-                    m.fixed_versions.join(", ")
-                ),
+                None if !m.fixed_versions.is_empty() => {
+                    format!("Upgrade {} to a fixed release (fixed in: {})", p.name, m.fixed_versions.join(", "))
+                }
                 None => format!("No fixed release is listed: remove {} or apply the advisory's mitigation", p.name),
             };
             let mut f = Finding::new(

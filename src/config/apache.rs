@@ -10,16 +10,16 @@
 //! against `Define`s, `<IfFile>` against the filesystem. Every other section is entered;
 //! `<Macro>` bodies are templates and are skipped.
 
-use super::{glob_path, is_dir, normalize, ConfigError, Directive};
-use crate::paths::{display, HostRoot};
+use super::{ConfigError, Directive, glob_path, is_dir, normalize};
+use crate::paths::{HostRoot, display};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 /// Main configuration files of the distributions, with their default ServerRoot.
 pub const DEFAULT_CONFIGS: &[(&str, &str)] = &[
-    ("/etc/apache2/apache2.conf", "/etc/apache2"),  // Debian, Ubuntu
-    ("/etc/httpd/conf/httpd.conf", "/etc/httpd"),   // RHEL, Fedora, Amazon Linux
-    ("/etc/apache2/httpd.conf", "/etc/apache2"),    // SUSE, Alpine
+    ("/etc/apache2/apache2.conf", "/etc/apache2"), // Debian, Ubuntu
+    ("/etc/httpd/conf/httpd.conf", "/etc/httpd"),  // RHEL, Fedora, Amazon Linux
+    ("/etc/apache2/httpd.conf", "/etc/apache2"),   // SUSE, Alpine
 ];
 
 /// Modules Debian and RHEL compile into httpd, which `<IfModule>` finds without LoadModule.
@@ -110,7 +110,10 @@ pub fn envvars(root: &HostRoot, server_root: &Path) -> HashMap<String, String> {
         let line = line.trim();
         let line = line.strip_prefix("export ").map(str::trim_start).unwrap_or(line);
         let Some((name, value)) = line.split_once('=') else { continue };
-        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') || !name.starts_with("APACHE_") {
+        if name.is_empty()
+            || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            || !name.starts_with("APACHE_")
+        {
             continue;
         }
         let value = value.trim().trim_matches('"').trim_matches('\'');
@@ -185,7 +188,9 @@ impl Parser<'_> {
     fn file(&mut self, file: &Path, required: bool) {
         if self.cfg.files.len() >= MAX_FILES {
             if self.cfg.files.len() == MAX_FILES {
-                self.cfg.errors.push((display(file), format!("more than {MAX_FILES} configuration files read; stopped")));
+                self.cfg
+                    .errors
+                    .push((display(file), format!("more than {MAX_FILES} configuration files read; stopped")));
                 self.cfg.files.push(file.to_path_buf());
             }
             return;
@@ -224,10 +229,15 @@ impl Parser<'_> {
                     }
                     Some(s) => {
                         let open = s.label.clone();
-                        self.cfg.errors.push((format!("{}:{line_no}", display(file)), format!("</{tag}> closes <{open}>")));
+                        self.cfg
+                            .errors
+                            .push((format!("{}:{line_no}", display(file)), format!("</{tag}> closes <{open}>")));
                         self.sections.pop();
                     }
-                    None => self.cfg.errors.push((format!("{}:{line_no}", display(file)), format!("</{tag}> without an open section"))),
+                    None => self
+                        .cfg
+                        .errors
+                        .push((format!("{}:{line_no}", display(file)), format!("</{tag}> without an open section"))),
                 }
                 continue;
             }
@@ -295,7 +305,10 @@ impl Parser<'_> {
             files = dir_files(self.root, &files[0], 0);
         }
         if !wild && !optional && !self.root.exists(&pattern) {
-            self.cfg.errors.push((format!("{}:{line}", display(from)), format!("Include {arg}: {} does not exist", display(&pattern))));
+            self.cfg.errors.push((
+                format!("{}:{line}", display(from)),
+                format!("Include {arg}: {} does not exist", display(&pattern)),
+            ));
             return;
         }
         for f in files {
@@ -498,7 +511,10 @@ mod tests {
                     "# comment WSGIPythonHome /nope\nErrorLog ${APACHE_LOG_DIR}/error.log\nDefine VENVS /srv\nIncludeOptional mods-enabled/*.load\ninclude ports.conf\nIncludeOptional sites-enabled/*.conf\nIncludeOptional missing/*.conf\n",
                 ),
                 ("/etc/apache2/ports.conf", "Listen 80\n"),
-                ("/etc/apache2/mods-enabled/wsgi.load", "loadmodule wsgi_module /usr/lib/apache2/modules/mod_wsgi.so\n"),
+                (
+                    "/etc/apache2/mods-enabled/wsgi.load",
+                    "loadmodule wsgi_module /usr/lib/apache2/modules/mod_wsgi.so\n",
+                ),
                 (
                     "/etc/apache2/sites-enabled/a.conf",
                     "<VirtualHost *:80>\n  <IfModule mod_wsgi.c>\n    wsgidaemonprocess app \\\n      python-home=${VENVS}/app\n  </IfModule>\n  <IfModule !wsgi_module>\n    WSGIPythonHome /never\n  </IfModule>\n  <IfModule ssl_module>\n    WSGIPythonHome /nossl\n  </IfModule>\n</VirtualHost>\n",
@@ -527,8 +543,14 @@ mod tests {
         let (d, root) = tree(
             "rhel",
             &[
-                ("/etc/httpd/conf/httpd.conf", "ServerRoot \"/etc/httpd\"\nInclude conf.modules.d/*.conf\nIncludeOptional conf.d/*.conf\nInclude conf/missing.conf\n<VirtualHost *:80>\n"),
-                ("/etc/httpd/conf.modules.d/10-wsgi-python3.conf", "<IfModule !mod_wsgi.c>\n    LoadModule wsgi_module modules/mod_wsgi_python3.so\n</IfModule>\n"),
+                (
+                    "/etc/httpd/conf/httpd.conf",
+                    "ServerRoot \"/etc/httpd\"\nInclude conf.modules.d/*.conf\nIncludeOptional conf.d/*.conf\nInclude conf/missing.conf\n<VirtualHost *:80>\n",
+                ),
+                (
+                    "/etc/httpd/conf.modules.d/10-wsgi-python3.conf",
+                    "<IfModule !mod_wsgi.c>\n    LoadModule wsgi_module modules/mod_wsgi_python3.so\n</IfModule>\n",
+                ),
                 ("/etc/httpd/conf.d/loop.conf", "Include conf.d/loop.conf\n"),
             ],
         );

@@ -1,6 +1,6 @@
 //! Crontabs: /etc/crontab, /etc/cron.d/*, and per-user spools (Debian and RHEL layouts).
 
-use super::{absolute_paths, venv_roots_from_env, ServiceRef};
+use super::{ServiceRef, absolute_paths, venv_roots_from_env};
 use crate::paths::HostRoot;
 use std::path::{Path, PathBuf};
 
@@ -39,7 +39,14 @@ pub fn parse(text: &str, file: &Path) -> Vec<ServiceRef> {
         if paths.is_empty() && roots.is_empty() {
             continue;
         }
-        out.push(ServiceRef { kind: "cron", file: PathBuf::from(file), line: i + 1, group: None, paths, venv_roots: roots });
+        out.push(ServiceRef {
+            kind: "cron",
+            file: PathBuf::from(file),
+            line: i + 1,
+            group: None,
+            paths,
+            venv_roots: roots,
+        });
     }
     out
 }
@@ -50,7 +57,10 @@ mod tests {
 
     #[test]
     fn cron_lines() {
-        let refs = parse("# m h\nPATH=/opt/tool/venv/bin:/usr/bin\n*/5 * * * * app /srv/r/venv/bin/python /srv/r/report.py >/dev/null 2>&1\n", Path::new("/etc/cron.d/r"));
+        let refs = parse(
+            "# m h\nPATH=/opt/tool/venv/bin:/usr/bin\n*/5 * * * * app /srv/r/venv/bin/python /srv/r/report.py >/dev/null 2>&1\n",
+            Path::new("/etc/cron.d/r"),
+        );
         assert_eq!(refs.len(), 2);
         assert_eq!(refs[0].venv_roots, [PathBuf::from("/opt/tool/venv")]);
         assert_eq!(refs[1].line, 3);

@@ -82,7 +82,13 @@ pub fn venv_roots_from_env(assignments: &str) -> Vec<PathBuf> {
 pub fn looks_like_venv_path(p: &std::path::Path) -> bool {
     p.components().any(|c| {
         let n = c.as_os_str().to_string_lossy().to_ascii_lowercase();
-        n.contains("venv") || n.contains("virtualenv") || n == "env" || n == ".env" || n == "pyenv" || n.ends_with("-env") || n.ends_with("_env")
+        n.contains("venv")
+            || n.contains("virtualenv")
+            || n == "env"
+            || n == ".env"
+            || n == "pyenv"
+            || n.ends_with("-env")
+            || n.ends_with("_env")
     })
 }
 
@@ -184,7 +190,10 @@ mod directive_tests {
             }
         }
         let root = HostRoot::at(&d).unwrap();
-        assert_eq!(glob_path(&root, Path::new("/*/site.conf")), vec![PathBuf::from("/a/site.conf"), PathBuf::from("/b/site.conf")]);
+        assert_eq!(
+            glob_path(&root, Path::new("/*/site.conf")),
+            vec![PathBuf::from("/a/site.conf"), PathBuf::from("/b/site.conf")]
+        );
         assert_eq!(glob_path(&root, Path::new("/c.txt")), vec![PathBuf::from("/c.txt")]);
         assert!(glob_path(&root, Path::new("/nope/*.conf")).is_empty());
         assert_eq!(normalize(Path::new("/srv/./a/../b/")), PathBuf::from("/srv/b"));
@@ -198,8 +207,12 @@ mod tests {
 
     #[test]
     fn paths_in_command_lines() {
-        let p = absolute_paths("/srv/app/venv/bin/gunicorn --chdir=/srv/app -b unix:/run/app.sock 'app:wsgi' \"/opt/x\"");
-        assert_eq!(p, [PathBuf::from("/srv/app/venv/bin/gunicorn"), PathBuf::from("/srv/app"), PathBuf::from("/opt/x")]);
+        let p =
+            absolute_paths("/srv/app/venv/bin/gunicorn --chdir=/srv/app -b unix:/run/app.sock 'app:wsgi' \"/opt/x\"");
+        assert_eq!(
+            p,
+            [PathBuf::from("/srv/app/venv/bin/gunicorn"), PathBuf::from("/srv/app"), PathBuf::from("/opt/x")]
+        );
         assert!(absolute_paths("https://example.com/x").is_empty());
     }
 

@@ -1,6 +1,6 @@
 //! supervisor programs: `[program:x]` sections with `command=`, `directory=`, `environment=`.
 
-use super::{absolute_paths, venv_roots_from_env, ServiceRef};
+use super::{ServiceRef, absolute_paths, venv_roots_from_env};
 use crate::paths::HostRoot;
 use std::path::{Path, PathBuf};
 

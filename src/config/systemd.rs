@@ -1,11 +1,17 @@
 //! systemd unit files: ExecStart*/ExecStop*/ExecReload, Environment=, WorkingDirectory=.
 
-use super::{absolute_paths, venv_roots_from_env, ServiceRef};
+use super::{ServiceRef, absolute_paths, venv_roots_from_env};
 use crate::paths::HostRoot;
 use std::path::{Path, PathBuf};
 
 /// Directories holding unit files, most specific first (as systemd's search path).
-pub const UNIT_DIRS: &[&str] = &["/etc/systemd/system", "/run/systemd/system", "/usr/local/lib/systemd/system", "/lib/systemd/system", "/usr/lib/systemd/system"];
+pub const UNIT_DIRS: &[&str] = &[
+    "/etc/systemd/system",
+    "/run/systemd/system",
+    "/usr/local/lib/systemd/system",
+    "/lib/systemd/system",
+    "/usr/lib/systemd/system",
+];
 
 /// Read every `*.service` unit (and drop-ins `*.service.d/*.conf`) under the unit dirs.
 pub fn read_units(root: &HostRoot) -> Vec<ServiceRef> {

@@ -4,7 +4,7 @@
 
 use super::{ConfigError, Directive};
 use crate::host::glob_files;
-use crate::paths::{display, HostRoot};
+use crate::paths::{HostRoot, display};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -77,7 +77,14 @@ pub fn parse(text: &str, file: &Path) -> UwsgiApp {
         let key = k.trim().to_owned();
         let value = expand(v.trim().trim_matches('"'), file, &app.name, &seen);
         seen.insert(key.clone(), value.clone());
-        app.options.push(Directive { name: key, args: vec![value.clone()], raw: value, file: file.to_path_buf(), line: i + 1, sections: vec!["uwsgi".into()] });
+        app.options.push(Directive {
+            name: key,
+            args: vec![value.clone()],
+            raw: value,
+            file: file.to_path_buf(),
+            line: i + 1,
+            sections: vec!["uwsgi".into()],
+        });
     }
     app
 }
@@ -122,7 +129,9 @@ pub fn plugins(app: &UwsgiApp) -> Vec<(String, &Directive)> {
     app.options
         .iter()
         .filter(|d| matches!(d.name.as_str(), "plugins" | "plugin"))
-        .flat_map(|d| d.args[0].split(',').map(|p| (p.trim().to_owned(), d)).filter(|(p, _)| !p.is_empty()).collect::<Vec<_>>())
+        .flat_map(|d| {
+            d.args[0].split(',').map(|p| (p.trim().to_owned(), d)).filter(|(p, _)| !p.is_empty()).collect::<Vec<_>>()
+        })
         .collect()
 }
 
@@ -131,11 +140,13 @@ pub fn plugins(app: &UwsgiApp) -> Vec<(String, &Directive)> {
 pub fn plugin_file(root: &HostRoot, app: &UwsgiApp, plugin: &str) -> Option<PathBuf> {
     if plugin.contains('/') {
         let p = PathBuf::from(plugin);
-        let with_suffix = if plugin.ends_with(".so") { p.clone() } else { PathBuf::from(format!("{plugin}_plugin.so")) };
+        let with_suffix =
+            if plugin.ends_with(".so") { p.clone() } else { PathBuf::from(format!("{plugin}_plugin.so")) };
         return [p, with_suffix].into_iter().find(|p| root.exists(p));
     }
     let file = if plugin.ends_with(".so") { plugin.to_owned() } else { format!("{plugin}_plugin.so") };
-    let custom: Vec<String> = app.values("plugin-dir").chain(app.values("plugins-dir")).map(|d| d.args[0].clone()).collect();
+    let custom: Vec<String> =
+        app.values("plugin-dir").chain(app.values("plugins-dir")).map(|d| d.args[0].clone()).collect();
     custom
         .iter()
         .map(String::as_str)

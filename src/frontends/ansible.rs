@@ -10,7 +10,7 @@ pub mod argspec;
 
 use crate::request::Request;
 use argspec::{Elem, Kind, Opt};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value, json};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
@@ -260,7 +260,7 @@ pub fn run(inv: &Invocation) -> Value {
                 "cannot tell which module to run: the module name {:?} is neither venv_facts nor venv_check; \
                  install the venvaudit binary under one of those names",
                 int.module_name.as_deref().unwrap_or("")
-            ))
+            ));
         }
     };
     let display_name = int.module_name.clone().unwrap_or_else(|| module.name().to_owned());
@@ -407,10 +407,12 @@ fn scan_warnings(report: &Value) -> Vec<String> {
     let caveats = report["warnings"].as_array().map(Vec::as_slice).unwrap_or(&[]);
     let errors = report["errors"].as_array().map(Vec::as_slice).unwrap_or(&[]);
     let mut w: Vec<String> = caveats.iter().filter_map(Value::as_str).map(str::to_owned).collect();
-    w.extend(errors
-        .iter()
-        .take(MAX_WARNINGS)
-        .map(|e| format!("{}: {}", e["path"].as_str().unwrap_or("?"), e["message"].as_str().unwrap_or(""))));
+    w.extend(
+        errors
+            .iter()
+            .take(MAX_WARNINGS)
+            .map(|e| format!("{}: {}", e["path"].as_str().unwrap_or("?"), e["message"].as_str().unwrap_or(""))),
+    );
     if errors.len() > MAX_WARNINGS {
         w.push(format!("... and {} more unreadable paths (see the report's errors)", errors.len() - MAX_WARNINGS));
     }
@@ -427,7 +429,13 @@ mod tests {
 
     #[test]
     fn module_names_are_recognised() {
-        for n in ["venv_facts", "AnsiballZ_venv_facts", "venv_facts.exe", "venvaudit.python.venv_facts", "ansible.legacy.venv_facts"] {
+        for n in [
+            "venv_facts",
+            "AnsiballZ_venv_facts",
+            "venv_facts.exe",
+            "venvaudit.python.venv_facts",
+            "ansible.legacy.venv_facts",
+        ] {
             assert_eq!(Module::from_name(n), Some(Module::Facts), "{n}");
         }
         assert_eq!(Module::from_name("/tmp/x/AnsiballZ_venv_check"), Some(Module::Check));

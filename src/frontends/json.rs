@@ -3,7 +3,7 @@
 
 use crate::discover::Progress;
 use crate::request::{Action, Request};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use std::io::Read;
 use std::path::Path;
 
@@ -24,7 +24,8 @@ pub fn run(args_file: Option<&Path>) -> (Value, i32) {
                 .map_err(|e| format!("cannot read request from stdin: {e}"))
         }
     };
-    let result = raw.and_then(|b| serde_json::from_slice::<Value>(&b).map_err(|e| format!("request is not valid JSON: {e}")))
+    let result = raw
+        .and_then(|b| serde_json::from_slice::<Value>(&b).map_err(|e| format!("request is not valid JSON: {e}")))
         .and_then(Request::from_json)
         .and_then(|req| execute(&req));
     match result {

@@ -3,8 +3,8 @@
 //! Only headers and dynamic sections are interpreted; nothing is loaded or executed. Input is
 //! untrusted: reads are bounded and every parse error becomes an `Err`, never a panic.
 
-use anyhow::{anyhow, Context, Result};
-use goblin::elf::{header, Elf};
+use anyhow::{Context, Result, anyhow};
+use goblin::elf::{Elf, header};
 use std::path::Path;
 
 /// Largest ELF file read whole; larger files are reported, not parsed.
@@ -40,16 +40,13 @@ pub struct ElfInfo {
 pub fn has_elf_magic(path: &Path) -> bool {
     use std::io::Read;
     let mut magic = [0u8; 4];
-    std::fs::File::open(path)
-        .and_then(|mut f| f.read_exact(&mut magic))
-        .map(|_| magic == *b"\x7fELF")
-        .unwrap_or(false)
+    std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut magic)).map(|_| magic == *b"\x7fELF").unwrap_or(false)
 }
 
 /// Parse the ELF file at a real path.
 pub fn read_elf(path: &Path) -> Result<ElfInfo> {
-    let bytes = crate::paths::read_bounded(path, MAX_ELF_BYTES)
-        .with_context(|| format!("cannot read {}", path.display()))?;
+    let bytes =
+        crate::paths::read_bounded(path, MAX_ELF_BYTES).with_context(|| format!("cannot read {}", path.display()))?;
     parse_elf(&bytes).with_context(|| format!("malformed ELF file {}", path.display()))
 }
 

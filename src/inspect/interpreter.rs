@@ -3,9 +3,9 @@
 
 use super::elf;
 use super::pyvenv_cfg::PyvenvCfg;
-use crate::discover::{lib_python_dirs, Marker};
+use crate::discover::{Marker, lib_python_dirs};
 use crate::host::LibrarySearch;
-use crate::paths::{display, HostRoot};
+use crate::paths::{HostRoot, display};
 use crate::report::{Creator, LibPython, Python, VenvKind};
 use std::path::{Path, PathBuf};
 
@@ -306,9 +306,7 @@ fn orig_prefix(real_venv: &Path) -> Option<String> {
 /// The conda version from the first `# conda version:` line of conda-meta/history.
 fn conda_version(real_env: &Path) -> Option<String> {
     let b = crate::paths::read_bounded(&real_env.join("conda-meta").join("history"), 1 << 20).ok()?;
-    String::from_utf8_lossy(&b)
-        .lines()
-        .find_map(|l| l.strip_prefix("# conda version:").map(|v| v.trim().to_owned()))
+    String::from_utf8_lossy(&b).lines().find_map(|l| l.strip_prefix("# conda version:").map(|v| v.trim().to_owned()))
 }
 
 /// The python package record in conda-meta: `python-3.11.5-h955ad1f_0.json`.
@@ -326,7 +324,8 @@ fn conda_python_version(real_env: &Path) -> Option<(String, String)> {
 /// from `_sysconfigdata_*` or the `config-*` directory. Python 2 has no SOABI; its tag is
 /// built from pyconfig.h (`cpython-27mu`).
 pub fn abi_tag(root: &HostRoot, prefix: &Path, lv: &LibDirVersion) -> Option<(String, String)> {
-    let dir_name = format!("{}{}{}", if lv.pypy { "pypy" } else { "python" }, lv.xy, if lv.free_threaded { "t" } else { "" });
+    let dir_name =
+        format!("{}{}{}", if lv.pypy { "pypy" } else { "python" }, lv.xy, if lv.free_threaded { "t" } else { "" });
     let stdlib = prefix.join("lib").join(&dir_name);
     let stdlib_real = root.real(&root.resolve(&stdlib).ok()?);
     let dynload = stdlib_real.join("lib-dynload");
@@ -384,7 +383,10 @@ mod tests {
 
     #[test]
     fn lib_dir_names() {
-        assert_eq!(parse_lib_dir_name("python3.13t"), Some(LibDirVersion { xy: "3.13".into(), free_threaded: true, pypy: false }));
+        assert_eq!(
+            parse_lib_dir_name("python3.13t"),
+            Some(LibDirVersion { xy: "3.13".into(), free_threaded: true, pypy: false })
+        );
         assert_eq!(parse_lib_dir_name("pypy3.9").unwrap().pypy, true);
         assert_eq!(parse_lib_dir_name("python3"), None);
         assert_eq!(parse_lib_dir_name("python3.11-config"), None);

@@ -6,9 +6,9 @@ pub mod packages;
 pub mod pyvenv_cfg;
 pub mod target;
 
-use crate::discover::{site_packages_dirs, Found};
+use crate::discover::{Found, site_packages_dirs};
 use crate::host::LibrarySearch;
-use crate::paths::{display, HostRoot};
+use crate::paths::{HostRoot, display};
 use crate::report::{Owner, ScanError, Venv};
 use interpreter::InterpreterHealth;
 use std::collections::HashMap;
@@ -45,7 +45,12 @@ pub fn load_users(root: &HostRoot) -> Users {
 }
 
 /// Inspect one environment. Unreadable parts become scan errors; the rest is still reported.
-pub fn inspect_venv(root: &HostRoot, libs: &LibrarySearch, users: &Users, found: &Found) -> (Inspected, Vec<ScanError>) {
+pub fn inspect_venv(
+    root: &HostRoot,
+    libs: &LibrarySearch,
+    users: &Users,
+    found: &Found,
+) -> (Inspected, Vec<ScanError>) {
     let mut errors = Vec::new();
     let real = root.real(&found.path);
     let interp = interpreter::inspect_interpreter(root, libs, &found.path, found.marker);

@@ -5,7 +5,7 @@
 //! Only metadata is read (METADATA headers, INSTALLER, REQUESTED, direct_url.json, RECORD);
 //! nothing is imported or executed.
 
-use crate::paths::{display, read_bounded, HostRoot};
+use crate::paths::{HostRoot, display, read_bounded};
 use crate::redact::redact_json;
 use crate::report::{Extension, Package};
 use rayon::prelude::*;
@@ -114,7 +114,11 @@ enum MetaKind {
 /// The `sys.path` entries `site.py` would add: each site-packages dir followed by the
 /// directories its `.pth` files name (import lines are never run, only skipped). Also
 /// returns the directories named by `*.egg-link` files: legacy `setup.py develop` editables.
-fn sys_path(root: &HostRoot, site_packages: &[PathBuf], errors: &mut Vec<(String, String)>) -> (Vec<PathBuf>, HashSet<PathBuf>) {
+fn sys_path(
+    root: &HostRoot,
+    site_packages: &[PathBuf],
+    errors: &mut Vec<(String, String)>,
+) -> (Vec<PathBuf>, HashSet<PathBuf>) {
     let mut path: Vec<PathBuf> = Vec::new();
     let mut editable = HashSet::new();
     for sp in site_packages {
@@ -147,7 +151,11 @@ fn sys_path(root: &HostRoot, site_packages: &[PathBuf], errors: &mut Vec<(String
             };
             for line in String::from_utf8_lossy(&bytes).lines() {
                 let line = line.trim_end();
-                if line.is_empty() || line.starts_with('#') || line.starts_with("import ") || line.starts_with("import\t") {
+                if line.is_empty()
+                    || line.starts_with('#')
+                    || line.starts_with("import ")
+                    || line.starts_with("import\t")
+                {
                     continue;
                 }
                 let dir = lexical_normalize(&sp.join(line));
@@ -252,7 +260,9 @@ fn read_distribution(
                     // Paths relative to the egg-info dir: make them relative to the location.
                     let text = String::from_utf8_lossy(&b);
                     let names = text.lines().map(|l| {
-                        let p = lexical_normalize(&Path::new("/x").join(meta_dir.file_name().unwrap_or_default()).join(l.trim()));
+                        let p = lexical_normalize(
+                            &Path::new("/x").join(meta_dir.file_name().unwrap_or_default()).join(l.trim()),
+                        );
                         p.strip_prefix("/x").map(|r| r.to_string_lossy().into_owned()).unwrap_or_default()
                     });
                     pkg.extensions = extensions_from_paths(names);
@@ -413,7 +423,10 @@ mod tests {
 
     #[test]
     fn abi_tags() {
-        assert_eq!(extension_abi_tag("_x.cpython-311-x86_64-linux-gnu.so").as_deref(), Some("cpython-311-x86_64-linux-gnu"));
+        assert_eq!(
+            extension_abi_tag("_x.cpython-311-x86_64-linux-gnu.so").as_deref(),
+            Some("cpython-311-x86_64-linux-gnu")
+        );
         assert_eq!(extension_abi_tag("_rust.abi3.so").as_deref(), Some("abi3"));
         assert_eq!(extension_abi_tag("_x.so"), None);
         assert_eq!(extension_abi_tag("libfoo.so.1"), None);
@@ -421,7 +434,8 @@ mod tests {
 
     #[test]
     fn headers_stop_at_body() {
-        let h = Headers::parse("Name: a\nVersion: 1\nRequires-Dist: b>=1\nRequires-Dist: c; extra == 'x'\n\nName: body\n");
+        let h =
+            Headers::parse("Name: a\nVersion: 1\nRequires-Dist: b>=1\nRequires-Dist: c; extra == 'x'\n\nName: body\n");
         assert_eq!(h.get_one("name"), Some("a"));
         assert_eq!(h.get_all("requires-dist").count(), 2);
     }

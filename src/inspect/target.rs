@@ -3,9 +3,9 @@
 //! the ELF headers (machine, libpython) and the installation's lib-dynload.
 
 use super::elf;
-use super::interpreter::{abi_tag, parse_lib_dir_name, xy_from_libpython, LibDirVersion};
+use super::interpreter::{LibDirVersion, abi_tag, parse_lib_dir_name, xy_from_libpython};
 use crate::host::LibrarySearch;
-use crate::paths::{display, HostRoot};
+use crate::paths::{HostRoot, display};
 use crate::report::{LibPython, Python};
 use std::path::{Path, PathBuf};
 
@@ -13,7 +13,8 @@ use std::path::{Path, PathBuf};
 /// `python` section, so checks can judge a venv against either without knowing which.
 pub fn inspect_interpreter_file(root: &HostRoot, libs: &LibrarySearch, exe: &Path) -> Result<Python, String> {
     let resolved = root.resolve(exe).map_err(|_| format!("{} does not exist", display(exe)))?;
-    let info = elf::read_elf(&root.real(&resolved)).map_err(|e| format!("{} is not a readable interpreter: {e:#}", display(exe)))?;
+    let info = elf::read_elf(&root.real(&resolved))
+        .map_err(|e| format!("{} is not a readable interpreter: {e:#}", display(exe)))?;
     let mut py = Python {
         executable: Some(display(exe)),
         base_executable: Some(display(&resolved)),
@@ -48,17 +49,21 @@ pub fn inspect_interpreter_file(root: &HostRoot, libs: &LibrarySearch, exe: &Pat
         prefix.as_ref().and_then(|p| single_lib_dir(root, p))
     };
     let Some((lv, src)) = lib_dir else {
-        return Err(format!("cannot tell the Python version of {} from its name, libpython or lib/ directory", display(exe)));
+        return Err(format!(
+            "cannot tell the Python version of {} from its name, libpython or lib/ directory",
+            display(exe)
+        ));
     };
     py.version = Some(lv.xy.clone());
     py.evidence.insert("version".into(), src);
     py.implementation = Some(if lv.pypy { "PyPy" } else { "CPython" }.into());
     py.evidence.insert("implementation".into(), "file name".into());
     if let Some(p) = &prefix
-        && let Some((abi, src)) = abi_tag(root, p, &lv) {
-            py.abi = Some(abi);
-            py.evidence.insert("abi".into(), src);
-        }
+        && let Some((abi, src)) = abi_tag(root, p, &lv)
+    {
+        py.abi = Some(abi);
+        py.evidence.insert("abi".into(), src);
+    }
     Ok(py)
 }
 
@@ -83,7 +88,8 @@ mod tests {
 
     #[test]
     fn reads_a_pyenv_interpreter() {
-        let exe = std::env::var("HOME").map(PathBuf::from).unwrap_or_default().join(".pyenv/versions/3.12.1/bin/python3");
+        let exe =
+            std::env::var("HOME").map(PathBuf::from).unwrap_or_default().join(".pyenv/versions/3.12.1/bin/python3");
         if !exe.exists() {
             eprintln!("skipped: no pyenv 3.12.1");
             return;

@@ -2,9 +2,9 @@
 //! parallel. A record that cannot be read or parsed is skipped and counted; a version value
 //! that is not PEP 440 is dropped from its range or list, never the whole record.
 
-use super::{cvss, Advisory, Affected, Bound, Database, Event, EventKind, Rating};
+use super::{Advisory, Affected, Bound, Database, Event, EventKind, Rating, cvss};
 use crate::inspect::packages::normalize_name;
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result, bail};
 use pep440_rs::Version;
 use rayon::prelude::*;
 use serde::Deserialize;
@@ -167,7 +167,9 @@ fn load_dir(dir: &Path) -> Result<Vec<FileResult>> {
     let mut unreadable = Vec::new();
     for e in walkdir::WalkDir::new(dir).follow_links(true).max_depth(4) {
         match e {
-            Ok(e) if e.file_type().is_file() && e.file_name().to_string_lossy().ends_with(".json") => files.push(e.into_path()),
+            Ok(e) if e.file_type().is_file() && e.file_name().to_string_lossy().ends_with(".json") => {
+                files.push(e.into_path())
+            }
             Ok(_) => {}
             // An unreadable subdirectory or a link loop costs its records, not the load.
             Err(err) => unreadable.push((
@@ -179,15 +181,18 @@ fn load_dir(dir: &Path) -> Result<Vec<FileResult>> {
     files.sort();
     Ok(unreadable
         .into_iter()
-        .chain(files.par_iter()
-        .map(|f| {
-            let name = crate::paths::display(f);
-            let r = crate::paths::read_bounded(f, MAX_RECORD_BYTES)
-                .map_err(|e| format!("cannot read: {e}"))
-                .and_then(|b| parse_record(&b));
-            (name, r)
-        })
-        .collect::<Vec<_>>())
+        .chain(
+            files
+                .par_iter()
+                .map(|f| {
+                    let name = crate::paths::display(f);
+                    let r = crate::paths::read_bounded(f, MAX_RECORD_BYTES)
+                        .map_err(|e| format!("cannot read: {e}"))
+                        .and_then(|b| parse_record(&b));
+                    (name, r)
+                })
+                .collect::<Vec<_>>(),
+        )
         .collect())
 }
 
@@ -273,11 +278,9 @@ fn parse_record(bytes: &[u8]) -> Result<Outcome, String> {
         // Parsed at match time, only for installed packages: parsing every listed version
         // here would dominate the load (140k values in the PyPA data set).
         let versions = a.versions.unwrap_or_default().0;
-        let rating = db_rating(a.database_specific.as_ref()).or_else(|| cvss::rate(a.severity.iter().flatten().map(|s| (s.kind.as_str(), s.score.as_str()))));
-        affected.push((
-            normalize_name(&pkg.name),
-            Affected { advisory: 0, ranges, versions, fixed, rating },
-        ));
+        let rating = db_rating(a.database_specific.as_ref())
+            .or_else(|| cvss::rate(a.severity.iter().flatten().map(|s| (s.kind.as_str(), s.score.as_str()))));
+        affected.push((normalize_name(&pkg.name), Affected { advisory: 0, ranges, versions, fixed, rating }));
     }
     if affected.is_empty() {
         return Ok(Outcome::NotPypi);
@@ -343,7 +346,10 @@ mod tests {
         assert_eq!(a.ranges.len(), 1, "GIT ranges are ignored");
         assert_eq!(a.ranges[0].len(), 2);
         assert_eq!(a.ranges[0][0].at, Bound::Zero, "events are sorted");
-        assert!(matches!(parse_record(br#"{"id":"W","withdrawn":"2024-01-01T00:00:00Z","affected":[]}"#), Ok(Outcome::Withdrawn)));
+        assert!(matches!(
+            parse_record(br#"{"id":"W","withdrawn":"2024-01-01T00:00:00Z","affected":[]}"#),
+            Ok(Outcome::Withdrawn)
+        ));
         assert!(parse_record(b"{nope").is_err());
         assert!(matches!(
             parse_record(br#"{"id":"N","affected":[{"package":{"ecosystem":"npm","name":"x"}}]}"#),

@@ -265,7 +265,13 @@ mod tests {
         let a = adv("PYSEC-1", &["CVE-1"]);
         let b = adv("GHSA-aaaa", &["CVE-1"]);
         let c = adv("GHSA-bbbb", &["CVE-2"]);
-        let empty = Affected { advisory: 0, ranges: vec![], versions: String::new(), fixed: vec!["1.10".into(), "1.9".into()], rating: None };
+        let empty = Affected {
+            advisory: 0,
+            ranges: vec![],
+            versions: String::new(),
+            fixed: vec!["1.10".into(), "1.9".into()],
+            rating: None,
+        };
         let hits: Vec<Hit> = [&a, &b, &c].iter().map(|x| Hit { advisory: x, affected: vec![&empty] }).collect();
         let m = merge_aliases(&hits);
         assert_eq!(m.len(), 2);

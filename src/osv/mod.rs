@@ -12,12 +12,12 @@ pub mod matching;
 
 use crate::report::Severity;
 use pep440_rs::Version;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::Arc;
 
 pub use load::load;
-pub use matching::{affecting, Hit};
+pub use matching::{Hit, affecting};
 
 /// One advisory, reduced to what findings report.
 #[derive(Debug, Clone)]
@@ -133,12 +133,8 @@ impl Database {
         });
         if !self.skipped.is_empty() {
             v["unreadable"] = json!(self.skipped.len());
-            v["unreadable_sample"] = json!(self
-                .skipped
-                .iter()
-                .take(10)
-                .map(|(f, m)| json!({"file": f, "message": m}))
-                .collect::<Vec<_>>());
+            v["unreadable_sample"] =
+                json!(self.skipped.iter().take(10).map(|(f, m)| json!({"file": f, "message": m})).collect::<Vec<_>>());
         }
         v
     }

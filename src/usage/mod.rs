@@ -6,7 +6,7 @@ pub mod procfs;
 
 use crate::config::{self, ServiceRef};
 use crate::inspect::Inspected;
-use crate::paths::{display, HostRoot};
+use crate::paths::{HostRoot, display};
 use crate::report::{InUse, UsedBy};
 use procfs::{Process, ProcessTable};
 use std::collections::HashMap;
@@ -174,7 +174,12 @@ fn attach_reference(root: &HostRoot, index: &VenvIndex, usage: &mut Usage, r: Se
         }
     }
     for &i in &hit {
-        usage.per_venv[i].used_by.push(UsedBy { kind: r.kind.to_owned(), file: display(&r.file), line: r.line, group: r.group.clone() });
+        usage.per_venv[i].used_by.push(UsedBy {
+            kind: r.kind.to_owned(),
+            file: display(&r.file),
+            line: r.line,
+            group: r.group.clone(),
+        });
     }
     if !hit.is_empty() {
         return;
@@ -286,12 +291,18 @@ fn stamp(root: &HostRoot, v: &Inspected, u: &mut VenvUsage) {
             let dir_time = e.metadata().ok().and_then(|m| m.modified().ok());
             let record_time = std::fs::metadata(e.path().join("RECORD")).ok().and_then(|m| m.modified().ok());
             if let Some(modified) = dir_time.max(record_time) {
-                u.dist_stamps.push(DistStamp { name: pkg.normalized_name.clone(), version: pkg.version.clone(), modified });
+                u.dist_stamps.push(DistStamp {
+                    name: pkg.normalized_name.clone(),
+                    version: pkg.version.clone(),
+                    modified,
+                });
             }
             if let Ok(b) = crate::paths::read_bounded(&e.path().join("RECORD"), 16 << 20) {
                 for line in String::from_utf8_lossy(&b).lines() {
                     let path = crate::inspect::packages::record_path(line);
-                    if let Some(top) = path.split('/').next().filter(|t| !t.is_empty() && *t != ".." && !t.ends_with(".dist-info")) {
+                    if let Some(top) =
+                        path.split('/').next().filter(|t| !t.is_empty() && *t != ".." && !t.ends_with(".dist-info"))
+                    {
                         let top = top.strip_suffix(".py").unwrap_or(top);
                         u.top_levels.entry(top.to_owned()).or_insert_with(|| pkg.normalized_name.clone());
                     }

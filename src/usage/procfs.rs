@@ -68,11 +68,8 @@ pub fn read_processes(proc: &Path) -> ProcessTable {
     let pids: Vec<u32> = std::fs::read_dir(proc)
         .map(|rd| rd.flatten().filter_map(|e| e.file_name().to_str()?.parse().ok()).collect())
         .unwrap_or_default();
-    let processes: Vec<Process> = pids
-        .par_iter()
-        .filter(|&&pid| pid != me)
-        .filter_map(|&pid| read_process(proc, pid, boot, ticks))
-        .collect();
+    let processes: Vec<Process> =
+        pids.par_iter().filter(|&&pid| pid != me).filter_map(|&pid| read_process(proc, pid, boot, ticks)).collect();
     let partial = processes.iter().filter(|p| p.partial).count();
     // SAFETY: geteuid has no preconditions and cannot fail.
     let as_root = unsafe { libc::geteuid() } == 0;
@@ -90,7 +87,9 @@ fn read_process(proc: &Path, pid: u32, boot: Option<u64>, ticks: u64) -> Option<
     let mut p = Process { pid, ..Process::default() };
     p.started = start_time(&String::from_utf8_lossy(&stat), boot, ticks);
     p.cmdline = read(proc, pid, "cmdline")
-        .map(|b| b.split(|c| *c == 0).filter(|s| !s.is_empty()).map(|s| String::from_utf8_lossy(s).into_owned()).collect())
+        .map(|b| {
+            b.split(|c| *c == 0).filter(|s| !s.is_empty()).map(|s| String::from_utf8_lossy(s).into_owned()).collect()
+        })
         .unwrap_or_default();
     if let Some(status) = read(proc, pid, "status") {
         p.uid = String::from_utf8_lossy(&status)
@@ -211,7 +210,10 @@ mod tests {
     #[test]
     fn cgroup_units() {
         assert_eq!(unit_from_cgroup("0::/system.slice/gunicorn.service\n").as_deref(), Some("gunicorn.service"));
-        assert_eq!(unit_from_cgroup("0::/user.slice/user-1000.slice/session-4.scope\n").as_deref(), Some("session-4.scope"));
+        assert_eq!(
+            unit_from_cgroup("0::/user.slice/user-1000.slice/session-4.scope\n").as_deref(),
+            Some("session-4.scope")
+        );
         assert_eq!(unit_from_cgroup("0::/\n"), None);
         assert_eq!(unit_from_cgroup("1:name=systemd:/system.slice/x.service\n").as_deref(), Some("x.service"));
     }

@@ -37,9 +37,7 @@ pub fn venvaudit() -> PathBuf {
 }
 
 fn env_path(var: &str) -> Option<PathBuf> {
-    std::env::var_os(var)
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
+    std::env::var_os(var).filter(|v| !v.is_empty()).map(PathBuf::from)
 }
 
 /// The tools venv made by scripts/setup.sh.
@@ -56,22 +54,14 @@ pub fn tools_venv() -> PathBuf {
 /// A program installed in the tools venv: `tools_bin("uv")`, `tools_bin("virtualenv")`, `tools_bin("pip")`.
 pub fn tools_bin(name: &str) -> PathBuf {
     let p = tools_venv().join("bin").join(name);
-    assert!(
-        p.exists(),
-        "{} is missing from the tools venv: run scripts/setup.sh",
-        p.display()
-    );
+    assert!(p.exists(), "{} is missing from the tools venv: run scripts/setup.sh", p.display());
     p
 }
 
 /// The offline wheelhouse made by scripts/setup.sh.
 pub fn wheels() -> PathBuf {
     let p = env_path("VENVAUDIT_WHEELS").unwrap_or_else(|| repo_root().join(".tools/wheels"));
-    assert!(
-        p.is_dir(),
-        "wheelhouse {} is missing: run scripts/setup.sh",
-        p.display()
-    );
+    assert!(p.is_dir(), "wheelhouse {} is missing: run scripts/setup.sh", p.display());
     p
 }
 
@@ -83,9 +73,7 @@ pub fn pyenv_versions() -> PathBuf {
     if let Some(p) = env_path("PYENV_ROOT") {
         return p.join("versions");
     }
-    env_path("HOME")
-        .unwrap_or_else(|| PathBuf::from("/root"))
-        .join(".pyenv/versions")
+    env_path("HOME").unwrap_or_else(|| PathBuf::from("/root")).join(".pyenv/versions")
 }
 
 fn version_key(s: &str) -> Option<Vec<u64>> {
@@ -110,8 +98,7 @@ pub fn pyenv_prefix(version_prefix: &str) -> PathBuf {
             best = Some((key, e.path()));
         }
     }
-    best.unwrap_or_else(|| panic!("no pyenv Python {version_prefix}.* under {}", dir.display()))
-        .1
+    best.unwrap_or_else(|| panic!("no pyenv Python {version_prefix}.* under {}", dir.display())).1
 }
 
 /// The interpreter of a pyenv Python: `pyenv("3.12")` -> `~/.pyenv/versions/3.12.1/bin/python3.12`.
@@ -126,11 +113,7 @@ pub fn pyenv(version_prefix: &str) -> PathBuf {
 
 /// `X.Y` of a pyenv version prefix (`"3.12"` -> `"3.12"`, `"3.12.1"` -> `"3.12"`).
 pub fn xy(version_prefix: &str) -> String {
-    version_prefix
-        .split('.')
-        .take(2)
-        .collect::<Vec<_>>()
-        .join(".")
+    version_prefix.split('.').take(2).collect::<Vec<_>>().join(".")
 }
 
 // ------------------------------------------------------------------------------- temp dirs
@@ -166,12 +149,7 @@ pub fn force_remove(path: &Path) {
     if fs::remove_dir_all(path).is_ok() {
         return;
     }
-    let _ = Command::new("chmod")
-        .arg("-R")
-        .arg("u+rwX")
-        .arg(path)
-        .stderr(Stdio::null())
-        .status();
+    let _ = Command::new("chmod").arg("-R").arg("u+rwX").arg(path).stderr(Stdio::null()).status();
     if let Err(e) = fs::remove_dir_all(path) {
         eprintln!("warning: could not remove {}: {e}", path.display());
     }
@@ -216,10 +194,7 @@ impl TempDir {
         if keep_temp() {
             eprintln!("keeping temp dir {}", path.display());
         }
-        TempDir {
-            path,
-            remove: !keep_temp(),
-        }
+        TempDir { path, remove: !keep_temp() }
     }
 
     pub fn path(&self) -> &Path {
@@ -295,12 +270,7 @@ pub fn copy_tree(src: &Path, dst: &Path) {
 
 /// `cp -al src dst` (hard links, fast), falling back to `cp -a` across filesystems.
 pub fn link_tree(src: &Path, dst: &Path) {
-    let ok = Command::new("cp")
-        .arg("-al")
-        .arg(src)
-        .arg(dst)
-        .stderr(Stdio::null())
-        .status();
+    let ok = Command::new("cp").arg("-al").arg(src).arg(dst).stderr(Stdio::null()).status();
     if !matches!(ok, Ok(s) if s.success()) {
         force_remove(dst);
         copy_tree(src, dst);
@@ -357,17 +327,12 @@ fn describe(cmd: &Command) -> String {
 
 fn exit_code(status: std::process::ExitStatus) -> i32 {
     use std::os::unix::process::ExitStatusExt;
-    status
-        .code()
-        .unwrap_or_else(|| 128 + status.signal().unwrap_or(0))
+    status.code().unwrap_or_else(|| 128 + status.signal().unwrap_or(0))
 }
 
 /// Run a command to completion; panic (with its output) when it cannot start or exits non-zero.
 pub fn check(cmd: &mut Command) -> Output {
-    let out = cmd
-        .stdin(Stdio::null())
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run `{}`: {e}", describe(cmd)));
+    let out = cmd.stdin(Stdio::null()).output().unwrap_or_else(|e| panic!("cannot run `{}`: {e}", describe(cmd)));
     if !out.status.success() {
         panic!(
             "`{}` failed with {}\n--- stdout ---\n{}\n--- stderr ---\n{}",
@@ -382,9 +347,7 @@ pub fn check(cmd: &mut Command) -> Output {
 
 /// Run a command and return its trimmed stdout; panic on failure.
 pub fn check_stdout(cmd: &mut Command) -> String {
-    String::from_utf8_lossy(&check(cmd).stdout)
-        .trim()
-        .to_string()
+    String::from_utf8_lossy(&check(cmd).stdout).trim().to_string()
 }
 
 /// Run a command with a time limit; kill it and panic when it overruns.
@@ -428,11 +391,7 @@ pub fn output_with_timeout(cmd: &mut Command, limit: Duration) -> (i32, String, 
     };
     let out = t_out.join().unwrap_or_default();
     let err = t_err.join().unwrap_or_default();
-    (
-        exit_code(status),
-        String::from_utf8_lossy(&out).into_owned(),
-        String::from_utf8_lossy(&err).into_owned(),
-    )
+    (exit_code(status), String::from_utf8_lossy(&out).into_owned(), String::from_utf8_lossy(&err).into_owned())
 }
 
 /// How long one venvaudit run may take before the tests call it hung.
@@ -446,7 +405,9 @@ pub fn run_raw(args: &[&str]) -> (i32, String, String) {
 /// Parse a venvaudit stdout as JSON, panicking with both streams when it is not.
 pub fn parse_json(code: i32, stdout: &str, stderr: &str) -> Value {
     serde_json::from_str(stdout).unwrap_or_else(|e| {
-        panic!("venvaudit stdout is not JSON ({e}); exit code {code}\n--- stdout ---\n{stdout}\n--- stderr ---\n{stderr}")
+        panic!(
+            "venvaudit stdout is not JSON ({e}); exit code {code}\n--- stdout ---\n{stdout}\n--- stderr ---\n{stderr}"
+        )
     })
 }
 
@@ -466,40 +427,29 @@ pub fn run_json_cmd(cmd: &mut Command) -> (i32, Value, String) {
 
 /// Panic unless venvaudit exited normally (not a panic = 101, not a signal).
 pub fn assert_ran(code: i32, stderr: &str) {
-    assert!(
-        (0..=100).contains(&code),
-        "venvaudit exited with {code} (panic or signal?)\n--- stderr ---\n{stderr}"
-    );
+    assert!((0..=100).contains(&code), "venvaudit exited with {code} (panic or signal?)\n--- stderr ---\n{stderr}");
 }
 
 // ------------------------------------------------------------------------- report accessors
 
 /// `report.venvs[]`.
 pub fn venvs(report: &Value) -> &Vec<Value> {
-    report["venvs"]
-        .as_array()
-        .unwrap_or_else(|| panic!("report has no venvs[] array: {report:#}"))
+    report["venvs"].as_array().unwrap_or_else(|| panic!("report has no venvs[] array: {report:#}"))
 }
 
 /// `report.findings[]`.
 pub fn findings(report: &Value) -> &Vec<Value> {
-    report["findings"]
-        .as_array()
-        .unwrap_or_else(|| panic!("report has no findings[] array: {report:#}"))
+    report["findings"].as_array().unwrap_or_else(|| panic!("report has no findings[] array: {report:#}"))
 }
 
 /// `report.errors[]`.
 pub fn errors(report: &Value) -> &Vec<Value> {
-    report["errors"]
-        .as_array()
-        .unwrap_or_else(|| panic!("report has no errors[] array: {report:#}"))
+    report["errors"].as_array().unwrap_or_else(|| panic!("report has no errors[] array: {report:#}"))
 }
 
 /// The venv of a report at `path` (same path or same canonical path), if reported.
 pub fn find_venv<'a>(report: &'a Value, path: &Path) -> Option<&'a Value> {
-    venvs(report)
-        .iter()
-        .find(|v| v["path"].as_str().is_some_and(|p| same_path(p, path)))
+    venvs(report).iter().find(|v| v["path"].as_str().is_some_and(|p| same_path(p, path)))
 }
 
 /// Like [`find_venv`], panicking with the reported paths when absent.
@@ -508,10 +458,7 @@ pub fn venv_at<'a>(report: &'a Value, path: &Path) -> &'a Value {
         panic!(
             "venv {} not reported; reported: {:?}",
             path.display(),
-            venvs(report)
-                .iter()
-                .map(|v| v["path"].clone())
-                .collect::<Vec<_>>()
+            venvs(report).iter().map(|v| v["path"].clone()).collect::<Vec<_>>()
         )
     })
 }
@@ -531,14 +478,8 @@ pub fn reported_packages(venv: &Value) -> BTreeSet<(String, String)> {
         .unwrap_or_else(|| panic!("venv has no packages[]: {venv:#}"))
         .iter()
         .map(|p| {
-            let name = p["normalized_name"]
-                .as_str()
-                .or(p["name"].as_str())
-                .unwrap_or_default();
-            (
-                normalize(name),
-                p["version"].as_str().unwrap_or_default().to_string(),
-            )
+            let name = p["normalized_name"].as_str().or(p["name"].as_str()).unwrap_or_default();
+            (normalize(name), p["version"].as_str().unwrap_or_default().to_string())
         })
         .collect()
 }
@@ -618,56 +559,29 @@ fn py_cmd(program: impl AsRef<OsStr>) -> Command {
 pub fn make_venv(creator: Creator, python: &Path, dir: &Path) {
     match creator {
         Creator::Venv => check(py_cmd(python).arg("-m").arg("venv").arg(dir)),
-        Creator::Virtualenv => check(
-            py_cmd(tools_bin("virtualenv"))
-                .arg("--no-periodic-update")
-                .arg("-p")
-                .arg(python)
-                .arg(dir),
-        ),
-        Creator::Uv => check(
-            py_cmd(tools_bin("uv"))
-                .arg("venv")
-                .arg("--quiet")
-                .arg("--python")
-                .arg(python)
-                .arg(dir),
-        ),
+        Creator::Virtualenv => {
+            check(py_cmd(tools_bin("virtualenv")).arg("--no-periodic-update").arg("-p").arg(python).arg(dir))
+        }
+        Creator::Uv => check(py_cmd(tools_bin("uv")).arg("venv").arg("--quiet").arg("--python").arg(python).arg(dir)),
     };
-    assert!(
-        dir.join("pyvenv.cfg").exists(),
-        "{creator:?} made no pyvenv.cfg in {}",
-        dir.display()
-    );
+    assert!(dir.join("pyvenv.cfg").exists(), "{creator:?} made no pyvenv.cfg in {}", dir.display());
 }
 
 /// Fast stdlib venv without pip (`python -m venv --without-pip`).
 pub fn make_bare_venv(python: &Path, dir: &Path) {
-    check(
-        py_cmd(python)
-            .arg("-m")
-            .arg("venv")
-            .arg("--without-pip")
-            .arg(dir),
-    );
+    check(py_cmd(python).arg("-m").arg("venv").arg("--without-pip").arg(dir));
 }
 
 /// Whether a venv has pip installed (uv venvs do not).
 pub fn has_pip(venv: &Path) -> bool {
-    site_packages(venv)
-        .map(|sp| sp.join("pip").is_dir())
-        .unwrap_or(false)
+    site_packages(venv).map(|sp| sp.join("pip").is_dir()).unwrap_or(false)
 }
 
 /// The venv's `lib/pythonX.Y/site-packages` (first one found).
 pub fn site_packages(venv: &Path) -> Option<PathBuf> {
     let lib = venv.join("lib");
-    let mut dirs: Vec<PathBuf> = fs::read_dir(&lib)
-        .ok()?
-        .flatten()
-        .map(|e| e.path().join("site-packages"))
-        .filter(|p| p.is_dir())
-        .collect();
+    let mut dirs: Vec<PathBuf> =
+        fs::read_dir(&lib).ok()?.flatten().map(|e| e.path().join("site-packages")).filter(|p| p.is_dir()).collect();
     dirs.sort();
     dirs.into_iter().next()
 }
@@ -681,14 +595,7 @@ pub fn pip_install(venv: &Path, args: &[&str]) {
     if has_pip(venv) {
         check(
             py_cmd(&python)
-                .args([
-                    "-m",
-                    "pip",
-                    "install",
-                    "--no-index",
-                    "--no-cache-dir",
-                    "--find-links",
-                ])
+                .args(["-m", "pip", "install", "--no-index", "--no-cache-dir", "--find-links"])
                 .arg(&wheels)
                 .args(args),
         );
@@ -711,33 +618,19 @@ pub fn pip_list(venv: &Path) -> Vec<(String, String)> {
     let out = if has_pip(venv) {
         check_stdout(py_cmd(&python).args(["-m", "pip", "list", "--format=json"]))
     } else {
-        check_stdout(
-            py_cmd(tools_bin("pip"))
-                .arg("--python")
-                .arg(&python)
-                .args(["list", "--format=json"]),
-        )
+        check_stdout(py_cmd(tools_bin("pip")).arg("--python").arg(&python).args(["list", "--format=json"]))
     };
-    let v: Value = serde_json::from_str(&out)
-        .unwrap_or_else(|e| panic!("pip list output is not JSON ({e}): {out}"));
+    let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("pip list output is not JSON ({e}): {out}"));
     v.as_array()
         .unwrap_or_else(|| panic!("pip list output is not a list: {out}"))
         .iter()
-        .map(|p| {
-            (
-                p["name"].as_str().unwrap().to_string(),
-                p["version"].as_str().unwrap().to_string(),
-            )
-        })
+        .map(|p| (p["name"].as_str().unwrap().to_string(), p["version"].as_str().unwrap().to_string()))
         .collect()
 }
 
 /// [`pip_list`] as a set of (normalized name, version).
 pub fn pip_list_normalized(venv: &Path) -> BTreeSet<(String, String)> {
-    pip_list(venv)
-        .into_iter()
-        .map(|(n, v)| (normalize(&n), v))
-        .collect()
+    pip_list(venv).into_iter().map(|(n, v)| (normalize(&n), v)).collect()
 }
 
 /// Run git with a fixed identity (for fixture repos).
@@ -750,12 +643,7 @@ pub fn git(dir: &Path, args: &[&str]) -> String {
             .env("GIT_AUTHOR_EMAIL", "tests@example.invalid")
             .env("GIT_COMMITTER_NAME", "venvaudit tests")
             .env("GIT_COMMITTER_EMAIL", "tests@example.invalid")
-            .args([
-                "-c",
-                "init.defaultBranch=main",
-                "-c",
-                "commit.gpgsign=false",
-            ])
+            .args(["-c", "init.defaultBranch=main", "-c", "commit.gpgsign=false"])
             .args(args),
     )
 }
@@ -769,11 +657,5 @@ pub fn cc(src: &str, out: &Path, extra_args: &[&str]) {
     c_file.push(".c");
     let c_file = PathBuf::from(c_file);
     write(&c_file, src);
-    check(
-        Command::new("cc")
-            .arg("-o")
-            .arg(out)
-            .arg(&c_file)
-            .args(extra_args),
-    );
+    check(Command::new("cc").arg("-o").arg(out).arg(&c_file).args(extra_args));
 }

@@ -74,7 +74,12 @@ impl Opt {
 /// Validate `params` (without `_ansible_*` keys) against `spec` and return every option of
 /// the spec with its converted value or default, as AnsibleModule's `module.params`.
 /// Unknown options are an error unless `ignore_unknown` (`_ansible_ignore_unknown_opts`).
-pub fn validate(module: &str, spec: &[Opt], params: &Map<String, Value>, ignore_unknown: bool) -> Result<Map<String, Value>, String> {
+pub fn validate(
+    module: &str,
+    spec: &[Opt],
+    params: &Map<String, Value>,
+    ignore_unknown: bool,
+) -> Result<Map<String, Value>, String> {
     validate_in(module, spec, params, ignore_unknown, &[])
 }
 
@@ -86,7 +91,8 @@ fn validate_in(
     context: &[String],
 ) -> Result<Map<String, Value>, String> {
     let found_in = found_in(context);
-    let mut unknown: Vec<&str> = params.keys().map(String::as_str).filter(|k| !spec.iter().any(|o| o.name == *k)).collect();
+    let mut unknown: Vec<&str> =
+        params.keys().map(String::as_str).filter(|k| !spec.iter().any(|o| o.name == *k)).collect();
     if !unknown.is_empty() && !ignore_unknown {
         unknown.sort_unstable();
         let mut supported: Vec<&str> = spec.iter().map(|o| o.name).collect();
@@ -189,12 +195,15 @@ fn check_choices(opt: &Opt, v: &Value, found_in: &str) -> Result<(), String> {
             Err(format!("value of {} must be one of: {choices}, got: {s}{found_in}", opt.name))
         }
         Value::Array(items) => {
-            let bad: Vec<&str> =
-                items.iter().filter_map(Value::as_str).filter(|s| !opt.choices.contains(s)).collect();
+            let bad: Vec<&str> = items.iter().filter_map(Value::as_str).filter(|s| !opt.choices.contains(s)).collect();
             if bad.is_empty() {
                 Ok(())
             } else {
-                Err(format!("value of {} must be one or more of: {choices}. Got no match for: {}{found_in}", opt.name, bad.join(", ")))
+                Err(format!(
+                    "value of {} must be one or more of: {choices}. Got no match for: {}{found_in}",
+                    opt.name,
+                    bad.join(", ")
+                ))
             }
         }
         _ => Ok(()),
@@ -223,7 +232,10 @@ fn to_bool(v: &Value) -> Result<bool, String> {
             } else if FALSE.contains(&s.as_str()) {
                 Ok(false)
             } else {
-                Err(format!("The value '{s}' is not a valid boolean. Valid booleans include: {}", [TRUE, FALSE].concat().join(", ")))
+                Err(format!(
+                    "The value '{s}' is not a valid boolean. Valid booleans include: {}",
+                    [TRUE, FALSE].concat().join(", ")
+                ))
             }
         }
         Value::Number(n) if n.as_f64() == Some(1.0) => Ok(true),
@@ -233,7 +245,9 @@ fn to_bool(v: &Value) -> Result<bool, String> {
 }
 
 fn to_int(v: &Value) -> Result<i64, String> {
-    let bad = || format!("'{}' cannot be converted to an int", v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string()));
+    let bad = || {
+        format!("'{}' cannot be converted to an int", v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string()))
+    };
     match v {
         Value::Number(n) => match (n.as_i64(), n.as_f64()) {
             (Some(i), _) => Ok(i),
@@ -279,7 +293,9 @@ fn to_dict(v: &Value) -> Result<Map<String, Value>, String> {
         Value::String(s) => {
             let mut m = Map::new();
             for pair in s.split([',', ' ']).filter(|p| !p.is_empty()) {
-                let (k, val) = pair.split_once('=').ok_or_else(|| format!("dictionary requested, could not parse {pair:?} as key=value"))?;
+                let (k, val) = pair
+                    .split_once('=')
+                    .ok_or_else(|| format!("dictionary requested, could not parse {pair:?} as key=value"))?;
                 m.insert(k.trim().to_owned(), Value::String(val.trim().to_owned()));
             }
             Ok(m)
