@@ -117,15 +117,17 @@ pub fn view_path(root: &HostRoot, p: &str) -> PathBuf {
 }
 
 /// Build the report of a scan with the given findings.
-pub fn build_report(scan: &Scan, findings: Vec<report::Finding>, req: &Request) -> Report {
+pub fn build_report(scan: Scan, findings: Vec<report::Finding>, req: &Request) -> Report {
+    // The scan is consumed: a fleet report holds tens of thousands of packages, and a copy
+    // would double peak memory.
     let mut report = Report {
         schema_version: report::SCHEMA_VERSION,
         tool: report::Tool::default(),
-        host: scan.host.host.clone(),
-        venvs: scan.venvs.iter().map(|i| i.venv.clone()).collect(),
+        host: scan.host.host,
+        venvs: scan.venvs.into_iter().map(|i| i.venv).collect(),
         findings,
-        errors: scan.errors.clone(),
-        warnings: scan.warnings.clone(),
+        errors: scan.errors,
+        warnings: scan.warnings,
         osv_db: None,
         summary: report::Summary::default(),
     };
@@ -136,9 +138,12 @@ pub fn build_report(scan: &Scan, findings: Vec<report::Finding>, req: &Request) 
         }
     }
     if req.summary {
+        // Small enough to cache for thousands of hosts: no per-process or per-file lists.
         for v in &mut report.venvs {
             v.python.evidence.clear();
             v.site_packages.clear();
+            v.in_use.clear();
+            v.used_by.clear();
         }
         report.host.evidence.clear();
     }
@@ -159,7 +164,7 @@ pub fn check(req: &Request, progress: &Progress) -> Result<Report> {
             v.venv.used_by.push(used);
         }
     }
-    let mut report = build_report(&scan, outcome.findings, req);
+    let mut report = build_report(scan, outcome.findings, req);
     report.osv_db = outcome.osv_db;
     report.finish();
     Ok(report)
@@ -169,5 +174,5 @@ pub fn check(req: &Request, progress: &Progress) -> Result<Report> {
 pub fn facts(req: &Request, progress: &Progress) -> Result<Report> {
     let scan = scan(req, progress)?;
     let findings: Vec<report::Finding> = scan.venvs.iter().flat_map(checks::venv_checks).collect();
-    Ok(build_report(&scan, findings, req))
+    Ok(build_report(scan, findings, req))
 }

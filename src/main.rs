@@ -195,13 +195,20 @@ fn default_format(f: Option<Format>) -> Format {
 /// Print a report in the chosen format.
 fn print_report(r: &venvaudit::report::Report, format: Format) {
     match format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(r).expect("report serialises")),
+        Format::Json => print_json(r),
         Format::Table => print!("{}", venvaudit::table::render(r)),
-        Format::Cyclonedx => {
-            println!("{}", serde_json::to_string_pretty(&venvaudit::export::cyclonedx(r)).expect("SBOM serialises"))
-        }
+        Format::Cyclonedx => print_json(&venvaudit::export::cyclonedx(r)),
         Format::Prometheus => print!("{}", venvaudit::export::prometheus(r)),
     }
+}
+
+/// Stream pretty JSON to stdout (a fleet report is tens of MB: never built as one string).
+/// A closed pipe (`venvaudit facts | head`) ends quietly.
+fn print_json<T: serde::Serialize>(v: &T) {
+    use std::io::Write;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let _ = serde_json::to_writer_pretty(&mut out, v).and_then(|_| writeln!(out).map_err(serde_json::Error::io));
+    let _ = out.flush();
 }
 
 /// Exit code 2 with a message: usage or internal error.
@@ -255,7 +262,7 @@ fn main() -> ExitCode {
                 Ok(r) => {
                     match format {
                         Format::Table => print!("{}", venvaudit::table::render_query(&r)),
-                        _ => println!("{}", serde_json::to_string_pretty(&r).expect("result serialises")),
+                        _ => print_json(&r),
                     }
                     if r.matched { ExitCode::from(1) } else { ExitCode::SUCCESS }
                 }
