@@ -185,7 +185,7 @@ fn unescape_mountinfo(s: &str) -> String {
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
-        if b[i] == b'\\' && i + 3 < b.len() + 0 && b[i + 1..i + 4].iter().all(|c| (b'0'..=b'7').contains(c)) {
+        if b[i] == b'\\' && i + 3 < b.len() && b[i + 1..i + 4].iter().all(|c| (b'0'..=b'7').contains(c)) {
             let v = (b[i + 1] - b'0') * 64 + (b[i + 2] - b'0') * 8 + (b[i + 3] - b'0');
             out.push(v);
             i += 4;
@@ -295,10 +295,11 @@ impl WalkCtx<'_> {
         if self.skipped_mounts.contains(path) {
             return false;
         }
-        if let Ok(meta) = e.metadata() {
-            if meta.dev() != root_dev && !self.opts.cross_mounts {
-                return false;
-            }
+        if let Ok(meta) = e.metadata()
+            && meta.dev() != root_dev
+            && !self.opts.cross_mounts
+        {
+            return false;
         }
         self.progress.dirs.fetch_add(1, Ordering::Relaxed);
         if let Some(marker) = recognise(path) {
@@ -312,13 +313,13 @@ impl WalkCtx<'_> {
         self.progress.venvs.fetch_add(1, Ordering::Relaxed);
         out.found.push(Found { path: self.root.view(real), marker });
         // A conda installation holds further environments under envs/.
-        if marker == Marker::Conda {
-            if let Ok(rd) = std::fs::read_dir(real.join("envs")) {
-                for e in rd.flatten() {
-                    let p = e.path();
-                    if let Some(m) = recognise(&p) {
-                        self.push_found(out, &p, m);
-                    }
+        if marker == Marker::Conda
+            && let Ok(rd) = std::fs::read_dir(real.join("envs"))
+        {
+            for e in rd.flatten() {
+                let p = e.path();
+                if let Some(m) = recognise(&p) {
+                    self.push_found(out, &p, m);
                 }
             }
         }

@@ -214,16 +214,15 @@ fn os_release_value(text: &str, key: &str) -> Option<String> {
 }
 
 fn find_libc(root: &HostRoot, libs: &LibrarySearch) -> Libc {
-    if let Some(view) = libs.find_in_system("libc.so.6") {
-        if let Ok(resolved) = root.resolve(&view) {
-            if let Ok(info) = elf::read_elf(&root.real(&resolved)) {
-                let glibc = info.version_defs.iter().filter_map(|v| elf::glibc_version(v)).max();
-                return Libc { flavor: Some("glibc"), glibc, machine: Some(info.machine), path: Some(display(&view)) };
-            }
-        }
+    if let Some(view) = libs.find_in_system("libc.so.6")
+        && let Ok(resolved) = root.resolve(&view)
+        && let Ok(info) = elf::read_elf(&root.real(&resolved))
+    {
+        let glibc = info.version_defs.iter().filter_map(|v| elf::glibc_version(v)).max();
+        return Libc { flavor: Some("glibc"), glibc, machine: Some(info.machine), path: Some(display(&view)) };
     }
     for dir in ["/lib", "/usr/lib"] {
-        for p in glob_files(root, &Path::new(dir).join("ld-musl-*.so.1")) {
+        if let Some(p) = glob_files(root, &Path::new(dir).join("ld-musl-*.so.1")).into_iter().next() {
             let machine = root.resolve(&p).ok().and_then(|r| elf::read_elf(&root.real(&r)).ok()).map(|i| i.machine);
             return Libc { flavor: Some("musl"), glibc: None, machine, path: Some(display(&p)) };
         }

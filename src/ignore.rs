@@ -45,21 +45,13 @@ impl Day {
 
     /// Today in UTC.
     pub fn today() -> Day {
-        let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-        Day::from_unix_days((secs / 86_400) as i64)
+        let (y, m, d) = crate::time::today();
+        Day { y, m, d }
     }
 
-    /// The civil date of a day count since 1970-01-01 (H. Hinnant's algorithm).
+    /// The civil date of a day count since 1970-01-01.
     pub fn from_unix_days(z: i64) -> Day {
-        let z = z + 719_468;
-        let era = z.div_euclid(146_097);
-        let doe = z - era * 146_097;
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-        let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-        let y = (yoe + era * 400 + i64::from(m <= 2)) as i32;
+        let (y, m, d) = crate::time::civil_from_days(z);
         Day { y, m, d }
     }
 }

@@ -3,8 +3,11 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-/// (year, month, day) of a count of days since 1970-01-01.
-pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
+/// A calendar date (year, month 1-12, day 1-31); tuples order chronologically.
+pub type Date = (i32, u32, u32);
+
+/// The date of a count of days since 1970-01-01 (Hinnant's `civil_from_days`).
+pub fn civil_from_days(days: i64) -> Date {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);
@@ -13,8 +16,24 @@ pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let mp = (5 * doy + 2) / 153;
     let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
     let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
+    let y = (yoe + era * 400 + i64::from(m <= 2)) as i32;
     (y, m, d)
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Hinnant's `days_from_civil`).
+pub fn days_from_civil((y, m, d): Date) -> i64 {
+    let y = i64::from(y) - i64::from(m <= 2);
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let m = i64::from(m);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// Today in UTC, from the system clock.
+pub fn today() -> Date {
+    civil_from_days(unix_seconds(SystemTime::now()).div_euclid(86_400))
 }
 
 /// Seconds since the epoch of a system time (negative before 1970).
@@ -41,6 +60,10 @@ mod tests {
     #[test]
     fn known_dates() {
         assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(days_from_civil((2000, 3, 1)), 11_017);
+        for z in [-800_000, -1, 0, 59, 11_016, 19_782, 2_000_000] {
+            assert_eq!(days_from_civil(civil_from_days(z)), z);
+        }
         assert_eq!(civil_from_days(19_723), (2024, 1, 1));
         assert_eq!(rfc3339(UNIX_EPOCH + Duration::from_secs(1_709_251_199)), "2024-02-29T23:59:59Z");
     }

@@ -28,40 +28,7 @@ pub const EOL: &[(&str, (i32, u32, u32))] = &[
 /// Months before end of life from which a warning is given.
 const WARN_MONTHS: i32 = 6;
 
-/// A calendar date.
-pub type Date = (i32, u32, u32);
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's `days_from_civil`).
-pub fn days_from_civil((y, m, d): Date) -> i64 {
-    let y = i64::from(y) - i64::from(m <= 2);
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let m = i64::from(m);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// The date of a day count since 1970-01-01 (Hinnant's `civil_from_days`).
-pub fn civil_from_days(z: i64) -> Date {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = (yoe + era * 400 + i64::from(m <= 2)) as i32;
-    (y, m, d)
-}
-
-/// Today in UTC, from the system clock.
-pub fn today() -> Date {
-    let secs =
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
-    civil_from_days(secs.div_euclid(86_400))
-}
+pub use crate::time::{Date, days_from_civil, today};
 
 /// `date` moved back by whole months, the day clamped to the month's length.
 fn months_before((y, m, d): Date, months: i32) -> Date {
@@ -125,18 +92,6 @@ pub fn check(v: &Inspected, python: &Python, today: Date) -> Vec<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn civil_dates_round_trip() {
-        assert_eq!(days_from_civil((1970, 1, 1)), 0);
-        assert_eq!(days_from_civil((2000, 3, 1)), 11_017);
-        assert_eq!(civil_from_days(days_from_civil((2024, 2, 29))), (2024, 2, 29));
-        for z in [-1000, 0, 19_000, 20_000, 60_000] {
-            assert_eq!(days_from_civil(civil_from_days(z)), z);
-        }
-        let (y, _, _) = today();
-        assert!(y >= 2024);
-    }
 
     #[test]
     fn months_back_clamps_days() {

@@ -11,10 +11,10 @@ pub fn read_crontabs(root: &HostRoot) -> Vec<ServiceRef> {
     let mut out = Vec::new();
     for pattern in FILES {
         for file in crate::host::glob_files(root, Path::new(pattern)) {
-            if root.resolve(&file).is_ok_and(|r| root.real(&r).is_file()) {
-                if let Some(text) = root.read_text(&file, 1 << 20) {
-                    out.extend(parse(&text, &file));
-                }
+            if root.resolve(&file).is_ok_and(|r| root.real(&r).is_file())
+                && let Some(text) = root.read_text(&file, 1 << 20)
+            {
+                out.extend(parse(&text, &file));
             }
         }
     }

@@ -66,10 +66,11 @@ pub fn venv_roots_from_env(assignments: &str) -> Vec<PathBuf> {
             }
         } else if let Some(v) = word.strip_prefix("PATH=") {
             for entry in v.trim_matches(|c| c == '"' || c == '\'').split(':') {
-                if let Some(parent) = entry.trim_end_matches('/').strip_suffix("/bin") {
-                    if parent.starts_with('/') && looks_like_venv_path(std::path::Path::new(parent)) {
-                        out.push(PathBuf::from(parent));
-                    }
+                if let Some(parent) = entry.trim_end_matches('/').strip_suffix("/bin")
+                    && parent.starts_with('/')
+                    && looks_like_venv_path(std::path::Path::new(parent))
+                {
+                    out.push(PathBuf::from(parent));
                 }
             }
         }

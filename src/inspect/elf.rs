@@ -57,9 +57,7 @@ pub fn parse_elf(bytes: &[u8]) -> Result<ElfInfo> {
     }
     // goblin is robust against malformed input in practice, but this runs over untrusted trees
     // as root: contain any panic to this one file.
-    let parsed = std::panic::catch_unwind(|| parse_unchecked(bytes))
-        .map_err(|_| anyhow!("ELF parser failed on malformed input"))?;
-    parsed
+    std::panic::catch_unwind(|| parse_unchecked(bytes)).map_err(|_| anyhow!("ELF parser failed on malformed input"))?
 }
 
 fn parse_unchecked(bytes: &[u8]) -> Result<ElfInfo> {
@@ -82,10 +80,10 @@ fn parse_unchecked(bytes: &[u8]) -> Result<ElfInfo> {
     if let Some(vd) = &elf.verdef {
         for def in vd.iter() {
             // The first aux entry names the version itself; later ones are its parents.
-            if let Some(aux) = def.iter().next() {
-                if let Some(name) = elf.dynstrtab.get_at(aux.vda_name) {
-                    version_defs.push(name.to_owned());
-                }
+            if let Some(aux) = def.iter().next()
+                && let Some(name) = elf.dynstrtab.get_at(aux.vda_name)
+            {
+                version_defs.push(name.to_owned());
             }
         }
     }

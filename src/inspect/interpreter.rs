@@ -209,10 +209,10 @@ pub fn inspect_interpreter(root: &HostRoot, libs: &LibrarySearch, venv: &Path, m
         py.base_executable = Some(display(t));
         base_resolved = Some(t.clone());
     }
-    if let Some(r) = &base_resolved {
-        if let Some(xy) = r.file_name().and_then(|n| xy_from_exe_name(&n.to_string_lossy())) {
-            health.versions.push((format!("base interpreter {}", display(r)), xy));
-        }
+    if let Some(r) = &base_resolved
+        && let Some(xy) = r.file_name().and_then(|n| xy_from_exe_name(&n.to_string_lossy()))
+    {
+        health.versions.push((format!("base interpreter {}", display(r)), xy));
     }
 
     // Implementation.
@@ -262,11 +262,11 @@ pub fn inspect_interpreter(root: &HostRoot, libs: &LibrarySearch, venv: &Path, m
             .or_else(|| cfg.get("base-prefix").map(PathBuf::from))
             .or_else(|| py.home.as_ref().and_then(|h| Path::new(h).parent().map(Path::to_path_buf))),
     };
-    if let (Some(prefix), Some((_, lv))) = (&base_prefix, lib_versions.first()) {
-        if let Some((abi, src)) = abi_tag(root, prefix, lv) {
-            py.abi = Some(abi);
-            py.evidence.insert("abi".into(), src);
-        }
+    if let (Some(prefix), Some((_, lv))) = (&base_prefix, lib_versions.first())
+        && let Some((abi, src)) = abi_tag(root, prefix, lv)
+    {
+        py.abi = Some(abi);
+        py.evidence.insert("abi".into(), src);
     }
 
     InterpreterFacts {
@@ -333,10 +333,10 @@ pub fn abi_tag(root: &HostRoot, prefix: &Path, lv: &LibDirVersion) -> Option<(St
         let mut names: Vec<String> = rd.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
         names.sort();
         for n in &names {
-            if let Some(tag) = crate::inspect::packages::extension_abi_tag(n) {
-                if tag.starts_with("cpython-") || tag.starts_with("pypy") {
-                    return Some((tag, display(&stdlib.join("lib-dynload").join(n))));
-                }
+            if let Some(tag) = crate::inspect::packages::extension_abi_tag(n)
+                && (tag.starts_with("cpython-") || tag.starts_with("pypy"))
+            {
+                return Some((tag, display(&stdlib.join("lib-dynload").join(n))));
             }
         }
     }
@@ -354,11 +354,11 @@ pub fn abi_tag(root: &HostRoot, prefix: &Path, lv: &LibDirVersion) -> Option<(St
     }
     for n in &names {
         // config-3.11-x86_64-linux-gnu, config-3.7m-x86_64-linux-gnu
-        if let Some(rest) = n.strip_prefix("config-") {
-            if let Some((ver, multiarch)) = rest.split_once('-') {
-                let flags = ver.trim_start_matches(|c: char| c.is_ascii_digit() || c == '.');
-                return Some((format!("cpython-{nodot}{flags}-{multiarch}"), display(&stdlib.join(n))));
-            }
+        if let Some(rest) = n.strip_prefix("config-")
+            && let Some((ver, multiarch)) = rest.split_once('-')
+        {
+            let flags = ver.trim_start_matches(|c: char| c.is_ascii_digit() || c == '.');
+            return Some((format!("cpython-{nodot}{flags}-{multiarch}"), display(&stdlib.join(n))));
         }
     }
     if lv.xy.starts_with("2.") {
@@ -387,7 +387,7 @@ mod tests {
             parse_lib_dir_name("python3.13t"),
             Some(LibDirVersion { xy: "3.13".into(), free_threaded: true, pypy: false })
         );
-        assert_eq!(parse_lib_dir_name("pypy3.9").unwrap().pypy, true);
+        assert!(parse_lib_dir_name("pypy3.9").unwrap().pypy);
         assert_eq!(parse_lib_dir_name("python3"), None);
         assert_eq!(parse_lib_dir_name("python3.11-config"), None);
     }

@@ -132,12 +132,11 @@ fn sys_path(
             let n = name.to_string_lossy();
             if n.ends_with(".pth") {
                 pth.push(sp.join(&name));
-            } else if n.ends_with(".egg-link") {
-                if let Ok(b) = read_bounded(&e.path(), 64 * 1024) {
-                    if let Some(first) = String::from_utf8_lossy(&b).lines().next() {
-                        editable.insert(lexical_normalize(&sp.join(first.trim())));
-                    }
-                }
+            } else if n.ends_with(".egg-link")
+                && let Ok(b) = read_bounded(&e.path(), 64 * 1024)
+                && let Some(first) = String::from_utf8_lossy(&b).lines().next()
+            {
+                editable.insert(lexical_normalize(&sp.join(first.trim())));
             }
         }
         pth.sort();
@@ -240,13 +239,13 @@ fn read_distribution(
                     Err(e) => return Err((display(&meta_dir.join("direct_url.json")), format!("malformed JSON: {e}"))),
                 }
             }
-            if !is_pure_wheel(&real) {
-                if let Ok(b) = read_bounded(&real.join("RECORD"), MAX_SMALL_FILE) {
-                    // RECORDs are the bulk of metadata I/O (numpy's lists ~1,000 files): skip the
-                    // line-by-line pass when no shared object is mentioned at all.
-                    if memchr::memmem::find(&b, b".so").is_some() {
-                        pkg.extensions = extensions_from_record(&String::from_utf8_lossy(&b));
-                    }
+            if !is_pure_wheel(&real)
+                && let Ok(b) = read_bounded(&real.join("RECORD"), MAX_SMALL_FILE)
+            {
+                // RECORDs are the bulk of metadata I/O (numpy's lists ~1,000 files): skip the
+                // line-by-line pass when no shared object is mentioned at all.
+                if memchr::memmem::find(&b, b".so").is_some() {
+                    pkg.extensions = extensions_from_record(&String::from_utf8_lossy(&b));
                 }
             }
         }

@@ -167,10 +167,10 @@ pub fn in_use(u: &VenvUsage, users: &crate::inspect::Users) -> Vec<InUse> {
 fn attach_reference(root: &HostRoot, index: &VenvIndex, usage: &mut Usage, r: ServiceRef) {
     let mut hit: Vec<usize> = Vec::new();
     for p in r.paths.iter().chain(&r.venv_roots) {
-        if let Some(i) = index.owner(p) {
-            if !hit.contains(&i) {
-                hit.push(i);
-            }
+        if let Some(i) = index.owner(p)
+            && !hit.contains(&i)
+        {
+            hit.push(i);
         }
     }
     for &i in &hit {
