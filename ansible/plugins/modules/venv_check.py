@@ -26,44 +26,9 @@ description:
   - Everything is learned from files alone. No Python interpreter is needed on the managed host,
     no code from a scanned environment is executed and nothing is written.
   - The module is a static binary built for glibc 2.17 or newer (x86_64).
+extends_documentation_fragment:
+  - venvaudit.python.scan
 options:
-  paths:
-    description:
-      - Directories to scan. A comma-separated string is accepted as a list.
-    type: list
-    elements: path
-    default: ["/"]
-  exclude:
-    description:
-      - Glob patterns of directories not to walk. A bare name matches at any depth.
-    type: list
-    elements: str
-    default: []
-  max_depth:
-    description:
-      - Maximum directory depth below each of O(paths). Unlimited when not set.
-    type: int
-  root:
-    description:
-      - Treat this directory as C(/) (a mounted image, a container rootfs, a chroot).
-    type: path
-  follow_symlinks:
-    description:
-      - Follow symlinked directories while walking (loops are detected and skipped).
-    type: bool
-    default: false
-  cross_mounts:
-    description:
-      - Walk into other local filesystems mounted below a path.
-    type: bool
-    default: false
-  processes:
-    description:
-      - Read C(/proc) to report the running processes that use each environment (C(in_use))
-        and the related findings. V(false) skips it.
-      - Run as root (C(become)) for a complete view; otherwise a task warning says the view is partial.
-    type: bool
-    default: true
   fail_on:
     description:
       - Lowest severity that fails the task.

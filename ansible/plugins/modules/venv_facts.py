@@ -26,47 +26,9 @@ description:
     and listed in the fact's C(errors); the scan goes on without them.
   - Interpreter health findings (for example C(broken-interpreter)) are included in the fact's
     C(findings); use M(venvaudit.python.venv_check) to gate a play on them.
+extends_documentation_fragment:
+  - venvaudit.python.scan
 options:
-  paths:
-    description:
-      - Directories to scan. Relative paths are relative to the module's working directory.
-      - A comma-separated string is accepted as a list.
-    type: list
-    elements: path
-    default: ["/"]
-  exclude:
-    description:
-      - Glob patterns of directories not to walk. A bare name matches at any depth.
-    type: list
-    elements: str
-    default: []
-  max_depth:
-    description:
-      - Maximum directory depth below each of O(paths). Unlimited when not set.
-    type: int
-  root:
-    description:
-      - Treat this directory as C(/) (a mounted image, a container rootfs, a chroot).
-      - O(paths) and every reported path are then paths inside that tree.
-    type: path
-  follow_symlinks:
-    description:
-      - Follow symlinked directories while walking (loops are detected and skipped).
-    type: bool
-    default: false
-  cross_mounts:
-    description:
-      - Walk into other local filesystems mounted below a path. Pseudo and network
-        filesystems are never walked.
-    type: bool
-    default: false
-  processes:
-    description:
-      - Read C(/proc) to report the running processes that use each environment (C(in_use))
-        and the related findings. V(false) skips it.
-      - Run as root (C(become)) for a complete view; otherwise a task warning says the view is partial.
-    type: bool
-    default: true
   packages:
     description:
       - Include the list of installed distributions of each environment.
