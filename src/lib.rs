@@ -66,12 +66,7 @@ pub fn scan(req: &Request, progress: &Progress) -> Result<Scan> {
         follow_symlinks: req.follow_symlinks,
         cross_mounts: req.cross_mounts,
     };
-    let mut builder = rayon::ThreadPoolBuilder::new();
-    if let Some(j) = req.jobs {
-        builder = builder.num_threads(j.max(1));
-    }
-    let pool = builder.build().context("cannot start worker threads")?;
-    pool.install(|| {
+    worker_pool(req)?.install(|| {
         let host = HostFacts::gather(&root);
         let found = discover::discover(&root, &paths, &walk, progress)?;
         let users = inspect::load_users(&root);
@@ -104,6 +99,15 @@ pub fn scan(req: &Request, progress: &Progress) -> Result<Scan> {
         }
         Ok(Scan { root, host, venvs, errors, usage, warnings })
     })
+}
+
+/// The thread pool bounded by `--jobs` (default: one thread per CPU).
+fn worker_pool(req: &Request) -> Result<rayon::ThreadPool> {
+    let mut builder = rayon::ThreadPoolBuilder::new();
+    if let Some(j) = req.jobs {
+        builder = builder.num_threads(j.max(1));
+    }
+    builder.build().context("cannot start worker threads")
 }
 
 /// A path given by the user, as a view path. Relative paths are relative to the current
@@ -156,7 +160,8 @@ pub fn check(req: &Request, progress: &Progress) -> Result<Report> {
     let policy = ignore::Policy::load(req)?;
     query::parse_specs(&req.forbid)?;
     let mut scan = scan(req, progress)?;
-    let mut outcome = checks::run_all(&scan, req)?;
+    // Checks (ELF reads, --verify hashing) honour --jobs too.
+    let mut outcome = worker_pool(req)?.install(|| checks::run_all(&scan, req))?;
     policy.apply(&mut outcome.findings, ignore::Day::today());
     scan.errors.append(&mut outcome.errors);
     for (venv, used) in outcome.used_by {
