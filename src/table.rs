@@ -1,7 +1,11 @@
 //! The human view: one line per environment, then the findings.
 
 use crate::report::Report;
+use crate::report::Severity;
 use std::fmt::Write;
+
+/// Info findings of one id listed one per line before they are only counted.
+const MAX_INFO_LINES: usize = 10;
 
 /// Render a report as a plain-text table.
 pub fn render(report: &Report) -> String {
@@ -66,9 +70,26 @@ pub fn render(report: &Report) -> String {
     );
     if !report.findings.is_empty() {
         let _ = writeln!(out, "\nFINDINGS");
+        // Info findings (e.g. `unused` on a big fleet) would bury errors: above a handful of
+        // one id they are counted, not listed; the JSON has them all.
+        let mut info_counts: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+        for f in report.findings.iter().filter(|f| f.severity == Severity::Info) {
+            *info_counts.entry(f.id).or_default() += 1;
+        }
         for f in &report.findings {
+            if f.severity == Severity::Info && info_counts[f.id] > MAX_INFO_LINES {
+                continue;
+            }
             let tag = if f.ignored.is_some() { " (ignored)" } else { "" };
-            let _ = writeln!(out, "{:<7} {}{}: {}", f.severity.as_str(), f.id, tag, f.message);
+            // Say which environment, unless the message already does.
+            let venv = match &f.venv {
+                Some(v) if !f.message.contains(v.as_str()) => format!(" [{v}]"),
+                _ => String::new(),
+            };
+            let _ = writeln!(out, "{:<7} {}{}: {}{}", f.severity.as_str(), f.id, tag, f.message, venv);
+        }
+        for (id, n) in info_counts.iter().filter(|(_, n)| **n > MAX_INFO_LINES) {
+            let _ = writeln!(out, "info    {id}: {n} environments (listed in --format json)");
         }
     }
     for w in &report.warnings {
