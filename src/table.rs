@@ -117,3 +117,83 @@ pub fn render_query(r: &crate::query::QueryResult) -> String {
     let _ = writeln!(out, "\n{} matches in {} environments scanned", r.matches.len(), r.venvs_scanned);
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::*;
+
+    fn venv(path: &str, unit: Option<&str>) -> Venv {
+        Venv {
+            path: path.into(),
+            kind: VenvKind::Uv,
+            creator: Creator::default(),
+            python: Python {
+                implementation: Some("CPython".into()),
+                version: Some("3.12.1".into()),
+                ..Python::default()
+            },
+            include_system_site_packages: false,
+            site_packages: vec![],
+            owner: Owner::default(),
+            package_count: 41,
+            packages: None,
+            health: String::new(),
+            used_by: vec![],
+            in_use: unit
+                .map(|u| InUse {
+                    pid: 7,
+                    user: None,
+                    cmdline: String::new(),
+                    started_at: None,
+                    unit: Some(u.into()),
+                    reasons: vec![],
+                })
+                .into_iter()
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn one_line_per_venv_then_findings() {
+        let mut findings: Vec<Finding> = (0..12)
+            .map(|i| Finding::new("unused", Severity::Info, Some(&format!("/v{i}")), format!("/v{i} is unused"), ""))
+            .collect();
+        findings.push(Finding::new(
+            "dependency-conflict",
+            Severity::Error,
+            Some("/srv/api"),
+            "a requires b".into(),
+            "",
+        ));
+        let mut r = Report {
+            schema_version: SCHEMA_VERSION,
+            tool: Tool::default(),
+            host: Host::default(),
+            venvs: vec![venv("/srv/api", Some("api.service")), venv("/srv/idle", None)],
+            findings,
+            errors: vec![],
+            warnings: vec!["partial".into()],
+            osv_db: None,
+            summary: Summary::default(),
+        };
+        r.finish();
+        let text = render(&r);
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[0].starts_with("PATH") && lines[0].contains("IN USE") && lines[0].ends_with("HEALTH"));
+        assert!(
+            lines[1].starts_with("/srv/api") && lines[1].contains("api.service") && lines[1].ends_with("error"),
+            "{}",
+            lines[1]
+        );
+        assert!(
+            lines[2].starts_with("/srv/idle") && lines[2].contains(" - ") && lines[2].ends_with("ok"),
+            "{}",
+            lines[2]
+        );
+        assert!(text.contains("error   dependency-conflict: a requires b [/srv/api]"), "{text}");
+        assert!(text.contains("info    unused: 12 environments"), "{text}");
+        assert!(!text.contains("/v3 is unused"), "info findings beyond ten are counted, not listed");
+        assert!(text.contains("warning: partial"));
+    }
+}
