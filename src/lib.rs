@@ -83,7 +83,7 @@ pub fn scan(req: &Request, progress: &Progress) -> Result<Scan> {
             venvs.push(v);
             errors.extend(e);
         }
-        let usage = usage::gather(&root, &venvs, &users, !req.no_processes);
+        let usage = usage::gather(&root, &venvs, !req.no_processes);
         for (v, u) in venvs.iter_mut().zip(&usage.per_venv) {
             v.venv.used_by.extend(u.used_by.iter().cloned());
             v.venv.in_use = usage::in_use(u, &process_users);

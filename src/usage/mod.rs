@@ -117,7 +117,7 @@ pub struct Usage {
 }
 
 /// Gather usage: static service references always, processes unless `read_procs` is false.
-pub fn gather(root: &HostRoot, venvs: &[Inspected], users: &crate::inspect::Users, read_procs: bool) -> Usage {
+pub fn gather(root: &HostRoot, venvs: &[Inspected], read_procs: bool) -> Usage {
     let index = VenvIndex::new(root, venvs);
     let mut usage = Usage { per_venv: vec![VenvUsage::default(); venvs.len()], ..Usage::default() };
 
@@ -136,7 +136,6 @@ pub fn gather(root: &HostRoot, venvs: &[Inspected], users: &crate::inspect::User
                 usage.per_venv[i].processes.push(ProcessUse { process: p.clone(), reasons, deleted });
             }
         }
-        let _ = users;
         for (i, u) in usage.per_venv.iter_mut().enumerate() {
             if !u.processes.is_empty() {
                 stamp(root, &venvs[i], u);
