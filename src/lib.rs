@@ -171,7 +171,6 @@ pub fn check(req: &Request, progress: &Progress) -> Result<Report> {
     }
     let mut report = build_report(scan, outcome.findings, req);
     report.osv_db = outcome.osv_db;
-    report.finish();
     Ok(report)
 }
 

@@ -214,3 +214,32 @@ fn legacy_virtualenv_and_conda_layouts_are_recognised() {
     assert_eq!(venv_at(&report, &conda.join("envs/ml"))["kind"], "conda");
     assert!(findings(&report).is_empty(), "{:#}", report["findings"]);
 }
+
+#[test]
+fn exclude_and_max_depth_limit_the_walk() {
+    let dir = TempDir::new();
+    let top = dir.path().join("app/venv");
+    let vendored = dir.path().join("web/node_modules/pkg/venv");
+    let deep = dir.path().join("a/b/c/d/venv");
+    for v in [&top, &vendored, &deep] {
+        make_bare_venv(&pyenv("3.12"), v);
+    }
+    let root = dir.path().to_str().unwrap();
+    let paths = |args: &[&str]| -> Vec<String> {
+        let mut all = vec!["facts", "--format", "json", "--no-processes"];
+        all.extend_from_slice(args);
+        all.push(root);
+        let (code, report, err) = run(&all);
+        assert_eq!(code, 0, "{err}");
+        let mut p: Vec<String> = venvs(&report).iter().map(|v| v["path"].as_str().unwrap().to_owned()).collect();
+        p.sort();
+        p
+    };
+    let s = |p: &Path| p.to_str().unwrap().to_owned();
+    assert_eq!(paths(&[]), [s(&deep), s(&top), s(&vendored)]);
+    assert_eq!(paths(&["--exclude", "node_modules"]), [s(&deep), s(&top)]);
+    assert_eq!(paths(&["--exclude", &format!("{root}/a/**")]), [s(&top), s(&vendored)]);
+    // app/venv is 2 levels below the root, a/b/c/d/venv is 5.
+    assert_eq!(paths(&["--max-depth", "2"]), [s(&top)]);
+    assert_eq!(paths(&["--max-depth", "5", "--exclude", "web"]), [s(&deep), s(&top)]);
+}

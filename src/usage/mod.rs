@@ -274,37 +274,45 @@ fn stamp(root: &HostRoot, v: &Inspected, u: &mut VenvUsage) {
             u.site_packages_modified = u.site_packages_modified.max(t);
         }
     }
-    for pkg in v.venv.packages.iter().flatten() {
-        if pkg.metadata_format != "dist-info" {
-            continue;
-        }
-        let loc = root.real(Path::new(&pkg.location));
-        let Ok(rd) = std::fs::read_dir(&loc) else { continue };
+    // One listing per location, not one per distribution: normalised name -> dist-info dir.
+    let mut dist_infos: HashMap<(String, String), PathBuf> = HashMap::new();
+    let locations: std::collections::BTreeSet<&str> = v
+        .venv
+        .packages
+        .iter()
+        .flatten()
+        .filter(|p| p.metadata_format == "dist-info")
+        .map(|p| p.location.as_str())
+        .collect();
+    for loc in locations {
+        let Ok(rd) = std::fs::read_dir(root.real(Path::new(loc))) else { continue };
         for e in rd.flatten() {
             let name = e.file_name().to_string_lossy().into_owned();
             let Some(stem) = name.strip_suffix(".dist-info") else { continue };
             let dist = stem.rsplit_once('-').map(|(n, _)| n).unwrap_or(stem);
-            if crate::inspect::packages::normalize_name(dist) != pkg.normalized_name {
-                continue;
-            }
-            let dir_time = e.metadata().ok().and_then(|m| m.modified().ok());
-            let record_time = std::fs::metadata(e.path().join("RECORD")).ok().and_then(|m| m.modified().ok());
-            if let Some(modified) = dir_time.max(record_time) {
-                u.dist_stamps.push(DistStamp {
-                    name: pkg.normalized_name.clone(),
-                    version: pkg.version.clone(),
-                    modified,
-                });
-            }
-            if let Ok(b) = crate::paths::read_bounded(&e.path().join("RECORD"), 16 << 20) {
-                for line in String::from_utf8_lossy(&b).lines() {
-                    let path = crate::inspect::packages::record_path(line);
-                    if let Some(top) =
-                        path.split('/').next().filter(|t| !t.is_empty() && *t != ".." && !t.ends_with(".dist-info"))
-                    {
-                        let top = top.strip_suffix(".py").unwrap_or(top);
-                        u.top_levels.entry(top.to_owned()).or_insert_with(|| pkg.normalized_name.clone());
-                    }
+            dist_infos.insert((loc.to_owned(), crate::inspect::packages::normalize_name(dist)), e.path());
+        }
+    }
+    // RECORDs are only needed to name the owners of deleted mapped files.
+    let need_owners = u.processes.iter().any(|p| !p.deleted.is_empty());
+    for pkg in v.venv.packages.iter().flatten() {
+        let Some(dir) = dist_infos.get(&(pkg.location.clone(), pkg.normalized_name.clone())) else { continue };
+        let dir_time = std::fs::metadata(dir).ok().and_then(|m| m.modified().ok());
+        let record_time = std::fs::metadata(dir.join("RECORD")).ok().and_then(|m| m.modified().ok());
+        if let Some(modified) = dir_time.max(record_time) {
+            u.dist_stamps.push(DistStamp { name: pkg.normalized_name.clone(), version: pkg.version.clone(), modified });
+        }
+        if !need_owners {
+            continue;
+        }
+        if let Ok(b) = crate::paths::read_bounded(&dir.join("RECORD"), 16 << 20) {
+            for line in String::from_utf8_lossy(&b).lines() {
+                let path = crate::inspect::packages::record_path(line);
+                if let Some(top) =
+                    path.split('/').next().filter(|t| !t.is_empty() && *t != ".." && !t.ends_with(".dist-info"))
+                {
+                    let top = top.strip_suffix(".py").unwrap_or(top);
+                    u.top_levels.entry(top.to_owned()).or_insert_with(|| pkg.normalized_name.clone());
                 }
             }
         }
