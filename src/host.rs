@@ -54,6 +54,11 @@ pub struct LibrarySearch {
     root: HostRoot,
     /// System directories in search order (view paths).
     pub dirs: Vec<PathBuf>,
+    /// What `$LIB` expands to: the system's library directory name (`lib/x86_64-linux-gnu`
+    /// on Debian, `lib64` on Fedora), learned from where libc lives.
+    pub lib_token: String,
+    /// What `$PLATFORM` expands to (AT_PLATFORM: `x86_64`, `aarch64`, ...).
+    pub platform: String,
     cache: Mutex<HashMap<String, Option<PathBuf>>>,
 }
 
@@ -69,20 +74,33 @@ impl LibrarySearch {
                 dirs.push(p);
             }
         }
-        LibrarySearch { root: root.clone(), dirs, cache: Mutex::new(HashMap::new()) }
+        let mut search = LibrarySearch {
+            root: root.clone(),
+            dirs,
+            lib_token: "lib".into(),
+            platform: std::env::consts::ARCH.into(),
+            cache: Mutex::new(HashMap::new()),
+        };
+        if let Some(libc) = search.find_in_system("libc.so.6") {
+            // $LIB is the directory libc was installed into, relative to / or /usr.
+            let dir = display(libc.parent().unwrap_or(Path::new("/lib")));
+            let rel = dir.strip_prefix("/usr/").or_else(|| dir.strip_prefix('/')).unwrap_or("lib");
+            search.lib_token = rel.to_owned();
+        }
+        search
     }
 
     /// Find a DT_NEEDED library as the loader would for an object in `origin` (its view dir)
     /// with the given RPATH/RUNPATH. Returns the view path found.
     pub fn find(&self, name: &str, origin: &Path, info: &ElfInfo) -> Option<PathBuf> {
         if name.contains('/') {
-            let p = expand(name, origin);
+            let p = self.expand(name, origin);
             return self.root.exists(&p).then_some(p);
         }
         // DT_RPATH is only used when there is no DT_RUNPATH.
         let object_dirs = if info.runpath.is_empty() { &info.rpath } else { &info.runpath };
         for d in object_dirs {
-            let p = expand(d, origin).join(name);
+            let p = self.expand(d, origin).join(name);
             if self.root.exists(&p) {
                 return Some(p);
             }
@@ -103,18 +121,23 @@ impl LibrarySearch {
     }
 }
 
-/// Expand `$ORIGIN`, `$LIB` and `$PLATFORM` in an RPATH/RUNPATH entry.
-fn expand(entry: &str, origin: &Path) -> PathBuf {
-    let o = display(origin);
-    let s = entry
-        .replace("${ORIGIN}", &o)
-        .replace("$ORIGIN", &o)
-        .replace("${LIB}", "lib64")
-        .replace("$LIB", "lib64")
-        .replace("${PLATFORM}", std::env::consts::ARCH)
-        .replace("$PLATFORM", std::env::consts::ARCH);
-    let p = PathBuf::from(s);
-    if p.is_absolute() { p } else { origin.join(p) }
+impl LibrarySearch {
+    /// Expand `$ORIGIN`, `$LIB` and `$PLATFORM` (also `${...}`) in an RPATH/RUNPATH entry or
+    /// a DT_NEEDED path, for an object in `origin` (its view directory). A relative result is
+    /// taken relative to `origin`: the process's working directory is unknowable, and wheels
+    /// never rely on it.
+    pub fn expand(&self, entry: &str, origin: &Path) -> PathBuf {
+        let o = display(origin);
+        let s = entry
+            .replace("${ORIGIN}", &o)
+            .replace("$ORIGIN", &o)
+            .replace("${LIB}", &self.lib_token)
+            .replace("$LIB", &self.lib_token)
+            .replace("${PLATFORM}", &self.platform)
+            .replace("$PLATFORM", &self.platform);
+        let p = PathBuf::from(s);
+        if p.is_absolute() { p } else { origin.join(p) }
+    }
 }
 
 fn read_ld_so_conf(root: &HostRoot, file: &Path, dirs: &mut Vec<PathBuf>, visited: &mut Vec<PathBuf>, depth: u32) {
@@ -195,7 +218,11 @@ impl HostFacts {
                 break;
             }
         }
+        let mut libs = libs;
         let libc = find_libc(root, &libs);
+        if let Some(m) = &libc.machine {
+            libs.platform = m.clone();
+        }
         host.arch = libc.machine.clone().or_else(|| (!root.is_chroot()).then(|| std::env::consts::ARCH.to_owned()));
         host.glibc = libc.glibc.map(|(a, b)| format!("{a}.{b}"));
         if let Some(p) = &libc.path {

@@ -13,6 +13,7 @@ pub mod frontends;
 pub mod host;
 pub mod ignore;
 pub mod inspect;
+pub mod loader;
 pub mod osv;
 pub mod paths;
 pub mod query;

@@ -631,3 +631,91 @@ fn every_new_id_is_listed() {
         assert!(venvaudit::checks::ids::ALL.iter().any(|(i, _, _)| *i == id), "{id} missing from ids::ALL");
     }
 }
+
+/// Whether the real loader maps `file` into a process of the venv's interpreter (ctypes
+/// dlopen, whose caller chain is _ctypes -> libpython -> python, like an import's).
+fn dlopen_truth(venv: &Path, file: &Path) -> bool {
+    let code =
+        "import ctypes, sys\ntry:\n    ctypes.CDLL(sys.argv[1])\nexcept OSError as e:\n    print(e)\n    sys.exit(3)\n";
+    let out = Command::new(venv.join("bin/python")).arg("-c").arg(code).arg(file).output().unwrap();
+    match out.status.code() {
+        Some(0) => true,
+        Some(3) => false,
+        _ => panic!("the oracle itself failed on {}: {out:?}", file.display()),
+    }
+}
+
+/// auditwheel's layout, judged as glibc's loader judges it: a bundled library without a
+/// search path of its own finds its siblings through the DT_RPATH of the module that loads
+/// it (inherited down the load chain), but not through a DT_RUNPATH (direct dependencies
+/// only); a soname already mapped satisfies a later DT_NEEDED. Each verdict is checked
+/// against the real loader first.
+#[test]
+fn bundled_libraries_are_judged_through_the_load_chain() {
+    let work = TempDir::new();
+    let v = work.join("venv");
+    make_bare_venv(&pyenv("3.12"), &v);
+    let sp = sp(&v);
+    let tag = "cpython-312-x86_64-linux-gnu";
+    // Two packages laid out alike: leaf <- mid (no RPATH/RUNPATH) <- module.
+    for (pkg, dtags) in [("rpathpkg", "--disable-new-dtags"), ("runpathpkg", "--enable-new-dtags")] {
+        let libs = sp.join(format!("{pkg}.libs"));
+        let leaf = libs.join("libleaf-0a1b2c.so.1");
+        let mid = libs.join("libmid-3d4e5f.so.2");
+        so("void leaf(void) {}\n", &leaf, &["-Wl,-soname,libleaf-0a1b2c.so.1"]);
+        so(
+            "extern void leaf(void);\nvoid mid(void) { leaf(); }\n",
+            &mid,
+            &["-Wl,-soname,libmid-3d4e5f.so.2", s(&leaf)],
+        );
+        let rpath = format!("-Wl,-rpath,$ORIGIN/../{pkg}.libs");
+        let dt = format!("-Wl,{dtags}");
+        so(
+            "extern void mid(void);\nvoid PyInit__core(void) { mid(); }\n",
+            &sp.join(format!("{pkg}/_core.{tag}.so")),
+            &[s(&mid), &rpath, &dt],
+        );
+        // mid has no search path: the leaf is found only through the module's.
+        let d = readelf("-d", &mid);
+        assert!(!d.contains("RPATH") && !d.contains("RUNPATH"), "{d}");
+        assert!(d.contains("libleaf-0a1b2c.so.1"), "{d}");
+    }
+    // The same with the module also linking the leaf directly: the leaf is mapped (through
+    // RUNPATH) before mid asks for it by soname.
+    let libs = sp.join("preloadpkg.libs");
+    let leaf = libs.join("libleaf-6a7b8c.so.1");
+    let mid = libs.join("libmid-9d0e1f.so.2");
+    so("void leaf(void) {}\n", &leaf, &["-Wl,-soname,libleaf-6a7b8c.so.1"]);
+    so("extern void leaf(void);\nvoid mid(void) { leaf(); }\n", &mid, &["-Wl,-soname,libmid-9d0e1f.so.2", s(&leaf)]);
+    so(
+        "extern void mid(void);\nextern void leaf(void);\nvoid PyInit__core(void) { leaf(); mid(); }\n",
+        &sp.join(format!("preloadpkg/_core.{tag}.so")),
+        &["-Wl,--no-as-needed", s(&leaf), s(&mid), "-Wl,-rpath,$ORIGIN/../preloadpkg.libs", "-Wl,--enable-new-dtags"],
+    );
+
+    let module = |pkg: &str| sp.join(format!("{pkg}/_core.{tag}.so"));
+    // Ground truth from the real loader.
+    assert!(dlopen_truth(&v, &module("rpathpkg")), "DT_RPATH is inherited down the chain");
+    assert!(!dlopen_truth(&v, &module("runpathpkg")), "DT_RUNPATH is not inherited");
+    assert!(dlopen_truth(&v, &module("preloadpkg")), "a mapped soname satisfies a later DT_NEEDED");
+    // A bundled library loaded alone fails: it is not how anything loads it.
+    assert!(!dlopen_truth(&v, &sp.join("rpathpkg.libs/libmid-3d4e5f.so.2")));
+
+    let (code, r) = check_json(&[s(&v), "--check", "extensions"]);
+    let missing = with_id(&r, "extension-missing-library");
+    assert_eq!(missing.len(), 1, "{:#}", r["findings"]);
+    assert_eq!(all_findings(&r).len(), 1, "{:#}", r["findings"]);
+    let f = &missing[0];
+    assert_eq!(f["severity"], "error");
+    assert!(same_path(f["details"]["file"].as_str().unwrap(), &module("runpathpkg")), "{f:#}");
+    assert_eq!(f["details"]["libraries"], serde_json::json!(["libleaf-0a1b2c.so.1"]));
+    let chain: Vec<String> = f["details"]["chains"][0]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().rsplit('/').next().unwrap().to_owned())
+        .collect();
+    assert_eq!(chain, [format!("_core.{tag}.so"), "libmid-3d4e5f.so.2".into(), "libleaf-0a1b2c.so.1".into()]);
+    assert!(f["message"].as_str().unwrap().contains("needed by"), "{f:#}");
+    assert_eq!(code, 1);
+}

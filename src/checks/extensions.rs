@@ -15,14 +15,15 @@ use crate::host::HostFacts;
 use crate::inspect::Inspected;
 use crate::inspect::elf::{self, ElfInfo};
 use crate::inspect::packages::{extension_abi_tag, normalize_name};
+use crate::loader::{self, Closure, ElfCache, FileId, Loader, Process, Unfound};
 use crate::paths::{HostRoot, display};
 use crate::report::{Finding, Python, ScanError, Severity};
 use rayon::prelude::*;
 use serde_json::json;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use walkdir::WalkDir;
 
 const REINSTALL: &str = "Reinstall the distribution from a wheel built for this Python and host (`pip install --force-reinstall --no-cache-dir NAME`), or recreate the environment with the Python it was built for";
@@ -201,55 +202,6 @@ fn linked_libc(info: &ElfInfo) -> Option<&'static str> {
     None
 }
 
-/// An ELF file parsed once, or why it could not be.
-type Parsed = Arc<Result<ElfInfo, String>>;
-
-/// Parsed ELF files and the version definitions of libraries they load, shared by every
-/// venv of a check run: uv hardlinks the same wheel into many environments, and every
-/// module asks about the same libc.
-#[derive(Default)]
-pub struct ElfCache {
-    files: Mutex<HashMap<(u64, u64), Parsed>>,
-    defs: Mutex<HashMap<PathBuf, Option<Arc<Vec<String>>>>>,
-}
-
-impl ElfCache {
-    /// An empty cache.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// The parsed ELF file at `real`, keyed by device and inode.
-    fn file(&self, real: &Path, dev: u64, ino: u64) -> Parsed {
-        if let Some(hit) = self.files.lock().ok().and_then(|m| m.get(&(dev, ino)).cloned()) {
-            return hit;
-        }
-        let parsed = Arc::new(elf::read_elf(real).map_err(|e| format!("{e:#}")));
-        if let Ok(mut m) = self.files.lock() {
-            m.insert((dev, ino), parsed.clone());
-        }
-        parsed
-    }
-
-    /// Symbol versions defined by the library at a view path; `None` when it has none or
-    /// cannot be read (the loader then only warns, so nothing is judged).
-    fn version_defs(&self, root: &HostRoot, view: &Path) -> Option<Arc<Vec<String>>> {
-        if let Some(hit) = self.defs.lock().ok().and_then(|m| m.get(view).cloned()) {
-            return hit;
-        }
-        let defs = root
-            .resolve(view)
-            .ok()
-            .and_then(|r| elf::read_elf(&root.real(&r)).ok())
-            .filter(|i| !i.version_defs.is_empty())
-            .map(|i| Arc::new(i.version_defs));
-        if let Ok(mut m) = self.defs.lock() {
-            m.insert(view.to_path_buf(), defs.clone());
-        }
-        defs
-    }
-}
-
 /// How a file under site-packages is used, which decides what is judged and how severely.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Role {
@@ -344,6 +296,12 @@ impl Owners {
 
 /// Run the extension checks for one venv, judged against `python` (the venv's own
 /// interpreter, or `--target-python`). Unreadable files are returned as scan errors.
+///
+/// Extension modules are judged with everything their import maps (see [`crate::loader`]);
+/// a shared object that some module's import maps is judged only as part of that module, so
+/// a bundled library that finds its siblings through the module's RPATH is not a finding.
+/// Shared objects that no module maps are judged on their own, as warnings: they fail only
+/// when something (ctypes, another program) loads them.
 pub fn check(
     root: &HostRoot,
     host: &HostFacts,
@@ -354,49 +312,156 @@ pub fn check(
     let want = Expect::of(python);
     let owners = Owners::of(v);
     let machine = python.machine.clone().or_else(|| host.host.arch.clone());
-    let process_libpython = python.libpython.as_ref().filter(|l| l.linkage == "shared").and_then(|l| l.soname.clone());
-    let judge = Judge {
-        root,
-        host,
-        v,
-        want: &want,
-        machine: machine.as_deref(),
-        process_libpython: process_libpython.as_deref(),
-        cache,
-    };
-    let results: Vec<(Vec<Finding>, Option<ScanError>)> = candidates(root, v)
-        .par_iter()
+    let loader = Loader::new(root, &host.libs, cache);
+    let process = loader.process(interpreter_executable(root, python).as_deref());
+    let judge = Judge { host, v, want: &want, machine: machine.as_deref(), loader: &loader, process: &process };
+
+    let mut errors = Vec::new();
+    let mut subjects = Vec::new();
+    let parsed: Vec<(Candidate, Result<Arc<ElfInfo>, String>)> = candidates(root, v)
+        .into_par_iter()
+        .filter(|c| elf::has_elf_magic(&c.real))
         .map(|c| {
-            if !elf::has_elf_magic(&c.real) {
-                return (Vec::new(), None);
-            }
-            match cache.file(&c.real, c.dev, c.ino).as_ref() {
-                Ok(info) => (judge.file(c, info, owners.owner(c)), None),
-                Err(e) => (Vec::new(), Some(ScanError { path: display(&c.view), message: e.clone() })),
-            }
+            let parsed = cache.parse_real(&c.real, (c.dev, c.ino));
+            (c, parsed)
         })
         .collect();
-    let mut findings = Vec::new();
-    let mut errors = Vec::new();
-    for (f, e) in results {
-        findings.extend(f);
-        errors.extend(e);
+    for (c, parsed) in parsed {
+        match parsed {
+            Ok(info) => {
+                let owner = owners.owner(&c);
+                subjects.push(judge.subject(c, info, owner));
+            }
+            Err(e) => errors.push(ScanError { path: display(&c.view), message: e }),
+        }
     }
+
+    // Modules first: what their imports map is what the rest is judged by.
+    let modules: Vec<Verdict> =
+        subjects.par_iter().filter(|s| s.role == Role::Module).map(|s| judge.judge(s, Severity::Error)).collect();
+    let mut findings = Vec::new();
+    let mut mapped: HashSet<FileId> = HashSet::new();
+    let mut failures = Vec::new();
+    for m in modules {
+        findings.extend(m.findings);
+        failures.extend(m.failures);
+        mapped.extend(m.mapped);
+        errors.extend(m.error);
+    }
+    findings.extend(group(failures, &v.venv.path, Severity::Error, ""));
+
+    let standalone: Vec<Verdict> = subjects
+        .par_iter()
+        .filter(|s| s.role != Role::Module && !mapped.contains(&(s.c.dev, s.c.ino)))
+        .map(|s| judge.judge(s, Severity::Warning))
+        .collect();
+    let mut failures = Vec::new();
+    for o in standalone {
+        findings.extend(o.findings);
+        failures.extend(o.failures);
+        errors.extend(o.error);
+    }
+    findings.extend(group(failures, &v.venv.path, Severity::Warning, NOT_LOADED));
     (findings, errors)
 }
 
+/// What judging one shared object gives.
+struct Verdict {
+    /// Findings about the file itself (name, machine, C library).
+    findings: Vec<Finding>,
+    /// Its load failures, grouped into findings later.
+    failures: Vec<Failure>,
+    /// Every file its load maps.
+    mapped: Vec<FileId>,
+    /// The closure was too big to judge whole.
+    error: Option<ScanError>,
+}
+
+/// Appended to findings about shared objects that no extension module loads.
+const NOT_LOADED: &str = " (no extension module loads it: it fails only when something else, such as ctypes, loads it)";
+
+/// The interpreter executable whose process imports the modules, as a resolved view path:
+/// `/proc/self/exe` is the resolved file, and its `$ORIGIN` is that file's directory.
+fn interpreter_executable(root: &HostRoot, python: &Python) -> Option<PathBuf> {
+    [python.executable.as_deref(), python.base_executable.as_deref()]
+        .into_iter()
+        .flatten()
+        .find_map(|p| root.resolve(Path::new(p)).ok())
+}
+
+/// One shared object of the venv, parsed and classified.
+struct Subject {
+    c: Candidate,
+    info: Arc<ElfInfo>,
+    role: Role,
+    /// The file name's ABI tag, raw and parsed.
+    tag: Option<(String, AbiTag)>,
+    owner: Option<String>,
+}
+
+/// One module (or standalone object) whose load fails, before findings are grouped.
+struct Failure {
+    id: &'static str,
+    owner: Option<String>,
+    /// The loaded file, as shown.
+    subject: String,
+    /// What fails, the same for every module that fails the same way (grouping key).
+    what: String,
+    /// Remaining message after the subject.
+    message: String,
+    details: serde_json::Map<String, serde_json::Value>,
+}
+
+/// One finding per (id, distribution, cause): forty numpy modules that all miss the same
+/// deleted bundled library are one finding listing the forty modules.
+fn group(mut failures: Vec<Failure>, venv: &str, severity: Severity, caveat: &str) -> Vec<Finding> {
+    /// Modules listed in one finding; `modules_total` counts the rest.
+    const LISTED: usize = 50;
+    failures.sort_by(|a, b| (a.id, &a.owner, &a.what, &a.subject).cmp(&(b.id, &b.owner, &b.what, &b.subject)));
+    let mut out: Vec<Finding> = Vec::new();
+    let mut i = 0;
+    while i < failures.len() {
+        let mut j = i + 1;
+        while j < failures.len()
+            && (failures[j].id, &failures[j].owner, &failures[j].what)
+                == (failures[i].id, &failures[i].owner, &failures[i].what)
+        {
+            j += 1;
+        }
+        let first = &failures[i];
+        let others = j - i - 1;
+        let subject = match others {
+            0 => first.subject.clone(),
+            1 => format!("{} (and 1 other module)", first.subject),
+            n => format!("{} (and {n} other modules)", first.subject),
+        };
+        let mut f =
+            Finding::new(first.id, severity, Some(venv), format!("{subject} {}{caveat}", first.message), REINSTALL);
+        f.details = first.details.clone();
+        if others > 0 {
+            let listed: Vec<&str> = failures[i..j].iter().take(LISTED).map(|x| x.subject.as_str()).collect();
+            f = f.detail("modules", listed).detail("modules_total", j - i);
+        }
+        if let Some(o) = &first.owner {
+            f = f.with_package(o);
+        }
+        out.push(f);
+        i = j;
+    }
+    out
+}
+
 struct Judge<'a> {
-    root: &'a HostRoot,
     host: &'a HostFacts,
     v: &'a Inspected,
     want: &'a Expect,
     machine: Option<&'a str>,
-    process_libpython: Option<&'a str>,
-    cache: &'a ElfCache,
+    loader: &'a Loader<'a>,
+    process: &'a Process,
 }
 
 impl Judge<'_> {
-    fn file(&self, c: &Candidate, info: &ElfInfo, owner: Option<String>) -> Vec<Finding> {
+    fn subject(&self, c: Candidate, info: Arc<ElfInfo>, owner: Option<String>) -> Subject {
         let name = c.rel.rsplit('/').next().unwrap_or(&c.rel);
         let tag = extension_abi_tag(name).and_then(|t| parse_abi_tag(&t).map(|p| (t, p)));
         let role = if tag.is_some() || info.py_init.is_some() {
@@ -406,15 +471,44 @@ impl Judge<'_> {
         } else {
             Role::Other
         };
-        let severity = if role == Role::Other { Severity::Warning } else { Severity::Error };
+        Subject { c, info, role, tag, owner }
+    }
+
+    /// A shared object: its own name, machine and C library, then the closure of its load
+    /// (an extension module's import, at error severity; anything else as `ctypes` would load
+    /// it, at warning severity, with a caveat).
+    fn judge(&self, s: &Subject, severity: Severity) -> Verdict {
+        let caveat = if severity == Severity::Error { "" } else { NOT_LOADED };
+        let (findings, stop) = self.own(s, severity, caveat);
+        if stop {
+            return Verdict { findings, failures: Vec::new(), mapped: Vec::new(), error: None };
+        }
+        let closure = self.loader.load(self.process, &s.c.view, (s.c.dev, s.c.ino), s.info.clone());
+        let error = closure.truncated.then(|| ScanError {
+            path: display(&s.c.view),
+            message: format!(
+                "its load maps more than {} shared objects; the rest were not judged",
+                loader::MAX_OBJECTS
+            ),
+        });
+        Verdict {
+            findings,
+            failures: self.failures(s, &closure),
+            mapped: closure.added().iter().map(|o| o.id).collect(),
+            error,
+        }
+    }
+
+    /// Checks of the file itself: C library, file-name ABI tag, machine. `stop` is true when
+    /// the file cannot be mapped at all, so its dependencies are not worth judging.
+    fn own(&self, s: &Subject, severity: Severity, caveat: &str) -> (Vec<Finding>, bool) {
+        let (c, info) = (&s.c, &s.info);
         let venv = Some(self.v.venv.path.as_str());
-        let shown = self.shown(c);
-        let caveat =
-            if role == Role::Other { " (not an extension module: it fails only when something loads it)" } else { "" };
+        let shown = self.shown(&c.view);
         let mk = |id: &'static str, message: String| {
             let f = Finding::new(id, severity, venv, format!("{message}{caveat}"), REINSTALL)
                 .detail("file", display(&c.view));
-            match &owner {
+            match &s.owner {
                 Some(o) => f.with_package(o),
                 None => f,
             }
@@ -425,7 +519,7 @@ impl Judge<'_> {
         let host_libc = self.host.libc.flavor;
         // Either the ELF linkage or the file name's platform may say so; the linkage decides
         // whether the loader can map it, the name whether `import` even looks at it.
-        let tag_libc = tag.as_ref().and_then(|(_, t)| match t {
+        let tag_libc = s.tag.as_ref().and_then(|(_, t)| match t {
             AbiTag::CPython { platform: Some(p), .. } => platform_libc(p),
             _ => None,
         });
@@ -451,7 +545,7 @@ impl Judge<'_> {
             );
         }
 
-        if let Some((raw, parsed)) = &tag
+        if let Some((raw, parsed)) = &s.tag
             && let TagVerdict::Mismatch(why) = judge_tag(parsed, self.want)
         {
             out.push(
@@ -464,7 +558,9 @@ impl Judge<'_> {
             );
         }
 
-        if role != Role::Other
+        // The machine of a file nothing loads is not judged: debugpy ships attach helpers
+        // for other architectures on purpose.
+        if s.role != Role::Other
             && let Some(m) = self.machine
             && info.machine != m
         {
@@ -477,90 +573,138 @@ impl Judge<'_> {
                 .detail("expected", m),
             );
             // Its libraries would be looked up for another architecture: say no more.
-            return out;
+            return (out, true);
         }
-        if libc_mismatch.is_some() {
-            return out;
-        }
+        let stop =
+            libc_mismatch.is_some() || (s.role == Role::Other && self.machine.is_some_and(|m| info.machine != m));
+        (out, stop)
+    }
 
-        // GLIBC_x.y against the host's glibc.
-        if host_libc == Some("glibc")
-            && let Some(have) = self.host.libc.glibc
-        {
-            let mut too_new: Vec<(u32, u32)> =
-                info.version_needs.iter().filter_map(|(_, v)| elf::glibc_version(v)).filter(|v| *v > have).collect();
-            too_new.sort();
-            too_new.dedup();
-            if let Some(&(a, b)) = too_new.last() {
-                out.push(
-                    mk(
-                        ids::EXTENSION_GLIBC_TOO_NEW,
-                        format!("{shown} needs GLIBC_{a}.{b} but the host has glibc {}.{}", have.0, have.1),
-                    )
-                    .detail("required", format!("{a}.{b}"))
-                    .detail("host", format!("{}.{}", have.0, have.1))
-                    .detail("versions", too_new.iter().map(|(a, b)| format!("GLIBC_{a}.{b}")).collect::<Vec<_>>()),
-                );
-            }
-        }
+    /// Load failures of a closure, attributed to the loaded file.
+    fn failures(&self, s: &Subject, closure: &Closure) -> Vec<Failure> {
+        let subject = self.shown(&s.c.view);
+        let mut out = Vec::new();
+        let chain = |i: usize| -> Vec<String> { closure.chain(i).iter().map(|p| self.shown(p)).collect() };
+        let base = |id: &'static str, what: String, message: String| Failure {
+            id,
+            owner: s.owner.clone(),
+            subject: subject.clone(),
+            what,
+            message,
+            details: serde_json::Map::from_iter([("file".to_owned(), json!(display(&s.c.view)))]),
+        };
 
-        // DT_NEEDED, then the non-glibc symbol versions of what was found.
-        let origin = c.view.parent().unwrap_or(Path::new("/"));
-        let mut missing = Vec::new();
-        for lib in &info.needed {
-            if lib.starts_with("libpython") && self.process_libpython == Some(lib.as_str()) {
-                continue; // already in the process: the interpreter itself loaded it
-            }
-            let Some(found) = self.host.libs.find(lib, origin, info) else {
-                missing.push(lib.clone());
-                continue;
-            };
-            let wanted: Vec<&str> = info
-                .version_needs
+        let mut unfound: Vec<&Unfound> = closure.unfound.iter().collect();
+        unfound.sort_by(|a, b| a.name.cmp(&b.name));
+        if !unfound.is_empty() {
+            let names: Vec<&str> = unfound.iter().map(|u| u.name.as_str()).collect();
+            let via: Vec<String> = unfound
                 .iter()
-                .filter(|(file, v)| file == lib && !v.starts_with("GLIBC_"))
-                .map(|(_, v)| v.as_str())
+                .filter(|u| u.needed_by != closure.first_new)
+                .map(|u| format!("{} needed by {}", u.name, self.shown(&closure.objects[u.needed_by].view)))
                 .collect();
-            if wanted.is_empty() {
-                continue;
+            let mut message = format!("cannot be imported: it needs {} which the loader cannot find", names.join(", "));
+            if !via.is_empty() {
+                message.push_str(&format!(" ({})", via.join("; ")));
             }
-            if let Some(defs) = self.cache.version_defs(self.root, &found) {
-                let absent: Vec<&str> = wanted.into_iter().filter(|w| !defs.iter().any(|d| d == w)).collect();
-                if !absent.is_empty() {
-                    out.push(
-                        mk(
-                            ids::EXTENSION_LIBRARY_VERSION_MISSING,
-                            format!(
-                                "{shown} needs {} from {lib}, which {} does not define",
-                                absent.join(", "),
-                                display(&found)
-                            ),
-                        )
-                        .detail("library", lib.as_str())
-                        .detail("found", display(&found))
-                        .detail("versions", absent),
-                    );
-                }
+            let rejected: Vec<String> = unfound
+                .iter()
+                .flat_map(|u| u.rejected.iter().map(|(p, why)| format!("{} skipped: {why}", display(p))))
+                .collect();
+            if !rejected.is_empty() {
+                message.push_str(&format!("; {}", rejected.join("; ")));
             }
-        }
-        if !missing.is_empty() {
-            let search: Vec<&String> =
-                if info.runpath.is_empty() { &info.rpath } else { &info.runpath }.iter().collect();
-            out.push(
-                mk(
-                    ids::EXTENSION_MISSING_LIBRARY,
-                    format!("{shown} needs {} which the loader cannot find", missing.join(", ")),
-                )
-                .detail("libraries", missing)
-                .detail("runpath", json!(search)),
+            let mut f = base(ids::EXTENSION_MISSING_LIBRARY, names.join(","), message);
+            f.details.insert("libraries".into(), json!(names));
+            f.details.insert(
+                "chains".into(),
+                json!(
+                    unfound
+                        .iter()
+                        .map(|u| {
+                            let mut c = chain(u.needed_by);
+                            c.push(u.name.clone());
+                            c
+                        })
+                        .collect::<Vec<_>>()
+                ),
             );
+            f.details.insert(
+                "searched".into(),
+                json!(unfound.first().map(|u| u.searched.iter().map(|p| display(p)).collect::<Vec<_>>())),
+            );
+            if !rejected.is_empty() {
+                f.details.insert("rejected".into(), json!(rejected));
+            }
+            out.push(f);
+        }
+        for (path, e) in &closure.unreadable {
+            let mut f = base(
+                ids::EXTENSION_MISSING_LIBRARY,
+                display(path),
+                format!("cannot be imported: it needs {}, which is not a loadable ELF object ({e})", display(path)),
+            );
+            f.details.insert("libraries".into(), json!([display(path)]));
+            out.push(f);
+        }
+
+        for gap in &closure.version_gaps {
+            let needer = &closure.objects[gap.object];
+            let provider = &closure.objects[gap.provider];
+            let glibc: Vec<(u32, u32)> = gap.versions.iter().filter_map(|v| elf::glibc_version(v)).collect();
+            let by = if gap.object == closure.first_new {
+                String::new()
+            } else {
+                format!(" (through {})", self.shown(&needer.view))
+            };
+            let mut f = if glibc.len() == gap.versions.len()
+                && let Some(&(a, b)) = glibc.iter().max()
+            {
+                let have =
+                    self.host.libc.glibc.map(|(x, y)| format!("{x}.{y}")).unwrap_or_else(|| "an older glibc".into());
+                let mut f = base(
+                    ids::EXTENSION_GLIBC_TOO_NEW,
+                    format!("GLIBC_{a}.{b}"),
+                    format!("cannot be imported: it needs GLIBC_{a}.{b}{by} but the host has glibc {have}"),
+                );
+                f.details.insert("required".into(), json!(format!("{a}.{b}")));
+                f.details.insert("host".into(), json!(self.host.libc.glibc.map(|(x, y)| format!("{x}.{y}"))));
+                f
+            } else {
+                let mut f = base(
+                    ids::EXTENSION_LIBRARY_VERSION_MISSING,
+                    format!("{}:{}", gap.library, gap.versions.join(",")),
+                    format!(
+                        "cannot be imported: it needs {} from {}{by}, which {} does not define",
+                        gap.versions.join(", "),
+                        gap.library,
+                        display(&provider.view)
+                    ),
+                );
+                f.details.insert("library".into(), json!(gap.library));
+                f.details.insert("found".into(), json!(display(&provider.view)));
+                f
+            };
+            f.details.insert("versions".into(), json!(gap.versions));
+            f.details.insert("chain".into(), json!(chain(gap.object)));
+            out.push(f);
         }
         out
     }
 
-    /// The file as shown in messages: relative to the venv when inside it.
-    fn shown(&self, c: &Candidate) -> String {
-        c.view.strip_prefix(&self.v.path).map(display).unwrap_or_else(|_| display(&c.view))
+    /// A path as shown in messages: relative to the venv when inside it, with the `..` of
+    /// `$ORIGIN/../x.libs` folded away (for display only: the loader's path is kept as is).
+    fn shown(&self, p: &Path) -> String {
+        let mut folded = PathBuf::new();
+        for c in p.components() {
+            match c {
+                std::path::Component::ParentDir if folded.parent().is_some() => {
+                    folded.pop();
+                }
+                other => folded.push(other),
+            }
+        }
+        folded.strip_prefix(&self.v.path).map(display).unwrap_or_else(|_| display(&folded))
     }
 }
 

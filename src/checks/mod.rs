@@ -101,12 +101,12 @@ pub mod ids {
         (
             EXTENSION_GLIBC_TOO_NEW,
             "error",
-            "a compiled file needs a GLIBC_x.y symbol version newer than the host's glibc (warning for .so files that are not modules or bundled libraries)",
+            "an extension module, or a library its import maps, needs a GLIBC_x.y symbol version newer than the host's glibc (warning for .so files that no module loads)",
         ),
         (
             EXTENSION_MISSING_LIBRARY,
             "error",
-            "a DT_NEEDED library resolves neither through RUNPATH/RPATH ($ORIGIN), ld.so.conf nor the default directories (warning for .so files that are not modules or bundled libraries)",
+            "importing an extension module fails: a DT_NEEDED of it or of a library it maps is not found the way glibc's loader searches (RPATH inherited down the load chain, RUNPATH, ld.so.conf, default directories; warning for .so files that no module loads)",
         ),
         (
             EXTENSION_LIBC_MISMATCH,
@@ -116,7 +116,7 @@ pub mod ids {
         (
             EXTENSION_LIBRARY_VERSION_MISSING,
             "error",
-            "a compiled file needs a symbol version (e.g. GLIBCXX_3.4.30) that the library the loader finds does not define",
+            "an extension module, or a library its import maps, needs a symbol version (e.g. GLIBCXX_3.4.30) that the library the loader maps does not define",
         ),
         (
             TARGET_PYTHON_MISMATCH,
@@ -286,7 +286,7 @@ pub fn run_all(scan: &Scan, req: &Request) -> Result<Outcome> {
         None => None,
     };
     let today = eol::today();
-    let elf_cache = extensions::ElfCache::new();
+    let elf_cache = crate::loader::ElfCache::new();
     let per_venv: Vec<Outcome> = scan
         .venvs
         .par_iter()
