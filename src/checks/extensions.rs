@@ -410,6 +410,52 @@ struct Failure {
     /// Remaining message after the subject.
     message: String,
     details: serde_json::Map<String, serde_json::Value>,
+    /// The module is an optional backend its distribution works without.
+    optional: Option<&'static OptionalBackend>,
+}
+
+/// An extension module that its distribution imports only to try an optional backend, and
+/// whose failure to load it handles: judging it like any other module would fail the gate on
+/// a distribution that works. Known cases only, each checked against the distribution's
+/// code; a failure for any other library stays an error.
+struct OptionalBackend {
+    /// Distribution (normalized name).
+    distribution: &'static str,
+    /// Module path relative to site-packages, up to the ABI tag.
+    module: &'static str,
+    /// Libraries whose absence only disables the backend.
+    libraries: &'static [&'static str],
+    /// What the distribution does without it, for the message.
+    effect: &'static str,
+}
+
+/// numba's threading layers: `numba/np/ufunc/parallel.py` tries tbb, then OpenMP, then its
+/// own workqueue, catching the ImportError of each.
+const OPTIONAL_BACKENDS: &[OptionalBackend] = &[
+    OptionalBackend {
+        distribution: "numba",
+        module: "numba/np/ufunc/tbbpool.",
+        libraries: &["libtbb.so.12", "libtbb.so.2"],
+        effect: "numba then uses its OpenMP or workqueue threading layer; `pip install tbb` enables this one",
+    },
+    OptionalBackend {
+        distribution: "numba",
+        module: "numba/np/ufunc/omppool.",
+        libraries: &["libgomp.so.1", "libgomp.so.1.0.0", "libomp.so", "libomp.so.5"],
+        effect: "numba then uses its tbb or workqueue threading layer",
+    },
+];
+
+/// The optional backend a failing module is, when every library it misses is one whose
+/// absence only disables that backend.
+fn optional_backend(owner: Option<&str>, rel: &str, missing: &[&str]) -> Option<&'static OptionalBackend> {
+    let owner = normalize_name(owner?);
+    OPTIONAL_BACKENDS.iter().find(|b| {
+        b.distribution == owner
+            && rel.starts_with(b.module)
+            && !missing.is_empty()
+            && missing.iter().all(|m| b.libraries.contains(m))
+    })
 }
 
 /// One finding per (id, distribution, cause): forty numpy modules that all miss the same
@@ -435,9 +481,22 @@ fn group(mut failures: Vec<Failure>, venv: &str, severity: Severity, caveat: &st
             1 => format!("{} (and 1 other module)", first.subject),
             n => format!("{} (and {n} other modules)", first.subject),
         };
-        let mut f =
-            Finding::new(first.id, severity, Some(venv), format!("{subject} {}{caveat}", first.message), REINSTALL);
+        let mut f = match first.optional {
+            Some(b) => Finding::new(
+                first.id,
+                Severity::Warning,
+                Some(venv),
+                format!("{subject} {}: an optional backend ({})", first.message, b.effect),
+                "Nothing to do unless this backend is wanted; then install the library it needs",
+            ),
+            None => {
+                Finding::new(first.id, severity, Some(venv), format!("{subject} {}{caveat}", first.message), REINSTALL)
+            }
+        };
         f.details = first.details.clone();
+        if first.optional.is_some() {
+            f = f.detail("optional", true);
+        }
         if others > 0 {
             let listed: Vec<&str> = failures[i..j].iter().take(LISTED).map(|x| x.subject.as_str()).collect();
             f = f.detail("modules", listed).detail("modules_total", j - i);
@@ -592,6 +651,7 @@ impl Judge<'_> {
             what,
             message,
             details: serde_json::Map::from_iter([("file".to_owned(), json!(display(&s.c.view)))]),
+            optional: None,
         };
 
         let mut unfound: Vec<&Unfound> = closure.unfound.iter().collect();
@@ -615,6 +675,10 @@ impl Judge<'_> {
                 message.push_str(&format!("; {}", rejected.join("; ")));
             }
             let mut f = base(ids::EXTENSION_MISSING_LIBRARY, names.join(","), message);
+            f.optional = optional_backend(s.owner.as_deref(), &s.c.rel, &names);
+            if f.optional.is_some() {
+                f.what.push_str(" (optional backend)");
+            }
             f.details.insert("libraries".into(), json!(names));
             f.details.insert(
                 "chains".into(),
@@ -756,6 +820,21 @@ mod tests {
             judge_tag(&parse_abi_tag("cpython-311-x86_64-linux-gnu").unwrap(), &bare),
             TagVerdict::Mismatch(_)
         ));
+    }
+
+    #[test]
+    fn optional_backends_are_known_cases_only() {
+        let tbb = "numba/np/ufunc/tbbpool.cpython-312-x86_64-linux-gnu.so";
+        assert!(optional_backend(Some("numba"), tbb, &["libtbb.so.12"]).is_some());
+        assert!(optional_backend(Some("Numba"), tbb, &["libtbb.so.12"]).is_some());
+        // Another library missing too, another module or another distribution: an error.
+        assert!(optional_backend(Some("numba"), tbb, &["libtbb.so.12", "libstdc++.so.6"]).is_none());
+        assert!(
+            optional_backend(Some("numba"), "numba/_helperlib.cpython-312-x86_64-linux-gnu.so", &["libtbb.so.12"])
+                .is_none()
+        );
+        assert!(optional_backend(Some("numbax"), tbb, &["libtbb.so.12"]).is_none());
+        assert!(optional_backend(None, tbb, &["libtbb.so.12"]).is_none());
     }
 
     #[test]
