@@ -90,6 +90,12 @@ pub fn scan(req: &Request, progress: &Progress) -> Result<Scan> {
             v.venv.in_use = usage::in_use(u, &process_users);
         }
         let mut warnings = Vec::new();
+        if let (n, true) = jobs(req.jobs) {
+            warnings.push(format!(
+                "--jobs {} capped at {n} ({MAX_JOBS_PER_CPU} per CPU)",
+                req.jobs.unwrap_or_default()
+            ));
+        }
         if usage.view.partial > 0 && !usage.view.as_root {
             warnings.push(format!(
                 "process view is partial: {} processes of other users could not be inspected (run as root for a complete view); in_use and stale-process may miss some, unused is not reported",
@@ -102,13 +108,26 @@ pub fn scan(req: &Request, progress: &Progress) -> Result<Scan> {
     })
 }
 
+/// Threads per CPU `--jobs` may ask for: more only adds contention (the work is I/O on one
+/// disk and parsing), and `--jobs 100000` must not spend minutes spawning threads.
+pub const MAX_JOBS_PER_CPU: usize = 4;
+
+/// The number of worker threads for a `--jobs` request: at least 1, at most
+/// [`MAX_JOBS_PER_CPU`] per CPU. Returns the number and whether the request was capped.
+pub fn jobs(requested: Option<usize>) -> (usize, bool) {
+    let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    match requested {
+        None => (cpus, false),
+        Some(j) => {
+            let max = cpus * MAX_JOBS_PER_CPU;
+            (j.clamp(1, max), j > max)
+        }
+    }
+}
+
 /// The thread pool bounded by `--jobs` (default: one thread per CPU).
 fn worker_pool(req: &Request) -> Result<rayon::ThreadPool> {
-    let mut builder = rayon::ThreadPoolBuilder::new();
-    if let Some(j) = req.jobs {
-        builder = builder.num_threads(j.max(1));
-    }
-    builder.build().context("cannot start worker threads")
+    rayon::ThreadPoolBuilder::new().num_threads(jobs(req.jobs).0).build().context("cannot start worker threads")
 }
 
 /// A path given by the user, as a view path. Relative paths are relative to the current
@@ -180,4 +199,18 @@ pub fn facts(req: &Request, progress: &Progress) -> Result<Report> {
     let scan = scan(req, progress)?;
     let findings: Vec<report::Finding> = scan.venvs.iter().flat_map(checks::venv_checks).collect();
     Ok(build_report(scan, findings, req))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jobs_are_capped_per_cpu() {
+        let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+        assert_eq!(jobs(Some(100_000)), (cpus * MAX_JOBS_PER_CPU, true));
+        assert_eq!(jobs(Some(0)), (1, false));
+        assert_eq!(jobs(Some(1)), (1, false));
+        assert_eq!(jobs(None), (cpus, false));
+    }
 }

@@ -19,6 +19,9 @@ use std::path::{Component, Path, PathBuf};
 
 /// Most bytes of RECORD read.
 const MAX_RECORD: u64 = 64 << 20;
+/// Most bytes hashed of a file whose RECORD row states no size (installers always state one;
+/// a hand-edited RECORD must not make us hash a 50 GB sparse file).
+const MAX_UNSIZED: u64 = 1 << 30;
 /// Files listed per finding; the count covers the rest.
 const SAMPLE: usize = 50;
 
@@ -32,6 +35,8 @@ struct Job {
     path: PathBuf,
     /// (algorithm, urlsafe-base64 digest), or `None` for an existence check only.
     hash: Option<(String, String)>,
+    /// Size in bytes from RECORD, when stated.
+    size: Option<u64>,
 }
 
 enum Verdict {
@@ -76,7 +81,7 @@ pub fn check(root: &HostRoot, venvs: &[&Inspected]) -> Verified {
             // Path -> (hash of its last entry, listed without a hash at least once). pip lists
             // a .pyc it recompiled twice: the wheel's hash, then a hashless line; the file on
             // disk is pip's, so such a .pyc cannot be verified.
-            let mut entries: BTreeMap<String, (Option<(String, String)>, bool)> = BTreeMap::new();
+            let mut entries: BTreeMap<String, (Option<(String, String)>, bool, Option<u64>)> = BTreeMap::new();
             for line in text.lines() {
                 let fields = csv_fields(line);
                 // Installers write path,hash,size; anything else is a malformed row, skipped.
@@ -85,14 +90,16 @@ pub fn check(root: &HostRoot, venvs: &[&Inspected]) -> Verified {
                 }
                 let Some(listed) = fields.first().filter(|l| !l.is_empty()) else { continue };
                 let hash = fields.get(1).and_then(|h| h.split_once('=')).map(|(a, d)| (a.to_owned(), d.to_owned()));
-                let e = entries.entry(listed.clone()).or_insert((None, false));
+                let size = fields.get(2).and_then(|n| n.trim().parse::<u64>().ok());
+                let e = entries.entry(listed.clone()).or_insert((None, false, None));
                 if hash.is_some() {
                     e.0 = hash;
+                    e.2 = size;
                 } else {
                     e.1 = true;
                 }
             }
-            for (listed, (hash, hashless)) in entries {
+            for (listed, (hash, hashless, size)) in entries {
                 let file_name = listed.rsplit('/').next().unwrap_or(&listed);
                 if matches!(file_name, "RECORD" | "RECORD.jws" | "RECORD.p7s") && hash.is_none() {
                     continue;
@@ -110,7 +117,7 @@ pub fn check(root: &HostRoot, venvs: &[&Inspected]) -> Verified {
                 if !path.starts_with(&v.path) {
                     continue;
                 }
-                jobs.push(Job { venv: vi, package: pi, listed, path, hash });
+                jobs.push(Job { venv: vi, package: pi, listed, path, hash, size });
             }
         }
     }
@@ -199,31 +206,43 @@ fn verify(root: &HostRoot, j: &Job) -> (Verdict, u64) {
     let Some((algo, expected)) = &j.hash else { return (Verdict::Ok, 0) };
     let real = root.real(&resolved);
     match std::fs::metadata(&real) {
+        // A size other than RECORD's is a modification, known without reading a byte.
+        Ok(m) if m.is_file() && j.size.is_some_and(|s| s != m.len()) => return (Verdict::Mismatch, 0),
         Ok(m) if m.is_file() => {}
         Ok(_) => return (Verdict::Mismatch, 0),
         Err(e) => return (Verdict::Unreadable(e.to_string()), 0),
     }
+    // Never hash past RECORD's size + 1 (a file that grew after the stat above is then a
+    // mismatch), nor past MAX_UNSIZED when RECORD states no size.
+    let limit = j.size.map_or(MAX_UNSIZED, |s| s.saturating_add(1));
     // O_NONBLOCK: a file swapped for a FIFO after the check above must not hang the scan.
     let file = match std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(&real) {
         Ok(f) => f,
         Err(e) => return (Verdict::Unreadable(e.to_string()), 0),
     };
     let result = match algo.as_str() {
-        "sha256" => digest::<Sha256>(file),
-        "sha384" => digest::<Sha384>(file),
-        "sha512" => digest::<Sha512>(file),
+        "sha256" => digest::<Sha256>(file, limit),
+        "sha384" => digest::<Sha384>(file, limit),
+        "sha512" => digest::<Sha512>(file, limit),
         // Other algorithms (md5, sha1) are not verified.
         _ => return (Verdict::Ok, 0),
     };
     match result {
+        Ok((_, n)) if j.size.is_none() && n >= limit => (
+            Verdict::Unreadable(format!("larger than {MAX_UNSIZED} bytes and RECORD states no size; not hashed whole")),
+            n,
+        ),
+        Ok((_, n)) if j.size.is_some_and(|s| n != s) => (Verdict::Mismatch, n),
         Ok((d, n)) if d == *expected => (Verdict::Ok, n),
         Ok((_, n)) => (Verdict::Mismatch, n),
         Err(e) => (Verdict::Unreadable(e.to_string()), 0),
     }
 }
 
-/// Stream a file through a hash; returns the urlsafe, unpadded base64 digest and the size.
-fn digest<D: Digest>(mut f: std::fs::File) -> std::io::Result<(String, u64)> {
+/// Stream at most `limit` bytes of a file through a hash; returns the urlsafe, unpadded base64
+/// digest and the bytes read.
+fn digest<D: Digest>(f: std::fs::File, limit: u64) -> std::io::Result<(String, u64)> {
+    let mut f = f.take(limit);
     let mut h = D::new();
     let mut buf = vec![0u8; 256 * 1024];
     let mut total = 0u64;
@@ -299,6 +318,33 @@ mod tests {
         // base64.urlsafe_b64encode(hashlib.sha256(b"").digest()).rstrip(b"=")
         assert_eq!(b64_urlsafe_nopad(&Sha256::digest(b"")), "47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU");
         assert_eq!(b64_urlsafe_nopad(b"ab"), "YWI");
+    }
+
+    /// A listed file swapped for a 50 GB sparse file: judged by its size, not a byte hashed;
+    /// a same-size file is hashed, and never past RECORD's size + 1.
+    #[test]
+    fn hashing_is_bounded_by_the_record_size() {
+        let dir = std::env::temp_dir().join(format!("venvaudit-verify-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("mod.py");
+        std::fs::write(&path, b"print('hi')\n").unwrap();
+        let good = b64_urlsafe_nopad(&Sha256::digest(b"print('hi')\n"));
+        let job = |size: Option<u64>| Job {
+            venv: 0,
+            package: 0,
+            listed: "mod.py".into(),
+            path: path.clone(),
+            hash: Some(("sha256".into(), good.clone())),
+            size,
+        };
+        let root = HostRoot::host();
+        assert!(matches!(verify(&root, &job(Some(12))), (Verdict::Ok, 12)));
+        assert!(matches!(verify(&root, &job(None)), (Verdict::Ok, 12)));
+        std::fs::OpenOptions::new().write(true).open(&path).unwrap().set_len(50 << 30).unwrap();
+        let (verdict, hashed) = verify(&root, &job(Some(12)));
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(matches!(verdict, Verdict::Mismatch), "{:?}", matches!(verdict, Verdict::Ok));
+        assert_eq!(hashed, 0);
     }
 
     #[test]

@@ -17,6 +17,9 @@ use std::time::Instant;
 const MAX_RECORD_BYTES: u64 = 64 << 20;
 /// Largest zip read into memory (osv.dev's full PyPI/all.zip is tens of MiB).
 const MAX_ZIP_BYTES: u64 = 2 << 30;
+/// Most bytes inflated from a zip in all (osv.dev's PyPI/all.zip inflates to a few hundred
+/// MiB): a zip bomb stops here, and the records not read are one `skipped` entry.
+const MAX_INFLATED_BYTES: u64 = 4 << 30;
 /// Longest summary kept when it is taken from `details`.
 const SUMMARY_CHARS: usize = 200;
 
@@ -131,7 +134,7 @@ pub fn load(path: &Path) -> Result<Database> {
     let (format, results) = if meta.is_dir() {
         ("directory", load_dir(path)?)
     } else if meta.is_file() {
-        ("zip", load_zip(path)?)
+        ("zip", load_zip(path, MAX_INFLATED_BYTES)?)
     } else {
         bail!("OSV database {} is neither a directory nor a zip file", path.display());
     };
@@ -196,14 +199,17 @@ fn load_dir(dir: &Path) -> Result<Vec<FileResult>> {
         .collect())
 }
 
-fn load_zip(path: &Path) -> Result<Vec<FileResult>> {
+fn load_zip(path: &Path, max_inflated: u64) -> Result<Vec<FileResult>> {
     let bytes = crate::paths::read_bounded(path, MAX_ZIP_BYTES)
         .with_context(|| format!("cannot read OSV database {}", path.display()))?;
     let archive = zip::ZipArchive::new(Cursor::new(bytes.as_slice()))
         .with_context(|| format!("OSV database {} is not a directory or a readable zip", path.display()))?;
     let n = archive.len();
+    let inflated = std::sync::atomic::AtomicU64::new(0);
+    let over_cap = std::sync::atomic::AtomicUsize::new(0);
+    use std::sync::atomic::Ordering::Relaxed;
     // Each worker gets its own cheap clone of the archive (the central directory is shared).
-    Ok((0..n)
+    let mut results: Vec<FileResult> = (0..n)
         .into_par_iter()
         .with_min_len(64)
         .map_init(
@@ -217,17 +223,36 @@ fn load_zip(path: &Path) -> Result<Vec<FileResult>> {
                 if !f.is_file() || !name.ends_with(".json") {
                     return None;
                 }
+                if inflated.load(Relaxed) >= max_inflated {
+                    over_cap.fetch_add(1, Relaxed);
+                    return None;
+                }
                 let mut buf = Vec::with_capacity(f.size().min(MAX_RECORD_BYTES) as usize);
-                let r = (&mut f)
-                    .take(MAX_RECORD_BYTES)
-                    .read_to_end(&mut buf)
-                    .map_err(|e| format!("cannot decompress: {e}"))
-                    .and_then(|_| parse_record(&buf));
+                // One byte more than the cap tells a record cut by it from one that fits.
+                let read = (&mut f).take(MAX_RECORD_BYTES + 1).read_to_end(&mut buf);
+                inflated.fetch_add(buf.len() as u64, Relaxed);
+                let r = read.map_err(|e| format!("cannot decompress: {e}")).and_then(|_| {
+                    if buf.len() as u64 > MAX_RECORD_BYTES {
+                        Err(format!("larger than {MAX_RECORD_BYTES} bytes; not read"))
+                    } else {
+                        parse_record(&buf)
+                    }
+                });
                 Some((name, r))
             },
         )
         .flatten()
-        .collect())
+        .collect();
+    let skipped = over_cap.load(Relaxed);
+    if skipped > 0 {
+        results.push((
+            crate::paths::display(path),
+            Err(format!(
+                "{skipped} records not read: the zip inflates to more than {max_inflated} bytes (a zip bomb, or not an OSV database)"
+            )),
+        ));
+    }
+    Ok(results)
 }
 
 /// Parse one OSV record.
@@ -331,6 +356,34 @@ fn shorten(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A zip that inflates past the total cap: records up to the cap are read, the rest are
+    /// one `skipped` entry saying why; a record over the per-record cap is an error, not cut.
+    #[test]
+    fn inflation_is_capped() {
+        use std::io::Write;
+        let dir = std::env::temp_dir().join(format!("venvaudit-osv-bomb-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("bomb.zip");
+        let mut w = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
+        let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+        // 8 valid records padded to 256 KiB each with whitespace (compresses to almost nothing).
+        for i in 0..8 {
+            w.start_file(format!("PYSEC-{i}.json"), opts).unwrap();
+            let rec = format!("{{\"id\": \"PYSEC-{i}\", \"modified\": \"2024-01-01T00:00:00Z\"}}");
+            w.write_all(rec.as_bytes()).unwrap();
+            w.write_all(&vec![b' '; 256 << 10]).unwrap();
+        }
+        w.finish().unwrap();
+        let results = load_zip(&path, 1 << 20).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        let read = results.iter().filter(|(_, r)| r.is_ok()).count();
+        // Every worker may finish the record it started when the cap is reached.
+        assert!((4..=4 + rayon::current_num_threads() * 64).contains(&read), "{read}");
+        let bomb: Vec<&String> = results.iter().filter_map(|(_, r)| r.as_ref().err()).collect();
+        assert_eq!(bomb.len(), 1, "{bomb:?}");
+        assert!(bomb[0].contains("records not read") && bomb[0].contains("inflates to more than"), "{bomb:?}");
+    }
 
     #[test]
     fn invalid_versions_are_dropped_not_the_record() {
