@@ -22,6 +22,9 @@ const MAX_RECORD: u64 = 64 << 20;
 /// Most bytes hashed of a file whose RECORD row states no size (installers always state one;
 /// a hand-edited RECORD must not make us hash a 50 GB sparse file).
 const MAX_UNSIZED: u64 = 1 << 30;
+/// What RECORD says of one path: (hash and size of its last hashed row, listed without a
+/// hash at least once, size).
+type Listed = (Option<(String, String)>, bool, Option<u64>);
 /// Files listed per finding; the count covers the rest.
 const SAMPLE: usize = 50;
 
@@ -81,7 +84,7 @@ pub fn check(root: &HostRoot, venvs: &[&Inspected]) -> Verified {
             // Path -> (hash of its last entry, listed without a hash at least once). pip lists
             // a .pyc it recompiled twice: the wheel's hash, then a hashless line; the file on
             // disk is pip's, so such a .pyc cannot be verified.
-            let mut entries: BTreeMap<String, (Option<(String, String)>, bool, Option<u64>)> = BTreeMap::new();
+            let mut entries: BTreeMap<String, Listed> = BTreeMap::new();
             for line in text.lines() {
                 let fields = csv_fields(line);
                 // Installers write path,hash,size; anything else is a malformed row, skipped.
