@@ -167,6 +167,10 @@ pub struct Python {
     pub home: Option<String>,
     /// Whether the base interpreter still exists.
     pub base_exists: bool,
+    /// `sys.base_prefix`: the installation the interpreter runs on, found as CPython's path
+    /// calculation does (landmark search from `home`, else the compiled-in prefix); null when
+    /// not found.
+    pub base_prefix: Option<String>,
     /// The shared libpython the base interpreter loads, `static` when it has none.
     pub libpython: Option<LibPython>,
     /// ELF machine of the base interpreter, e.g. `x86_64`.

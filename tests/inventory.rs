@@ -446,3 +446,54 @@ fn root_option_resolves_links_inside_the_root() {
     fs::remove_file(&root_python).unwrap();
     scan(true);
 }
+
+/// A `venv --copies` venv whose `home` is removed still starts: CPython's path calculation
+/// finds no standard library from `home` and falls back to the prefix compiled into the copied
+/// interpreter's libpython. Ground truth: the venv's own interpreter, run after the removal.
+/// Scanned under a `--root` that holds only the venv, neither exists: still an error.
+#[test]
+fn copied_interpreter_runs_on_its_compiled_in_prefix() {
+    let tmp = TempDir::new();
+    let base = tmp.join("py311");
+    link_tree(&pyenv_prefix("3.11"), &base);
+    let exe = base.join("bin").join(pyenv("3.11").file_name().unwrap());
+    let scan = tmp.join("scan");
+    let venv = scan.join("copied");
+    check(py_cmd(&exe).args(["-m", "venv", "--copies", "--without-pip"]).arg(&venv));
+    let entry = venv.join("bin/python");
+    assert!(!fs::symlink_metadata(&entry).unwrap().file_type().is_symlink(), "--copies made a link");
+    force_remove(&base);
+
+    let truth = check_stdout(py_cmd(&entry).args(["-c", "import sys; print(sys.base_prefix)"]));
+    let truth = truth.trim();
+    assert!(same_path(truth, &pyenv_prefix("3.11")), "the copy runs on {truth}, not on the pyenv install");
+
+    let (code, report, err) = run(&["check", "--format", "json", scan.to_str().unwrap()]);
+    assert_ran(code, &err);
+    assert!(
+        findings_for(&report, "broken-interpreter", &venv).is_empty(),
+        "a venv that starts is reported broken: {:#}",
+        report["findings"]
+    );
+    let fb = findings_for(&report, "base-interpreter-fallback", &venv);
+    assert_eq!(fb.len(), 1, "no base-interpreter-fallback finding: {:#}", report["findings"]);
+    assert_eq!(fb[0]["severity"], "warning", "{:#}", fb[0]);
+    let reported = fb[0]["details"]["runs_on_prefix"].as_str().unwrap_or_default();
+    assert!(same_path(reported, Path::new(truth)), "runs_on_prefix {reported}, truth {truth}: {:#}", fb[0]);
+    let v = venv_at(&report, &venv);
+    assert_eq!(v["python"]["base_exists"], false);
+    assert!(same_path(v["python"]["base_prefix"].as_str().unwrap_or_default(), Path::new(truth)), "{v:#}");
+
+    // Neither `home` nor the compiled-in prefix (nor the libpython) exists inside this root.
+    let root = tmp.join("root");
+    let inside = root.join(venv.strip_prefix("/").unwrap());
+    mkdirs(inside.parent().unwrap());
+    copy_tree(&venv, &inside);
+    let (code, report, err) =
+        run(&["check", "--format", "json", "--root", root.to_str().unwrap(), venv.to_str().unwrap()]);
+    assert_ran(code, &err);
+    let broken = findings_for(&report, "broken-interpreter", &venv);
+    assert_eq!(broken.len(), 1, "{:#}", report["findings"]);
+    assert_eq!(broken[0]["severity"], "error");
+    assert!(findings_for(&report, "base-interpreter-fallback", &venv).is_empty(), "{:#}", report["findings"]);
+}

@@ -1,6 +1,7 @@
 //! Turning a recognised environment into facts: interpreter, packages, owner.
 
 pub mod elf;
+pub mod getpath;
 pub mod interpreter;
 pub mod packages;
 pub mod pyvenv_cfg;

@@ -524,7 +524,7 @@ impl Creator {
 
 /// A Command with pip/uv/virtualenv configuration that could reach the network or leak in from
 /// the user's environment removed.
-fn py_cmd(program: impl AsRef<OsStr>) -> Command {
+pub fn py_cmd(program: impl AsRef<OsStr>) -> Command {
     let mut c = Command::new(program);
     for v in [
         "PIP_FIND_LINKS",
