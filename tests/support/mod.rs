@@ -628,6 +628,30 @@ pub fn pip_list(venv: &Path) -> Vec<(String, String)> {
         .collect()
 }
 
+/// Ground truth: `pip check` of a venv (its own pip) as {(normalized package, normalized
+/// dependency, installed version or `not installed`)}.
+pub fn pip_check(venv: &Path) -> BTreeSet<(String, String, String)> {
+    let out = py_cmd(venv.join("bin/python"))
+        .args(["-m", "pip", "check", "--disable-pip-version-check"])
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run pip check in {}: {e}", venv.display()));
+    let mut want = BTreeSet::new();
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        if let Some(i) = line.find(" requires ") {
+            let dep = line[i + 10..].split(',').next().unwrap();
+            want.insert((normalize(words[0]), normalize(dep), "not installed".to_owned()));
+        } else if line.contains(" has requirement ") {
+            let have = words[words.len() - 1].trim_end_matches('.');
+            let dep = words[words.len() - 2];
+            want.insert((normalize(words[0]), normalize(dep), have.to_owned()));
+        } else if line != "No broken requirements found." {
+            panic!("unexpected pip check line {line:?}");
+        }
+    }
+    want
+}
+
 /// [`pip_list`] as a set of (normalized name, version).
 pub fn pip_list_normalized(venv: &Path) -> BTreeSet<(String, String)> {
     pip_list(venv).into_iter().map(|(n, v)| (normalize(&n), v)).collect()
