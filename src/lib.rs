@@ -166,6 +166,7 @@ pub fn build_report(scan: Scan, findings: Vec<report::Finding>, req: &Request) -
         for v in &mut report.venvs {
             v.python.evidence.clear();
             v.site_packages.clear();
+            v.system_site_packages.clear();
             v.in_use.clear();
             v.used_by.clear();
         }

@@ -149,6 +149,7 @@ mod tests {
             requires_python: None,
             requires_dist: vec![],
             extensions: vec![],
+            system: false,
         }
     }
 

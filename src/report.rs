@@ -80,6 +80,9 @@ pub struct Venv {
     pub include_system_site_packages: bool,
     /// site-packages directories of the environment, in `sys.path` order.
     pub site_packages: Vec<String>,
+    /// The base installation's site directories the environment also sees (with
+    /// `include-system-site-packages = true`), in `sys.path` order after `site_packages`.
+    pub system_site_packages: Vec<String>,
     /// Owner of the environment directory.
     pub owner: Owner,
     /// Number of installed distributions (also set when `packages` is omitted).
@@ -167,6 +170,10 @@ pub struct Python {
     pub home: Option<String>,
     /// Whether the base interpreter still exists.
     pub base_exists: bool,
+    /// `sys.base_prefix`: the installation the interpreter runs on, found as CPython's path
+    /// calculation does (landmark search from `home`, else the compiled-in prefix); null when
+    /// not found.
+    pub base_prefix: Option<String>,
     /// The shared libpython the base interpreter loads, `static` when it has none.
     pub libpython: Option<LibPython>,
     /// ELF machine of the base interpreter, e.g. `x86_64`.
@@ -224,6 +231,9 @@ pub struct Package {
     pub requires_dist: Vec<String>,
     /// Compiled extension modules owned by the distribution.
     pub extensions: Vec<Extension>,
+    /// Seen from the base installation's site directories (`include-system-site-packages`),
+    /// not installed in the environment itself.
+    pub system: bool,
 }
 
 /// A compiled extension module of a distribution.

@@ -135,6 +135,7 @@ mod tests {
             },
             include_system_site_packages: false,
             site_packages: vec![],
+            system_site_packages: vec![],
             owner: Owner::default(),
             package_count: 41,
             packages: None,

@@ -446,3 +446,141 @@ fn root_option_resolves_links_inside_the_root() {
     fs::remove_file(&root_python).unwrap();
     scan(true);
 }
+
+/// A `venv --copies` venv whose `home` is removed still starts: CPython's path calculation
+/// finds no standard library from `home` and falls back to the prefix compiled into the copied
+/// interpreter's libpython. Ground truth: the venv's own interpreter, run after the removal.
+/// Scanned under a `--root` that holds only the venv, neither exists: still an error.
+#[test]
+fn copied_interpreter_runs_on_its_compiled_in_prefix() {
+    let tmp = TempDir::new();
+    let base = tmp.join("py311");
+    link_tree(&pyenv_prefix("3.11"), &base);
+    let exe = base.join("bin").join(pyenv("3.11").file_name().unwrap());
+    let scan = tmp.join("scan");
+    let venv = scan.join("copied");
+    check(py_cmd(&exe).args(["-m", "venv", "--copies", "--without-pip"]).arg(&venv));
+    let entry = venv.join("bin/python");
+    assert!(!fs::symlink_metadata(&entry).unwrap().file_type().is_symlink(), "--copies made a link");
+    force_remove(&base);
+
+    let truth = check_stdout(py_cmd(&entry).args(["-c", "import sys; print(sys.base_prefix)"]));
+    let truth = truth.trim();
+    assert!(same_path(truth, &pyenv_prefix("3.11")), "the copy runs on {truth}, not on the pyenv install");
+
+    let (code, report, err) = run(&["check", "--format", "json", scan.to_str().unwrap()]);
+    assert_ran(code, &err);
+    assert!(
+        findings_for(&report, "broken-interpreter", &venv).is_empty(),
+        "a venv that starts is reported broken: {:#}",
+        report["findings"]
+    );
+    let fb = findings_for(&report, "base-interpreter-fallback", &venv);
+    assert_eq!(fb.len(), 1, "no base-interpreter-fallback finding: {:#}", report["findings"]);
+    assert_eq!(fb[0]["severity"], "warning", "{:#}", fb[0]);
+    let reported = fb[0]["details"]["runs_on_prefix"].as_str().unwrap_or_default();
+    assert!(same_path(reported, Path::new(truth)), "runs_on_prefix {reported}, truth {truth}: {:#}", fb[0]);
+    let v = venv_at(&report, &venv);
+    assert_eq!(v["python"]["base_exists"], false);
+    assert!(same_path(v["python"]["base_prefix"].as_str().unwrap_or_default(), Path::new(truth)), "{v:#}");
+
+    // Neither `home` nor the compiled-in prefix (nor the libpython) exists inside this root.
+    let root = tmp.join("root");
+    let inside = root.join(venv.strip_prefix("/").unwrap());
+    mkdirs(inside.parent().unwrap());
+    copy_tree(&venv, &inside);
+    let (code, report, err) =
+        run(&["check", "--format", "json", "--root", root.to_str().unwrap(), venv.to_str().unwrap()]);
+    assert_ran(code, &err);
+    let broken = findings_for(&report, "broken-interpreter", &venv);
+    assert_eq!(broken.len(), 1, "{:#}", report["findings"]);
+    assert_eq!(broken[0]["severity"], "error");
+    assert!(findings_for(&report, "base-interpreter-fallback", &venv).is_empty(), "{:#}", report["findings"]);
+}
+
+/// Inventory and dependency conflicts of a venv with `include-system-site-packages = true`.
+fn assert_system_site_venv_equals_pip(venv: &Path, ctx: &str) -> Value {
+    let (code, report, err) =
+        run(&["check", "--format", "json", "--check", "dependencies", "--fail-on", "never", venv.to_str().unwrap()]);
+    assert_ran(code, &err);
+    let v = venv_at(&report, venv);
+    assert_eq!(v["include_system_site_packages"], true, "{ctx}");
+    let want = pip_list_normalized(venv);
+    let got = reported_packages(v);
+    assert_eq!(got, want, "{ctx}: inventory differs from pip list");
+    let conflicts: std::collections::BTreeSet<(String, String, String)> = findings(&report)
+        .iter()
+        .filter(|f| f["id"] == "dependency-conflict")
+        .map(|f| {
+            (
+                normalize(f["package"].as_str().unwrap_or_default()),
+                f["details"]["dependency"].as_str().unwrap_or_default().to_owned(),
+                f["details"]["installed_version"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(conflicts, pip_check(venv), "{ctx}: dependency-conflict differs from pip check");
+    // sys.path order: the venv's own distributions first, then the system ones.
+    let pkgs = v["packages"].as_array().unwrap();
+    let first_system =
+        pkgs.iter().position(|p| p["system"] == true).unwrap_or_else(|| panic!("{ctx}: no system package"));
+    assert!(pkgs[first_system..].iter().all(|p| p["system"] == true), "{ctx}: not in sys.path order");
+    for p in pkgs {
+        let loc = p["location"].as_str().unwrap_or_default();
+        assert_eq!(p["system"] == true, !Path::new(loc).starts_with(venv), "{ctx}: system flag of {p:#}");
+    }
+    report
+}
+
+/// Debian's own Python: `/usr/local/lib/python3.X/dist-packages` and `/usr/lib/python3/dist-packages`
+/// (apt's python3-gi: pygobject without pycairo, which `pip check` reports), and six shadowed by
+/// a newer copy in the venv.
+#[test]
+fn system_site_packages_of_debian_python_equal_pip() {
+    let debian = Path::new("/usr/bin/python3");
+    assert!(
+        debian.exists() && Path::new("/usr/lib/python3/dist-packages/gi").is_dir(),
+        "needs Debian's python3 with python3-gi (scripts/setup.sh APT_PACKAGES)"
+    );
+    let tmp = TempDir::new();
+    let venv = tmp.join("debsys");
+    check(py_cmd(debian).args(["-m", "venv", "--system-site-packages"]).arg(&venv));
+    pip_install(&venv, &["--no-deps", "six==1.17.0"]);
+    let report = assert_system_site_venv_equals_pip(&venv, "Debian python3 venv");
+    let v = venv_at(&report, &venv);
+    let six = package(v, "six");
+    assert_eq!((six["version"].as_str(), six["system"].as_bool()), (Some("1.17.0"), Some(false)), "{six:#}");
+    let gi = package(v, "pygobject");
+    assert_eq!(gi["system"], true);
+    assert_eq!(gi["location"], "/usr/lib/python3/dist-packages");
+    assert!(
+        findings(&report).iter().any(|f| f["id"] == "dependency-conflict" && f["details"]["dependency"] == "pycairo"),
+        "pygobject's missing pycairo: {:#}",
+        report["findings"]
+    );
+}
+
+/// A pyenv-built base installation (a private copy) with a distribution of its own in
+/// `lib/python3.12/site-packages`: requests 2.25.0 without its dependencies, whose urllib3 pin
+/// the venv's urllib3 2.x breaks.
+#[test]
+fn system_site_packages_of_a_pyenv_base_equal_pip() {
+    let tmp = TempDir::new();
+    let base = tmp.join("py312");
+    link_tree(&pyenv_prefix("3.12"), &base);
+    pip_install(&base, &["--no-deps", "requests==2.25.0", "idna==2.10"]);
+    let exe = base.join("bin").join(pyenv("3.12").file_name().unwrap());
+    let venv = tmp.join("pyenvsys");
+    check(py_cmd(&exe).args(["-m", "venv", "--system-site-packages"]).arg(&venv));
+    pip_install(&venv, &["--no-deps", "urllib3==2.2.3", "idna==3.15"]);
+    let report = assert_system_site_venv_equals_pip(&venv, "pyenv 3.12 copy venv");
+    let v = venv_at(&report, &venv);
+    let requests = package(v, "requests");
+    assert_eq!(requests["system"], true);
+    assert!(
+        same_path(requests["location"].as_str().unwrap(), &base.join("lib/python3.12/site-packages")),
+        "{requests:#}"
+    );
+    // idna: the venv's 3.15 shadows the base's 2.10, as on sys.path.
+    assert_eq!(package(v, "idna")["version"], "3.15");
+}

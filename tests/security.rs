@@ -13,7 +13,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
-use support::{Creator, TempDir, check_stdout, normalize, pip_install, pip_list, pyenv};
+use support::{Creator, TempDir, check_stdout, normalize, pip_check, pip_install, pip_list, pyenv};
 
 /// The PyPA OSV test data: `$VENVAUDIT_SHARED_DATA`, else `../shared` beside the checkout
 /// (the workplace layout), else `/work/shared` (a clone made elsewhere on the same machine).
@@ -278,25 +278,8 @@ fn dependency_conflicts_equal_pip_check() {
             python,
             &["--no-deps", "django==3.2", "requests==2.25.0", "asgiref==3.11.1", "urllib3==2.2.3"],
         );
-        let out = Command::new(venv.join("bin/python"))
-            .args(["-m", "pip", "check", "--disable-pip-version-check"])
-            .output()
-            .unwrap();
-        assert_eq!(out.status.code(), Some(1), "pip check finds the breakage");
-        let mut want = BTreeSet::new();
-        for line in String::from_utf8_lossy(&out.stdout).lines() {
-            let words: Vec<&str> = line.split_whitespace().collect();
-            if let Some(i) = line.find(" requires ") {
-                let dep = line[i + 10..].split(',').next().unwrap();
-                want.insert((normalize(words[0]), normalize(dep), "not installed".to_owned()));
-            } else if line.contains(" has requirement ") {
-                let have = words[words.len() - 1].trim_end_matches('.');
-                let dep = words[words.len() - 2];
-                want.insert((normalize(words[0]), normalize(dep), have.to_owned()));
-            } else {
-                panic!("unexpected pip check line {line:?}");
-            }
-        }
+        let want = pip_check(&venv);
+        assert!(!want.is_empty(), "pip check finds the breakage");
         let (_, r) = check_json(&[venv.to_str().unwrap(), "--check", "dependencies", "--fail-on", "never"]);
         let got: BTreeSet<(String, String, String)> = findings(&r, "dependency-conflict")
             .iter()

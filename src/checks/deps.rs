@@ -5,7 +5,8 @@
 //! entries that have no marker or whose marker is true with `extra == ""` in the
 //! environment's own interpreter; a dependency is *missing* when no distribution of that
 //! name is installed, *conflicting* when the installed version is outside the specifier
-//! (pre-releases count as inside). Extras a dependent requests (`b[x]`) are not expanded
+//! (pre-releases count as inside). The installed set is everything on `sys.path`, system
+//! site-packages included, as `pip check` sees it. Extras a dependent requests (`b[x]`) are not expanded
 //! and a distribution's own extras are never active, exactly as in `pip check`.
 
 use super::ids;
@@ -59,9 +60,9 @@ pub fn check(v: &Inspected) -> Vec<Finding> {
                 continue;
             }
             let Some(d) = installed.get(dep.as_str()) else {
-                // With system site-packages visible, pip check would also see the base
-                // interpreter's distributions, which are not inspected: no "missing" claim.
-                if !v.venv.include_system_site_packages {
+                // The inventory holds the base installation's distributions too, unless that
+                // installation could not be found: then no "missing" claim.
+                if v.system_site_known {
                     out.push(finding(v, p, text, &dep, None));
                 }
                 continue;

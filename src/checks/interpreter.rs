@@ -1,4 +1,4 @@
-//! `broken-interpreter` and `interpreter-mismatch`.
+//! `broken-interpreter`, `base-interpreter-fallback` and `interpreter-mismatch`.
 
 use super::ids;
 use crate::inspect::Inspected;
@@ -23,6 +23,26 @@ pub fn check(v: &Inspected) -> Vec<Finding> {
             )
             .detail("executable", entry.as_str())
             .detail("link_target", target.as_str()),
+        );
+    } else if let (Some(base), Some(runs)) = (&h.missing_base, &h.runs_on) {
+        // A copied interpreter (`venv --copies`) still starts: CPython's path calculation
+        // falls back to another installation, whose standard library (and, with system
+        // site-packages, whose distributions) it then uses.
+        let prefix = crate::paths::display(&runs.prefix);
+        out.push(
+            Finding::new(
+                ids::BASE_INTERPRETER_FALLBACK,
+                Severity::Warning,
+                venv,
+                format!(
+                    "base interpreter {base} of {} no longer exists; its copied interpreter still starts and runs on the installation at {prefix} ({})",
+                    v.venv.path, runs.source
+                ),
+                "Recreate the environment from the installation it should run on, so its standard library and compiled packages are the ones it was built with",
+            )
+            .detail("base_executable", base.as_str())
+            .detail("runs_on_prefix", prefix.as_str())
+            .detail("evidence", runs.source.as_str()),
         );
     } else if let Some(base) = &h.missing_base {
         out.push(

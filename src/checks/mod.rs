@@ -28,6 +28,8 @@ use rayon::prelude::*;
 pub mod ids {
     /// The base interpreter or the `bin/python` link target is gone.
     pub const BROKEN_INTERPRETER: &str = "broken-interpreter";
+    /// The base interpreter is gone but the copied interpreter starts on another installation.
+    pub const BASE_INTERPRETER_FALLBACK: &str = "base-interpreter-fallback";
     /// pyvenv.cfg, the lib dir and the base interpreter disagree on X.Y.
     pub const INTERPRETER_MISMATCH: &str = "interpreter-mismatch";
     /// A compiled module's file-name ABI tag is for another Python.
@@ -83,6 +85,11 @@ pub mod ids {
     /// All ids with their default severity and meaning, for docs and tests.
     pub const ALL: &[(&str, &str, &str)] = &[
         (BROKEN_INTERPRETER, "error", "the base interpreter or the bin/python link target no longer exists"),
+        (
+            BASE_INTERPRETER_FALLBACK,
+            "warning",
+            "the base interpreter no longer exists, but the copied interpreter starts on the installation at its compiled-in prefix",
+        ),
         (
             INTERPRETER_MISMATCH,
             "error",

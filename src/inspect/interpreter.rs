@@ -2,6 +2,7 @@
 //! `bin/python` link and the base interpreter's ELF headers. No Python is ever executed.
 
 use super::elf;
+use super::getpath::{self, BasePrefix};
 use super::pyvenv_cfg::PyvenvCfg;
 use crate::discover::{Marker, lib_python_dirs};
 use crate::host::LibrarySearch;
@@ -25,6 +26,10 @@ pub struct InterpreterFacts {
     pub health: InterpreterHealth,
     /// Errors reading the environment's own files (bad pyvenv.cfg, malformed ELF).
     pub read_errors: Vec<(String, String)>,
+    /// The installation the interpreter runs on (`sys.base_prefix`), when it starts.
+    pub base_prefix: Option<BasePrefix>,
+    /// The environment's `lib/pythonX.Y[t]` directory name, parsed.
+    pub stdlib: Option<LibDirVersion>,
 }
 
 /// Raw observations about interpreter health.
@@ -36,6 +41,9 @@ pub struct InterpreterHealth {
     pub missing_base: Option<String>,
     /// No interpreter entry at all in `bin/`.
     pub no_executable: bool,
+    /// The base interpreter is missing, yet the environment's copied interpreter starts:
+    /// it runs on the installation found by the path calculation (its compiled-in prefix).
+    pub runs_on: Option<BasePrefix>,
     /// X.Y according to each source: (source, X.Y).
     pub versions: Vec<(String, String)>,
 }
@@ -215,6 +223,24 @@ pub fn inspect_interpreter(root: &HostRoot, libs: &LibrarySearch, venv: &Path, m
         health.versions.push((format!("base interpreter {}", display(r)), xy));
     }
 
+    // Where it really runs: the path calculation of the interpreter that `bin/python` starts.
+    let stdlib = lib_versions.first().map(|(_, v)| v.clone());
+    let mut runs = None;
+    if marker == Marker::PyvenvCfg
+        && let (Some(e), Some(lv)) = (&exe, &stdlib)
+        && health.dangling_link.is_none()
+    {
+        let home = cfg.get("home").map(PathBuf::from);
+        runs = getpath::base_prefix(root, libs, home.as_deref(), e, lv);
+        if let Some(bp) = &runs {
+            py.base_prefix = Some(display(&bp.prefix));
+            py.evidence.insert("base_prefix".into(), bp.source.clone());
+        }
+        if health.missing_base.is_some() && runs.is_some() && getpath::loads(root, libs, e) {
+            health.runs_on = runs.clone();
+        }
+    }
+
     // Implementation.
     let pypy = lib_versions.iter().any(|(_, v)| v.pypy)
         || base_resolved.as_ref().and_then(|r| r.file_name()).is_some_and(|n| n.to_string_lossy().starts_with("pypy"));
@@ -260,6 +286,7 @@ pub fn inspect_interpreter(root: &HostRoot, libs: &LibrarySearch, venv: &Path, m
             .as_ref()
             .and_then(|r| r.parent()?.parent().map(Path::to_path_buf))
             .or_else(|| cfg.get("base-prefix").map(PathBuf::from))
+            .or_else(|| health.runs_on.as_ref().map(|b| b.prefix.clone()))
             .or_else(|| py.home.as_ref().and_then(|h| Path::new(h).parent().map(Path::to_path_buf))),
     };
     if let (Some(prefix), Some((_, lv))) = (&base_prefix, lib_versions.first())
@@ -276,6 +303,8 @@ pub fn inspect_interpreter(root: &HostRoot, libs: &LibrarySearch, venv: &Path, m
         include_system_site_packages: cfg.include_system_site_packages(),
         health,
         read_errors,
+        base_prefix: runs,
+        stdlib,
     }
 }
 

@@ -1,6 +1,7 @@
 //! Turning a recognised environment into facts: interpreter, packages, owner.
 
 pub mod elf;
+pub mod getpath;
 pub mod interpreter;
 pub mod packages;
 pub mod pyvenv_cfg;
@@ -26,6 +27,9 @@ pub struct Inspected {
     pub path: PathBuf,
     /// site-packages directories (view paths).
     pub site_packages: Vec<PathBuf>,
+    /// False when the environment sees system site-packages but the base installation could
+    /// not be found: its inventory then lacks the system distributions.
+    pub system_site_known: bool,
 }
 
 /// uid -> user name, from the scanned system's /etc/passwd.
@@ -57,7 +61,14 @@ pub fn inspect_venv(
     errors.extend(interp.read_errors.iter().map(|(p, m)| ScanError { path: p.clone(), message: m.clone() }));
 
     let site_packages: Vec<PathBuf> = site_packages_dirs(&real).iter().map(|p| root.view(p)).collect();
-    let scan = packages::inspect_packages(root, &site_packages);
+    // With include-system-site-packages, site.py appends the base installation's site dirs.
+    let system_site: Option<Vec<PathBuf>> = match (&interp.base_prefix, &interp.stdlib) {
+        _ if !interp.include_system_site_packages => Some(Vec::new()),
+        (Some(bp), Some(lv)) => Some(getpath::system_site_dirs(root, &bp.prefix, lv)),
+        _ => None,
+    };
+    let system_dirs = system_site.clone().unwrap_or_default();
+    let scan = packages::inspect_packages(root, &site_packages, &system_dirs);
     errors.extend(scan.errors.into_iter().map(|(path, message)| ScanError { path, message }));
 
     let owner = match std::fs::symlink_metadata(&real) {
@@ -71,6 +82,7 @@ pub fn inspect_venv(
         python: interp.python,
         include_system_site_packages: interp.include_system_site_packages,
         site_packages: site_packages.iter().map(|p| display(p)).collect(),
+        system_site_packages: system_dirs.iter().map(|p| display(p)).collect(),
         owner,
         package_count: scan.packages.len(),
         packages: Some(scan.packages),
@@ -78,5 +90,6 @@ pub fn inspect_venv(
         used_by: Vec::new(),
         in_use: Vec::new(),
     };
-    (Inspected { venv, health: interp.health, path: found.path.clone(), site_packages }, errors)
+    let system_site_known = system_site.is_some();
+    (Inspected { venv, health: interp.health, path: found.path.clone(), site_packages, system_site_known }, errors)
 }

@@ -56,14 +56,17 @@ pub fn extension_abi_tag(file_name: &str) -> Option<String> {
     (!tag.is_empty()).then(|| tag.to_owned())
 }
 
-/// Inspect every distribution visible from the given site-packages dirs (view paths).
-pub fn inspect_packages(root: &HostRoot, site_packages: &[PathBuf]) -> PackageScan {
+/// Inspect every distribution visible from the environment's own site-packages dirs and,
+/// after them, the base installation's site dirs it sees with `include-system-site-packages`
+/// (view paths, in `sys.path` order). Distributions found through `system_site` (or the
+/// `.pth` files there) are marked `system`.
+pub fn inspect_packages(root: &HostRoot, site_packages: &[PathBuf], system_site: &[PathBuf]) -> PackageScan {
     let mut scan = PackageScan::default();
-    let (search_path, editable_dirs) = sys_path(root, site_packages, &mut scan.errors);
+    let (search_path, editable_dirs) = sys_path(root, site_packages, system_site, &mut scan.errors);
 
     // Collect metadata dirs in sys.path order, then read them in parallel.
-    let mut candidates: Vec<(PathBuf, PathBuf, MetaKind)> = Vec::new();
-    for dir in &search_path {
+    let mut candidates: Vec<(PathBuf, PathBuf, MetaKind, bool)> = Vec::new();
+    for (dir, system) in &search_path {
         let Ok(rd) = std::fs::read_dir(root.real(dir)) else { continue };
         let mut entries: Vec<(PathBuf, MetaKind)> = rd
             .flatten()
@@ -83,11 +86,16 @@ pub fn inspect_packages(root: &HostRoot, site_packages: &[PathBuf]) -> PackageSc
             })
             .collect();
         entries.sort();
-        candidates.extend(entries.into_iter().map(|(p, k)| (dir.clone(), p, k)));
+        candidates.extend(entries.into_iter().map(|(p, k)| (dir.clone(), p, k, *system)));
     }
     let read: Vec<Result<Package, (String, String)>> = candidates
         .par_iter()
-        .map(|(loc, meta_dir, kind)| read_distribution(root, loc, meta_dir, *kind, &editable_dirs))
+        .map(|(loc, meta_dir, kind, system)| {
+            read_distribution(root, loc, meta_dir, *kind, &editable_dirs).map(|mut p| {
+                p.system = *system;
+                p
+            })
+        })
         .collect();
     let mut seen = HashSet::new();
     for r in read {
@@ -112,18 +120,22 @@ enum MetaKind {
 }
 
 /// The `sys.path` entries `site.py` would add: each site-packages dir followed by the
-/// directories its `.pth` files name (import lines are never run, only skipped). Also
+/// directories its `.pth` files name (import lines are never run, only skipped), each with
+/// whether it comes from the base installation (`system_site` or its `.pth` files). Also
 /// returns the directories named by `*.egg-link` files: legacy `setup.py develop` editables.
 fn sys_path(
     root: &HostRoot,
     site_packages: &[PathBuf],
+    system_site: &[PathBuf],
     errors: &mut Vec<(String, String)>,
-) -> (Vec<PathBuf>, HashSet<PathBuf>) {
-    let mut path: Vec<PathBuf> = Vec::new();
+) -> (Vec<(PathBuf, bool)>, HashSet<PathBuf>) {
+    let mut path: Vec<(PathBuf, bool)> = Vec::new();
     let mut editable = HashSet::new();
-    for sp in site_packages {
-        if !path.contains(sp) {
-            path.push(sp.clone());
+    let dirs = site_packages.iter().map(|d| (d, false)).chain(system_site.iter().map(|d| (d, true)));
+    for (sp, system) in dirs {
+        // site.py's known_paths: a directory already on sys.path is not added again.
+        if !path.iter().any(|(p, _)| p == sp) {
+            path.push((sp.clone(), system));
         }
         let Ok(rd) = std::fs::read_dir(root.real(sp)) else { continue };
         let mut pth: Vec<PathBuf> = Vec::new();
@@ -158,8 +170,8 @@ fn sys_path(
                     continue;
                 }
                 let dir = lexical_normalize(&sp.join(line));
-                if !path.contains(&dir) && root.resolve(&dir).is_ok_and(|r| root.real(&r).is_dir()) {
-                    path.push(dir);
+                if !path.iter().any(|(p, _)| *p == dir) && root.resolve(&dir).is_ok_and(|r| root.real(&r).is_dir()) {
+                    path.push((dir, system));
                 }
             }
         }
@@ -219,6 +231,7 @@ fn read_distribution(
         requires_python,
         requires_dist: Vec::new(),
         extensions: Vec::new(),
+        system: false,
     };
     match kind {
         MetaKind::DistInfo => {

@@ -524,7 +524,7 @@ impl Creator {
 
 /// A Command with pip/uv/virtualenv configuration that could reach the network or leak in from
 /// the user's environment removed.
-fn py_cmd(program: impl AsRef<OsStr>) -> Command {
+pub fn py_cmd(program: impl AsRef<OsStr>) -> Command {
     let mut c = Command::new(program);
     for v in [
         "PIP_FIND_LINKS",
@@ -626,6 +626,30 @@ pub fn pip_list(venv: &Path) -> Vec<(String, String)> {
         .iter()
         .map(|p| (p["name"].as_str().unwrap().to_string(), p["version"].as_str().unwrap().to_string()))
         .collect()
+}
+
+/// Ground truth: `pip check` of a venv (its own pip) as {(normalized package, normalized
+/// dependency, installed version or `not installed`)}.
+pub fn pip_check(venv: &Path) -> BTreeSet<(String, String, String)> {
+    let out = py_cmd(venv.join("bin/python"))
+        .args(["-m", "pip", "check", "--disable-pip-version-check"])
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run pip check in {}: {e}", venv.display()));
+    let mut want = BTreeSet::new();
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        if let Some(i) = line.find(" requires ") {
+            let dep = line[i + 10..].split(',').next().unwrap();
+            want.insert((normalize(words[0]), normalize(dep), "not installed".to_owned()));
+        } else if line.contains(" has requirement ") {
+            let have = words[words.len() - 1].trim_end_matches('.');
+            let dep = words[words.len() - 2];
+            want.insert((normalize(words[0]), normalize(dep), have.to_owned()));
+        } else if line != "No broken requirements found." {
+            panic!("unexpected pip check line {line:?}");
+        }
+    }
+    want
 }
 
 /// [`pip_list`] as a set of (normalized name, version).
