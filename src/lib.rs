@@ -19,6 +19,7 @@ pub mod query;
 pub mod redact;
 pub mod report;
 pub mod request;
+pub mod scope;
 pub mod table;
 pub mod time;
 pub mod usage;
@@ -37,6 +38,10 @@ use std::path::PathBuf;
 pub struct Scan {
     /// How paths map to the filesystem.
     pub root: HostRoot,
+    /// Where service and web server configuration is read (`config_root`, else `root`).
+    pub config_root: HostRoot,
+    /// The requested paths: findings about environments elsewhere are not reported.
+    pub scope: scope::Scope,
     /// Host facts, C library and library search path.
     pub host: HostFacts,
     /// Every inspected environment.
@@ -55,6 +60,10 @@ pub fn scan(req: &Request, progress: &Progress) -> Result<Scan> {
         Some(r) => HostRoot::at(std::path::Path::new(r)).with_context(|| format!("cannot use --root {r}"))?,
         None => HostRoot::host(),
     };
+    let config_root = match &req.config_root {
+        Some(c) => HostRoot::at(std::path::Path::new(c)).with_context(|| format!("cannot use config_root {c}"))?,
+        None => root.clone(),
+    };
     let paths: Vec<PathBuf> = if req.paths.is_empty() {
         vec![PathBuf::from("/")]
     } else {
@@ -66,6 +75,7 @@ pub fn scan(req: &Request, progress: &Progress) -> Result<Scan> {
         follow_symlinks: req.follow_symlinks,
         cross_mounts: req.cross_mounts,
     };
+    let scope = scope::Scope::new(&root, &paths, discover::build_excludes(&req.exclude)?);
     worker_pool(req)?.install(|| {
         let host = HostFacts::gather(&root);
         let found = discover::discover(&root, &paths, &walk, progress)?;
@@ -83,7 +93,7 @@ pub fn scan(req: &Request, progress: &Progress) -> Result<Scan> {
             venvs.push(v);
             errors.extend(e);
         }
-        let usage = usage::gather(&root, &venvs, !req.no_processes);
+        let usage = usage::gather(&root, &config_root, &venvs, !req.no_processes);
         for (v, u) in venvs.iter_mut().zip(&usage.per_venv) {
             v.venv.used_by.extend(u.used_by.iter().cloned());
             v.venv.in_use = usage::in_use(u, &process_users);
@@ -97,7 +107,7 @@ pub fn scan(req: &Request, progress: &Progress) -> Result<Scan> {
         } else if usage.view.partial > 0 {
             warnings.push(format!("{} processes could not be inspected even as root (another namespace or a security module)", usage.view.partial));
         }
-        Ok(Scan { root, host, venvs, errors, usage, warnings })
+        Ok(Scan { root, config_root, scope, host, venvs, errors, usage, warnings })
     })
 }
 
