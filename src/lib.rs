@@ -67,7 +67,7 @@ pub fn scan(req: &Request, progress: &Progress) -> Result<Scan> {
     let paths: Vec<PathBuf> = if req.paths.is_empty() {
         vec![PathBuf::from("/")]
     } else {
-        req.paths.iter().map(|p| view_path(&root, p)).collect()
+        req.paths.iter().map(|p| request_path(&root, p)).collect()
     };
     let walk = WalkOptions {
         exclude: req.exclude.clone(),
@@ -128,6 +128,25 @@ pub fn view_path(root: &HostRoot, p: &str) -> PathBuf {
         return PathBuf::from("/").join(path);
     }
     if path.is_absolute() { path } else { std::env::current_dir().map(|d| d.join(&path)).unwrap_or(path) }
+}
+
+/// A path to scan, as a view path in the form environments are reported under: without
+/// `.`, repeated or trailing slashes, and with `..` taken as the kernel takes it (the parent
+/// of what the path before it resolves to), so `/srv/site/venv/` and `/srv/./site/venv` are
+/// reported, and matched with configuration, as `/srv/site/venv`.
+pub fn request_path(root: &HostRoot, p: &str) -> PathBuf {
+    use std::path::Component;
+    let view = view_path(root, p);
+    let parts: Vec<Component> = view.components().collect();
+    let Some(last_up) = parts.iter().rposition(|c| *c == Component::ParentDir) else {
+        return parts.iter().collect();
+    };
+    let head: PathBuf = parts[..=last_up].iter().collect();
+    let tail: PathBuf = parts[last_up + 1..].iter().collect();
+    match root.resolve(&head) {
+        Ok(resolved) => resolved.join(tail),
+        Err(_) => config::normalize(&view),
+    }
 }
 
 /// Build the report of a scan with the given findings.
