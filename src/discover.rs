@@ -155,7 +155,8 @@ pub fn discover(
     Ok(out)
 }
 
-fn build_excludes(patterns: &[String]) -> anyhow::Result<GlobSet> {
+/// The `--exclude` patterns as one glob set matched against view paths of directories.
+pub fn build_excludes(patterns: &[String]) -> anyhow::Result<GlobSet> {
     let mut b = GlobSetBuilder::new();
     for p in patterns {
         // A bare name (`node_modules`) matches that name anywhere, as in ripgrep and rsync.

@@ -20,6 +20,7 @@ pub mod query;
 pub mod redact;
 pub mod report;
 pub mod request;
+pub mod scope;
 pub mod table;
 pub mod time;
 pub mod usage;
@@ -38,6 +39,10 @@ use std::path::PathBuf;
 pub struct Scan {
     /// How paths map to the filesystem.
     pub root: HostRoot,
+    /// Where service and web server configuration is read (`config_root`, else `root`).
+    pub config_root: HostRoot,
+    /// The requested paths: findings about environments elsewhere are not reported.
+    pub scope: scope::Scope,
     /// Host facts, C library and library search path.
     pub host: HostFacts,
     /// Every inspected environment.
@@ -56,10 +61,14 @@ pub fn scan(req: &Request, progress: &Progress) -> Result<Scan> {
         Some(r) => HostRoot::at(std::path::Path::new(r)).with_context(|| format!("cannot use --root {r}"))?,
         None => HostRoot::host(),
     };
+    let config_root = match &req.config_root {
+        Some(c) => HostRoot::at(std::path::Path::new(c)).with_context(|| format!("cannot use config_root {c}"))?,
+        None => root.clone(),
+    };
     let paths: Vec<PathBuf> = if req.paths.is_empty() {
         vec![PathBuf::from("/")]
     } else {
-        req.paths.iter().map(|p| view_path(&root, p)).collect()
+        req.paths.iter().map(|p| request_path(&root, p)).collect()
     };
     let walk = WalkOptions {
         exclude: req.exclude.clone(),
@@ -67,6 +76,7 @@ pub fn scan(req: &Request, progress: &Progress) -> Result<Scan> {
         follow_symlinks: req.follow_symlinks,
         cross_mounts: req.cross_mounts,
     };
+    let scope = scope::Scope::new(&root, &paths, discover::build_excludes(&req.exclude)?);
     worker_pool(req)?.install(|| {
         let host = HostFacts::gather(&root);
         let found = discover::discover(&root, &paths, &walk, progress)?;
@@ -84,7 +94,7 @@ pub fn scan(req: &Request, progress: &Progress) -> Result<Scan> {
             venvs.push(v);
             errors.extend(e);
         }
-        let usage = usage::gather(&root, &venvs, !req.no_processes);
+        let usage = usage::gather(&root, &config_root, &venvs, !req.no_processes);
         for (v, u) in venvs.iter_mut().zip(&usage.per_venv) {
             v.venv.used_by.extend(u.used_by.iter().cloned());
             v.venv.in_use = usage::in_use(u, &process_users);
@@ -104,7 +114,7 @@ pub fn scan(req: &Request, progress: &Progress) -> Result<Scan> {
         } else if usage.view.partial > 0 {
             warnings.push(format!("{} processes could not be inspected even as root (another namespace or a security module)", usage.view.partial));
         }
-        Ok(Scan { root, host, venvs, errors, usage, warnings })
+        Ok(Scan { root, config_root, scope, host, venvs, errors, usage, warnings })
     })
 }
 
@@ -138,6 +148,25 @@ pub fn view_path(root: &HostRoot, p: &str) -> PathBuf {
         return PathBuf::from("/").join(path);
     }
     if path.is_absolute() { path } else { std::env::current_dir().map(|d| d.join(&path)).unwrap_or(path) }
+}
+
+/// A path to scan, as a view path in the form environments are reported under: without
+/// `.`, repeated or trailing slashes, and with `..` taken as the kernel takes it (the parent
+/// of what the path before it resolves to), so `/srv/site/venv/` and `/srv/./site/venv` are
+/// reported, and matched with configuration, as `/srv/site/venv`.
+pub fn request_path(root: &HostRoot, p: &str) -> PathBuf {
+    use std::path::Component;
+    let view = view_path(root, p);
+    let parts: Vec<Component> = view.components().collect();
+    let Some(last_up) = parts.iter().rposition(|c| *c == Component::ParentDir) else {
+        return parts.iter().collect();
+    };
+    let head: PathBuf = parts[..=last_up].iter().collect();
+    let tail: PathBuf = parts[last_up + 1..].iter().collect();
+    match root.resolve(&head) {
+        Ok(resolved) => resolved.join(tail),
+        Err(_) => config::normalize(&view),
+    }
 }
 
 /// Build the report of a scan with the given findings.

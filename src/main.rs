@@ -117,6 +117,10 @@ struct ScanArgs {
     /// Only counts and versions.
     #[arg(long)]
     summary: bool,
+    /// Read systemd, supervisor, cron, Apache and uWSGI configuration under DIR instead of
+    /// under / (or --root); the paths it names still refer to the scanned system.
+    #[arg(long, value_name = "DIR")]
+    config_root: Option<String>,
 }
 
 #[derive(Args)]
@@ -162,7 +166,12 @@ impl WalkArgs {
 
 impl ScanArgs {
     fn request(&self) -> Request {
-        Request { packages: !self.no_packages, summary: self.summary, ..self.walk.request(&self.paths) }
+        Request {
+            packages: !self.no_packages,
+            summary: self.summary,
+            config_root: self.config_root.clone(),
+            ..self.walk.request(&self.paths)
+        }
     }
 }
 

@@ -111,6 +111,10 @@ pub struct Request {
     pub apache_config: Vec<String>,
     /// `check`: uWSGI configuration files to read in addition to /etc/uwsgi.
     pub uwsgi_config: Vec<String>,
+    /// Read service and web server configuration (systemd, supervisor, cron, Apache, uWSGI)
+    /// under this directory instead of under `root`; the paths it names are still paths of
+    /// the scanned system.
+    pub config_root: Option<String>,
     /// `check`/`query`: offline OSV database (directory of JSON files or zip).
     pub osv_db: Option<String>,
     /// `check`: PEP 508 specifiers that make a `forbidden-package` error.
@@ -145,6 +149,7 @@ impl Default for Request {
             mod_wsgi: None,
             apache_config: Vec::new(),
             uwsgi_config: Vec::new(),
+            config_root: None,
             osv_db: None,
             forbid: Vec::new(),
             specs: Vec::new(),
@@ -174,6 +179,7 @@ pub const KEYS: &[&str] = &[
     "mod_wsgi",
     "apache_config",
     "uwsgi_config",
+    "config_root",
     "osv_db",
     "forbid",
     "specs",

@@ -126,6 +126,13 @@ impl Fixture {
         d
     }
 
+    /// An empty configuration root: no systemd, supervisor, cron, Apache or uWSGI files.
+    fn no_config(&self) -> PathBuf {
+        let d = self.tmp.join("no-config");
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+
     /// ansible-playbook with the collection installed and this test's environment.
     fn ansible(&self, tool: &str, cwd: &Path) -> Command {
         let mut cmd = Command::new(self.tools.join(tool));
@@ -144,7 +151,7 @@ impl Fixture {
     /// (`out` is always DIR, where plays write their results).
     fn play(&self, dir: &Path, play: &str, vars: Value, args: &[&str]) -> Output {
         std::fs::write(dir.join("play.yml"), play).unwrap();
-        let mut extra = json!({"out": dir, "ansible_python_interpreter": self.tools.join("python")});
+        let mut extra = json!({"out": dir, "ansible_python_interpreter": self.tools.join("python"), "config_root": self.no_config()});
         for (k, v) in vars.as_object().unwrap() {
             extra[k] = v.clone();
         }
@@ -182,8 +189,13 @@ fn save(var: &str, name: &str) -> String {
     )
 }
 
+/// A play on localhost. Every venvaudit task reads its service and web server configuration
+/// under `config_root` (an empty directory unless a test passes its own), never the host's.
 fn play_of(tasks: &str) -> String {
-    format!("- hosts: localhost\n  gather_facts: false\n  tasks:\n{tasks}")
+    let defaults = ["venvaudit.python.venv_facts", "venvaudit.python.venv_check"]
+        .map(|m| format!("    {m}:\n      config_root: \"{{{{ config_root }}}}\"\n"))
+        .concat();
+    format!("- hosts: localhost\n  gather_facts: false\n  module_defaults:\n{defaults}  tasks:\n{tasks}")
 }
 
 fn first_venv(report: &Value) -> &Value {
@@ -333,6 +345,64 @@ fn venv_check_gates_on_a_broken_venv() {
     assert!(!dir.join("deployed").exists(), "the task after a failed gate must not run");
     let t = text(&out);
     assert!(t.contains("broken-interpreter") && t.contains("venv_check failed"), "{t}");
+}
+
+/// The gate judges the venvs under its `paths` only: an Apache configuration (the test's own,
+/// under `config_root`) that loads Debian's mod_wsgi (Python 3.11) and names the fleet's
+/// Python 3.8 venv and a venv that is gone does not fail the gate on the healthy web1, and
+/// is reported by a gate on the whole fleet.
+#[test]
+fn the_gate_judges_only_the_venvs_under_its_paths() {
+    const DEBIAN_MOD_WSGI: &str = "/usr/lib/apache2/modules/mod_wsgi.so";
+    assert!(Path::new(DEBIAN_MOD_WSGI).exists(), "libapache2-mod-wsgi-py3 is not installed: run scripts/setup.sh");
+    let f = fixture();
+    let dir = f.dir("scope");
+    let config = dir.join("config");
+    let db1 = f.fleet.join("db1/opt/tool/venv");
+    let gone = f.fleet.join("gone/venv");
+    let apache = config.join("etc/apache2");
+    std::fs::create_dir_all(&apache).unwrap();
+    std::fs::write(
+        apache.join("apache2.conf"),
+        format!(
+            "LoadModule wsgi_module {DEBIAN_MOD_WSGI}\nWSGIDaemonProcess tool python-home={}\nWSGIDaemonProcess old python-home={}\n",
+            db1.display(),
+            gone.display()
+        ),
+    )
+    .unwrap();
+    let tasks = [
+        "    - venvaudit.python.venv_check:\n        paths: \"{{ healthy }}\"\n      register: good\n".to_owned(),
+        save("good", "good"),
+        "    - venvaudit.python.venv_check:\n        paths: \"{{ fleet }}\"\n        checks: [mod-wsgi]\n      register: fleet_gate\n      ignore_errors: true\n".to_owned(),
+        save("fleet_gate", "fleet"),
+    ]
+    .concat();
+    let vars = json!({"healthy": f.fleet.join("web1"), "fleet": f.fleet, "config_root": config});
+    ok(&f.play(&dir, &play_of(&tasks), vars, &[]));
+
+    let good = read_json(&dir.join("good.json"));
+    assert_eq!((good["failed"].clone(), good["passed"].clone()), (json!(false), json!(true)), "{good}");
+    let venv = |r: &Value| -> Vec<String> {
+        let mut v: Vec<String> = r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| format!("{} {}", x["id"].as_str().unwrap(), x["venv"].as_str().unwrap_or("")))
+            .collect();
+        v.sort();
+        v
+    };
+    assert!(venv(&good).iter().all(|x| x.contains("/web1/")), "findings outside the gate's paths: {good}");
+    assert_eq!(good["counts"]["error"], json!(0), "{good}");
+
+    let fleet = read_json(&dir.join("fleet.json"));
+    assert_eq!(fleet["failed"], json!(true), "{fleet}");
+    assert_eq!(
+        venv(&fleet),
+        vec![format!("mod-wsgi-abi-mismatch {}", db1.display()), format!("mod-wsgi-venv-missing {}", gone.display())],
+        "{fleet}"
+    );
 }
 
 #[test]
@@ -590,9 +660,9 @@ fn the_binary_works_as_a_plain_library_module() {
         std::fs::copy(&f.module, dir.join("library").join(m)).unwrap();
     }
     let tasks = [
-        "    - venv_facts:\n        paths: \"{{ web1 }}\"\n      register: facts\n".to_owned(),
+        "    - venv_facts:\n        paths: \"{{ web1 }}\"\n        config_root: \"{{ config_root }}\"\n      register: facts\n".to_owned(),
         save("ansible_facts['venvaudit']['summary']", "summary"),
-        "    - venv_check:\n        paths: \"{{ broken }}\"\n      register: gate\n      ignore_errors: true\n"
+        "    - venv_check:\n        paths: \"{{ broken }}\"\n        config_root: \"{{ config_root }}\"\n      register: gate\n      ignore_errors: true\n"
             .to_owned(),
         save("gate", "gate"),
     ]
@@ -600,8 +670,11 @@ fn the_binary_works_as_a_plain_library_module() {
     // No collections path: the modules come from library/ next to the playbook.
     let mut cmd = f.ansible("ansible-playbook", &dir);
     cmd.env("ANSIBLE_COLLECTIONS_PATH", dir.join("no-collections"));
-    std::fs::write(dir.join("play.yml"), play_of(&tasks)).unwrap();
-    let extra = json!({"out": dir, "web1": f.fleet.join("web1"), "broken": f.broken, "ansible_python_interpreter": f.tools.join("python")});
+    // No module_defaults: they name the collection's modules, which are not installed here;
+    // the tasks pass config_root themselves.
+    std::fs::write(dir.join("play.yml"), format!("- hosts: localhost\n  gather_facts: false\n  tasks:\n{tasks}"))
+        .unwrap();
+    let extra = json!({"out": dir, "web1": f.fleet.join("web1"), "broken": f.broken, "ansible_python_interpreter": f.tools.join("python"), "config_root": f.no_config()});
     let out =
         cmd.args(["-i", "localhost,", "-c", "local", "-e"]).arg(extra.to_string()).arg("play.yml").output().unwrap();
     ok(&out);

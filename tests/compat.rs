@@ -400,8 +400,17 @@ fn debian_mod_wsgi_names_every_mismatched_venv() {
     apache_accepts(&["apache2ctl", "-t"], &[("APACHE_CONFDIR", &conf)]);
 
     let main = conf.join("apache2.conf");
-    let (code, r) =
-        check_json(&[s(&st.deb311), s(&st.py312), s(&st.py3117), "--apache-config", s(&main), "--check", "mod-wsgi"]);
+    // `work` holds the missing venv's path: a configured path is judged only inside the scan.
+    let (code, r) = check_json(&[
+        s(&st.deb311),
+        s(&st.py312),
+        s(&st.py3117),
+        s(work.path()),
+        "--apache-config",
+        s(&main),
+        "--check",
+        "mod-wsgi",
+    ]);
     assert_eq!(code, 1);
     let site_file = conf.join("sites-enabled/venvs.conf").display().to_string();
     let at = |id: &str| -> Vec<(String, u64, String)> {
@@ -580,10 +589,11 @@ fn uwsgi_python_plugin_is_matched_to_app_venvs() {
     };
     let a = ini("legacy", &format!("virtualenv = {}\nmodule = app:application\n", st.deb311.display()));
     let b = ini("shop", &format!("home = {}\n", st.py312.display()));
-    let c = ini("gone", "venv = /nonexistent/venv\n");
+    let c = ini("gone", &format!("venv = {}\n", work.join("gone/venv").display()));
     let (code, r) = check_json(&[
         s(&st.deb311),
         s(&st.py312),
+        s(work.path()),
         "--uwsgi-config",
         s(&a),
         "--uwsgi-config",

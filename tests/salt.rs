@@ -467,3 +467,52 @@ print(json.dumps(out))
     assert_eq!(got[4]["venvaudit"]["roots"], serde_json::json!([]), "{}", got[4]);
     assert_eq!(got[4]["venvaudit"]["venvs"], 0, "{}", got[4]);
 }
+
+/// Scope through Salt: with an Apache configuration (the test's own, under `config_root`)
+/// that loads Debian's mod_wsgi (Python 3.11) and names the broken 3.12 venv and a venv that
+/// is gone, `venvaudit.compatible name=<healthy venv>` and `venvaudit.check` of it pass; the
+/// same gate on the directory holding both reports the configured problems.
+#[test]
+fn a_gate_judges_only_the_venvs_it_names() {
+    const DEBIAN_MOD_WSGI: &str = "/usr/lib/apache2/modules/mod_wsgi.so";
+    assert!(Path::new(DEBIAN_MOD_WSGI).exists(), "libapache2-mod-wsgi-py3 is not installed: run scripts/setup.sh");
+    let v = venvs();
+    let dir = scratch("scope");
+    let config = dir.join("config");
+    let apache = config.join("etc/apache2");
+    std::fs::create_dir_all(&apache).unwrap();
+    let gone = v.dir.join("gone/venv").display().to_string();
+    std::fs::write(
+        apache.join("apache2.conf"),
+        format!(
+            "LoadModule wsgi_module {DEBIAN_MOD_WSGI}\nWSGIDaemonProcess b python-home={}\nWSGIDaemonProcess g python-home={gone}\n",
+            v.broken()
+        ),
+    )
+    .unwrap();
+    let minion = Minion::new(&dir, &format!("venvaudit.binary: {BIN}\n"));
+    minion.sync();
+
+    let cfg = config.display().to_string();
+    let c = minion.call(&["venvaudit.check", &v.ok(), &format!("config_root={cfg}"), "no_processes=True"]);
+    assert_eq!(c.code, 0, "{}", c.stderr);
+    assert_eq!(c.json["passed"], true, "{}", c.json);
+    assert_eq!(c.json["findings"], serde_json::json!([]), "{}", c.json);
+
+    let sls = format!(
+        "healthy:\n  venvaudit.compatible:\n    - name: {ok}\n    - config_root: {cfg}\n\
+         everything:\n  venvaudit.compatible:\n    - name: {all}\n    - config_root: {cfg}\n    - checks: [mod-wsgi]\n",
+        ok = v.ok(),
+        all = v.dir.display(),
+    );
+    std::fs::write(dir.join("states/scopetest.sls"), sls).unwrap();
+    let (_, states) = minion.apply(&["scopetest"]);
+    assert_eq!(result(&states, "healthy"), true, "{}", comment(&states, "healthy"));
+    assert_eq!(result(&states, "everything"), false);
+    let all = comment(&states, "everything");
+    assert!(
+        all.contains(&format!("mod-wsgi-abi-mismatch [error] {}", v.broken()))
+            && all.contains(&format!("mod-wsgi-venv-missing [error] {gone}")),
+        "{all}"
+    );
+}

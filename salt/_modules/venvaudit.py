@@ -28,8 +28,10 @@ convenience a single string given to a list-valued key (``paths``, ``exclude``, 
 
 Request keys: ``paths``, ``exclude``, ``max_depth``, ``root``, ``jobs``, ``follow_symlinks``,
 ``cross_mounts``, ``packages``, ``summary``, ``fail_on``, ``checks``, ``target_python``,
-``mod_wsgi``, ``apache_config``, ``uwsgi_config``, ``osv_db``, ``forbid``, ``specs``,
-``verify``, ``ignore``, ``ignore_file`` (see the venvaudit README for their meaning).
+``mod_wsgi``, ``apache_config``, ``uwsgi_config``, ``config_root``, ``osv_db``, ``forbid``,
+``specs``, ``verify``, ``ignore``, ``ignore_file`` (see the venvaudit README for their
+meaning). Findings cover only the environments under ``paths``, also those from the host's
+web server and service configuration.
 
 A failed gate (``check``) or a match (``query``) is a *result*, not an error: the function
 returns normally with ``passed: False`` / ``matched: True`` and the job's retcode stays 0.

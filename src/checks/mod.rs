@@ -356,5 +356,8 @@ pub fn run_all(scan: &Scan, req: &Request) -> Result<Outcome> {
                 .filter(|f| !(f.id == ids::UNUSED && f.venv.as_deref().is_some_and(|v| served.contains(v)))),
         );
     }
+    // The one scope rule for every family: configuration names environments anywhere on
+    // the host, but a request about some paths answers about those paths only.
+    out.findings.retain(|f| scan.scope.covers_finding(f));
     Ok(out)
 }

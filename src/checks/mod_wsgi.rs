@@ -91,9 +91,12 @@ pub fn run(ctx: &CheckContext, resolver: &Resolver) -> Result<Outcome> {
     let root = &ctx.scan.root;
     let libs = &ctx.scan.host.libs;
     let mut out = Outcome::default();
-    let explicit: Vec<PathBuf> = ctx.req.apache_config.iter().map(|f| crate::view_path(root, f)).collect();
+    // Configuration files are read under the configuration root; the modules and
+    // environments they name are the scanned system's.
+    let config_root = &ctx.scan.config_root;
+    let explicit: Vec<PathBuf> = ctx.req.apache_config.iter().map(|f| crate::view_path(config_root, f)).collect();
     for f in &explicit {
-        if !root.exists(f) {
+        if !config_root.exists(f) {
             bail!("--apache-config {}: no such file", display(f));
         }
     }
@@ -107,7 +110,7 @@ pub fn run(ctx: &CheckContext, resolver: &Resolver) -> Result<Outcome> {
         }
         None => None,
     };
-    let configs = apache::load(root, &explicit);
+    let configs = apache::load(config_root, &explicit);
     let mut judged: Vec<PathBuf> = Vec::new();
     for cfg in &configs {
         out.errors.extend(cfg.errors.iter().map(|(p, m)| ScanError { path: p.clone(), message: m.clone() }));

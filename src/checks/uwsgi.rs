@@ -16,15 +16,17 @@ const PATH_KEYS: &[&str] = &["pythonpath", "python-path", "pp"];
 
 /// Run the family over the packaged app directories and `uwsgi_config` files.
 pub fn run(ctx: &CheckContext, resolver: &Resolver) -> Result<Outcome> {
-    let root = &ctx.scan.root;
     let mut out = Outcome::default();
-    let explicit: Vec<PathBuf> = ctx.req.uwsgi_config.iter().map(|f| crate::view_path(root, f)).collect();
+    // Configuration files are read under the configuration root; the plugins and
+    // environments they name are the scanned system's.
+    let config_root = &ctx.scan.config_root;
+    let explicit: Vec<PathBuf> = ctx.req.uwsgi_config.iter().map(|f| crate::view_path(config_root, f)).collect();
     for f in &explicit {
-        if !root.exists(f) {
+        if !config_root.exists(f) {
             bail!("--uwsgi-config {}: no such file", display(f));
         }
     }
-    let (apps, errors) = uwsgi::load(root, &explicit);
+    let (apps, errors) = uwsgi::load(config_root, &explicit);
     out.errors.extend(errors.into_iter().map(|(path, message)| ScanError { path, message }));
     for app in &apps {
         let plugin = python_plugin(ctx, app, &mut out.errors);

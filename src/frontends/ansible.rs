@@ -68,6 +68,7 @@ const PATHS: Opt = Opt::new("paths", Kind::List(Elem::Path)).default("[\"/\"]");
 const EXCLUDE: Opt = Opt::new("exclude", Kind::List(Elem::Str)).default("[]");
 const MAX_DEPTH: Opt = Opt::new("max_depth", Kind::Int);
 const ROOT: Opt = Opt::new("root", Kind::Path);
+const CONFIG_ROOT: Opt = Opt::new("config_root", Kind::Path);
 const FOLLOW_SYMLINKS: Opt = Opt::new("follow_symlinks", Kind::Bool).default("false");
 const CROSS_MOUNTS: Opt = Opt::new("cross_mounts", Kind::Bool).default("false");
 /// `processes: false` is the request's `no_processes` (AnsibleModule options are positive).
@@ -79,6 +80,7 @@ pub const FACTS_SPEC: &[Opt] = &[
     EXCLUDE,
     MAX_DEPTH,
     ROOT,
+    CONFIG_ROOT,
     FOLLOW_SYMLINKS,
     CROSS_MOUNTS,
     PROCESSES,
@@ -102,6 +104,7 @@ pub const CHECK_SPEC: &[Opt] = &[
     EXCLUDE,
     MAX_DEPTH,
     ROOT,
+    CONFIG_ROOT,
     FOLLOW_SYMLINKS,
     CROSS_MOUNTS,
     PROCESSES,

@@ -116,14 +116,15 @@ pub struct Usage {
     pub view: ProcessView,
 }
 
-/// Gather usage: static service references always, processes unless `read_procs` is false.
-pub fn gather(root: &HostRoot, venvs: &[Inspected], read_procs: bool) -> Usage {
+/// Gather usage: static service references always (read under `config_root`), processes
+/// unless `read_procs` is false.
+pub fn gather(root: &HostRoot, config_root: &HostRoot, venvs: &[Inspected], read_procs: bool) -> Usage {
     let index = VenvIndex::new(root, venvs);
     let mut usage = Usage { per_venv: vec![VenvUsage::default(); venvs.len()], ..Usage::default() };
 
-    let mut refs = config::systemd::read_units(root);
-    refs.extend(config::supervisor::read_programs(root));
-    refs.extend(config::cron::read_crontabs(root));
+    let mut refs = config::systemd::read_units(config_root);
+    refs.extend(config::supervisor::read_programs(config_root));
+    refs.extend(config::cron::read_crontabs(config_root));
     for r in refs {
         attach_reference(root, &index, &mut usage, r);
     }

@@ -12,6 +12,9 @@ options:
     description:
       - Directories to scan. Relative paths are relative to the module's working directory.
       - A comma-separated string is accepted as a list.
+      - Findings cover only the environments below these paths. Environments elsewhere that
+        service or web server configuration names (mod_wsgi, uWSGI, systemd, supervisor, cron)
+        are not reported, so a gate on one environment judges that environment.
     type: list
     elements: path
     default: ["/"]
@@ -29,6 +32,12 @@ options:
     description:
       - Treat this directory as C(/) (a mounted image, a container rootfs, a chroot).
       - O(paths) and every reported path are then paths inside that tree.
+    type: path
+  config_root:
+    description:
+      - Read service and web server configuration (systemd, supervisor, cron, Apache, uWSGI)
+        under this directory instead of under C(/) (or O(root)), for example a staged
+        configuration tree. The paths that configuration names still refer to the scanned system.
     type: path
   follow_symlinks:
     description:
