@@ -9,10 +9,18 @@ use pep440_rs::Version;
 use serde_json::json;
 use std::str::FromStr;
 
+/// Whether the OS package manager owns a distribution of the base installation (Debian's
+/// dist-packages carry no INSTALLER). Vendors backport fixes without changing the upstream
+/// version, so OSV's version ranges would raise false alarms on them; the OS's own tools
+/// (debsecan, `dnf updateinfo`) track those.
+pub fn vendor_managed(p: &crate::report::Package) -> bool {
+    p.system && p.installer.as_deref().is_none_or(|i| matches!(i.trim(), "" | "debian" | "dpkg" | "rpm" | "apt"))
+}
+
 /// Vulnerability findings for one environment.
 pub fn check(db: &Database, v: &Inspected) -> Vec<Finding> {
     let mut out = Vec::new();
-    for p in v.venv.packages.iter().flatten() {
+    for p in v.venv.packages.iter().flatten().filter(|p| !vendor_managed(p)) {
         let hits = affecting(db, &p.normalized_name, &p.version);
         for m in merge_aliases(&hits) {
             let severity = m.rating.as_ref().map(|r| r.severity).unwrap_or(Severity::Warning);
@@ -66,6 +74,30 @@ fn next_fixed(installed: &str, fixed: &[String]) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn vendor_managed_is_system_and_os_installed_only() {
+        let pkg = |system: bool, installer: Option<&str>| crate::report::Package {
+            name: "urllib3".into(),
+            normalized_name: "urllib3".into(),
+            version: "1.26.12".into(),
+            version_valid: true,
+            installer: installer.map(str::to_owned),
+            requested: false,
+            editable: false,
+            direct_url: None,
+            location: "/usr/lib/python3/dist-packages".into(),
+            metadata_format: "egg-info",
+            requires_python: None,
+            requires_dist: Vec::new(),
+            extensions: Vec::new(),
+            system,
+        };
+        assert!(super::vendor_managed(&pkg(true, None)));
+        assert!(super::vendor_managed(&pkg(true, Some("debian\n"))));
+        assert!(!super::vendor_managed(&pkg(true, Some("pip"))));
+        assert!(!super::vendor_managed(&pkg(false, None)));
+    }
+
     #[test]
     fn next_fixed_skips_older_branches() {
         let fixed = ["2.2.24".to_string(), "3.1.12".into(), "3.2.4".into()];
