@@ -16,6 +16,7 @@ pub mod inspect;
 pub mod loader;
 pub mod osv;
 pub mod paths;
+pub mod pep508;
 pub mod query;
 pub mod redact;
 pub mod report;

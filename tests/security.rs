@@ -595,3 +595,39 @@ fn bad_database_records_and_record_lines_are_skipped_not_fatal() {
     let (code, _) = venvaudit(&["check", venv.to_str().unwrap(), "--osv-db", tmp.join("nope").to_str().unwrap()]);
     assert_eq!(code, 2, "a missing database is a usage error");
 }
+
+/// A METADATA line nested 3,000 parentheses deep (which overflowed the marker parser's stack
+/// and aborted the scan) reaches the dependency check, is named in `errors[]`, and the next
+/// Requires-Dist of the same file is still judged; a `--forbid` spec like it is refused.
+#[test]
+fn deeply_nested_markers_do_not_crash_the_scan() {
+    let work = TempDir::new();
+    let venv = work.join("venv");
+    support::make_bare_venv(&pyenv("3.12"), &venv);
+    let dist = support::site_packages(&venv).unwrap().join("evil-1.0.dist-info");
+    let deep = format!("x ; {}python_version > '3'{}", "(".repeat(3000), ")".repeat(3000));
+    support::write(
+        &dist.join("METADATA"),
+        format!(
+            "Metadata-Version: 2.1\nName: evil\nVersion: 1.0\nRequires-Dist: {deep}\nRequires-Dist: venvaudit-absent-dep\n\n"
+        ),
+    );
+    let (code, r) = check_json(&[venv.to_str().unwrap(), "--check", "dependencies"]);
+    // The parser saw the deep line (an error names it), and the scan went on.
+    let errors = r["errors"].as_array().unwrap();
+    assert!(
+        errors.iter().any(|e| e["message"]
+            .as_str()
+            .unwrap()
+            .contains("evil 1.0: a Requires-Dist was not judged (parentheses nested")),
+        "{errors:#?}"
+    );
+    let findings: Vec<&str> =
+        r["findings"].as_array().unwrap().iter().map(|f| f["message"].as_str().unwrap()).collect();
+    assert_eq!(findings, ["evil 1.0 requires venvaudit-absent-dep, which is not installed"]);
+    assert_eq!(code, 1);
+    let spec = format!("django ; {}python_version > '3'{}", "(".repeat(3000), ")".repeat(3000));
+    let (code, out, err) = support::run_raw(&["check", venv.to_str().unwrap(), "--forbid", &spec]);
+    assert_eq!(code, 2, "{out} {err}");
+    assert!(err.contains("nested deeper"), "{err}");
+}

@@ -11,9 +11,9 @@
 
 use super::ids;
 use crate::inspect::Inspected;
-use crate::report::{Finding, Package, Severity};
+use crate::report::{Finding, Package, ScanError, Severity};
 use pep440_rs::Version;
-use pep508_rs::{MarkerEnvironment, MarkerEnvironmentBuilder, Requirement, VersionOrUrl};
+use pep508_rs::{MarkerEnvironment, MarkerEnvironmentBuilder, VersionOrUrl};
 use std::collections::{BTreeSet, HashMap};
 use std::str::FromStr;
 
@@ -42,16 +42,32 @@ pub fn marker_environment(v: &Inspected) -> Option<MarkerEnvironment> {
     .ok()
 }
 
-/// Dependency findings for one environment.
-pub fn check(v: &Inspected) -> Vec<Finding> {
-    let Some(env) = marker_environment(v) else { return Vec::new() };
+/// Dependency findings for one environment, and the requirements that could not be parsed
+/// (as errors naming the distribution's metadata: pip skips them too, but not in silence).
+pub fn check(v: &Inspected) -> (Vec<Finding>, Vec<ScanError>) {
+    let mut errors = Vec::new();
+    let Some(env) = marker_environment(v) else { return (Vec::new(), errors) };
     let packages: Vec<&Package> = v.venv.packages.iter().flatten().collect();
     let installed: HashMap<&str, &Package> = packages.iter().map(|p| (p.normalized_name.as_str(), *p)).collect();
     let mut out = Vec::new();
     for p in &packages {
         let mut seen = BTreeSet::new();
         for text in &p.requires_dist {
-            let Ok(req) = Requirement::<pep508_rs::VerbatimUrl>::from_str(text) else { continue };
+            let req = match crate::pep508::parse_requirement::<pep508_rs::VerbatimUrl>(text) {
+                Ok(r) => r,
+                Err(e) => {
+                    let shown: String = text.chars().take(120).collect();
+                    let more = if shown.len() < text.len() { "…" } else { "" };
+                    errors.push(ScanError {
+                        path: p.location.clone(),
+                        message: format!(
+                            "{} {}: a Requires-Dist was not judged ({e}): {shown}{more}",
+                            p.name, p.version
+                        ),
+                    });
+                    continue;
+                }
+            };
             if !req.evaluate_markers(&env, &[]) {
                 continue;
             }
@@ -75,7 +91,7 @@ pub fn check(v: &Inspected) -> Vec<Finding> {
             }
         }
     }
-    out
+    (out, errors)
 }
 
 fn finding(v: &Inspected, p: &Package, requirement: &str, dep: &str, have: Option<&Package>) -> Finding {

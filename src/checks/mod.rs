@@ -321,7 +321,9 @@ pub fn run_all(scan: &Scan, req: &Request) -> Result<Outcome> {
                 o.findings.extend(forbidden::check(&forbid, v));
             }
             if ctx.wants("dependencies") {
-                o.findings.extend(deps::check(v));
+                let (f, e) = deps::check(v);
+                o.findings.extend(f);
+                o.errors.extend(e);
             }
             if ctx.wants("permissions") {
                 o.findings.extend(permissions::check(&scan.root, v));
