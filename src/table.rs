@@ -7,6 +7,31 @@ use std::fmt::Write;
 /// Info findings of one id listed one per line before they are only counted.
 const MAX_INFO_LINES: usize = 10;
 
+/// Text from the scanned system (paths, messages that quote them, unit names) for a terminal:
+/// control characters are shown as escapes, so a directory named `\x1b[31m` cannot recolour
+/// the terminal and one with a newline cannot forge a row.
+pub fn esc(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if c.is_control() && (c as u32) < 0x100 => {
+                let _ = write!(out, "\\x{:02x}", c as u32);
+            }
+            c if c.is_control() => {
+                let _ = write!(out, "\\u{{{:04x}}}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// Render a report as a plain-text table.
 pub fn render(report: &Report) -> String {
     let mut out = String::new();
@@ -33,6 +58,7 @@ pub fn render(report: &Report) -> String {
                 _ => units.join(","),
             };
             [v.path.clone(), v.kind.as_str().to_owned(), py, v.package_count.to_string(), in_use, v.health.clone()]
+                .map(|c| esc(&c).into_owned())
         })
         .collect();
     let header = ["PATH", "KIND", "PYTHON", "PACKAGES", "IN USE", "HEALTH"];
@@ -86,19 +112,19 @@ pub fn render(report: &Report) -> String {
                 Some(v) if !f.message.contains(v.as_str()) => format!(" [{v}]"),
                 _ => String::new(),
             };
-            let _ = writeln!(out, "{:<7} {}{}: {}{}", f.severity.as_str(), f.id, tag, f.message, venv);
+            let _ = writeln!(out, "{:<7} {}{}: {}{}", f.severity.as_str(), f.id, tag, esc(&f.message), esc(&venv));
         }
         for (id, n) in info_counts.iter().filter(|(_, n)| **n > MAX_INFO_LINES) {
             let _ = writeln!(out, "info    {id}: {n} environments (listed in --format json)");
         }
     }
     for w in &report.warnings {
-        let _ = writeln!(out, "\nwarning: {w}");
+        let _ = writeln!(out, "\nwarning: {}", esc(w));
     }
     if !report.errors.is_empty() {
         let _ = writeln!(out, "\nNOT READ");
         for e in &report.errors {
-            let _ = writeln!(out, "{}: {}", e.path, e.message);
+            let _ = writeln!(out, "{}: {}", esc(&e.path), esc(&e.message));
         }
     }
     out
@@ -108,11 +134,11 @@ pub fn render(report: &Report) -> String {
 pub fn render_query(r: &crate::query::QueryResult) -> String {
     let mut out = String::new();
     if r.matches.is_empty() {
-        let _ = writeln!(out, "no match for {} in {} environments", r.specs.join(", "), r.venvs_scanned);
+        let _ = writeln!(out, "no match for {} in {} environments", esc(&r.specs.join(", ")), r.venvs_scanned);
         return out;
     }
     for m in &r.matches {
-        let _ = writeln!(out, "{}  {} {}  (matches {})", m.venv, m.package, m.version, m.spec);
+        let _ = writeln!(out, "{}  {} {}  (matches {})", esc(&m.venv), esc(&m.package), esc(&m.version), esc(&m.spec));
     }
     let _ = writeln!(out, "\n{} matches in {} environments scanned", r.matches.len(), r.venvs_scanned);
     out
@@ -153,6 +179,26 @@ mod tests {
                 .into_iter()
                 .collect(),
         }
+    }
+
+    #[test]
+    fn control_characters_are_escaped() {
+        assert_eq!(esc("/srv/ok"), "/srv/ok");
+        assert_eq!(esc("/srv/\x1b[31mred\nfake row\u{9b}"), "/srv/\\x1b[31mred\\nfake row\\x9b");
+        let r = Report {
+            schema_version: SCHEMA_VERSION,
+            tool: Tool::default(),
+            host: Host::default(),
+            venvs: vec![venv("/srv/a\nerror   forged: row", None)],
+            findings: vec![],
+            errors: vec![],
+            warnings: vec![],
+            osv_db: None,
+            summary: Summary::default(),
+        };
+        let text = render(&r);
+        assert!(text.contains("/srv/a\\nerror   forged: row"), "{text}");
+        assert!(!text.lines().any(|l| l.starts_with("error   forged")), "{text}");
     }
 
     #[test]

@@ -58,7 +58,7 @@ pub fn check(venvs: &[Inspected], usage: &Usage) -> Vec<Finding> {
             )
             .detail("pid", p.pid)
             .detail("unit", json!(p.unit))
-            .detail("cmdline", crate::redact::redact_url(&p.cmdline.join(" ")))
+            .detail("cmdline", crate::redact::redact_cmdline(&p.cmdline))
             .detail("started_at", json!(p.started.map(crate::time::rfc3339)))
             .detail("distributions", json!(dists))
             .detail("deleted_files", json!(pu.deleted.iter().map(|d| crate::paths::display(d)).collect::<Vec<_>>()))

@@ -154,7 +154,7 @@ pub fn in_use(u: &VenvUsage, users: &crate::inspect::Users) -> Vec<InUse> {
         .map(|pu| InUse {
             pid: pu.process.pid,
             user: pu.process.uid.and_then(|uid| users.get(&uid).cloned().or(Some(uid.to_string()))),
-            cmdline: crate::redact::redact_url(&pu.process.cmdline.join(" ")),
+            cmdline: crate::redact::redact_cmdline(&pu.process.cmdline),
             started_at: pu.process.started.map(crate::time::rfc3339),
             unit: pu.process.unit.clone(),
             reasons: pu.reasons.iter().map(|r| r.to_string()).collect(),
