@@ -329,7 +329,9 @@ impl WalkCtx<'_> {
 
 /// Is this real directory an environment? Costs three failed `lstat`s on an ordinary dir.
 pub fn recognise(dir: &Path) -> Option<Marker> {
-    if dir.join("pyvenv.cfg").is_file() {
+    // Any pyvenv.cfg counts, not only a regular file: a FIFO, device or dangling link there
+    // must become an error naming it, not a venv that silently vanishes.
+    if std::fs::symlink_metadata(dir.join("pyvenv.cfg")).is_ok() {
         // A stray pyvenv.cfg without an interpreter or site-packages is not a venv.
         return (has_interpreter_entry(dir) || !site_packages_dirs(dir).is_empty()).then_some(Marker::PyvenvCfg);
     }

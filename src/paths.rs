@@ -116,16 +116,81 @@ impl HostRoot {
         self.resolve(view).is_ok()
     }
 
-    /// Read at most `limit` bytes of a view path after resolving it inside the root.
+    /// Read at most `limit` bytes of a view path, opened through [`HostRoot::open`].
     pub fn read_bounded(&self, view: &Path, limit: u64) -> io::Result<Vec<u8>> {
-        let resolved = self.resolve(view).map_err(|_| io::Error::new(io::ErrorKind::NotFound, "no such file"))?;
-        read_bounded(&self.real(&resolved), limit)
+        let file = self.open(view)?;
+        let len = file.metadata()?.len();
+        let mut buf = Vec::with_capacity(len.min(limit) as usize);
+        file.take(limit).read_to_end(&mut buf)?;
+        Ok(buf)
+    }
+
+    /// Open a regular file by view path for reading. Under `--root` every symlink, at any
+    /// depth, resolves inside the root: the kernel does it (`openat2` with
+    /// `RESOLVE_IN_ROOT`), so a link swapped in during the scan cannot lead out either; on
+    /// kernels without openat2 (before 5.6) the path is resolved by [`HostRoot::resolve`]
+    /// and the last component opened with `O_NOFOLLOW`. Never blocks on a FIFO or device:
+    /// anything but a regular file is an error.
+    pub fn open(&self, view: &Path) -> io::Result<std::fs::File> {
+        let flags = libc::O_RDONLY | libc::O_NONBLOCK | libc::O_CLOEXEC;
+        let file = match &self.base {
+            None => open_with(view, flags)?,
+            Some(base) => match open_in_root(base, view, flags) {
+                Err(e) if e.raw_os_error() == Some(libc::ENOSYS) || e.raw_os_error() == Some(libc::EPERM) => {
+                    // No openat2 (old kernel, or a seccomp filter that refuses it).
+                    let resolved =
+                        self.resolve(view).map_err(|_| io::Error::new(io::ErrorKind::NotFound, "no such file"))?;
+                    open_with(&self.real(&resolved), flags | libc::O_NOFOLLOW)?
+                }
+                other => other?,
+            },
+        };
+        if !file.metadata()?.is_file() {
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, "not a regular file"));
+        }
+        Ok(file)
     }
 
     /// Read a small text file of the scanned system (config, os-release), lossily decoded.
     pub fn read_text(&self, view: &Path, limit: u64) -> Option<String> {
         self.read_bounded(view, limit).ok().map(|b| String::from_utf8_lossy(&b).into_owned())
     }
+}
+
+/// `open(2)` with raw flags.
+fn open_with(path: &Path, flags: i32) -> io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new().read(true).custom_flags(flags & !libc::O_RDONLY).open(path)
+}
+
+/// `openat2(root, view, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS)`: the kernel resolves `..`
+/// and every symlink as if `root` were `/`.
+fn open_in_root(base: &Path, view: &Path, flags: i32) -> io::Result<std::fs::File> {
+    use std::ffi::CString;
+    use std::os::fd::{AsRawFd, FromRawFd};
+    let dir = open_with(base, libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC)?;
+    let rel = view.strip_prefix("/").unwrap_or(view);
+    let rel = if rel.as_os_str().is_empty() { Path::new(".") } else { rel };
+    let c = CString::new(rel.as_os_str().as_bytes()).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+    // SAFETY: open_how is plain data; zeroed is its documented initial state.
+    let mut how: libc::open_how = unsafe { std::mem::zeroed() };
+    how.flags = flags as u64;
+    how.resolve = libc::RESOLVE_IN_ROOT | libc::RESOLVE_NO_MAGICLINKS;
+    // SAFETY: valid fd, NUL-terminated path and a correctly sized open_how.
+    let fd = unsafe {
+        libc::syscall(
+            libc::SYS_openat2,
+            dir.as_raw_fd(),
+            c.as_ptr(),
+            &how as *const libc::open_how,
+            std::mem::size_of::<libc::open_how>(),
+        )
+    };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: the kernel returned a new file descriptor that nothing else owns.
+    Ok(unsafe { std::fs::File::from_raw_fd(fd as i32) })
 }
 
 /// Components of an absolute or relative path, reversed so `pop` yields them in order.

@@ -631,3 +631,83 @@ fn deeply_nested_markers_do_not_crash_the_scan() {
     assert_eq!(code, 2, "{out} {err}");
     assert!(err.contains("nested deeper"), "{err}");
 }
+
+/// `--root` is a jail: metadata files that are symlinks (absolute, or `../` past the top)
+/// into the scanning host are read inside the root, never on the host. A link that stays
+/// inside the root is followed, which proves the links reached the reader.
+#[test]
+fn root_is_a_jail_for_symlinked_metadata() {
+    let work = TempDir::new();
+    let host_secret = work.join("host-secret");
+    support::write(&host_secret.join("METADATA"), "Metadata-Version: 2.1\nName: leaked-from-host\nVersion: 6.6.6\n\n");
+    support::write(&host_secret.join("INSTALLER"), "leaked-installer\n");
+    support::write(&host_secret.join("direct_url.json"), r#"{"url": "file:///leaked-direct-url"}"#);
+    support::write(&host_secret.join("pyvenv.cfg"), "home = /leaked/home\nversion = 9.9.9\n");
+    let rootfs = work.join("rootfs");
+    let venv = rootfs.join("srv/venv");
+    let sp = venv.join("lib/python3.12/site-packages");
+    support::mkdirs(&sp);
+    support::mkdirs(&venv.join("bin"));
+    support::symlink("/usr/bin/python3.12", &venv.join("bin/python"));
+    // pyvenv.cfg: an absolute link to the host file.
+    support::symlink(&host_secret.join("pyvenv.cfg"), &venv.join("pyvenv.cfg"));
+    // Absolute links: inside the root they name paths that do not exist.
+    let abs = sp.join("abs-1.0.dist-info");
+    support::mkdirs(&abs);
+    support::symlink(&host_secret.join("METADATA"), &abs.join("METADATA"));
+    let meta = sp.join("meta-1.0.dist-info");
+    support::write(&meta.join("METADATA"), "Metadata-Version: 2.1\nName: meta\nVersion: 1.0\n\n");
+    support::symlink(&host_secret.join("INSTALLER"), &meta.join("INSTALLER"));
+    support::symlink(&host_secret.join("direct_url.json"), &meta.join("direct_url.json"));
+    // A relative link climbing far past the top: clamped at the root.
+    let rel = sp.join("rel-1.0.dist-info");
+    support::mkdirs(&rel);
+    let up = "../".repeat(40);
+    support::symlink(format!("{up}{}", host_secret.join("METADATA").display()), &rel.join("METADATA"));
+    // A link that stays inside the root (absolute, as seen from inside): followed.
+    support::write(&rootfs.join("opt/shared/METADATA"), "Metadata-Version: 2.1\nName: inroot\nVersion: 2.0\n\n");
+    let inroot = sp.join("inroot-2.0.dist-info");
+    support::mkdirs(&inroot);
+    support::symlink("/opt/shared/METADATA", &inroot.join("METADATA"));
+
+    let (code, out, err) = support::run_raw(&["facts", "--format", "json", "--root", rootfs.to_str().unwrap(), "/srv"]);
+    support::assert_ran(code, &err);
+    assert!(!out.contains("leaked"), "host content reached the report: {out}");
+    let r: Value = serde_json::from_str(&out).unwrap();
+    let v = &support::venvs(&r)[0];
+    let names: BTreeSet<&str> = v["packages"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+    assert_eq!(names, BTreeSet::from(["meta", "inroot"]), "{v:#}");
+    let meta_pkg = v["packages"].as_array().unwrap().iter().find(|p| p["name"] == "meta").unwrap();
+    assert_eq!(meta_pkg["installer"], Value::Null);
+    assert_eq!(meta_pkg["direct_url"], Value::Null);
+    // The unreadable ones are named, not dropped.
+    let errors: Vec<&str> = r["errors"].as_array().unwrap().iter().map(|e| e["path"].as_str().unwrap()).collect();
+    for p in ["/srv/venv/pyvenv.cfg", "abs-1.0.dist-info", "rel-1.0.dist-info"] {
+        assert!(errors.iter().any(|e| e.ends_with(p)), "{p} not in {errors:?}");
+    }
+}
+
+/// A FIFO (or device) where pyvenv.cfg should be: the venv is reported with an error naming
+/// the file, and the scan neither blocks nor drops it.
+#[test]
+fn special_files_are_errors_not_silence() {
+    let work = TempDir::new();
+    let venv = work.join("venv");
+    support::make_bare_venv(&pyenv("3.12"), &venv);
+    std::fs::remove_file(venv.join("pyvenv.cfg")).unwrap();
+    let status = Command::new("mkfifo").arg(venv.join("pyvenv.cfg")).status().unwrap();
+    assert!(status.success());
+    let (code, r) = {
+        let (code, v, err) = support::run(&["facts", "--format", "json", venv.to_str().unwrap()]);
+        support::assert_ran(code, &err);
+        (code, v)
+    };
+    assert_eq!(support::venvs(&r).len(), 1, "{r:#}");
+    let errors = r["errors"].as_array().unwrap();
+    assert!(
+        errors.iter().any(|e| e["path"].as_str().unwrap().ends_with("venv/pyvenv.cfg")
+            && e["message"].as_str().unwrap().contains("not a regular file")),
+        "{errors:#?}"
+    );
+    let _ = code;
+}

@@ -99,7 +99,8 @@ pub fn inspect_interpreter(root: &HostRoot, libs: &LibrarySearch, venv: &Path, m
 
     let cfg = if marker == Marker::PyvenvCfg {
         let p = venv.join("pyvenv.cfg");
-        match crate::paths::read_bounded(&real.join("pyvenv.cfg"), 256 * 1024) {
+        // Through the root: a pyvenv.cfg linking to `/etc/...` is read inside `--root`.
+        match root.read_bounded(&p, 256 * 1024) {
             Ok(b) => PyvenvCfg::parse(&String::from_utf8_lossy(&b)),
             Err(e) => {
                 read_errors.push((display(&p), format!("cannot read pyvenv.cfg: {e}")));
@@ -111,7 +112,7 @@ pub fn inspect_interpreter(root: &HostRoot, libs: &LibrarySearch, venv: &Path, m
     };
 
     let (kind, creator) = match marker {
-        Marker::Conda => (VenvKind::Conda, Creator { tool: "conda".into(), version: conda_version(&real) }),
+        Marker::Conda => (VenvKind::Conda, Creator { tool: "conda".into(), version: conda_version(root, &real) }),
         Marker::OrigPrefix => (VenvKind::LegacyVirtualenv, Creator { tool: "virtualenv".into(), version: None }),
         Marker::PyvenvCfg => {
             if let Some(v) = cfg.get("uv") {
@@ -175,7 +176,7 @@ pub fn inspect_interpreter(root: &HostRoot, libs: &LibrarySearch, venv: &Path, m
     let xy_hint = py.version.as_deref().map(crate::report::major_minor);
     let base: Option<(PathBuf, String)> = match marker {
         Marker::Conda => exe.clone().map(|e| (e, "bin/python of the conda environment".to_owned())),
-        Marker::OrigPrefix => orig_prefix(&real).map(|prefix| {
+        Marker::OrigPrefix => orig_prefix(root, &real).map(|prefix| {
             let name = xy_hint.as_deref().map(|xy| format!("python{xy}")).unwrap_or_else(|| "python".into());
             (Path::new(&prefix).join("bin").join(name), "lib/pythonX.Y/orig-prefix.txt".to_owned())
         }),
@@ -324,17 +325,17 @@ fn clean_version(v: &str) -> String {
     v.to_owned()
 }
 
-fn orig_prefix(real_venv: &Path) -> Option<String> {
+fn orig_prefix(root: &HostRoot, real_venv: &Path) -> Option<String> {
     lib_python_dirs(real_venv).iter().find_map(|d| {
-        let b = crate::paths::read_bounded(&d.join("orig-prefix.txt"), 4096).ok()?;
+        let b = root.read_bounded(&root.view(d).join("orig-prefix.txt"), 4096).ok()?;
         let s = String::from_utf8_lossy(&b).trim().to_owned();
         (!s.is_empty()).then_some(s)
     })
 }
 
 /// The conda version from the first `# conda version:` line of conda-meta/history.
-fn conda_version(real_env: &Path) -> Option<String> {
-    let b = crate::paths::read_bounded(&real_env.join("conda-meta").join("history"), 1 << 20).ok()?;
+fn conda_version(root: &HostRoot, real_env: &Path) -> Option<String> {
+    let b = root.read_bounded(&root.view(real_env).join("conda-meta").join("history"), 1 << 20).ok()?;
     String::from_utf8_lossy(&b).lines().find_map(|l| l.strip_prefix("# conda version:").map(|v| v.trim().to_owned()))
 }
 

@@ -5,7 +5,7 @@
 //! Only metadata is read (METADATA headers, INSTALLER, REQUESTED, direct_url.json, RECORD);
 //! nothing is imported or executed.
 
-use crate::paths::{HostRoot, display, read_bounded};
+use crate::paths::{HostRoot, display};
 use crate::redact::redact_json;
 use crate::report::{Extension, Package};
 use rayon::prelude::*;
@@ -145,7 +145,7 @@ fn sys_path(
             if n.ends_with(".pth") {
                 pth.push(sp.join(&name));
             } else if n.ends_with(".egg-link")
-                && let Ok(b) = read_bounded(&e.path(), 64 * 1024)
+                && let Ok(b) = root.read_bounded(&sp.join(&name), 64 * 1024)
                 && let Some(first) = String::from_utf8_lossy(&b).lines().next()
             {
                 editable.insert(lexical_normalize(&sp.join(first.trim())));
@@ -153,7 +153,7 @@ fn sys_path(
         }
         pth.sort();
         for file in pth {
-            let bytes = match read_bounded(&root.real(&file), MAX_SMALL_FILE) {
+            let bytes = match root.read_bounded(&file, MAX_SMALL_FILE) {
                 Ok(b) => b,
                 Err(e) => {
                     errors.push((display(&file), format!("cannot read .pth file: {e}")));
@@ -203,14 +203,17 @@ fn read_distribution(
 ) -> Result<Package, (String, String)> {
     let real = root.real(meta_dir);
     let err = |msg: String| (display(meta_dir), msg);
+    // Every file is read by view path through the root (`HostRoot::open`): a METADATA or
+    // direct_url.json that links to `/etc/shadow` is read inside `--root`, never on the host.
     let (meta_file, format) = match kind {
-        MetaKind::DistInfo => (real.join("METADATA"), "dist-info"),
-        MetaKind::EggInfo if real.is_dir() => (real.join("PKG-INFO"), "egg-info"),
-        MetaKind::EggInfo => (real.clone(), "egg-info"),
-        MetaKind::Egg if real.is_dir() => (real.join("EGG-INFO").join("PKG-INFO"), "egg"),
+        MetaKind::DistInfo => (meta_dir.join("METADATA"), "dist-info"),
+        MetaKind::EggInfo if real.is_dir() => (meta_dir.join("PKG-INFO"), "egg-info"),
+        MetaKind::EggInfo => (meta_dir.to_path_buf(), "egg-info"),
+        MetaKind::Egg if real.is_dir() => (meta_dir.join("EGG-INFO").join("PKG-INFO"), "egg"),
         MetaKind::Egg => return Err(err("zipped .egg files are not inspected".into())),
     };
-    let headers = read_headers(&meta_file).map_err(|e| err(format!("cannot read metadata: {e}")))?;
+    let headers =
+        root.open(&meta_file).and_then(read_headers).map_err(|e| err(format!("cannot read metadata: {e}")))?;
     let name = headers.get_one("name").ok_or_else(|| err("metadata has no Name".into()))?.to_owned();
     let version = headers.get_one("version").ok_or_else(|| err("metadata has no Version".into()))?.to_owned();
     let version_valid = pep440_rs::Version::from_str(&version).is_ok();
@@ -235,12 +238,13 @@ fn read_distribution(
     };
     match kind {
         MetaKind::DistInfo => {
-            pkg.installer = read_bounded(&real.join("INSTALLER"), 4096)
+            pkg.installer = root
+                .read_bounded(&meta_dir.join("INSTALLER"), 4096)
                 .ok()
                 .map(|b| String::from_utf8_lossy(&b).trim().to_owned())
                 .filter(|s| !s.is_empty());
-            pkg.requested = real.join("REQUESTED").exists();
-            if let Ok(b) = read_bounded(&real.join("direct_url.json"), MAX_SMALL_FILE) {
+            pkg.requested = root.symlink_metadata(&meta_dir.join("REQUESTED")).is_ok();
+            if let Ok(b) = root.read_bounded(&meta_dir.join("direct_url.json"), MAX_SMALL_FILE) {
                 match serde_json::from_slice::<serde_json::Value>(&b) {
                     Ok(mut v) => {
                         redact_json(&mut v);
@@ -252,8 +256,8 @@ fn read_distribution(
                     Err(e) => return Err((display(&meta_dir.join("direct_url.json")), format!("malformed JSON: {e}"))),
                 }
             }
-            if !is_pure_wheel(&real)
-                && let Ok(b) = read_bounded(&real.join("RECORD"), MAX_SMALL_FILE)
+            if !is_pure_wheel(root, meta_dir)
+                && let Ok(b) = root.read_bounded(&meta_dir.join("RECORD"), MAX_SMALL_FILE)
             {
                 // RECORDs are the bulk of metadata I/O (numpy's lists ~1,000 files): skip the
                 // line-by-line pass when no shared object is mentioned at all.
@@ -263,12 +267,12 @@ fn read_distribution(
             }
         }
         MetaKind::EggInfo | MetaKind::Egg => {
-            let info_dir = if kind == MetaKind::Egg { real.join("EGG-INFO") } else { real.clone() };
+            let info_dir = if kind == MetaKind::Egg { meta_dir.join("EGG-INFO") } else { meta_dir.to_path_buf() };
             if real.is_dir() || kind == MetaKind::Egg {
-                if let Ok(b) = read_bounded(&info_dir.join("requires.txt"), MAX_SMALL_FILE) {
+                if let Ok(b) = root.read_bounded(&info_dir.join("requires.txt"), MAX_SMALL_FILE) {
                     requires_dist = requires_txt_to_requires_dist(&String::from_utf8_lossy(&b));
                 }
-                if let Ok(b) = read_bounded(&info_dir.join("installed-files.txt"), MAX_SMALL_FILE) {
+                if let Ok(b) = root.read_bounded(&info_dir.join("installed-files.txt"), MAX_SMALL_FILE) {
                     // Paths relative to the egg-info dir: make them relative to the location.
                     let text = String::from_utf8_lossy(&b);
                     let names = text.lines().map(|l| {
@@ -289,8 +293,8 @@ fn read_distribution(
 /// True when the WHEEL file says the distribution is pure Python (purelib, every tag
 /// `*-none-any`): it has no extension modules, so its RECORD -- the bulk of metadata I/O --
 /// need not be read. Without a WHEEL file (e.g. conda) the answer is no.
-fn is_pure_wheel(dist_info: &Path) -> bool {
-    let Ok(b) = read_bounded(&dist_info.join("WHEEL"), 64 * 1024) else { return false };
+fn is_pure_wheel(root: &HostRoot, dist_info: &Path) -> bool {
+    let Ok(b) = root.read_bounded(&dist_info.join("WHEEL"), 64 * 1024) else { return false };
     let h = Headers::parse(&String::from_utf8_lossy(&b));
     let purelib = h.get_one("root-is-purelib").is_some_and(|v| v.eq_ignore_ascii_case("true"));
     let mut tags = h.get_all("tag").peekable();
@@ -397,12 +401,7 @@ impl Headers {
 }
 
 /// Read a metadata file up to its first blank line (never the long description).
-fn read_headers(real: &Path) -> std::io::Result<Headers> {
-    let meta = std::fs::metadata(real)?;
-    if !meta.is_file() {
-        return Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a regular file"));
-    }
-    let mut f = std::fs::File::open(real)?;
+fn read_headers(mut f: std::fs::File) -> std::io::Result<Headers> {
     let mut buf = Vec::with_capacity(16 * 1024);
     let mut chunk = [0u8; 16 * 1024];
     loop {
