@@ -650,15 +650,15 @@ fn root_is_a_jail_for_symlinked_metadata() {
     support::mkdirs(&venv.join("bin"));
     support::symlink("/usr/bin/python3.12", &venv.join("bin/python"));
     // pyvenv.cfg: an absolute link to the host file.
-    support::symlink(&host_secret.join("pyvenv.cfg"), &venv.join("pyvenv.cfg"));
+    support::symlink(host_secret.join("pyvenv.cfg"), &venv.join("pyvenv.cfg"));
     // Absolute links: inside the root they name paths that do not exist.
     let abs = sp.join("abs-1.0.dist-info");
     support::mkdirs(&abs);
-    support::symlink(&host_secret.join("METADATA"), &abs.join("METADATA"));
+    support::symlink(host_secret.join("METADATA"), &abs.join("METADATA"));
     let meta = sp.join("meta-1.0.dist-info");
     support::write(&meta.join("METADATA"), "Metadata-Version: 2.1\nName: meta\nVersion: 1.0\n\n");
-    support::symlink(&host_secret.join("INSTALLER"), &meta.join("INSTALLER"));
-    support::symlink(&host_secret.join("direct_url.json"), &meta.join("direct_url.json"));
+    support::symlink(host_secret.join("INSTALLER"), &meta.join("INSTALLER"));
+    support::symlink(host_secret.join("direct_url.json"), &meta.join("direct_url.json"));
     // A relative link climbing far past the top: clamped at the root.
     let rel = sp.join("rel-1.0.dist-info");
     support::mkdirs(&rel);
