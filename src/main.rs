@@ -273,7 +273,7 @@ fn main() -> ExitCode {
                         Format::Table => print!("{}", venvaudit::table::render_query(&r)),
                         _ => print_json(&r),
                     }
-                    if r.matched { ExitCode::from(1) } else { ExitCode::SUCCESS }
+                    ExitCode::from(r.exit_code())
                 }
                 Err(e) => fail(e),
             }

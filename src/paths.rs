@@ -28,6 +28,16 @@ pub enum Unresolved {
     Missing(PathBuf),
     /// More than `MAX_SYMLINK_HOPS` links: a loop or an absurd chain.
     Loop(PathBuf),
+    /// A component could not be examined (permission denied): whether the path exists is
+    /// unknown, which is not the same as missing. Holds the view path that was refused.
+    Denied(PathBuf),
+}
+
+impl Unresolved {
+    /// Classify an `lstat`/`readlink` error on `path`.
+    fn from_io(e: &io::Error, path: PathBuf) -> Self {
+        if e.kind() == io::ErrorKind::PermissionDenied { Unresolved::Denied(path) } else { Unresolved::Missing(path) }
+    }
 }
 
 impl HostRoot {
@@ -91,15 +101,15 @@ impl HostRoot {
             let candidate = current.join(&part);
             let meta = match self.symlink_metadata(&candidate) {
                 Ok(m) => m,
-                Err(_) => return Err(Unresolved::Missing(candidate)),
+                Err(e) => return Err(Unresolved::from_io(&e, candidate)),
             };
             if meta.file_type().is_symlink() {
                 hops += 1;
                 if hops > MAX_SYMLINK_HOPS {
                     return Err(Unresolved::Loop(candidate));
                 }
-                let target =
-                    std::fs::read_link(self.real(&candidate)).map_err(|_| Unresolved::Missing(candidate.clone()))?;
+                let target = std::fs::read_link(self.real(&candidate))
+                    .map_err(|e| Unresolved::from_io(&e, candidate.clone()))?;
                 if target.is_absolute() {
                     current = PathBuf::from("/");
                 }

@@ -85,12 +85,27 @@ pub struct QueryResult {
     pub specs: Vec<String>,
     /// True when anything matched (exit code 1 on the command line).
     pub matched: bool,
+    /// False when part of the scan could not be read (`errors` is not empty): "no match" is
+    /// then not an answer, and the command line exits 2 instead of 0.
+    pub complete: bool,
     /// Every match, sorted by venv then package.
     pub matches: Vec<QueryMatch>,
     /// Number of environments scanned.
     pub venvs_scanned: usize,
     /// Paths that could not be read.
     pub errors: Vec<ScanError>,
+}
+
+impl QueryResult {
+    /// The command's exit code: 1 on a match, 2 when nothing matched but part of the scan
+    /// could not be read (the answer is unknown), 0 when nothing matched in a complete scan.
+    pub fn exit_code(&self) -> u8 {
+        match (self.matched, self.complete) {
+            (true, _) => 1,
+            (false, false) => 2,
+            (false, true) => 0,
+        }
+    }
 }
 
 /// Scan and list every installed distribution matching any of `req.specs`.
@@ -125,6 +140,7 @@ pub fn query(req: &Request, progress: &Progress) -> Result<QueryResult> {
         host: scan.host.host.clone(),
         specs: req.specs.clone(),
         matched: !matches.is_empty(),
+        complete: errors.is_empty(),
         matches,
         venvs_scanned: scan.venvs.len(),
         errors,

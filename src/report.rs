@@ -403,7 +403,14 @@ impl Report {
         }
         s.broken = broken.len();
         for v in &mut self.venvs {
-            v.health = worst.get(v.path.as_str()).map(|s| s.as_str()).unwrap_or("ok").to_owned();
+            // A venv that could not be read whole is `unknown` unless a finding is an error.
+            let unknown = v.health == "unknown";
+            v.health = match worst.get(v.path.as_str()) {
+                Some(Severity::Error) => "error".to_owned(),
+                _ if unknown => "unknown".to_owned(),
+                Some(s) => s.as_str().to_owned(),
+                None => "ok".to_owned(),
+            };
         }
         self.summary = s;
     }

@@ -584,3 +584,66 @@ fn system_site_packages_of_a_pyenv_base_equal_pip() {
     // idna: the venv's 3.15 shadows the base's 2.10, as on sys.path.
     assert_eq!(package(v, "idna")["version"], "3.15");
 }
+
+/// As an unprivileged user, permission denied is never "missing": a venv whose base
+/// interpreter sits under a directory nobody may enter (/root/.pyenv, mode 700 /root) is
+/// `unknown`, not `broken-interpreter`; a venv whose site-packages cannot be listed is
+/// `unknown` with an error, and `query` answers 2 (not "not running it") for it. As root the
+/// same tree reads fine, which proves the inputs reached the scanner.
+#[test]
+fn permission_denied_is_unknown_not_missing() {
+    assert!(is_root(), "needs root, to scan the same tree as root and as nobody");
+    let prefix = unprivileged_prefix().expect("neither setpriv nor runuser can run a command as nobody");
+    let tmp = TempDir::new();
+    set_mode(tmp.path(), 0o755);
+    let base = pyenv("3.12");
+    assert!(base.starts_with("/root"), "the test needs a base interpreter under /root: {}", base.display());
+    let a = tmp.join("scan/a");
+    let b = tmp.join("scan/b");
+    make_bare_venv(&base, &a);
+    make_bare_venv(&base, &b);
+    let sp = site_packages(&b).unwrap();
+    write(&sp.join("six-1.16.0.dist-info/METADATA"), "Metadata-Version: 2.1\nName: six\nVersion: 1.16.0\n\n");
+    let bin = tmp.join("bin/venvaudit");
+    mkdirs(bin.parent().unwrap());
+    fs::copy(venvaudit(), &bin).unwrap();
+    set_mode(&bin, 0o755);
+    let as_nobody = |args: &[&str]| {
+        let mut c = Command::new(&prefix[0]);
+        c.args(&prefix[1..]).arg(&bin).current_dir(tmp.path()).args(args);
+        c
+    };
+    let scan = tmp.join("scan");
+    let scan = scan.to_str().unwrap();
+
+    // As root: both healthy, six found.
+    let (code, report, err) = run(&["facts", "--format", "json", scan]);
+    assert_ran(code, &err);
+    assert_eq!(venv_at(&report, &a)["health"], "ok");
+    assert_eq!(package(venv_at(&report, &b), "six")["version"], "1.16.0");
+    let (code, _, _) = run_raw(&["query", "six", "--path", b.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(code, 1);
+
+    set_mode(&sp, 0o000);
+    let nobody = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let facts = run_json_cmd(&mut as_nobody(&["facts", "--format", "json", scan]));
+        let query = run_json_cmd(&mut as_nobody(&["query", "six", "--path", b.to_str().unwrap(), "--format", "json"]));
+        (facts, query)
+    }));
+    set_mode(&sp, 0o755);
+    let ((code, report, err), (qcode, query, qerr)) = nobody.unwrap_or_else(|e| std::panic::resume_unwind(e));
+    assert_ran(code, &err);
+    for v in [&a, &b] {
+        assert!(findings_for(&report, "broken-interpreter", v).is_empty(), "{:#}", report["findings"]);
+        assert_eq!(venv_at(&report, v)["health"], "unknown", "{:#}", venv_at(&report, v));
+    }
+    let messages: Vec<String> = errors(&report).iter().map(|e| format!("{}: {}", e["path"], e["message"])).collect();
+    assert!(
+        messages.iter().any(|m| m.contains("permission denied") && m.contains("base interpreter")),
+        "{messages:#?}"
+    );
+    assert!(messages.iter().any(|m| m.contains("cannot list site-packages")), "{messages:#?}");
+    assert_eq!(qcode, 2, "{query:#} {qerr}");
+    assert_eq!(query["complete"], false);
+    assert_eq!(query["matched"], false);
+}

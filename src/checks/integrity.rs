@@ -205,6 +205,7 @@ fn verify(root: &HostRoot, j: &Job) -> (Verdict, u64) {
         Ok(r) => r,
         Err(Unresolved::Missing(_)) => return (Verdict::Missing, 0),
         Err(Unresolved::Loop(_)) => return (Verdict::Mismatch, 0),
+        Err(Unresolved::Denied(p)) => return (Verdict::Unreadable(format!("permission denied at {}", display(&p))), 0),
     };
     let Some((algo, expected)) = &j.hash else { return (Verdict::Ok, 0) };
     let real = root.real(&resolved);

@@ -43,9 +43,16 @@ fn to_object<T: serde::Serialize>(v: &T) -> Result<Value, String> {
     Ok(v)
 }
 
-/// The exit code for a successful result: 1 when a check gate failed or a query matched.
+/// The exit code for a successful result: 1 when a check gate failed or a query matched; 2
+/// when a query matched nothing but could not read part of the scan.
 pub fn exit_code(v: &Value) -> i32 {
-    if v["passed"] == json!(false) || v["matched"] == json!(true) { 1 } else { 0 }
+    if v["passed"] == json!(false) || v["matched"] == json!(true) {
+        1
+    } else if v["complete"] == json!(false) {
+        2
+    } else {
+        0
+    }
 }
 
 /// The failure object every JSON front-end prints.

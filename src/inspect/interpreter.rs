@@ -6,7 +6,7 @@ use super::getpath::{self, BasePrefix};
 use super::pyvenv_cfg::PyvenvCfg;
 use crate::discover::{Marker, lib_python_dirs};
 use crate::host::LibrarySearch;
-use crate::paths::{HostRoot, display};
+use crate::paths::{HostRoot, Unresolved, display};
 use crate::report::{Creator, LibPython, Python, VenvKind};
 use std::path::{Path, PathBuf};
 
@@ -46,6 +46,9 @@ pub struct InterpreterHealth {
     pub runs_on: Option<BasePrefix>,
     /// X.Y according to each source: (source, X.Y).
     pub versions: Vec<(String, String)>,
+    /// Whether the interpreter could be judged at all: false when a path it depends on could
+    /// not be examined (permission denied), which is not evidence that it is missing.
+    pub unknown: bool,
 }
 
 /// A `lib/pythonX.Y[t]` directory name, parsed.
@@ -163,6 +166,13 @@ pub fn inspect_interpreter(root: &HostRoot, libs: &LibrarySearch, venv: &Path, m
             py.executable = Some(display(e));
             match root.resolve(e) {
                 Ok(t) => exe_target = Some(t),
+                Err(Unresolved::Denied(p)) => {
+                    health.unknown = true;
+                    read_errors.push((
+                        display(e),
+                        format!("permission denied at {}: cannot tell whether the interpreter exists", display(&p)),
+                    ));
+                }
                 Err(_) => {
                     let link = std::fs::read_link(root.real(e)).map(|t| display(&t)).unwrap_or_default();
                     health.dangling_link = Some((display(e), link));
@@ -207,6 +217,14 @@ pub fn inspect_interpreter(root: &HostRoot, libs: &LibrarySearch, venv: &Path, m
                 py.base_exists = true;
                 py.base_executable = Some(display(&r));
                 base_resolved = Some(r);
+            }
+            Err(Unresolved::Denied(p)) => {
+                py.base_executable = Some(display(b));
+                health.unknown = true;
+                read_errors.push((
+                    display(b),
+                    format!("permission denied at {}: cannot tell whether the base interpreter exists", display(&p)),
+                ));
             }
             Err(_) => {
                 py.base_executable = Some(display(b));

@@ -68,7 +68,21 @@ pub fn inspect_venv(
         _ => None,
     };
     let system_dirs = system_site.clone().unwrap_or_default();
+    // A lib/ that cannot be listed hides site-packages itself: never "no packages".
+    let mut unknown = interp.health.unknown;
+    for lib in ["lib", "lib64"] {
+        if let Err(e) = std::fs::read_dir(real.join(lib))
+            && e.kind() == std::io::ErrorKind::PermissionDenied
+        {
+            unknown = true;
+            errors.push(ScanError {
+                path: display(&found.path.join(lib)),
+                message: format!("cannot list: {e}; site-packages and its distributions are unknown"),
+            });
+        }
+    }
     let scan = packages::inspect_packages(root, &site_packages, &system_dirs);
+    unknown |= scan.errors.iter().any(|(_, m)| m.starts_with("cannot list site-packages"));
     errors.extend(scan.errors.into_iter().map(|(path, message)| ScanError { path, message }));
 
     let owner = match std::fs::symlink_metadata(&real) {
@@ -86,7 +100,8 @@ pub fn inspect_venv(
         owner,
         package_count: scan.packages.len(),
         packages: Some(scan.packages),
-        health: String::new(),
+        // `unknown` survives the report's health roll-up unless a finding says worse.
+        health: if unknown { "unknown".into() } else { String::new() },
         used_by: Vec::new(),
         in_use: Vec::new(),
     };

@@ -137,7 +137,16 @@ fn sys_path(
         if !path.iter().any(|(p, _)| p == sp) {
             path.push((sp.clone(), system));
         }
-        let Ok(rd) = std::fs::read_dir(root.real(sp)) else { continue };
+        let rd = match std::fs::read_dir(root.real(sp)) {
+            Ok(rd) => rd,
+            // A site directory that exists but cannot be listed hides every distribution in
+            // it: say so, or the inventory would silently read as "nothing installed".
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                errors.push((display(sp), format!("cannot list site-packages: {e}; its distributions are unknown")));
+                continue;
+            }
+            Err(_) => continue,
+        };
         let mut pth: Vec<PathBuf> = Vec::new();
         for e in rd.flatten() {
             let name = e.file_name();
