@@ -66,6 +66,9 @@ pub fn scan(req: &Request, progress: &Progress) -> Result<Scan> {
         Some(c) => HostRoot::at(std::path::Path::new(c)).with_context(|| format!("cannot use config_root {c}"))?,
         None => root.clone(),
     };
+    if req.paths.iter().any(|p| p.trim().is_empty()) {
+        anyhow::bail!("an empty path was given (a variable that rendered to nothing?); name the directories to scan");
+    }
     let paths: Vec<PathBuf> = if req.paths.is_empty() {
         vec![PathBuf::from("/")]
     } else {

@@ -195,6 +195,14 @@ impl Request {
         if let Some(bad) = obj.keys().find(|k| !KEYS.contains(&k.as_str())) {
             return Err(format!("unsupported parameter: {bad}; supported parameters: {}", KEYS.join(", ")));
         }
+        // An empty list (a template that rendered to nothing) must not turn a request about
+        // some paths into a scan of the whole host.
+        if obj.get("paths").and_then(Value::as_array).is_some_and(Vec::is_empty) {
+            return Err(
+                "invalid value for paths: an empty list; name the directories to scan, or leave paths out to scan /"
+                    .into(),
+            );
+        }
         serde_path_to_error::deserialize(v).map_err(|e| {
             let path = e.path().to_string();
             format!("invalid value for {path}: {}", e.inner())
@@ -206,6 +214,13 @@ impl Request {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn empty_paths_are_refused() {
+        let e = Request::from_json(json!({"action": "facts", "paths": []})).unwrap_err();
+        assert!(e.contains("empty list"), "{e}");
+        assert!(Request::from_json(json!({"action": "facts"})).unwrap().paths.is_empty());
+    }
 
     #[test]
     fn unknown_keys_and_types_are_named() {

@@ -120,9 +120,14 @@ fn json_mode_rejects_bad_requests_with_a_named_key() {
     assert_eq!(code, 2);
     assert!(v["msg"].as_str().unwrap().contains("max_depth"), "{v}");
 
-    let (code, v) = request(&json!({"paths": []}));
+    let (code, v) = request(&json!({"paths": ["/nonexistent"]}));
     assert_eq!(code, 2);
     assert!(v["msg"].as_str().unwrap().contains("action"), "{v}");
+
+    // An empty list is refused: it must not become a scan of the whole host.
+    let (code, v) = request(&json!({"action": "facts", "paths": []}));
+    assert_eq!(code, 2);
+    assert!(v["msg"].as_str().unwrap().contains("paths: an empty list"), "{v}");
 
     let mut child = Command::new(venvaudit()).arg("run").stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
     child.stdin.take().unwrap().write_all(b"{not json").unwrap();

@@ -272,6 +272,47 @@ pub fn validate_families(req: &Request) -> Result<()> {
     Ok(())
 }
 
+/// Findings of one id listed per environment; the rest become one summary finding. A hostile
+/// METADATA with 36,000 Requires-Dist lines must not produce 36,000 findings.
+pub const MAX_FINDINGS_PER_ID: usize = 200;
+
+/// Keep at most [`MAX_FINDINGS_PER_ID`] findings of each id (of one environment); the rest
+/// are counted in one finding of that id at the highest severity among them, so the gate's
+/// verdict is unchanged.
+fn cap_per_id(findings: Vec<Finding>) -> Vec<Finding> {
+    let mut seen: std::collections::HashMap<&'static str, usize> = std::collections::HashMap::new();
+    let mut out = Vec::with_capacity(findings.len().min(4 * MAX_FINDINGS_PER_ID));
+    let mut dropped: std::collections::BTreeMap<&'static str, (usize, Finding)> = std::collections::BTreeMap::new();
+    for f in findings {
+        let n = seen.entry(f.id).or_default();
+        *n += 1;
+        if *n <= MAX_FINDINGS_PER_ID {
+            out.push(f);
+            continue;
+        }
+        let e = dropped.entry(f.id).or_insert_with(|| (0, f.clone()));
+        e.0 += 1;
+        if f.severity > e.1.severity {
+            e.1.severity = f.severity;
+        }
+    }
+    for (id, (count, first)) in dropped {
+        let mut f = Finding::new(
+            id,
+            first.severity,
+            first.venv.as_deref(),
+            format!(
+                "{count} more {id} findings in this environment are not listed (at most {MAX_FINDINGS_PER_ID} per id)"
+            ),
+            &first.remediation,
+        )
+        .detail("not_listed", count);
+        f.details.insert("truncated".into(), serde_json::json!(true));
+        out.push(f);
+    }
+    out
+}
+
 /// Run every selected family over a scan.
 pub fn run_all(scan: &Scan, req: &Request) -> Result<Outcome> {
     validate_families(req)?;
@@ -331,7 +372,8 @@ pub fn run_all(scan: &Scan, req: &Request) -> Result<Outcome> {
             o
         })
         .collect();
-    for o in per_venv {
+    for mut o in per_venv {
+        o.findings = cap_per_id(o.findings);
         out.merge(o);
     }
     let resolver = embed::Resolver::default();
@@ -362,4 +404,25 @@ pub fn run_all(scan: &Scan, req: &Request) -> Result<Outcome> {
     // the host, but a request about some paths answers about those paths only.
     out.findings.retain(|f| scan.scope.covers_finding(f));
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::Severity;
+
+    #[test]
+    fn findings_are_capped_per_id_without_changing_the_verdict() {
+        let mut many: Vec<Finding> = (0..1000)
+            .map(|i| Finding::new(ids::DEPENDENCY_CONFLICT, Severity::Warning, Some("/v"), format!("f{i}"), "r"))
+            .collect();
+        many[900].severity = Severity::Error;
+        many.push(Finding::new(ids::UNUSED, Severity::Info, Some("/v"), "unused".into(), "r"));
+        let capped = cap_per_id(many);
+        assert_eq!(capped.len(), MAX_FINDINGS_PER_ID + 2);
+        let summary = capped.iter().find(|f| f.details.contains_key("truncated")).unwrap();
+        assert_eq!(summary.details["not_listed"], 1000 - MAX_FINDINGS_PER_ID);
+        assert_eq!(summary.severity, Severity::Error);
+        assert!(capped.iter().any(|f| f.id == ids::UNUSED));
+    }
 }

@@ -420,8 +420,15 @@ fn read_headers(mut f: std::fs::File) -> std::io::Result<Headers> {
         }
         let start = buf.len().saturating_sub(3);
         buf.extend_from_slice(&chunk[..n]);
-        if find_blank_line(&buf[start..]).is_some() || buf.len() >= MAX_HEADER_BYTES {
+        if find_blank_line(&buf[start..]).is_some() {
             break;
+        }
+        if buf.len() >= MAX_HEADER_BYTES {
+            // Real headers are a few KiB; a cut would silently drop requirements.
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("headers longer than {MAX_HEADER_BYTES} bytes (no blank line before): not read"),
+            ));
         }
     }
     Ok(Headers::parse(&String::from_utf8_lossy(&buf)))
