@@ -239,7 +239,13 @@ pub fn display(p: &Path) -> String {
 
 /// Render an OS string as in [`display`].
 pub fn display_os(s: &OsStr) -> String {
-    let bytes = s.as_bytes();
+    backslash_utf8(s.as_bytes())
+}
+
+/// Text of bytes read from the scanned system (paths, METADATA, RECORD): valid UTF-8 as is,
+/// each invalid byte as `\xNN` (Python's `backslashreplace`), so nothing is mangled into
+/// U+FFFD and two different names never read the same.
+pub fn backslash_utf8(bytes: &[u8]) -> String {
     match std::str::from_utf8(bytes) {
         Ok(text) => text.to_owned(),
         Err(_) => {

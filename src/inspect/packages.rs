@@ -250,7 +250,7 @@ fn read_distribution(
             pkg.installer = root
                 .read_bounded(&meta_dir.join("INSTALLER"), 4096)
                 .ok()
-                .map(|b| String::from_utf8_lossy(&b).trim().to_owned())
+                .map(|b| crate::paths::backslash_utf8(&b).trim().to_owned())
                 .filter(|s| !s.is_empty());
             pkg.requested = root.symlink_metadata(&meta_dir.join("REQUESTED")).is_ok();
             if let Ok(b) = root.read_bounded(&meta_dir.join("direct_url.json"), MAX_SMALL_FILE) {
@@ -271,7 +271,7 @@ fn read_distribution(
                 // RECORDs are the bulk of metadata I/O (numpy's lists ~1,000 files): skip the
                 // line-by-line pass when no shared object is mentioned at all.
                 if memchr::memmem::find(&b, b".so").is_some() {
-                    pkg.extensions = extensions_from_record(&String::from_utf8_lossy(&b));
+                    pkg.extensions = extensions_from_record(&crate::paths::backslash_utf8(&b));
                 }
             }
         }
@@ -279,11 +279,11 @@ fn read_distribution(
             let info_dir = if kind == MetaKind::Egg { meta_dir.join("EGG-INFO") } else { meta_dir.to_path_buf() };
             if real.is_dir() || kind == MetaKind::Egg {
                 if let Ok(b) = root.read_bounded(&info_dir.join("requires.txt"), MAX_SMALL_FILE) {
-                    requires_dist = requires_txt_to_requires_dist(&String::from_utf8_lossy(&b));
+                    requires_dist = requires_txt_to_requires_dist(&crate::paths::backslash_utf8(&b));
                 }
                 if let Ok(b) = root.read_bounded(&info_dir.join("installed-files.txt"), MAX_SMALL_FILE) {
                     // Paths relative to the egg-info dir: make them relative to the location.
-                    let text = String::from_utf8_lossy(&b);
+                    let text = crate::paths::backslash_utf8(&b);
                     let names = text.lines().map(|l| {
                         let p = lexical_normalize(
                             &Path::new("/x").join(meta_dir.file_name().unwrap_or_default()).join(l.trim()),
@@ -431,7 +431,7 @@ fn read_headers(mut f: std::fs::File) -> std::io::Result<Headers> {
             ));
         }
     }
-    Ok(Headers::parse(&String::from_utf8_lossy(&buf)))
+    Ok(Headers::parse(&crate::paths::backslash_utf8(&buf)))
 }
 
 fn find_blank_line(b: &[u8]) -> Option<usize> {
@@ -441,6 +441,24 @@ fn find_blank_line(b: &[u8]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Invalid UTF-8 in METADATA reaches the report as `\xNN`, not U+FFFD; headers longer than
+    /// the cap are an error, not a silent cut.
+    #[test]
+    fn metadata_bytes_are_kept_and_bounded() {
+        let dir = std::env::temp_dir().join(format!("venvaudit-meta-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("METADATA");
+        std::fs::write(&p, b"Metadata-Version: 2.1\nName: caf\xe9\nVersion: 1.0\n\nbody").unwrap();
+        let h = read_headers(std::fs::File::open(&p).unwrap()).unwrap();
+        assert_eq!(h.get_one("name"), Some("caf\\xe9"));
+        let mut big = b"Metadata-Version: 2.1\nName: big\n".to_vec();
+        big.extend(std::iter::repeat_n(b"Requires-Dist: x\n".as_slice(), MAX_HEADER_BYTES / 10).flatten());
+        std::fs::write(&p, &big).unwrap();
+        let e = read_headers(std::fs::File::open(&p).unwrap()).err().unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(e.to_string().contains("headers longer than"), "{e}");
+    }
 
     #[test]
     fn pep503() {
