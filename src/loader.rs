@@ -13,7 +13,8 @@
 //!   which have no search path of their own, find their siblings: through the extension
 //!   module's `DT_RPATH $ORIGIN/../pillow.libs`. An object's DT_RPATH is ignored when it also
 //!   has DT_RUNPATH.
-//! - Then LD_LIBRARY_PATH (none unless the caller passes one), then the object's own
+//! - Then LD_LIBRARY_PATH (what the services using the venv set; none otherwise), then the
+//!   object's own
 //!   DT_RUNPATH (direct dependencies only), then ld.so.conf's directories (the cache) and
 //!   the default directories.
 //! - `$ORIGIN`, `$LIB` and `$PLATFORM` are expanded; `$ORIGIN` is the directory of the
@@ -212,6 +213,12 @@ impl<'a> Loader<'a> {
     /// A loader over `root`'s ld.so.conf and default directories, with no LD_LIBRARY_PATH.
     pub fn new(root: &'a HostRoot, libs: &'a LibrarySearch, cache: &'a ElfCache) -> Self {
         Loader { root, libs, cache, env_path: Vec::new() }
+    }
+
+    /// The same loader with LD_LIBRARY_PATH set (view paths), as a service sets it.
+    pub fn with_library_path(mut self, dirs: Vec<PathBuf>) -> Self {
+        self.env_path = dirs;
+        self
     }
 
     /// The process of an interpreter executable (view path): the executable and the closure

@@ -729,3 +729,51 @@ fn bundled_libraries_are_judged_through_the_load_chain() {
     assert!(f["message"].as_str().unwrap().contains("needed by"), "{f:#}");
     assert_eq!(code, 1);
 }
+
+/// LD_LIBRARY_PATH is searched only when a service that uses the venv sets it: a module whose
+/// library lives in a private directory is a finding, unless the systemd unit that runs the
+/// venv puts that directory on LD_LIBRARY_PATH (as the real loader then finds it).
+#[test]
+fn a_services_library_path_is_searched() {
+    let work = TempDir::new();
+    let v = work.join("venv");
+    make_bare_venv(&pyenv("3.12"), &v);
+    let optlib = work.join("opt/vendor/lib");
+    so("void vendor(void) {}\n", &optlib.join("libvavendor.so.1"), &["-Wl,-soname,libvavendor.so.1"]);
+    let module = sp(&v).join("usesvendor.cpython-312-x86_64-linux-gnu.so");
+    so(
+        "extern void vendor(void);\nvoid PyInit_usesvendor(void) { vendor(); }\n",
+        &module,
+        &[s(&optlib.join("libvavendor.so.1"))],
+    );
+    // The truth: the loader fails without the variable and succeeds with it.
+    assert!(!dlopen_truth(&v, &module));
+    let with_env = Command::new(v.join("bin/python"))
+        .env("LD_LIBRARY_PATH", &optlib)
+        .args(["-c", "import ctypes, sys; ctypes.CDLL(sys.argv[1])"])
+        .arg(&module)
+        .status()
+        .unwrap();
+    assert!(with_env.success());
+
+    let with_unit = work.join("conf-with-unit");
+    let unit = format!(
+        "[Service]\nEnvironment=\"LD_LIBRARY_PATH={}\" LANG=C\nExecStart={}/bin/python -m app\n",
+        optlib.display(),
+        v.display()
+    );
+    support::write(&with_unit.join("etc/systemd/system/app.service"), unit);
+    let empty = work.join("conf-empty");
+    mkdirs(&empty);
+
+    let (code, r) = check_json(&[s(&v), "--check", "extensions", "--config-root", s(&empty), "--no-processes"]);
+    assert_eq!(code, 1);
+    let m = with_id(&r, "extension-missing-library");
+    assert_eq!(m.len(), 1, "{:#}", r["findings"]);
+    assert_eq!(m[0]["details"]["libraries"], serde_json::json!(["libvavendor.so.1"]));
+
+    let (code, r) = check_json(&[s(&v), "--check", "extensions", "--config-root", s(&with_unit), "--no-processes"]);
+    assert_eq!((code, all_findings(&r)), (0, vec![]));
+    // The unit was really read: the venv is used by it.
+    assert_eq!(r["venvs"][0]["used_by"][0]["group"], "app.service", "{:#}", r["venvs"][0]);
+}

@@ -302,17 +302,21 @@ impl Owners {
 /// a bundled library that finds its siblings through the module's RPATH is not a finding.
 /// Shared objects that no module maps are judged on their own, as warnings: they fail only
 /// when something (ctypes, another program) loads them.
+///
+/// `services_path` is the LD_LIBRARY_PATH that services using the venv set: the loader
+/// searches it too (a module that finds its library only there loads under that service).
 pub fn check(
     root: &HostRoot,
     host: &HostFacts,
     v: &Inspected,
     python: &Python,
     cache: &ElfCache,
+    services_path: &[PathBuf],
 ) -> (Vec<Finding>, Vec<ScanError>) {
     let want = Expect::of(python);
     let owners = Owners::of(v);
     let machine = python.machine.clone().or_else(|| host.host.arch.clone());
-    let loader = Loader::new(root, &host.libs, cache);
+    let loader = Loader::new(root, &host.libs, cache).with_library_path(services_path.to_vec());
     let process = loader.process(interpreter_executable(root, python).as_deref());
     let judge = Judge { host, v, want: &want, machine: machine.as_deref(), loader: &loader, process: &process };
 

@@ -338,7 +338,8 @@ pub fn run_all(scan: &Scan, req: &Request) -> Result<Outcome> {
     let per_venv: Vec<Outcome> = scan
         .venvs
         .par_iter()
-        .map(|v| {
+        .enumerate()
+        .map(|(i, v)| {
             let python = target.as_ref().unwrap_or(&v.venv.python);
             let mut o = Outcome::default();
             if ctx.wants("interpreter") {
@@ -348,7 +349,8 @@ pub fn run_all(scan: &Scan, req: &Request) -> Result<Outcome> {
                 }
             }
             if ctx.wants("extensions") {
-                let (f, e) = extensions::check(&scan.root, &scan.host, v, python, &elf_cache);
+                let services_path = scan.usage.per_venv.get(i).map_or(&[][..], |u| u.library_path.as_slice());
+                let (f, e) = extensions::check(&scan.root, &scan.host, v, python, &elf_cache, services_path);
                 o.findings.extend(f);
                 o.errors.extend(e);
             }

@@ -46,6 +46,9 @@ pub fn parse(text: &str, file: &Path) -> Vec<ServiceRef> {
             group: None,
             paths,
             venv_roots: roots,
+            // A crontab's LD_LIBRARY_PATH= line applies to every job below it, which a
+            // per-line reference cannot say; not modelled.
+            library_path: Vec::new(),
         });
     }
     out

@@ -27,6 +27,9 @@ pub struct ServiceRef {
     pub paths: Vec<PathBuf>,
     /// Paths named as an environment root: VIRTUAL_ENV=, or a PATH entry's parent of `bin`.
     pub venv_roots: Vec<PathBuf>,
+    /// Directories this directive puts on LD_LIBRARY_PATH (the loader searches them for the
+    /// service's extension modules).
+    pub library_path: Vec<PathBuf>,
 }
 
 /// Absolute paths among the words of a command line or assignment list (`a=/x`, `--opt=/y`,
@@ -47,6 +50,24 @@ pub fn absolute_paths(text: &str) -> Vec<PathBuf> {
             // PATH-style lists: split on ':'.
             for part in candidate.split(':').filter(|p| p.starts_with('/')) {
                 out.push(PathBuf::from(part));
+            }
+        }
+    }
+    out
+}
+
+/// Absolute directories of an `LD_LIBRARY_PATH=` assignment among `KEY=VALUE` words
+/// (quoted or not). Relative entries (and the empty entry, the working directory) are
+/// dropped: the service's working directory is not modelled.
+pub fn library_path_from_env(assignments: &str) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for word in assignments.split(|c: char| c.is_whitespace() || c == ',') {
+        let word = word.trim_matches(|c| c == '"' || c == '\'');
+        if let Some(v) = word.strip_prefix("LD_LIBRARY_PATH=") {
+            for entry in v.trim_matches(|c| c == '"' || c == '\'').split(':') {
+                if entry.starts_with('/') && !entry.contains('$') {
+                    out.push(PathBuf::from(entry.trim_end_matches('/')));
+                }
             }
         }
     }
@@ -205,6 +226,15 @@ mod directive_tests {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn library_paths_from_assignments() {
+        assert_eq!(
+            library_path_from_env("\"LD_LIBRARY_PATH=/opt/a/lib:/opt/b/:rel:$X/lib\" LANG=C"),
+            vec![PathBuf::from("/opt/a/lib"), PathBuf::from("/opt/b")]
+        );
+        assert!(library_path_from_env("PATH=/opt/a/lib").is_empty());
+    }
 
     #[test]
     fn paths_in_command_lines() {

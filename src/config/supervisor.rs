@@ -1,6 +1,6 @@
 //! supervisor programs: `[program:x]` sections with `command=`, `directory=`, `environment=`.
 
-use super::{ServiceRef, absolute_paths, venv_roots_from_env};
+use super::{ServiceRef, absolute_paths, library_path_from_env, venv_roots_from_env};
 use crate::paths::HostRoot;
 use std::path::{Path, PathBuf};
 
@@ -44,12 +44,15 @@ pub fn parse(text: &str, file: &Path) -> Vec<ServiceRef> {
         let Some((key, value)) = line.split_once('=') else { continue };
         // Inline comments need whitespace before ';' in supervisor's ini dialect.
         let value = value.split(" ;").next().unwrap_or("").trim();
-        let (paths, roots) = match key.trim() {
-            "command" | "directory" => (absolute_paths(value), Vec::new()),
-            "environment" => (Vec::new(), venv_roots_from_env(&value.replace(',', " "))),
+        let (paths, roots, library_path) = match key.trim() {
+            "command" | "directory" => (absolute_paths(value), Vec::new(), Vec::new()),
+            "environment" => {
+                let env = value.replace(',', " ");
+                (Vec::new(), venv_roots_from_env(&env), library_path_from_env(&env))
+            }
             _ => continue,
         };
-        if paths.is_empty() && roots.is_empty() {
+        if paths.is_empty() && roots.is_empty() && library_path.is_empty() {
             continue;
         }
         out.push(ServiceRef {
@@ -59,6 +62,7 @@ pub fn parse(text: &str, file: &Path) -> Vec<ServiceRef> {
             group: Some(name.clone()),
             paths,
             venv_roots: roots,
+            library_path,
         });
     }
     out

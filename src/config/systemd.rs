@@ -1,6 +1,6 @@
 //! systemd unit files: ExecStart*/ExecStop*/ExecReload, Environment=, WorkingDirectory=.
 
-use super::{ServiceRef, absolute_paths, venv_roots_from_env};
+use super::{ServiceRef, absolute_paths, library_path_from_env, venv_roots_from_env};
 use crate::paths::HostRoot;
 use std::path::{Path, PathBuf};
 
@@ -54,17 +54,19 @@ pub fn parse_unit(text: &str, file: &Path, unit: &str) -> Vec<ServiceRef> {
         let Some((key, value)) = line.split_once('=') else { continue };
         let key = key.trim();
         let value = value.trim();
-        let (paths, roots) = match key {
+        let (paths, roots, library_path) = match key {
             k if k.starts_with("Exec") => {
                 // Strip systemd's executable prefixes (@, -, :, +, !).
                 let v = value.trim_start_matches(['@', '-', ':', '+', '!']);
-                (absolute_paths(v), Vec::new())
+                (absolute_paths(v), Vec::new(), Vec::new())
             }
-            "WorkingDirectory" | "RootDirectory" => (absolute_paths(value.trim_start_matches('-')), Vec::new()),
-            "Environment" => (Vec::new(), venv_roots_from_env(value)),
+            "WorkingDirectory" | "RootDirectory" => {
+                (absolute_paths(value.trim_start_matches('-')), Vec::new(), Vec::new())
+            }
+            "Environment" => (Vec::new(), venv_roots_from_env(value), library_path_from_env(value)),
             _ => continue,
         };
-        if paths.is_empty() && roots.is_empty() {
+        if paths.is_empty() && roots.is_empty() && library_path.is_empty() {
             continue;
         }
         out.push(ServiceRef {
@@ -74,6 +76,7 @@ pub fn parse_unit(text: &str, file: &Path, unit: &str) -> Vec<ServiceRef> {
             group: Some(unit.to_owned()),
             paths,
             venv_roots: roots,
+            library_path,
         });
     }
     out

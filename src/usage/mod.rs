@@ -76,6 +76,9 @@ pub struct VenvUsage {
     /// Top-level names (first RECORD path component) -> distribution, for mapping deleted
     /// mapped files back to the distribution that owned them.
     pub top_levels: HashMap<String, String>,
+    /// LD_LIBRARY_PATH directories that services using the environment set (systemd
+    /// `Environment=`, supervisor `environment=`), in configuration order.
+    pub library_path: Vec<PathBuf>,
 }
 
 /// A service directive naming an environment path that does not exist.
@@ -125,8 +128,32 @@ pub fn gather(root: &HostRoot, config_root: &HostRoot, venvs: &[Inspected], read
     let mut refs = config::systemd::read_units(config_root);
     refs.extend(config::supervisor::read_programs(config_root));
     refs.extend(config::cron::read_crontabs(config_root));
+    // LD_LIBRARY_PATH is set on one line of a unit and the venv named on another: join them
+    // by unit (or supervisor program).
+    let mut library_paths: HashMap<(&'static str, String), Vec<PathBuf>> = HashMap::new();
+    for r in &refs {
+        if let Some(g) = &r.group
+            && !r.library_path.is_empty()
+        {
+            library_paths.entry((r.kind, g.clone())).or_default().extend(r.library_path.iter().cloned());
+        }
+    }
     for r in refs {
         attach_reference(root, &index, &mut usage, r);
+    }
+    for u in &mut usage.per_venv {
+        for by in &u.used_by {
+            let Some(g) = &by.group else { continue };
+            let key = (if by.kind == "systemd" { "systemd" } else { "supervisor" }, g.clone());
+            if by.kind != key.0 {
+                continue;
+            }
+            for d in library_paths.get(&key).into_iter().flatten() {
+                if !u.library_path.contains(d) {
+                    u.library_path.push(d.clone());
+                }
+            }
+        }
     }
 
     if read_procs {
