@@ -14,9 +14,8 @@
 //!   module's `DT_RPATH $ORIGIN/../pillow.libs`. An object's DT_RPATH is ignored when it also
 //!   has DT_RUNPATH.
 //! - Then LD_LIBRARY_PATH (what the services using the venv set; none otherwise), then the
-//!   object's own
-//!   DT_RUNPATH (direct dependencies only), then ld.so.conf's directories (the cache) and
-//!   the default directories.
+//!   object's own DT_RUNPATH (direct dependencies only), then ld.so.conf's directories (the
+//!   cache) and the default directories.
 //! - `$ORIGIN`, `$LIB` and `$PLATFORM` are expanded; `$ORIGIN` is the directory of the
 //!   object whose search path it is.
 //! - A candidate file that is not an ELF object of the process's class and machine is
