@@ -136,6 +136,8 @@ def run(cmd, timeout):
         return p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
     except subprocess.TimeoutExpired:
         return None, "", "timeout after %ss" % timeout
+    except OSError as e:  # e.g. bin/python is a dangling link
+        return 127, "", str(e)
 
 
 def clean_env():
@@ -178,15 +180,17 @@ def dist_map(site_dirs):
 def classify_name(rel, suffixes):
     """(kind, module name) of a file path relative to site-packages."""
     base = os.path.basename(rel)
+    foreign = re.match(r"^(.*?)\.(cpython-[^.]+|pypy[^.]*|abi3|cp\d+[^.]*)\.so$", base)
     for suf in sorted(suffixes, key=len, reverse=True):
+        if suf == ".so" and foreign:
+            break  # a tagged name this interpreter does not accept: never imported as such
         if base.endswith(suf):
             parts = rel[: -len(suf)].split(os.sep)
             if all(p.isidentifier() for p in parts):
                 return "module", ".".join(parts)
             return "library", None
-    m = re.match(r"^(.*?)\.(cpython-[^.]+|pypy[^.]*|abi3|cp\d+[^.]*)\.so$", base)
-    if m:
-        parts = rel.split(os.sep)[:-1] + [m.group(1)]
+    if foreign:
+        parts = rel.split(os.sep)[:-1] + [foreign.group(1)]
         if all(p.isidentifier() for p in parts):
             return "foreign", ".".join(parts)
     return "library", None
@@ -271,13 +275,17 @@ def main():
         for fut in concurrent.futures.as_completed(futs):
             results[futs[fut][0]] = fut.result()
 
+    # A file no RECORD lists (copied in by hand) belongs to whoever owns its directory.
+    dir_owner = {}
+    for f, d in owner.items():
+        dir_owner.setdefault(os.path.dirname(f), d)
     for p, kind, name in todo:
         real = os.path.realpath(p)
         entry = {
             "path": os.path.relpath(p, venv),
             "kind": kind,
             "module": name,
-            "dist": owner.get(real),
+            "dist": owner.get(real) or dir_owner.get(os.path.dirname(real)),
             "loaded_by": sorted(loaded_by.get(real, [])),
         }
         if kind == "library":
