@@ -2,12 +2,12 @@
 //! wheelhouse, ground truth from the venvs' own interpreters and loader through the same oracle
 //! (tests/support/oracle.py: every extension module imported, every other `.so` dlopened, one
 //! subprocess per file), and `venvaudit check` judged against it:
-//! - healthy venvs (two Pythons, stdlib venv and uv) where the oracle says everything loads get
+//! - healthy venvs (three Pythons: stdlib venv, uv, virtualenv) where the oracle says everything loads get
 //!   no error finding at all;
 //! - every injected fault, first confirmed to fail in truth, gets an error naming its
 //!   distribution.
 //!
-//! Needs scripts/setup.sh (tools venv, wheelhouse) and the pyenv Pythons 3.11 and 3.12.
+//! Needs scripts/setup.sh (tools venv, wheelhouse) and the pyenv Pythons 3.9, 3.11 and 3.12.
 
 mod support;
 
@@ -93,13 +93,16 @@ fn needed(path: &Path) -> Vec<String> {
         .collect()
 }
 
-/// The one file in `dir` whose name starts with `prefix`.
+/// The one compiled file (`*.so`) in `dir` whose name starts with `prefix`.
 fn file_starting(dir: &Path, prefix: &str) -> PathBuf {
     let mut hits: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
         .flatten()
         .map(|e| e.path())
-        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with(prefix))
+        .filter(|p| {
+            let name = p.file_name().unwrap().to_string_lossy();
+            name.starts_with(prefix) && name.ends_with(".so")
+        })
         .collect();
     assert_eq!(hits.len(), 1, "expected one {prefix}* in {}: {hits:?}", dir.display());
     hits.pop().unwrap()
@@ -110,8 +113,14 @@ fn no_false_errors_on_real_wheels_and_every_injected_fault_found() {
     let tmp = TempDir::new();
     let mut problems: Vec<String> = Vec::new();
 
-    // Healthy: the same compiled wheels on two Pythons and two creators.
-    let healthy = [(tmp.join("h-py312-venv"), "3.12", Creator::Venv), (tmp.join("h-py311-uv"), "3.11", Creator::Uv)];
+    // Healthy: the same compiled wheels on three Pythons and three creators. On 3.9 the
+    // wheelhouse holds pillow 11.3.0 and psycopg2-binary 2.9.12, whose bundled libraries
+    // (libbrotlidec, libgssapi_krb5) need siblings they find only through their module's RPATH.
+    let healthy = [
+        (tmp.join("h-py312-venv"), "3.12", Creator::Venv),
+        (tmp.join("h-py311-uv"), "3.11", Creator::Uv),
+        (tmp.join("h-py39-virtualenv"), "3.9", Creator::Virtualenv),
+    ];
     for (venv, py, creator) in &healthy {
         support::make_venv(*creator, &pyenv(py), venv);
         pip_install(venv, PACKAGES);
