@@ -388,6 +388,45 @@ fn unsafe_permissions_are_caught() {
     assert_eq!(f[0]["details"]["counts"]["setuid"], 1);
 }
 
+/// Only what can change the code that runs is judged: uv's world-writable `.lock` and a log
+/// file are not findings; a module, a package directory, the interpreter and `pyvenv.cfg` are.
+#[test]
+fn unsafe_permissions_cover_code_not_lock_files() {
+    let tmp = TempDir::new();
+    let venv = tmp.join("uv-venv");
+    support::make_venv(Creator::Uv, &pyenv("3.12"), &venv);
+    pip_install(&venv, &["idna"]);
+    let lock = venv.join(".lock");
+    let lock_mode = std::fs::metadata(&lock).unwrap_or_else(|e| panic!("uv left no {}: {e}", lock.display()));
+    assert_eq!(lock_mode.permissions().mode() & 0o777, 0o666, "uv's .lock is world-writable on purpose");
+    let log = venv.join("app.log");
+    std::fs::write(&log, "started\n").unwrap();
+    std::fs::set_permissions(&log, std::fs::Permissions::from_mode(0o666)).unwrap();
+    let (code, r) = check_json(&[venv.to_str().unwrap(), "--check", "permissions"]);
+    assert!(findings(&r, "unsafe-permissions").is_empty(), "{}", r["findings"]);
+    assert_eq!(code, 0);
+
+    let sp = venv.join("lib/python3.12/site-packages");
+    let interpreter = venv.join("bin/python");
+    let real_interpreter = std::fs::canonicalize(&interpreter).unwrap();
+    // uv links bin/python to the base interpreter outside the venv (links are not judged, and
+    // chmod would change the base): make it a copy, as `python -m venv --copies` does.
+    std::fs::remove_file(&interpreter).unwrap();
+    std::fs::copy(&real_interpreter, &interpreter).unwrap();
+    for target in [sp.join("idna/core.py"), sp.join("idna"), interpreter, venv.join("pyvenv.cfg")] {
+        let before = std::fs::metadata(&target).unwrap().permissions().mode() & 0o7777;
+        std::fs::set_permissions(&target, std::fs::Permissions::from_mode(before | 0o002)).unwrap();
+        let (code, r) = check_json(&[venv.to_str().unwrap(), "--check", "permissions"]);
+        let f = findings(&r, "unsafe-permissions");
+        assert_eq!(f.len(), 1, "o+w on {}: {}", target.display(), r["findings"]);
+        assert_eq!(f[0]["severity"], "error");
+        assert_eq!(code, 1);
+        assert_eq!(f[0]["details"]["count"], 1, "only {} is flagged: {}", target.display(), f[0]);
+        assert_eq!(f[0]["details"]["sample"][0]["path"], target.to_str().unwrap());
+        std::fs::set_permissions(&target, std::fs::Permissions::from_mode(before)).unwrap();
+    }
+}
+
 #[test]
 fn ignore_policy_silences_and_expires() {
     let tmp = TempDir::new();

@@ -181,7 +181,7 @@ pub mod ids {
         (
             UNSAFE_PERMISSIONS,
             "error",
-            "venv paths writable by group/others, owned by another user, or setuid/setgid (warning when only group-writable)",
+            "venv paths that can change the code it runs (interpreter, bin/, pyvenv.cfg, import-path directories, code files) writable by group/others, owned by another user, or setuid/setgid (warning when only group-writable)",
         ),
         (IGNORE_EXPIRED, "warning", "an ignore policy entry is past its until date and no longer applies"),
         (

@@ -1,17 +1,32 @@
 //! `unsafe-permissions`: a venv whose code someone other than its owner (or root) can change.
 //! A root-run service would then execute code any local user can edit.
 //!
-//! The whole environment is walked (without following links or leaving its filesystem):
-//! anything writable by group or others, owned by a user other than the venv's owner or
-//! root, or a setuid/setgid file. One finding per venv, with counts and a sample, so a
-//! `chmod -R 777` does not become ten thousand findings.
+//! The environment is walked (without following links or leaving its filesystem), but only
+//! what can change the code that runs is judged (README, "Permissions"):
+//! - directories: the venv root, everything under `bin/`, `lib/`, `lib64/` (and a top-level
+//!   `site-packages/`), and every directory a `.pth` file puts on the import path inside the
+//!   venv, with its ancestors: write access to a directory lets a user replace the files in it;
+//! - files: everything under `bin/` (interpreter, entry-point scripts, activate scripts),
+//!   `pyvenv.cfg`, Python code and what the import system or a `.pth` loads (`.py`, `.pyc`,
+//!   `.so` and versioned `.so.N` libraries, `.pth`, `.egg-link`, `.egg`, `.zip`/`.whl` named by
+//!   a `.pth`), `entry_points.txt` (it names the code plug-in hosts import), and any
+//!   executable file.
+//!
+//! Other files (uv's `.lock` at mode 0666, caches, logs, data files) are not findings. A
+//! path is flagged when it is writable by group or others, owned by a user other than the
+//! venv's owner or root, or a setuid/setgid file. One finding per venv, with counts and a
+//! sample, so a `chmod -R 777` does not become ten thousand findings.
 
 use super::ids;
 use crate::inspect::Inspected;
-use crate::paths::{HostRoot, display};
+use crate::paths::{HostRoot, display, read_bounded};
 use crate::report::{Finding, Severity};
 use serde_json::{Map, Value, json};
+use std::collections::HashSet;
+use std::ffi::OsStr;
+use std::fs::Metadata;
 use std::os::unix::fs::MetadataExt;
+use std::path::{Component, Path, PathBuf};
 
 /// Paths listed in a finding; the counts cover the rest.
 const SAMPLE: usize = 20;
@@ -26,15 +41,120 @@ struct Bad {
     problems: Vec<&'static str>,
 }
 
+/// Bytes of a `.pth` file read; real ones are a few lines.
+const PTH_LIMIT: u64 = 1 << 20;
+
+/// Paths `.pth` files may add to what is judged; beyond this the rest are ignored.
+const PTH_PATHS: usize = 1024;
+
+/// Which paths of one venv can change the code that runs (real paths).
+struct CodeTree {
+    /// The venv directory.
+    root: PathBuf,
+    /// Paths inside the venv that `.pth` files put on the import path (trees or files).
+    pth: Vec<PathBuf>,
+    /// Directories between the venv root and a `pth` path: renaming them swaps the path.
+    pth_ancestors: HashSet<PathBuf>,
+}
+
+impl CodeTree {
+    /// The tree of `v`, reading its `.pth` files.
+    fn new(root: &HostRoot, v: &Inspected) -> Self {
+        let mut pth = Vec::new();
+        for sp in &v.site_packages {
+            pth_paths(root, sp, &v.path, &mut pth);
+        }
+        let real_root = root.real(&v.path);
+        let mut pth_ancestors = HashSet::new();
+        for p in &pth {
+            for a in p.ancestors().skip(1) {
+                if !a.starts_with(&real_root) || !pth_ancestors.insert(a.to_path_buf()) {
+                    break;
+                }
+            }
+        }
+        CodeTree { root: real_root, pth, pth_ancestors }
+    }
+
+    /// Whether write access to `path` (with metadata `m`) could change the code that runs.
+    fn is_code(&self, path: &Path, m: &Metadata) -> bool {
+        let Ok(rel) = path.strip_prefix(&self.root) else { return false };
+        let Some(top) = rel.components().next() else { return true };
+        if self.pth_ancestors.contains(path) || self.pth.iter().any(|p| p == path) {
+            return true;
+        }
+        if top.as_os_str() == "bin" {
+            return true;
+        }
+        if m.is_dir() {
+            let on_import_path = matches!(top.as_os_str().to_str(), Some("lib" | "lib64" | "site-packages"));
+            return on_import_path || self.pth.iter().any(|p| path.starts_with(p));
+        }
+        rel == Path::new("pyvenv.cfg") || m.mode() & 0o111 != 0 || path.file_name().is_some_and(is_code_name)
+    }
+}
+
+/// Whether a file name is Python code or something the import system loads.
+fn is_code_name(name: &OsStr) -> bool {
+    let name = name.as_encoded_bytes();
+    if name == b"entry_points.txt" || name.windows(4).any(|w| w == b".so.") {
+        return true;
+    }
+    [&b".py"[..], b".pyc", b".pyo", b".pyw", b".so", b".pth", b".egg-link", b".egg"]
+        .iter()
+        .any(|ext| name.ends_with(ext))
+}
+
+/// Paths inside the venv `venv` that the `.pth` files of `site_packages` (view paths) add to
+/// `sys.path`, as `site.addpackage` reads them: comments and `import` lines skipped, relative
+/// lines joined to the site-packages directory. Pushed as real paths.
+fn pth_paths(root: &HostRoot, site_packages: &Path, venv: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(rd) = std::fs::read_dir(root.real(site_packages)) else { return };
+    let mut files: Vec<PathBuf> =
+        rd.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "pth")).collect();
+    files.sort();
+    for f in files {
+        let Ok(bytes) = read_bounded(&f, PTH_LIMIT) else { continue };
+        for line in String::from_utf8_lossy(&bytes).lines() {
+            if out.len() >= PTH_PATHS {
+                return;
+            }
+            let line = line.trim_end();
+            if line.is_empty() || line.starts_with('#') || line.starts_with("import ") || line.starts_with("import\t") {
+                continue;
+            }
+            let p = normalize(&site_packages.join(line));
+            if p.starts_with(venv) && p != venv {
+                out.push(root.real(&p));
+            }
+        }
+    }
+}
+
+/// `os.path.normpath` of an absolute path: `.` dropped, `..` removes the previous component.
+fn normalize(p: &Path) -> PathBuf {
+    let mut out = PathBuf::from("/");
+    for c in p.components() {
+        match c {
+            Component::Normal(s) => out.push(s),
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::RootDir | Component::CurDir | Component::Prefix(_) => {}
+        }
+    }
+    out
+}
+
 /// Permission findings for one environment.
 pub fn check(root: &HostRoot, v: &Inspected) -> Vec<Finding> {
-    let real_root = root.real(&v.path);
+    let code = CodeTree::new(root, v);
     let owner = v.venv.owner.uid;
     let mut bad: Vec<Bad> = Vec::new();
-    let walker = walkdir::WalkDir::new(&real_root).follow_links(false).same_file_system(true);
+    let walker = walkdir::WalkDir::new(&code.root).follow_links(false).same_file_system(true);
     for e in walker.into_iter().flatten() {
         let Ok(m) = e.metadata() else { continue };
-        if m.file_type().is_symlink() {
+        if m.file_type().is_symlink() || !code.is_code(e.path(), &m) {
             continue;
         }
         let mode = m.mode();
@@ -104,4 +224,28 @@ pub fn check(root: &HostRoot, v: &Inspected) -> Vec<Finding> {
     .detail("counts", Value::Object(counts))
     .detail("owner_uid", json!(owner))
     .detail("sample", sample)]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn code_names_are_what_python_or_the_loader_reads() {
+        for n in ["m.py", "m.cpython-312.pyc", "_x.cpython-312-x86_64-linux-gnu.so", "libz-ab12.so.1.3", "a.pth"] {
+            assert!(is_code_name(OsStr::new(n)), "{n}");
+        }
+        for n in ["x.egg-link", "entry_points.txt", "dist.egg"] {
+            assert!(is_code_name(OsStr::new(n)), "{n}");
+        }
+        for n in [".lock", "app.log", "RECORD", "METADATA", "data.json", "CACHEDIR.TAG", "x.pyi", "sonic.txt"] {
+            assert!(!is_code_name(OsStr::new(n)), "{n}");
+        }
+    }
+
+    #[test]
+    fn pth_lines_normalize_like_os_path_normpath() {
+        assert_eq!(normalize(Path::new("/v/lib/python3.12/site-packages/../../../src/./p")), PathBuf::from("/v/src/p"));
+        assert_eq!(normalize(Path::new("/../a")), PathBuf::from("/a"));
+    }
 }
