@@ -155,6 +155,20 @@ pub struct VersionGap {
     pub versions: Vec<String>,
 }
 
+/// Python C-API symbols an object needs that nothing in its lookup scope defines.
+#[derive(Debug, Clone)]
+pub struct SymbolGap {
+    /// Index of the object that needs them.
+    pub object: usize,
+    /// The symbols (sorted, at most [`MAX_SYMBOLS_LISTED`]).
+    pub symbols: Vec<String>,
+    /// How many are missing in all.
+    pub count: usize,
+}
+
+/// Missing symbols listed per object.
+pub const MAX_SYMBOLS_LISTED: usize = 10;
+
 /// What loading one object maps, and what fails.
 #[derive(Debug, Clone)]
 pub struct Closure {
@@ -166,6 +180,9 @@ pub struct Closure {
     pub unfound: Vec<Unfound>,
     /// Symbol versions not defined where the loader finds them.
     pub version_gaps: Vec<VersionGap>,
+    /// Python C-API symbols that no mapped object defines (CPython loads modules with
+    /// RTLD_NOW, so the import fails): a module built for another CPython.
+    pub symbol_gaps: Vec<SymbolGap>,
     /// Found files that could not be read as ELF: (view path, error).
     pub unreadable: Vec<(PathBuf, String)>,
     /// The closure was cut at [`MAX_OBJECTS`].
@@ -175,7 +192,10 @@ pub struct Closure {
 impl Closure {
     /// True when the load would fail.
     pub fn fails(&self) -> bool {
-        !self.unfound.is_empty() || !self.version_gaps.is_empty() || !self.unreadable.is_empty()
+        !self.unfound.is_empty()
+            || !self.version_gaps.is_empty()
+            || !self.unreadable.is_empty()
+            || !self.symbol_gaps.is_empty()
     }
 
     /// Objects this load added (the loaded object first).
@@ -247,6 +267,7 @@ impl<'a> Loader<'a> {
             first_new,
             unfound: Vec::new(),
             version_gaps: Vec::new(),
+            symbol_gaps: Vec::new(),
             unreadable: Vec::new(),
             truncated: false,
         };
@@ -288,6 +309,10 @@ impl<'a> Loader<'a> {
         }
         for i in first_new..objects.len() {
             closure.version_gaps.extend(version_gaps(&objects, i));
+        }
+        // Only judged when nothing is missing: an unfound library may define what is needed.
+        if closure.unfound.is_empty() && closure.unreadable.is_empty() {
+            closure.symbol_gaps = symbol_gaps(&objects, first_new);
         }
         closure.objects = objects;
         closure
@@ -363,6 +388,36 @@ enum Search {
     /// A path with a slash names a file that is not a loadable ELF object.
     Unreadable(PathBuf, String),
     NotFound(Vec<PathBuf>, Vec<(PathBuf, String)>),
+}
+
+/// Python C-API symbols the new objects need that no mapped object defines: the process's
+/// objects are the global scope, the new ones the module's local scope. Judged only when the
+/// process is a CPython (it defines `Py_IsInitialized`) and every mapped symbol table was
+/// read: otherwise the symbol may be defined where we could not look.
+fn symbol_gaps(objects: &[Mapped], first_new: usize) -> Vec<SymbolGap> {
+    let cpython = objects[..first_new].iter().any(|o| o.info.defined_py.iter().any(|d| d == "Py_IsInitialized"));
+    if !cpython || objects.iter().any(|o| !o.info.py_symbols_read) {
+        return Vec::new();
+    }
+    let defined: std::collections::HashSet<&str> =
+        objects.iter().flat_map(|o| o.info.defined_py.iter().map(String::as_str)).collect();
+    let mut out = Vec::new();
+    for (i, o) in objects.iter().enumerate().skip(first_new) {
+        let mut missing: Vec<&str> =
+            o.info.undefined_py.iter().map(String::as_str).filter(|s| !defined.contains(s)).collect();
+        if missing.is_empty() {
+            continue;
+        }
+        missing.sort_unstable();
+        missing.dedup();
+        let count = missing.len();
+        out.push(SymbolGap {
+            object: i,
+            symbols: missing.into_iter().take(MAX_SYMBOLS_LISTED).map(str::to_owned).collect(),
+            count,
+        });
+    }
+    out
 }
 
 /// Version needs of object `i` that the objects satisfying them do not define.

@@ -777,3 +777,40 @@ fn a_services_library_path_is_searched() {
     // The unit was really read: the venv is used by it.
     assert_eq!(r["venvs"][0]["used_by"][0]["group"], "app.service", "{:#}", r["venvs"][0]);
 }
+
+/// A module built for another CPython under this one's file name (the tag is right, the
+/// content is not): it references a C-API symbol the interpreter does not define, and CPython
+/// loads modules with RTLD_NOW, so the import fails. A module using only symbols the
+/// interpreter defines (a static Debian interpreter and a shared pyenv one) is fine.
+#[test]
+fn modules_needing_symbols_the_interpreter_lacks_are_found() {
+    let work = TempDir::new();
+    for (name, python, tag) in [
+        ("pyenv312", pyenv("3.12"), "cpython-312-x86_64-linux-gnu"),
+        ("deb311", PathBuf::from(DEBIAN_PY), "cpython-311-x86_64-linux-gnu"),
+    ] {
+        let v = work.join(name);
+        make_bare_venv(&python, &v);
+        let good = sp(&v).join(format!("usesapi.{tag}.so"));
+        so(
+            "extern void *PyUnicode_FromString(const char *);\nvoid *PyInit_usesapi(void) { return PyUnicode_FromString(\"x\"); }\n",
+            &good,
+            &[],
+        );
+        let bad = sp(&v).join(format!("oldapi.{tag}.so"));
+        so(
+            "extern int _PyVenvaudit_Gone(void *);\nint PyInit_oldapi(void) { return _PyVenvaudit_Gone(0); }\n",
+            &bad,
+            &[],
+        );
+        assert!(dlopen_truth(&v, &good), "{name}");
+        assert!(!dlopen_truth(&v, &bad), "{name}");
+        let (code, r) = check_json(&[s(&v), "--check", "extensions"]);
+        let f = with_id(&r, "extension-abi-mismatch");
+        assert_eq!(f.len(), 1, "{name}: {:#}", r["findings"]);
+        assert_eq!(all_findings(&r).len(), 1, "{name}: {:#}", r["findings"]);
+        assert_eq!(file_of(&f[0]), format!("oldapi.{tag}.so"));
+        assert_eq!(f[0]["details"]["symbols"], serde_json::json!(["_PyVenvaudit_Gone"]));
+        assert_eq!(code, 1);
+    }
+}

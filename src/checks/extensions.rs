@@ -608,9 +608,11 @@ impl Judge<'_> {
             );
         }
 
+        let mut foreign_tag = false;
         if let Some((raw, parsed)) = &s.tag
             && let TagVerdict::Mismatch(why) = judge_tag(parsed, self.want)
         {
+            foreign_tag = true;
             out.push(
                 mk(
                     ids::EXTENSION_ABI_MISMATCH,
@@ -638,8 +640,11 @@ impl Judge<'_> {
             // Its libraries would be looked up for another architecture: say no more.
             return (out, true);
         }
-        let stop =
-            libc_mismatch.is_some() || (s.role == Role::Other && self.machine.is_some_and(|m| info.machine != m));
+        // A file named for another interpreter is never opened by this one's import: its
+        // closure is not worth judging (and would repeat the finding).
+        let stop = libc_mismatch.is_some()
+            || foreign_tag
+            || (s.role == Role::Other && self.machine.is_some_and(|m| info.machine != m));
         (out, stop)
     }
 
@@ -713,6 +718,34 @@ impl Judge<'_> {
                 format!("cannot be imported: it needs {}, which is not a loadable ELF object ({e})", display(path)),
             );
             f.details.insert("libraries".into(), json!([display(path)]));
+            out.push(f);
+        }
+
+        for gap in &closure.symbol_gaps {
+            let needer = &closure.objects[gap.object];
+            let by = if gap.object == closure.first_new {
+                String::new()
+            } else {
+                format!(" (through {})", self.shown(&needer.view))
+            };
+            let more = if gap.count > gap.symbols.len() {
+                format!(" and {} more", gap.count - gap.symbols.len())
+            } else {
+                String::new()
+            };
+            let mut f = base(
+                ids::EXTENSION_ABI_MISMATCH,
+                format!("symbols:{}", gap.symbols.join(",")),
+                format!(
+                    "cannot be imported: it needs {}{more}{by}, which the interpreter ({}) does not define: it was built for another Python",
+                    gap.symbols.join(", "),
+                    self.want.describe()
+                ),
+            );
+            f.details.insert("symbols".into(), json!(gap.symbols));
+            f.details.insert("symbols_missing".into(), json!(gap.count));
+            f.details.insert("expected".into(), json!(self.want.describe()));
+            f.details.insert("chain".into(), json!(chain(gap.object)));
             out.push(f);
         }
 

@@ -35,6 +35,14 @@ pub struct ElfInfo {
     /// The first exported `PyInit_*` function: set for Python 3 extension modules, which is
     /// how a module is told apart from a plain shared library that happens to end in `.so`.
     pub py_init: Option<String>,
+    /// Python C-API symbols (`Py*`, `_Py*`) this object defines (libpython, a static
+    /// interpreter) — what an extension module's references resolve against.
+    pub defined_py: Vec<String>,
+    /// Python C-API symbols this object needs (undefined, not weak): a module built for
+    /// another CPython needs one that this interpreter lacks (`_PyUnicode_Ready`).
+    pub undefined_py: Vec<String>,
+    /// False when the symbol table was too big to read for the two lists above.
+    pub py_symbols_read: bool,
 }
 
 /// True when the first bytes are an ELF magic number (cheap pre-check before a full read).
@@ -270,8 +278,14 @@ fn parse_source<S: Source>(src: &S) -> Result<ElfInfo> {
         }
     }
 
-    let mut info =
-        ElfInfo { machine: machine_name(ehdr.e_machine, little).to_owned(), is_64, interpreter, ..ElfInfo::default() };
+    let mut info = ElfInfo {
+        machine: machine_name(ehdr.e_machine, little).to_owned(),
+        is_64,
+        interpreter,
+        // Nothing to read (no dynamic section) is known-empty; set false below when too big.
+        py_symbols_read: true,
+        ..ElfInfo::default()
+    };
     let Some((dyn_off, dyn_size)) = dynamic_seg else {
         return Ok(info); // statically linked: nothing needed
     };
@@ -331,7 +345,18 @@ fn parse_source<S: Source>(src: &S) -> Result<ElfInfo> {
     if let (Some(addr), Some(num)) = (d.verdef, d.verdefnum) {
         info.version_defs = version_defs(&reader, addr, num)?;
     }
-    info.py_init = py_init(&reader, &d)?;
+    match python_symbols(&reader, &d)? {
+        Some(py) => {
+            info.py_init = py.py_init;
+            info.defined_py = py.defined;
+            info.undefined_py = py.undefined;
+            info.py_symbols_read = true;
+        }
+        None => {
+            info.py_symbols_read = false;
+            info.py_init = py_init(&reader, &d)?;
+        }
+    }
     Ok(info)
 }
 
@@ -391,6 +416,73 @@ fn version_defs<S: Source>(r: &Reader<S>, addr: u64, num: u64) -> Result<Vec<Str
         at += u64::from(next);
     }
     Ok(out)
+}
+
+/// Largest dynamic string table read whole for the Python symbol lists (a module's is a few
+/// KiB, libpython's about 100 KiB; libtorch's tens of MiB are streamed for `PyInit_` only).
+const MAX_WHOLE_DYNSTR: u64 = 8 << 20;
+
+/// Python C-API symbols of one object.
+struct PySymbols {
+    py_init: Option<String>,
+    defined: Vec<String>,
+    undefined: Vec<String>,
+}
+
+/// One pass over the dynamic symbols: the first defined `PyInit_*`, and the `Py*`/`_Py*`
+/// symbols defined and needed. `None` when the string table is too big to read whole.
+fn python_symbols<S: Source>(r: &Reader<S>, d: &Dynamic) -> Result<Option<PySymbols>> {
+    let mut out = PySymbols { py_init: None, defined: Vec::new(), undefined: Vec::new() };
+    let Some((str_off, str_size)) = r.strtab else { return Ok(Some(out)) };
+    if str_size > MAX_WHOLE_DYNSTR {
+        return Ok(None);
+    }
+    let strtab = r.src.read_at(str_off, str_size)?;
+    let Some(symtab) = d.symtab.and_then(|a| r.offset_of(a)) else { return Ok(Some(out)) };
+    let l = r.layout;
+    let min_syment = if l.is_64 { 24 } else { 16 };
+    let syment = d.syment.filter(|&s| (min_syment..=256).contains(&s)).unwrap_or(min_syment);
+    let count = symbol_count(r, d, symtab, syment).min(MAX_SYMBOLS);
+    let per_chunk = (CHUNK / syment).max(1);
+    let name_at = |idx: usize| -> Option<&[u8]> {
+        let rest = strtab.get(idx..)?;
+        Some(&rest[..memchr::memchr(0, rest).unwrap_or(rest.len())])
+    };
+    let mut i = 0;
+    while i < count {
+        let n = per_chunk.min(count - i);
+        let b = r.read_clipped(symtab + i * syment, n * syment)?;
+        let got = b.len() as u64 / syment;
+        for k in 0..got {
+            let base = (k * syment) as usize;
+            let (name, info, shndx) = if l.is_64 {
+                (l.u32(&b, base), b.get(base + 4).copied(), l.u16(&b, base + 6))
+            } else {
+                (l.u32(&b, base), b.get(base + 12).copied(), l.u16(&b, base + 14))
+            };
+            let (Some(name), Some(info), Some(shndx)) = (name, info, shndx) else { continue };
+            let Some(bytes) = name_at(name as usize).filter(|b| b.starts_with(b"Py") || b.starts_with(b"_Py")) else {
+                continue;
+            };
+            let text = String::from_utf8_lossy(bytes).into_owned();
+            let binding = info >> 4;
+            if shndx != 0 {
+                if out.py_init.is_none() && text.starts_with("PyInit_") {
+                    out.py_init = Some(text.clone());
+                }
+                if binding == 1 || binding == 2 {
+                    out.defined.push(text);
+                }
+            } else if binding == 1 {
+                out.undefined.push(text);
+            }
+        }
+        if got < n {
+            break;
+        }
+        i += n;
+    }
+    Ok(Some(out))
 }
 
 /// The first defined dynamic symbol named `PyInit_*`, as CPython's import looks one up.
@@ -594,7 +686,28 @@ mod tests {
             .filter_map(|s| elf.dynstrtab.get_at(s.st_name))
             .find(|n| n.starts_with("PyInit_"))
             .map(str::to_owned);
+        let read = (elf.dynstrtab.len() as u64) <= MAX_WHOLE_DYNSTR;
+        let py_named = |s: &goblin::elf::Sym| {
+            elf.dynstrtab.get_at(s.st_name).filter(|n| n.starts_with("Py") || n.starts_with("_Py")).map(str::to_owned)
+        };
+        let defined_py: Vec<String> = if read {
+            elf.dynsyms
+                .iter()
+                .filter(|s| s.st_shndx != 0 && matches!(s.st_bind(), 1 | 2))
+                .filter_map(|s| py_named(&s))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let undefined_py: Vec<String> = if read {
+            elf.dynsyms.iter().filter(|s| s.st_shndx == 0 && s.st_bind() == 1).filter_map(|s| py_named(&s)).collect()
+        } else {
+            Vec::new()
+        };
         Some(ElfInfo {
+            defined_py,
+            undefined_py,
+            py_symbols_read: read,
             machine: machine_name(elf.header.e_machine, elf.little_endian).to_owned(),
             is_64: elf.is_64,
             needed: elf.libraries.iter().map(|s| s.to_string()).collect(),
