@@ -248,3 +248,44 @@ fn exclude_and_max_depth_limit_the_walk() {
     assert_eq!(paths(&["--max-depth", "2"]), [s(&top)]);
     assert_eq!(paths(&["--max-depth", "5", "--exclude", "web"]), [s(&deep), s(&top)]);
 }
+
+/// Every finding id an example names (`- id: X`, `{id: X, ...}` in the Ansible and Salt docs,
+/// modules, states and the README) is a real id: the ignore policy rejects unknown ids, so a
+/// copied example with a wrong one fails the user's task.
+#[test]
+fn examples_name_real_finding_ids() {
+    let known: Vec<&str> = venvaudit::checks::ids::ALL.iter().map(|(id, _, _)| *id).collect();
+    let root = repo_root();
+    let mut files = vec![root.join("README.md")];
+    for dir in ["ansible", "salt", "docs"] {
+        for e in walkdir::WalkDir::new(root.join(dir)).into_iter().flatten() {
+            let n = e.file_name().to_string_lossy();
+            if e.file_type().is_file() && [".md", ".py", ".sls", ".yml", ".yaml"].iter().any(|x| n.ends_with(x)) {
+                files.push(e.into_path());
+            }
+        }
+    }
+    let mut named = 0;
+    for f in files {
+        let text = std::fs::read_to_string(&f).unwrap_or_default();
+        for (i, line) in text.lines().enumerate() {
+            for (at, _) in line.match_indices("id: ") {
+                let before = &line[..at];
+                if !(before.trim_end().ends_with('-') || before.trim_end().ends_with('{')) {
+                    continue;
+                }
+                let id: String = line[at + 4..]
+                    .trim_start_matches(['"', '\''])
+                    .chars()
+                    .take_while(|c| c.is_ascii_lowercase() || *c == '-')
+                    .collect();
+                if id.is_empty() {
+                    continue;
+                }
+                named += 1;
+                assert!(known.contains(&id.as_str()), "{}:{}: unknown finding id {id:?}", f.display(), i + 1);
+            }
+        }
+    }
+    assert!(named >= 5, "the examples were not found ({named} ids)");
+}

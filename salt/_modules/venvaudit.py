@@ -239,7 +239,7 @@ def check(*paths, **kwargs):
         salt '*' venvaudit.check paths='[/srv]' fail_on=warning
         salt '*' venvaudit.check /srv forbid='["pyyaml<5.4", "django<4.2"]'
         salt '*' venvaudit.check /srv osv_db=/var/lib/osv/PyPI.zip checks='[vulnerabilities]'
-        salt '*' venvaudit.check /srv ignore='[{id: eol-python, reason: "migration in Q3"}]'
+        salt '*' venvaudit.check /srv ignore='[{id: interpreter-eol, reason: "migration in Q3"}]'
     """
     return _run("check", paths, kwargs)
 

@@ -12,7 +12,7 @@ Python environment has findings at or above ``fail_on``.
           - pyyaml<5.4
         - osv_db: /var/lib/osv/PyPI.zip
         - ignore:
-          - id: eol-python
+          - id: interpreter-eol
             reason: migration planned for Q3
             until: '2026-09-30'
 

@@ -147,7 +147,7 @@ EXAMPLES = r"""
     paths: /srv/app
     fail_on: warning
     ignore:
-      - id: eol-python
+      - id: interpreter-eol
         venv: /srv/app/venv
         reason: migration to 3.12 planned in ticket OPS-123
         until: "2026-03-31"
