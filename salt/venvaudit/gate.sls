@@ -8,7 +8,7 @@
         forbid: ['pyyaml<5.4']     # optional PEP 508 specifiers that are errors
         osv_db: /var/lib/osv/PyPI.zip   # optional offline OSV database
         ignore:                    # optional accepted findings
-          - id: eol-python
+          - id: interpreter-eol
             reason: migration planned for Q3
             until: '2026-09-30'
 
