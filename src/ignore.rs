@@ -32,18 +32,10 @@ pub struct Day {
 impl Day {
     /// Parse `YYYY-MM-DD`.
     pub fn parse(s: &str) -> Option<Day> {
-        let mut it = s.trim().splitn(3, '-');
-        let (y, m, d) = (it.next()?, it.next()?, it.next()?);
-        if y.len() != 4 || m.len() != 2 || d.len() != 2 {
-            return None;
-        }
-        let day = Day { y: y.parse().ok()?, m: m.parse().ok()?, d: d.parse().ok()? };
-        let leap = (day.y % 4 == 0 && day.y % 100 != 0) || day.y % 400 == 0;
-        let days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-        (day.m >= 1 && day.m <= 12 && day.d >= 1 && day.d <= days[(day.m - 1) as usize]).then_some(day)
+        crate::time::parse_date(s).map(|(y, m, d)| Day { y, m, d })
     }
 
-    /// Today in UTC.
+    /// Today in UTC (or `VENVAUDIT_TODAY`, see [`crate::time::today`]).
     pub fn today() -> Day {
         let (y, m, d) = crate::time::today();
         Day { y, m, d }

@@ -31,9 +31,30 @@ pub fn days_from_civil((y, m, d): Date) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
-/// Today in UTC, from the system clock.
+/// The environment variable that sets "today" (`YYYY-MM-DD`) for the date-driven policies
+/// (end of life, ignore expiry): reproducible runs and tests that do not turn red when the
+/// calendar moves on.
+pub const TODAY_VAR: &str = "VENVAUDIT_TODAY";
+
+/// Today in UTC: `VENVAUDIT_TODAY` when set to a valid date, else the system clock.
 pub fn today() -> Date {
-    civil_from_days(unix_seconds(SystemTime::now()).div_euclid(86_400))
+    std::env::var(TODAY_VAR)
+        .ok()
+        .and_then(|v| parse_date(v.trim()))
+        .unwrap_or_else(|| civil_from_days(unix_seconds(SystemTime::now()).div_euclid(86_400)))
+}
+
+/// Parse `YYYY-MM-DD` (exactly those widths; a real calendar day).
+pub fn parse_date(s: &str) -> Option<Date> {
+    let mut it = s.trim().splitn(3, '-');
+    let (y, m, d) = (it.next()?, it.next()?, it.next()?);
+    if y.len() != 4 || m.len() != 2 || d.len() != 2 {
+        return None;
+    }
+    let (y, m, d): (i32, u32, u32) = (y.parse().ok()?, m.parse().ok()?, d.parse().ok()?);
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    ((1..=12).contains(&m) && d >= 1 && d <= days[(m - 1) as usize]).then_some((y, m, d))
 }
 
 /// Seconds since the epoch of a system time (negative before 1970).

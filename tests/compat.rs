@@ -321,7 +321,15 @@ fn end_of_life_pythons_are_named() {
     let old = venv("pyenv38-bare", &pyenv("3.8"), &[]);
     let old39 = venv("pyenv39-bare", &pyenv("3.9"), &[]);
     let new = venv("pyenv312-bare", &pyenv("3.12"), &[]);
-    let (code, r) = check_json(&[s(&old), s(&old39), s(&new), "--check", "eol"]);
+    // The clock is injected: the verdicts hold whatever the real date.
+    let at = |today: &str, args: &[&str]| {
+        let mut cmd = Command::new(venvaudit());
+        cmd.env("VENVAUDIT_TODAY", today).args(["check", "--format", "json"]).args(args);
+        let (code, r, err) = run_json_cmd(&mut cmd);
+        assert_ran(code, &err);
+        (code, r)
+    };
+    let (code, r) = at("2026-12-01", &[s(&old), s(&old39), s(&new), "--check", "eol"]);
     assert_eq!(code, 1);
     let eol = with_id(&r, "interpreter-eol");
     let mut named: Vec<(&str, &str, &str)> = eol
@@ -336,8 +344,13 @@ fn end_of_life_pythons_are_named() {
         .collect();
     named.sort();
     assert_eq!(named, vec![("3.8", "2024-10-07", "error"), ("3.9", "2025-10-31", "error")]);
-    let (code, r) = check_json(&[s(&new), "--check", "eol", "--fail-on", "warning"]);
+    let (code, r) = at("2026-12-01", &[s(&new), "--check", "eol", "--fail-on", "warning"]);
     assert_eq!((code, all_findings(&r)), (0, vec![]));
+    // Within six months of 3.12's end (2028-10-31): a warning; after it, an error.
+    let (_, r) = at("2028-06-01", &[s(&new), "--check", "eol"]);
+    assert_eq!(with_id(&r, "interpreter-eol")[0]["severity"], "warning", "{:#}", r["findings"]);
+    let (_, r) = at("2028-11-01", &[s(&new), "--check", "eol"]);
+    assert_eq!(with_id(&r, "interpreter-eol")[0]["severity"], "error", "{:#}", r["findings"]);
 }
 
 /// The venvs the Apache tests point at: one per situation the issue names.
