@@ -31,7 +31,7 @@ TOOLS_REQS="$REPO/scripts/tools-requirements.txt"
 WH_REQS="$REPO/scripts/wheelhouse-requirements.txt"
 WH_VULN="$REPO/scripts/wheelhouse-vulnerable.txt"
 TEST_PYTHONS=(3.8 3.9 3.11 3.12 3.13)
-APT_PACKAGES=(apache2 libapache2-mod-wsgi-py3 apache2-dev python3-venv python3-gi)
+APT_PACKAGES=(apache2 libapache2-mod-wsgi-py3 apache2-dev python3-venv python3-gi strace)
 
 log() { printf 'setup: %s\n' "$*" >&2; }
 die() { printf 'setup: ERROR: %s\n' "$*" >&2; exit 1; }

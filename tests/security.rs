@@ -750,3 +750,77 @@ fn special_files_are_errors_not_silence() {
     );
     let _ = code;
 }
+
+/// Every file of a tree: (path, mode, size, mtime, content hash), for before/after checks.
+fn fingerprint(dir: &Path) -> BTreeMap<PathBuf, (u32, u64, i64, String)> {
+    use sha2::{Digest, Sha256};
+    use std::os::unix::fs::MetadataExt;
+    let mut out = BTreeMap::new();
+    for e in walkdir::WalkDir::new(dir).follow_links(false).into_iter().flatten() {
+        let m = e.path().symlink_metadata().unwrap();
+        let hash = if m.is_file() {
+            Sha256::digest(std::fs::read(e.path()).unwrap()).iter().map(|b| format!("{b:02x}")).collect()
+        } else if m.file_type().is_symlink() {
+            std::fs::read_link(e.path()).unwrap().display().to_string()
+        } else {
+            String::new()
+        };
+        out.insert(e.path().to_path_buf(), (m.mode(), m.len(), m.mtime(), hash));
+    }
+    out
+}
+
+/// The read-only promise, proven on a real venv: under strace, `check` with every family,
+/// `--verify` and the OSV database executes nothing but itself and opens nothing for writing,
+/// and the tree is byte-for-byte, mode and mtime the same afterwards.
+#[test]
+fn scans_execute_nothing_and_write_nothing() {
+    let work = TempDir::new();
+    let venv = work.join("venv");
+    make_venv(&venv, "3.12", &["six", "idna"]);
+    let before = fingerprint(&venv);
+    assert!(before.len() > 50, "the venv is too small to prove anything: {}", before.len());
+    let log = work.join("strace.log");
+    let db = shared("osv-pypi.zip");
+    let status = Command::new("strace")
+        .args(["-f", "-qq", "-e", "trace=execve,execveat,open,openat,openat2,creat,rename,renameat,renameat2,unlink,unlinkat,mkdir,mkdirat,chmod,fchmodat,truncate,link,symlink,utimensat", "-o"])
+        .arg(&log)
+        .arg(support::venvaudit())
+        .args(["check", "--format", "json", "--verify", "--fail-on", "never", "--osv-db"])
+        .arg(&db)
+        .arg(&venv)
+        .stdout(Stdio::null())
+        .status()
+        .expect("strace must be installed (scripts/setup.sh installs it)");
+    assert!(status.success(), "{status:?}");
+    let trace = std::fs::read_to_string(&log).unwrap();
+    let execs: Vec<&str> = trace.lines().filter(|l| l.contains("execve(") || l.contains("execveat(")).collect();
+    assert_eq!(execs.len(), 1, "{execs:#?}");
+    assert!(execs[0].contains("venvaudit"), "{execs:#?}");
+    // The trace really saw the scan: it opened files of the venv.
+    let venv_s = venv.to_str().unwrap();
+    assert!(trace.lines().filter(|l| l.contains(venv_s) && l.contains("open")).count() > 50, "{trace}");
+    let writes: Vec<&str> = trace
+        .lines()
+        .filter(|l| {
+            [
+                "O_WRONLY",
+                "O_RDWR",
+                "O_CREAT",
+                "O_TRUNC",
+                "creat(",
+                "rename",
+                "unlink",
+                "mkdir",
+                "chmod",
+                "truncate(",
+                "link(",
+                "utimensat",
+            ]
+            .iter()
+            .any(|w| l.contains(w))
+        })
+        .collect();
+    assert!(writes.is_empty(), "write-mode calls: {writes:#?}");
+    assert_eq!(fingerprint(&venv), before, "the venv changed");
+}
