@@ -155,8 +155,21 @@ pub fn discover(
     Ok(out)
 }
 
+/// Most `--exclude` patterns (a glob set's memory grows with each; 300,000 took 2 GB).
+pub const MAX_EXCLUDES: usize = 4096;
+/// Longest `--exclude` pattern.
+pub const MAX_EXCLUDE_BYTES: usize = 4096;
+
 /// The `--exclude` patterns as one glob set matched against view paths of directories.
+/// More than [`MAX_EXCLUDES`] patterns, or one longer than [`MAX_EXCLUDE_BYTES`], is an error
+/// before anything is compiled.
 pub fn build_excludes(patterns: &[String]) -> anyhow::Result<GlobSet> {
+    if patterns.len() > MAX_EXCLUDES {
+        anyhow::bail!("{} --exclude patterns; at most {MAX_EXCLUDES} are accepted", patterns.len());
+    }
+    if let Some(p) = patterns.iter().find(|p| p.len() > MAX_EXCLUDE_BYTES) {
+        anyhow::bail!("an --exclude pattern is {} bytes long; at most {MAX_EXCLUDE_BYTES}", p.len());
+    }
     let mut b = GlobSetBuilder::new();
     for p in patterns {
         // A bare name (`node_modules`) matches that name anywhere, as in ripgrep and rsync.
@@ -397,4 +410,19 @@ pub fn site_packages_dirs(dir: &Path) -> Vec<PathBuf> {
         out.push(top);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exclude_patterns_are_bounded_before_compiling() {
+        let many: Vec<String> = (0..=MAX_EXCLUDES).map(|i| format!("dir{i}")).collect();
+        let e = build_excludes(&many).unwrap_err().to_string();
+        assert!(e.contains("at most 4096"), "{e}");
+        assert!(build_excludes(&["x".repeat(MAX_EXCLUDE_BYTES + 1)]).is_err());
+        let ok = build_excludes(&["node_modules".into(), "/srv/*/cache".into()]).unwrap();
+        assert!(ok.is_match("/a/node_modules"));
+    }
 }
