@@ -19,7 +19,7 @@
 
 use super::ids;
 use crate::inspect::Inspected;
-use crate::paths::{HostRoot, display, read_bounded};
+use crate::paths::{HostRoot, display};
 use crate::report::{Finding, Severity};
 use serde_json::{Map, Value, json};
 use std::collections::HashSet;
@@ -114,7 +114,7 @@ fn pth_paths(root: &HostRoot, site_packages: &Path, venv: &Path, out: &mut Vec<P
         rd.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "pth")).collect();
     files.sort();
     for f in files {
-        let Ok(bytes) = read_bounded(&f, PTH_LIMIT) else { continue };
+        let Ok(bytes) = root.read_bounded(&root.view(&f), PTH_LIMIT) else { continue };
         for line in String::from_utf8_lossy(&bytes).lines() {
             if out.len() >= PTH_PATHS {
                 return;

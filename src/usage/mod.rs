@@ -333,7 +333,8 @@ fn stamp(root: &HostRoot, v: &Inspected, u: &mut VenvUsage) {
         if !need_owners {
             continue;
         }
-        if let Ok(b) = crate::paths::read_bounded(&dir.join("RECORD"), 16 << 20) {
+        // Through the root, like every other metadata read: a RECORD may be a link.
+        if let Ok(b) = root.read_bounded(&root.view(&dir.join("RECORD")), 16 << 20) {
             for line in String::from_utf8_lossy(&b).lines() {
                 let path = crate::inspect::packages::record_path(line);
                 if let Some(top) =
