@@ -213,9 +213,50 @@ pub fn check(req: &Request, progress: &Progress) -> Result<Report> {
     checks::validate_families(req)?;
     let policy = ignore::Policy::load(req)?;
     query::parse_specs(&req.forbid)?;
+    // The vulnerability database: named, from the environment, or at the default path. Its
+    // absence is never silent: a warning, and with `require_osv_db` a failed gate.
+    let mut req = req.clone();
+    let wants_vulns = req.checks.is_empty() || req.checks.iter().any(|c| c == "vulnerabilities");
+    let mut db_missing = None;
+    if wants_vulns {
+        match osv::locate(req.osv_db.as_deref()) {
+            Ok(p) => req.osv_db = Some(p),
+            Err(looked) => db_missing = Some(looked),
+        }
+    }
+    let req = &req;
     let mut scan = scan(req, progress)?;
     // Checks (ELF reads, --verify hashing) honour --jobs too.
     let mut outcome = worker_pool(req)?.install(|| checks::run_all(&scan, req))?;
+    if let Some(looked) = &db_missing {
+        let what = format!(
+            "vulnerabilities not checked: no OSV database at {looked} (give --osv-db or {}, or install one there)",
+            osv::DB_ENV
+        );
+        if req.require_osv_db {
+            outcome.findings.push(
+                report::Finding::new(
+                    checks::ids::OSV_DB_MISSING,
+                    report::Severity::Error,
+                    None,
+                    what.clone(),
+                    "Copy osv.dev's PyPI export (https://osv-vulnerabilities.storage.googleapis.com/PyPI/all.zip, fetched where there is internet) to that path, or point --osv-db at it",
+                )
+                .detail("looked_at", looked.as_str()),
+            );
+        }
+        scan.warnings.push(what);
+    }
+    if let Some(newest) = outcome.osv_db.as_ref().and_then(|d| d["newest_modified"].as_str())
+        && let Some(age) = osv::age_days(newest, time::today())
+    {
+        let max = req.osv_max_age_days.unwrap_or(osv::DEFAULT_MAX_AGE_DAYS);
+        if age > i64::from(max) {
+            scan.warnings.push(format!(
+                "the OSV database is {age} days old (newest record modified {newest}; more than {max}): advisories published since are not checked"
+            ));
+        }
+    }
     policy.apply(&mut outcome.findings, ignore::Day::today());
     scan.errors.append(&mut outcome.errors);
     for (venv, used) in outcome.used_by {

@@ -21,7 +21,7 @@ enum Command {
     /// Discover environments and report their facts and interpreter health.
     Facts(ScanArgs),
     /// Run every check; exit 1 when a finding at or above --fail-on remains (a deploy gate).
-    Check(CheckArgs),
+    Check(Box<CheckArgs>),
     /// List environments running distributions that match PEP 508 specifiers; exit 1 on a match.
     Query(QueryArgs),
     /// Read one JSON request (stdin or --args FILE) and write one JSON result.
@@ -66,9 +66,16 @@ struct CheckArgs {
     /// uWSGI configuration file to read (repeatable; in addition to /etc/uwsgi).
     #[arg(long, value_name = "FILE")]
     uwsgi_config: Vec<String>,
-    /// Offline OSV database: a directory of OSV JSON files or a zip like osv.dev's PyPI/all.zip.
+    /// Offline OSV database: a directory of OSV JSON files or a zip like osv.dev's PyPI/all.zip
+    /// (default: $VENVAUDIT_OSV_DB, else /var/lib/venvaudit/osv/PyPI.zip when present).
     #[arg(long, value_name = "PATH")]
     osv_db: Option<String>,
+    /// Fail the gate (an `osv-db-missing` error) when no OSV database is found.
+    #[arg(long)]
+    require_osv_db: bool,
+    /// Warn when the database's newest record is older than DAYS (default 7).
+    #[arg(long, value_name = "DAYS")]
+    osv_max_age: Option<u32>,
     /// PEP 508 specifier whose matches are `forbidden-package` errors (repeatable).
     #[arg(long, value_name = "SPEC")]
     forbid: Vec<String>,
@@ -189,6 +196,8 @@ impl CheckArgs {
             apache_config: self.apache_config.clone(),
             uwsgi_config: self.uwsgi_config.clone(),
             osv_db: self.osv_db.clone(),
+            require_osv_db: self.require_osv_db,
+            osv_max_age_days: self.osv_max_age,
             forbid: self.forbid.clone(),
             verify: self.verify,
             ignore_file: self.ignore_file.clone(),

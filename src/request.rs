@@ -117,6 +117,10 @@ pub struct Request {
     pub config_root: Option<String>,
     /// `check`/`query`: offline OSV database (directory of JSON files or zip).
     pub osv_db: Option<String>,
+    /// `check`: fail the gate (an `osv-db-missing` error) when no OSV database is found.
+    pub require_osv_db: bool,
+    /// `check`: a database whose newest record is older than this many days draws a warning.
+    pub osv_max_age_days: Option<u32>,
     /// `check`: PEP 508 specifiers that make a `forbidden-package` error.
     pub forbid: Vec<String>,
     /// `query`: PEP 508 specifiers to look for.
@@ -151,6 +155,8 @@ impl Default for Request {
             uwsgi_config: Vec::new(),
             config_root: None,
             osv_db: None,
+            require_osv_db: false,
+            osv_max_age_days: None,
             forbid: Vec::new(),
             specs: Vec::new(),
             verify: false,
@@ -181,6 +187,8 @@ pub const KEYS: &[&str] = &[
     "uwsgi_config",
     "config_root",
     "osv_db",
+    "require_osv_db",
+    "osv_max_age_days",
     "forbid",
     "specs",
     "verify",

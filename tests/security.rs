@@ -824,3 +824,66 @@ fn scans_execute_nothing_and_write_nothing() {
     assert!(writes.is_empty(), "write-mode calls: {writes:#?}");
     assert_eq!(fingerprint(&venv), before, "the venv changed");
 }
+
+/// The OSV database is never silently missing or stale: without one (here: the environment
+/// names a path that does not exist) `check` warns, `--require-osv-db` fails the gate with
+/// `osv-db-missing`; one named by `VENVAUDIT_OSV_DB` is used, and an old one warns.
+#[test]
+fn a_missing_or_stale_osv_database_is_said() {
+    let work = TempDir::new();
+    let venv = work.join("venv");
+    support::make_bare_venv(&pyenv("3.12"), &venv);
+    let v = venv.to_str().unwrap();
+    let gone = work.join("no/PyPI.zip");
+    let run_env = |db: &Path, today: &str, extra: &[&str]| {
+        let mut cmd = Command::new(support::venvaudit());
+        cmd.env("VENVAUDIT_OSV_DB", db)
+            .env("VENVAUDIT_TODAY", today)
+            .args(["check", "--format", "json", "--no-processes", "--check", "vulnerabilities", v])
+            .args(extra);
+        let (code, r, err) = support::run_json_cmd(&mut cmd);
+        support::assert_ran(code, &err);
+        (code, r)
+    };
+    let warnings = |r: &Value| -> Vec<String> {
+        r["warnings"].as_array().unwrap().iter().map(|w| w.as_str().unwrap().to_owned()).collect()
+    };
+    let (code, r) = run_env(&gone, "2026-12-01", &[]);
+    assert_eq!(code, 0);
+    let expected = format!("vulnerabilities not checked: no OSV database at {}", gone.display());
+    assert!(warnings(&r).iter().any(|w| w.starts_with(&expected)), "{:?}", warnings(&r));
+    assert_eq!(r["osv_db"], Value::Null);
+    let (code, r) = run_env(&gone, "2026-12-01", &["--require-osv-db"]);
+    assert_eq!(code, 1);
+    let f = support::findings(&r);
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert_eq!((f[0]["id"].as_str(), f[0]["severity"].as_str()), (Some("osv-db-missing"), Some("error")));
+
+    // The shared database, through the environment variable; its newest record decides age.
+    let db = shared("osv-pypi.zip");
+    let (code, r) = run_env(&db, "2026-12-01", &["--osv-max-age", "100000"]);
+    assert_eq!(code, 0);
+    let newest = r["osv_db"]["newest_modified"].as_str().unwrap().to_owned();
+    assert!(r["osv_db"]["advisories"].as_u64().unwrap() > 1000, "{:#}", r["osv_db"]);
+    assert!(!warnings(&r).iter().any(|w| w.contains("OSV")), "{:?}", warnings(&r));
+    // A day after the newest record plus the allowed age: stale.
+    let (_, r) = run_env(&db, "2099-01-01", &[]);
+    assert!(
+        warnings(&r).iter().any(|w| w.contains("the OSV database is") && w.contains(&newest)),
+        "{:?}",
+        warnings(&r)
+    );
+    // A run that does not check vulnerabilities says nothing about the database.
+    let mut cmd = Command::new(support::venvaudit());
+    cmd.env("VENVAUDIT_OSV_DB", &gone).args([
+        "check",
+        "--format",
+        "json",
+        "--no-processes",
+        "--check",
+        "interpreter",
+        v,
+    ]);
+    let (_, r, _) = support::run_json_cmd(&mut cmd);
+    assert!(!warnings(&r).iter().any(|w| w.contains("OSV")), "{:?}", warnings(&r));
+}

@@ -28,8 +28,9 @@ convenience a single string given to a list-valued key (``paths``, ``exclude``, 
 
 Request keys: ``paths``, ``exclude``, ``max_depth``, ``root``, ``jobs``, ``follow_symlinks``,
 ``cross_mounts``, ``packages``, ``summary``, ``fail_on``, ``checks``, ``target_python``,
-``mod_wsgi``, ``apache_config``, ``uwsgi_config``, ``config_root``, ``osv_db``, ``forbid``,
-``specs``, ``verify``, ``ignore``, ``ignore_file`` (see the venvaudit README for their
+``mod_wsgi``, ``apache_config``, ``uwsgi_config``, ``config_root``, ``osv_db``,
+``require_osv_db``, ``osv_max_age_days``, ``forbid``, ``specs``, ``verify``, ``ignore``,
+``ignore_file`` (see the venvaudit README for their
 meaning). Findings cover only the environments under ``paths``, also those from the host's
 web server and service configuration.
 
@@ -134,7 +135,9 @@ def _run(action, args, kwargs):
     Send one request to ``venvaudit run`` and return the parsed result.
 
     Exit 0 and 1 are both results (1: a check gate failed or a query matched); exit 2 is
-    ``{"failed": true, "msg": ...}``. Anything else is reported with stderr.
+    ``{"failed": true, "msg": ...}``, or a query result with ``complete: false`` (nothing
+    matched, but part of the scan could not be read: returned, the caller sees ``complete``).
+    Anything else is reported with stderr.
     """
     binary = _binary()
     if binary is None:
@@ -188,7 +191,8 @@ def _run(action, args, kwargs):
     if result.get("failed") is not False:
         msg = result.get("msg") or stderr or "venvaudit failed (exit {})".format(retcode)
         raise CommandExecutionError("venvaudit {}: {}".format(action, msg))
-    if retcode not in (0, 1):
+    incomplete_query = retcode == 2 and result.get("complete") is False
+    if retcode not in (0, 1) and not incomplete_query:
         raise CommandExecutionError(
             "venvaudit {} exited {}: {}".format(action, retcode, stderr or "no message")
         )
@@ -228,7 +232,9 @@ def check(*paths, **kwargs):
 
     Keyword arguments are request keys, among them ``fail_on``, ``checks`` (families to
     run), ``forbid`` (PEP 508 specifiers that are errors), ``osv_db`` (offline OSV
-    database), ``ignore`` (list of ``{id, advisory, package, venv, reason, until}``),
+    database; default ``$VENVAUDIT_OSV_DB`` or ``/var/lib/venvaudit/osv/PyPI.zip``; without
+    one the result's ``warnings`` say vulnerabilities were not checked), ``require_osv_db``
+    (then an ``osv-db-missing`` error), ``osv_max_age_days``, ``ignore`` (list of ``{id, advisory, package, venv, reason, until}``),
     ``ignore_file``, ``target_python``, ``mod_wsgi``, ``verify``.
 
     CLI Example:

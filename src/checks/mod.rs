@@ -72,6 +72,8 @@ pub mod ids {
     pub const RECORD_MISSING: &str = "record-missing";
     /// Parts of a venv are writable by others, foreign-owned, or setuid/setgid.
     pub const UNSAFE_PERMISSIONS: &str = "unsafe-permissions";
+    /// `--require-osv-db` and no OSV database was found: vulnerabilities were not checked.
+    pub const OSV_DB_MISSING: &str = "osv-db-missing";
     /// An ignore policy entry is past its `until` date.
     pub const IGNORE_EXPIRED: &str = "ignore-expired";
 
@@ -184,6 +186,11 @@ pub mod ids {
             "venv paths that can change the code it runs (interpreter, bin/, pyvenv.cfg, import-path directories, code files) writable by group/others, owned by another user, or setuid/setgid (warning when only group-writable)",
         ),
         (IGNORE_EXPIRED, "warning", "an ignore policy entry is past its until date and no longer applies"),
+        (
+            OSV_DB_MISSING,
+            "error",
+            "--require-osv-db (require_osv_db) and no OSV database was found: vulnerabilities were not checked",
+        ),
         (
             STALE_PROCESS,
             "warning",

@@ -111,6 +111,8 @@ pub const CHECK_SPEC: &[Opt] = &[
     Opt::new("fail_on", Kind::Str).choices(&["error", "warning", "never"]).default("\"error\""),
     Opt::new("checks", Kind::List(Elem::Str)).choices(crate::checks::FAMILIES).default("[]"),
     Opt::new("osv_db", Kind::Path),
+    Opt::new("require_osv_db", Kind::Bool).default("false"),
+    Opt::new("osv_max_age_days", Kind::Int),
     Opt::new("forbid", Kind::List(Elem::Str)).default("[]"),
     Opt::new("ignore", Kind::List(Elem::Dict(IGNORE_SPEC))).default("[]"),
     Opt::new("ignore_file", Kind::Path),

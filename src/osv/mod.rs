@@ -140,5 +140,30 @@ impl Database {
     }
 }
 
+/// Where the database is looked for when the request names none: installed by the Ansible
+/// role / Salt state (docs), or by hand. Read on the scanning host, also under `--root`: the
+/// database is the tool's, not the scanned system's.
+pub const DEFAULT_DB: &str = "/var/lib/venvaudit/osv/PyPI.zip";
+/// Environment variable naming the database when the request does not.
+pub const DB_ENV: &str = "VENVAUDIT_OSV_DB";
+/// Default for "too old": osv.dev exports daily.
+pub const DEFAULT_MAX_AGE_DAYS: u32 = 7;
+
+/// Where the database of a request is: named by the request (which must then exist), else by
+/// [`DB_ENV`], else [`DEFAULT_DB`]; `Err` holds where it was looked for when neither exists.
+pub fn locate(requested: Option<&str>) -> Result<String, String> {
+    if let Some(p) = requested {
+        return Ok(p.to_owned());
+    }
+    let candidate = std::env::var(DB_ENV).ok().filter(|v| !v.trim().is_empty()).unwrap_or_else(|| DEFAULT_DB.into());
+    if std::path::Path::new(&candidate).exists() { Ok(candidate) } else { Err(candidate) }
+}
+
+/// Days between the database's newest `modified` (RFC 3339) and `today`, when both parse.
+pub fn age_days(newest_modified: &str, today: crate::time::Date) -> Option<i64> {
+    let day = crate::time::parse_date(newest_modified.get(..10)?)?;
+    Some(crate::time::days_from_civil(today) - crate::time::days_from_civil(day))
+}
+
 /// Shared handle, so a database can be reused across requests in one process.
 pub type SharedDatabase = Arc<Database>;

@@ -46,8 +46,19 @@ options:
   osv_db:
     description:
       - Offline OSV vulnerability database on the managed host, a directory of OSV JSON files or a
-        zip such as the PyPI C(all.zip) export. Without it no vulnerability check is made.
+        zip such as the PyPI C(all.zip) export.
+      - Default C($VENVAUDIT_OSV_DB), else C(/var/lib/venvaudit/osv/PyPI.zip) when it exists.
+        When no database is found the result warns that vulnerabilities were not checked.
     type: path
+  require_osv_db:
+    description:
+      - Fail the gate (an C(osv-db-missing) error) when no OSV database is found.
+    type: bool
+    default: false
+  osv_max_age_days:
+    description:
+      - Warn when the database's newest record is older than this many days (7 when not given).
+    type: int
   forbid:
     description:
       - PEP 508 requirement specifiers whose matches are C(forbidden-package) errors,
