@@ -666,7 +666,9 @@ impl Judge<'_> {
         let mut unfound: Vec<&Unfound> = closure.unfound.iter().collect();
         unfound.sort_by(|a, b| a.name.cmp(&b.name));
         if !unfound.is_empty() {
-            let names: Vec<&str> = unfound.iter().map(|u| u.name.as_str()).collect();
+            let mut names: Vec<&str> = unfound.iter().map(|u| u.name.as_str()).collect();
+            // Two objects may need the same missing library: name it once.
+            names.dedup();
             let via: Vec<String> = unfound
                 .iter()
                 .filter(|u| u.needed_by != closure.first_new)
