@@ -408,10 +408,10 @@ fn the_gate_judges_only_the_venvs_under_its_paths() {
 #[test]
 fn permission_problems_become_warnings() {
     // Needs root to become `nobody` with su and no password (as CI and the dev machines run).
-    if !support::is_root() {
-        eprintln!("NOT RUN: needs root to run the module as nobody");
-        return;
-    }
+    assert!(
+        support::is_root(),
+        "needs root, to run the module as nobody with su (CI and the dev machines run as root)"
+    );
     let f = fixture();
     let dir = f.dir("permissions");
     let scan = dir.join("scan");
@@ -449,20 +449,8 @@ fn permission_problems_become_warnings() {
     assert_eq!(p["warnings"], Value::Array(want), "{p}");
 }
 
-/// True once the ignore policy (security branch) is in: it adds the `ignore-expired` id.
-fn ignore_policy_available() -> bool {
-    let there = venvaudit::checks::ids::ALL.iter().any(|(id, _, _)| *id == "ignore-expired");
-    if !there {
-        eprintln!("NOT RUN: the ignore policy (finding id ignore-expired) is not in this build yet");
-    }
-    there
-}
-
 #[test]
 fn an_ignore_entry_lets_the_gate_pass() {
-    if !ignore_policy_available() {
-        return;
-    }
     let f = fixture();
     let dir = f.dir("ignore");
     let tasks = [
@@ -482,9 +470,6 @@ fn an_ignore_entry_lets_the_gate_pass() {
 
 #[test]
 fn an_expired_ignore_entry_warns_and_stops_applying() {
-    if !ignore_policy_available() {
-        return;
-    }
     let f = fixture();
     let dir = f.dir("ignore_expired");
     let tasks = [
