@@ -269,7 +269,8 @@ impl WalkCtx<'_> {
             walker = walker.max_depth(max.saturating_sub(depth));
         }
         let mut found = Vec::new();
-        let mut it = walker.into_iter().filter_entry(|e| self.accept(e, root_dev, &mut found));
+        let mut escapes = Vec::new();
+        let mut it = walker.into_iter().filter_entry(|e| self.accept(e, root_dev, &mut found, &mut escapes));
         loop {
             match it.next() {
                 None => break,
@@ -294,15 +295,38 @@ impl WalkCtx<'_> {
         for (real, marker) in found {
             self.push_found(&mut out, &real, marker);
         }
+        out.errors.extend(escapes);
         out
     }
 
     /// Decide whether to descend into an entry; records environments on the way.
-    fn accept(&self, e: &walkdir::DirEntry, root_dev: u64, found: &mut Vec<(PathBuf, Marker)>) -> bool {
+    fn accept(
+        &self,
+        e: &walkdir::DirEntry,
+        root_dev: u64,
+        found: &mut Vec<(PathBuf, Marker)>,
+        escapes: &mut Vec<ScanError>,
+    ) -> bool {
         if !e.file_type().is_dir() {
             return true;
         }
         let path = e.path();
+        // --follow-symlinks under --root: the walker follows links as the scanning host sees
+        // them, so a link is followed only where that is where it leads inside the root too
+        // (relative links within the tree); an absolute link, or one climbing out, would
+        // walk the host instead: not followed, and said.
+        if self.opts.follow_symlinks && self.root.is_chroot() && e.path_is_symlink() {
+            let view = self.root.view(path);
+            let inside = self.root.resolve(&view).ok().map(|r| self.root.real(&r));
+            let on_host = std::fs::canonicalize(path).ok();
+            if inside.is_none() || inside != on_host {
+                escapes.push(ScanError {
+                    path: display(&view),
+                    message: "symlink leads elsewhere on the scanning host than inside --root: not followed".into(),
+                });
+                return false;
+            }
+        }
         if !self.excludes.is_empty() && self.excludes.is_match(self.root.view(path)) {
             return false;
         }

@@ -887,3 +887,39 @@ fn a_missing_or_stale_osv_database_is_said() {
     let (_, r, _) = support::run_json_cmd(&mut cmd);
     assert!(!warnings(&r).iter().any(|w| w.contains("OSV")), "{:?}", warnings(&r));
 }
+
+/// `--follow-symlinks` under `--root`: a link that leads out of the root (absolute, as the
+/// scanning host would follow it) is not walked and is named in `errors[]`; a relative link
+/// within the tree is followed, which proves following is on.
+#[test]
+fn follow_symlinks_stays_inside_the_root() {
+    let work = TempDir::new();
+    let host_venv = work.join("host-side/venv");
+    support::make_bare_venv(&pyenv("3.12"), &host_venv);
+    let rootfs = work.join("rootfs");
+    let inner = rootfs.join("opt/apps/inner-venv");
+    support::make_bare_venv(&pyenv("3.12"), &inner);
+    support::mkdirs(&rootfs.join("srv"));
+    support::symlink(work.join("host-side"), &rootfs.join("srv/hostlink"));
+    support::symlink("../opt/apps", &rootfs.join("srv/rel"));
+    let (code, out, err) = support::run_raw(&[
+        "facts",
+        "--format",
+        "json",
+        "--no-processes",
+        "--follow-symlinks",
+        "--root",
+        rootfs.to_str().unwrap(),
+        "/srv",
+    ]);
+    support::assert_ran(code, &err);
+    let r: Value = serde_json::from_str(&out).unwrap();
+    let paths: Vec<&str> = support::venvs(&r).iter().map(|v| v["path"].as_str().unwrap()).collect();
+    assert_eq!(paths, ["/srv/rel/inner-venv"], "{out}");
+    let errors = r["errors"].as_array().unwrap();
+    assert!(
+        errors.iter().any(|e| e["path"] == "/srv/hostlink" && e["message"].as_str().unwrap().contains("not followed")),
+        "{errors:#?}"
+    );
+    assert!(!out.contains("host-side"), "{out}");
+}

@@ -769,6 +769,27 @@ mod tests {
         assert_eq!(info.unwrap(), read_elf(Path::new("/bin/sh")).unwrap());
     }
 
+    /// The case that killed scans: a 44 KB object whose `.shstrtab` section header claims
+    /// 511 MiB, the file made sparse to that size (goblin allocated 6 GiB for it). Section
+    /// headers are never read: it parses like the original, in bounded memory.
+    #[test]
+    fn a_huge_section_header_claim_is_not_read() {
+        let mut bytes = std::fs::read("/bin/sh").unwrap();
+        let shoff = u64::from_le_bytes(bytes[40..48].try_into().unwrap()) as usize;
+        let shentsize = u16::from_le_bytes(bytes[58..60].try_into().unwrap()) as usize;
+        let shstrndx = u16::from_le_bytes(bytes[62..64].try_into().unwrap()) as usize;
+        let size_at = shoff + shstrndx * shentsize + 32;
+        bytes[size_at..size_at + 8].copy_from_slice(&(511u64 << 20).to_le_bytes());
+        let dir = std::env::temp_dir().join(format!("venvaudit-elf-shstrtab-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("evil.so");
+        std::fs::write(&path, &bytes).unwrap();
+        std::fs::OpenOptions::new().write(true).open(&path).unwrap().set_len(511 << 20).unwrap();
+        let info = read_elf(&path);
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(info.unwrap(), read_elf(Path::new("/bin/sh")).unwrap());
+    }
+
     /// Hostile sizes: a dynamic section or program-header table claiming gigabytes is an
     /// error, not an allocation.
     #[test]
