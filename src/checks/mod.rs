@@ -280,8 +280,9 @@ pub fn validate_families(req: &Request) -> Result<()> {
 }
 
 /// Findings of one id listed per environment; the rest become one summary finding. A hostile
-/// METADATA with 36,000 Requires-Dist lines must not produce 36,000 findings.
-pub const MAX_FINDINGS_PER_ID: usize = 200;
+/// METADATA with 36,000 Requires-Dist lines must not produce 36,000 findings, while a real,
+/// neglected venv's hundreds of vulnerability findings are all listed.
+pub const MAX_FINDINGS_PER_ID: usize = 10_000;
 
 /// Keep at most [`MAX_FINDINGS_PER_ID`] findings of each id (of one environment); the rest
 /// are counted in one finding of that id at the highest severity among them, so the gate's
@@ -422,15 +423,15 @@ mod tests {
 
     #[test]
     fn findings_are_capped_per_id_without_changing_the_verdict() {
-        let mut many: Vec<Finding> = (0..1000)
+        let mut many: Vec<Finding> = (0..MAX_FINDINGS_PER_ID + 800)
             .map(|i| Finding::new(ids::DEPENDENCY_CONFLICT, Severity::Warning, Some("/v"), format!("f{i}"), "r"))
             .collect();
-        many[900].severity = Severity::Error;
+        many[MAX_FINDINGS_PER_ID + 700].severity = Severity::Error;
         many.push(Finding::new(ids::UNUSED, Severity::Info, Some("/v"), "unused".into(), "r"));
         let capped = cap_per_id(many);
         assert_eq!(capped.len(), MAX_FINDINGS_PER_ID + 2);
         let summary = capped.iter().find(|f| f.details.contains_key("truncated")).unwrap();
-        assert_eq!(summary.details["not_listed"], 1000 - MAX_FINDINGS_PER_ID);
+        assert_eq!(summary.details["not_listed"], 800);
         assert_eq!(summary.severity, Severity::Error);
         assert!(capped.iter().any(|f| f.id == ids::UNUSED));
     }
