@@ -104,23 +104,41 @@ fn path_code_holder(root: &HostRoot, libs: &LibrarySearch, exe: &Path) -> Option
 /// strings, the first clean one (no `.`/`..`/`//`) that holds this version's standard
 /// library. Other absolute strings (build directories, `/usr/share/...`) fail the landmark.
 pub fn compiled_prefix(root: &HostRoot, file: &Path, lv: &LibDirVersion) -> Option<PathBuf> {
-    let bytes = root.read_bounded(file, MAX_SCAN_BYTES).ok()?;
+    use std::io::Read;
+    /// Read in pieces: memory stays at one chunk plus the longest string kept across.
+    const CHUNK: usize = 1 << 20;
+    const LONGEST: usize = 4096;
+    let mut f = root.open(file).ok()?.take(MAX_SCAN_BYTES);
     let mut tried = std::collections::HashSet::new();
-    for s in bytes.split(|b| *b == 0) {
-        if s.len() < 2 || s.len() > 4096 || s[0] != b'/' || s.iter().any(|b| !b.is_ascii_graphic()) {
-            continue;
+    let mut carry: Vec<u8> = Vec::new();
+    let mut chunk = vec![0u8; CHUNK];
+    loop {
+        let n = f.read(&mut chunk).ok()?;
+        let at_end = n == 0;
+        carry.extend_from_slice(&chunk[..n]);
+        // Every complete string (ended by NUL) is judged; the unfinished tail is kept.
+        let complete = if at_end { carry.len() } else { carry.iter().rposition(|b| *b == 0).map_or(0, |i| i + 1) };
+        for s in carry[..complete].split(|b| *b == 0) {
+            if s.len() < 2 || s.len() > LONGEST || s[0] != b'/' || s.iter().any(|b| !b.is_ascii_graphic()) {
+                continue;
+            }
+            let Ok(text) = std::str::from_utf8(s) else { continue };
+            let clean = text[1..].split('/').all(|c| !c.is_empty() && c != "." && c != "..");
+            if !clean || !tried.insert(text.to_owned()) {
+                continue;
+            }
+            if has_stdlib(root, Path::new(text), lv) {
+                return Some(PathBuf::from(text));
+            }
         }
-        let Ok(text) = std::str::from_utf8(s) else { continue };
-        let p = Path::new(text);
-        let clean = text[1..].split('/').all(|c| !c.is_empty() && c != "." && c != "..");
-        if !clean || !tried.insert(text) {
-            continue;
+        carry.drain(..complete);
+        if carry.len() > LONGEST {
+            carry.clear(); // no NUL for this long: not a string worth keeping
         }
-        if has_stdlib(root, p, lv) {
-            return Some(p.to_path_buf());
+        if at_end {
+            return None;
         }
     }
-    None
 }
 
 /// The site directories of the installation at `prefix` that `site.py` adds for an
