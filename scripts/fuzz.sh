@@ -72,6 +72,7 @@ for t in "${targets[@]}"; do
         -runs="$runs" -max_total_time="$max_time" -rss_limit_mb="$rss" -malloc_limit_mb="$rss" \
         -timeout="$timeout" -print_final_stats=1 >"$logs/$t.log" 2>&1 || status=$?
     secs=$(($(date +%s) - start))
+    rm -rf /dev/shm/venvaudit-fuzz-apache-* "${TMPDIR:-/tmp}"/venvaudit-fuzz-apache-*
     execs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$logs/$t.log" | awk '{print $2}' | tail -1)
     after=$(find "fuzz/artifacts/$t" -type f | wc -l)
     crashes=$((after - before))

@@ -5,7 +5,7 @@
 //! Requires-Dist goes on to the PEP 508 parser, a marker is evaluated), so a crash found here
 //! is a crash a hostile file could cause. Parsers that only read files get their input through
 //! an anonymous in-memory file (`memfd_create`), or, where a directory tree is needed (Apache
-//! includes), a per-process directory under the temporary directory. Not part of the stable
+//! includes), a per-process directory in /dev/shm (else the temporary directory). Not part of the stable
 //! API: hidden from the docs, kept only so the fuzz workspace can reach private parsers.
 
 use std::fs::File;
@@ -150,7 +150,10 @@ pub fn elf(data: &[u8]) {
 pub fn apache(data: &[u8]) {
     static DIR: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
     let Some(dir) = DIR.get_or_init(|| {
-        let d = std::env::temp_dir().join(format!("venvaudit-fuzz-apache-{}", std::process::id()));
+        // A tmpfs when there is one: a file is rewritten per input, millions of times.
+        let shm = Path::new("/dev/shm");
+        let base = if shm.is_dir() { shm.to_path_buf() } else { std::env::temp_dir() };
+        let d = base.join(format!("venvaudit-fuzz-apache-{}", std::process::id()));
         std::fs::create_dir_all(&d).ok().map(|_| d)
     }) else {
         return;

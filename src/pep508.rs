@@ -19,7 +19,31 @@ pub fn parse_requirement<T: Pep508Url>(text: &str) -> Result<Requirement<T>, Str
     if nesting(text) > MAX_NESTING {
         return Err(format!("parentheses nested deeper than {MAX_NESTING} levels"));
     }
+    if let Some(word) = separator_at_end(text) {
+        return Err(format!("name {word:?} must end with an alphanumeric character"));
+    }
     Requirement::<T>::from_str(text).map_err(|e| e.to_string())
+}
+
+/// A package name or extra that ends in `.`, `-` or `_`. pep508_rs 0.9 panics on one that
+/// is followed by more text (`foo. >1`, `syntax. Then ...` in a requires.txt, `x[a.]`): its
+/// name and extras parsers accept the separator and then `expect` the name to be valid. Such
+/// a name is invalid PEP 508 wherever it stands, so it is refused before the parser.
+fn separator_at_end(text: &str) -> Option<&str> {
+    let is_name = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_');
+    let word = |s: &str| -> Option<usize> {
+        let s = s.trim_start();
+        let end = s.find(|c: char| !is_name(c)).unwrap_or(s.len());
+        s[..end].ends_with(['.', '-', '_']).then_some(end)
+    };
+    let text = text.trim_start();
+    if let Some(end) = word(text) {
+        return Some(&text[..end]);
+    }
+    let name_end = text.find(|c: char| !is_name(c)).unwrap_or(text.len());
+    let extras = text[name_end..].trim_start().strip_prefix('[')?;
+    let extras = extras.split(']').next().unwrap_or(extras);
+    extras.split(',').map(str::trim_start).find_map(|e| word(e).map(|end| &e[..end]))
 }
 
 /// Deepest parenthesis or bracket nesting in the text (quotes are not special: a quoted
@@ -62,5 +86,29 @@ mod tests {
             .unwrap();
         assert!(parsed);
         assert!(parse_requirement::<VerbatimUrl>(&"x".repeat(MAX_REQUIREMENT_BYTES + 1)).is_err());
+    }
+
+    /// Found by the `pep508` and `metadata` fuzz targets: pep508_rs panicked on a name or
+    /// extra ending in a separator when more text followed (`venvaudit query 'foo. >1'` exited
+    /// 101; a requires.txt line `syntax. Then ...` ended the scan).
+    #[test]
+    fn names_ending_in_a_separator_are_errors_not_panics() {
+        let crashes: &[&[u8]] = &[
+            b"coloramform_s.\0\0\0m == \"Windows\"", // fuzz/artifacts/pep508/crash-637daf3d...
+            b"syntax. Then the template is passed data to render the final document.", // metadata/crash-01c4dcfd...
+        ];
+        let texts = crashes.iter().map(|b| String::from_utf8_lossy(b).into_owned()).chain(
+            ["foo. >1", "foo- ; python_version > '3'", " foo_ [x]", "x[a.]", "x[ok, b_ ] >1", "x [a-,b]"]
+                .map(String::from),
+        );
+        for text in texts {
+            let e = parse_requirement::<VerbatimUrl>(&text).unwrap_err();
+            assert!(e.contains("must end with an alphanumeric character"), "{text:?}: {e}");
+        }
+        // Separators inside names and extras are fine, and other errors still come from the parser.
+        for ok in ["zope.interface>=5", "foo-bar[x_y,a.b] ; extra == 'a.b'", "a_b @ https://h/a_b-1.0.tar.gz"] {
+            assert!(parse_requirement::<VerbatimUrl>(ok).is_ok(), "{ok}");
+        }
+        assert!(!parse_requirement::<VerbatimUrl>("foo >").unwrap_err().contains("alphanumeric"));
     }
 }
