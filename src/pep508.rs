@@ -22,7 +22,17 @@ pub fn parse_requirement<T: Pep508Url>(text: &str) -> Result<Requirement<T>, Str
     if let Some(word) = separator_at_end(text) {
         return Err(format!("name {word:?} must end with an alphanumeric character"));
     }
-    Requirement::<T>::from_str(text).map_err(|e| e.to_string())
+    // Markers are ASCII (names, operators and, in practice, quoted values); pep508_rs 0.9
+    // panics on a multi-byte character after a marker expression (it measures the next word
+    // in characters and slices in bytes), so a marker that is not ASCII is refused.
+    if text.split_once(';').is_some_and(|(_, marker)| !marker.is_ascii()) {
+        return Err("non-ASCII character in the environment marker".into());
+    }
+    // The checks above refuse what pep508_rs 0.9 is known to panic on; should it panic on
+    // something else, that costs this one requirement, not the scan.
+    std::panic::catch_unwind(|| Requirement::<T>::from_str(text))
+        .map_err(|_| "the PEP 508 parser failed on this text".to_owned())?
+        .map_err(|e| e.to_string())
 }
 
 /// A package name or extra that ends in `.`, `-` or `_`. pep508_rs 0.9 panics on one that
@@ -110,5 +120,20 @@ mod tests {
             assert!(parse_requirement::<VerbatimUrl>(ok).is_ok(), "{ok}");
         }
         assert!(!parse_requirement::<VerbatimUrl>("foo >").unwrap_err().contains("alphanumeric"));
+    }
+
+    /// Found by the `pep508` fuzz target: pep508_rs sliced a marker inside a multi-byte
+    /// character (`end byte index 47 is not a char boundary`) and panicked.
+    #[test]
+    fn non_ascii_markers_are_errors_not_panics() {
+        let crash: &[u8] = b"pythonnet>=3.0.4; sys_platform == \"win\x992\"\xe0\x9e\x91\x91 python_version >= \"3.40\" and python_version < \"3.13\""; // fuzz/artifacts/pep508/crash-41768094...
+        let texts = [String::from_utf8_lossy(crash).into_owned(), "x ; python_version > '3' \u{e9}\u{e9}".into()];
+        for text in texts {
+            let e = parse_requirement::<VerbatimUrl>(&text).unwrap_err();
+            assert!(e.contains("non-ASCII"), "{text:?}: {e}");
+        }
+        // Non-ASCII before the marker reaches the parser (and is its error to give).
+        assert!(parse_requirement::<VerbatimUrl>("caf\u{e9}>=1").is_err());
+        assert!(parse_requirement::<VerbatimUrl>("cafe>=1 ; os_name == 'posix'").is_ok());
     }
 }
