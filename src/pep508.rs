@@ -22,17 +22,18 @@ pub fn parse_requirement<T: Pep508Url>(text: &str) -> Result<Requirement<T>, Str
     if let Some(word) = separator_at_end(text) {
         return Err(format!("name {word:?} must end with an alphanumeric character"));
     }
-    // Markers are ASCII (names, operators and, in practice, quoted values); pep508_rs 0.9
-    // panics on a multi-byte character after a marker expression (it measures the next word
-    // in characters and slices in bytes), so a marker that is not ASCII is refused.
-    if text.split_once(';').is_some_and(|(_, marker)| !marker.is_ascii()) {
-        return Err("non-ASCII character in the environment marker".into());
+    // PEP 508 text is ASCII (names, versions, operators, marker variables; URLs are
+    // percent-encoded). pep508_rs 0.9 panics on multi-byte characters in places: it measures
+    // a word after a marker in characters and slices it in bytes, and its error message
+    // slices the input at a byte offset inside a character. Non-ASCII text is refused.
+    if !text.is_ascii() {
+        return Err("non-ASCII character in a PEP 508 requirement".into());
     }
     // The checks above refuse what pep508_rs 0.9 is known to panic on; should it panic on
-    // something else, that costs this one requirement, not the scan.
-    std::panic::catch_unwind(|| Requirement::<T>::from_str(text))
+    // something else (parsing or formatting its error), that costs this one requirement,
+    // not the scan.
+    std::panic::catch_unwind(|| Requirement::<T>::from_str(text).map_err(|e| e.to_string()))
         .map_err(|_| "the PEP 508 parser failed on this text".to_owned())?
-        .map_err(|e| e.to_string())
 }
 
 /// A package name or extra that ends in `.`, `-` or `_`. pep508_rs 0.9 panics on one that
@@ -122,18 +123,23 @@ mod tests {
         assert!(!parse_requirement::<VerbatimUrl>("foo >").unwrap_err().contains("alphanumeric"));
     }
 
-    /// Found by the `pep508` fuzz target: pep508_rs sliced a marker inside a multi-byte
-    /// character (`end byte index 47 is not a char boundary`) and panicked.
+    /// Found by the `pep508` fuzz target: pep508_rs sliced a marker, and the message of its
+    /// error for a bad extra, inside a multi-byte character (`end byte index 47 is not a char
+    /// boundary`) and panicked.
     #[test]
-    fn non_ascii_markers_are_errors_not_panics() {
+    fn non_ascii_text_is_an_error_not_a_panic() {
         let crash: &[u8] = b"pythonnet>=3.0.4; sys_platform == \"win\x992\"\xe0\x9e\x91\x91 python_version >= \"3.40\" and python_version < \"3.13\""; // fuzz/artifacts/pep508/crash-41768094...
-        let texts = [String::from_utf8_lossy(crash).into_owned(), "x ; python_version > '3' \u{e9}\u{e9}".into()];
+        let crash2: &[u8] = b"jsonschema[format-nm0t-nongp \xaextraon\" or d\0\0\0\"json-validation\""; // crash-8b478e48...
+        let texts = [
+            String::from_utf8_lossy(crash).into_owned(),
+            String::from_utf8_lossy(crash2).into_owned(),
+            "x ; python_version > '3' \u{e9}\u{e9}".into(),
+            "caf\u{e9}>=1".into(),
+        ];
         for text in texts {
             let e = parse_requirement::<VerbatimUrl>(&text).unwrap_err();
             assert!(e.contains("non-ASCII"), "{text:?}: {e}");
         }
-        // Non-ASCII before the marker reaches the parser (and is its error to give).
-        assert!(parse_requirement::<VerbatimUrl>("caf\u{e9}>=1").is_err());
         assert!(parse_requirement::<VerbatimUrl>("cafe>=1 ; os_name == 'posix'").is_ok());
     }
 }
