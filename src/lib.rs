@@ -10,6 +10,8 @@ pub mod config;
 pub mod discover;
 pub mod export;
 pub mod frontends;
+#[doc(hidden)]
+pub mod fuzz_api;
 pub mod host;
 pub mod ignore;
 pub mod inspect;

@@ -277,7 +277,7 @@ pub fn b64_urlsafe_nopad(bytes: &[u8]) -> String {
 
 /// Fields of one CSV line (RECORD is written by Python's csv module: quotes around fields
 /// holding commas or quotes, `""` for a quote).
-fn csv_fields(line: &str) -> Vec<String> {
+pub(crate) fn csv_fields(line: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut cur = String::new();
     let mut quoted = false;

@@ -158,7 +158,7 @@ pub fn detect(args: &[OsString]) -> Option<Invocation> {
 
 /// Read the arguments file: a JSON object (bare, as ansible-core writes it for binary
 /// modules, or wrapped in `ANSIBLE_MODULE_ARGS` as for Python modules).
-fn read_args(path: &Path) -> Result<Map<String, Value>, String> {
+pub(crate) fn read_args(path: &Path) -> Result<Map<String, Value>, String> {
     let bytes = crate::paths::read_bounded(path, MAX_ARGS_BYTES)
         .map_err(|e| format!("cannot read the module arguments file {}: {e}", path.display()))?;
     let v: Value = serde_json::from_slice(&bytes)
@@ -175,16 +175,16 @@ fn read_args(path: &Path) -> Result<Map<String, Value>, String> {
 
 /// The `_ansible_*` keys the module acts on.
 #[derive(Debug, Default)]
-struct Internal {
-    module_name: Option<String>,
+pub(crate) struct Internal {
+    pub(crate) module_name: Option<String>,
     no_log: bool,
     verbosity: u64,
-    ignore_unknown_opts: bool,
+    pub(crate) ignore_unknown_opts: bool,
     check_mode: bool,
 }
 
 /// Split `_ansible_*` keys (all accepted, a few used) from the task's options.
-fn split_internal(params: Map<String, Value>) -> (Map<String, Value>, Internal) {
+pub(crate) fn split_internal(params: Map<String, Value>) -> (Map<String, Value>, Internal) {
     let mut opts = Map::new();
     let mut int = Internal::default();
     for (k, v) in params {
@@ -290,7 +290,7 @@ pub fn run(inv: &Invocation) -> Value {
 
 /// Map validated options to a [`Request`]. Keys the spec has and the request lacks are a bug,
 /// named by `Request::from_json`.
-fn request(action: &str, params: &Map<String, Value>) -> Result<Request, String> {
+pub(crate) fn request(action: &str, params: &Map<String, Value>) -> Result<Request, String> {
     let mut obj = Map::new();
     obj.insert("action".to_owned(), json!(action));
     for (k, v) in params {

@@ -311,7 +311,7 @@ fn is_pure_wheel(root: &HostRoot, dist_info: &Path) -> bool {
 }
 
 /// Extension modules listed in a RECORD (CSV: path,hash,size).
-fn extensions_from_record(record: &str) -> Vec<Extension> {
+pub(crate) fn extensions_from_record(record: &str) -> Vec<Extension> {
     extensions_from_paths(record.lines().map(record_path))
 }
 
@@ -344,7 +344,7 @@ pub fn record_path(line: &str) -> &str {
 }
 
 /// Convert a setuptools `requires.txt` into Requires-Dist strings.
-fn requires_txt_to_requires_dist(text: &str) -> Vec<String> {
+pub(crate) fn requires_txt_to_requires_dist(text: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut marker: Option<String> = None;
     for line in text.lines().map(str::trim) {
@@ -410,7 +410,7 @@ impl Headers {
 }
 
 /// Read a metadata file up to its first blank line (never the long description).
-fn read_headers(mut f: std::fs::File) -> std::io::Result<Headers> {
+pub(crate) fn read_headers(mut f: std::fs::File) -> std::io::Result<Headers> {
     let mut buf = Vec::with_capacity(16 * 1024);
     let mut chunk = [0u8; 16 * 1024];
     loop {

@@ -115,13 +115,14 @@ impl<'de> Deserialize<'de> for VersionList {
 }
 
 /// A parsed record before it is numbered and indexed.
-struct Parsed {
+pub(crate) struct Parsed {
     advisory: Advisory,
     affected: Vec<(String, Affected)>,
     invalid_versions: usize,
 }
 
-enum Outcome {
+/// What one record file turned out to be.
+pub(crate) enum Outcome {
     Record(Box<Parsed>),
     Withdrawn,
     NotPypi,
@@ -256,7 +257,7 @@ fn load_zip(path: &Path, max_inflated: u64) -> Result<Vec<FileResult>> {
 }
 
 /// Parse one OSV record.
-fn parse_record(bytes: &[u8]) -> Result<Outcome, String> {
+pub(crate) fn parse_record(bytes: &[u8]) -> Result<Outcome, String> {
     let raw: RawRecord = serde_json::from_slice(bytes).map_err(|e| format!("not an OSV record: {e}"))?;
     if raw.withdrawn.is_some() {
         return Ok(Outcome::Withdrawn);
