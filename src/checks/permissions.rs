@@ -26,7 +26,7 @@ use std::collections::HashSet;
 use std::ffi::OsStr;
 use std::fs::Metadata;
 use std::os::unix::fs::MetadataExt;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 /// Paths listed in a finding; the counts cover the rest.
 const SAMPLE: usize = 20;
@@ -123,27 +123,12 @@ fn pth_paths(root: &HostRoot, site_packages: &Path, venv: &Path, out: &mut Vec<P
             if line.is_empty() || line.starts_with('#') || line.starts_with("import ") || line.starts_with("import\t") {
                 continue;
             }
-            let p = normalize(&site_packages.join(line));
+            let p = crate::config::normalize(&site_packages.join(line));
             if p.starts_with(venv) && p != venv {
                 out.push(root.real(&p));
             }
         }
     }
-}
-
-/// `os.path.normpath` of an absolute path: `.` dropped, `..` removes the previous component.
-fn normalize(p: &Path) -> PathBuf {
-    let mut out = PathBuf::from("/");
-    for c in p.components() {
-        match c {
-            Component::Normal(s) => out.push(s),
-            Component::ParentDir => {
-                out.pop();
-            }
-            Component::RootDir | Component::CurDir | Component::Prefix(_) => {}
-        }
-    }
-    out
 }
 
 /// Permission findings for one environment.
@@ -245,6 +230,7 @@ mod tests {
 
     #[test]
     fn pth_lines_normalize_like_os_path_normpath() {
+        use crate::config::normalize;
         assert_eq!(normalize(Path::new("/v/lib/python3.12/site-packages/../../../src/./p")), PathBuf::from("/v/src/p"));
         assert_eq!(normalize(Path::new("/../a")), PathBuf::from("/a"));
     }

@@ -758,15 +758,19 @@ mod tests {
     #[test]
     fn huge_sparse_files_are_read_by_their_headers() {
         let src = std::fs::read("/bin/sh").unwrap();
-        let dir = std::env::temp_dir().join(format!("venvaudit-elf-sparse-{}", std::process::id()));
+        assert_eq!(read_sparse(&src, 8 << 30).unwrap(), read_elf(Path::new("/bin/sh")).unwrap());
+    }
+
+    /// `read_elf` of `bytes` written to a file then extended (sparse) to `len` bytes.
+    fn read_sparse(bytes: &[u8], len: u64) -> Result<ElfInfo> {
+        let dir = std::env::temp_dir().join(format!("venvaudit-elf-sparse-{}-{len}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("huge.so");
-        std::fs::write(&path, &src).unwrap();
-        let f = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
-        f.set_len(8 << 30).unwrap();
+        let path = dir.join("sparse.so");
+        std::fs::write(&path, bytes).unwrap();
+        std::fs::OpenOptions::new().write(true).open(&path).unwrap().set_len(len).unwrap();
         let info = read_elf(&path);
         std::fs::remove_dir_all(&dir).unwrap();
-        assert_eq!(info.unwrap(), read_elf(Path::new("/bin/sh")).unwrap());
+        info
     }
 
     /// The case that killed scans: a 44 KB object whose `.shstrtab` section header claims
@@ -780,14 +784,7 @@ mod tests {
         let shstrndx = u16::from_le_bytes(bytes[62..64].try_into().unwrap()) as usize;
         let size_at = shoff + shstrndx * shentsize + 32;
         bytes[size_at..size_at + 8].copy_from_slice(&(511u64 << 20).to_le_bytes());
-        let dir = std::env::temp_dir().join(format!("venvaudit-elf-shstrtab-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("evil.so");
-        std::fs::write(&path, &bytes).unwrap();
-        std::fs::OpenOptions::new().write(true).open(&path).unwrap().set_len(511 << 20).unwrap();
-        let info = read_elf(&path);
-        std::fs::remove_dir_all(&dir).unwrap();
-        assert_eq!(info.unwrap(), read_elf(Path::new("/bin/sh")).unwrap());
+        assert_eq!(read_sparse(&bytes, 511 << 20).unwrap(), read_elf(Path::new("/bin/sh")).unwrap());
     }
 
     /// Hostile sizes: a dynamic section or program-header table claiming gigabytes is an
