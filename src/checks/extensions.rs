@@ -1,14 +1,15 @@
-//! `extension-*`: will every compiled file under a venv's site-packages load on this host,
-//! in this interpreter? Judged from ELF headers only, the way the dynamic loader and the
-//! import system would judge them: file-name ABI tag, machine, C library, `GLIBC_x.y` and
-//! other symbol versions, and DT_NEEDED resolution through RUNPATH/RPATH (`$ORIGIN`),
-//! ld.so.conf and the default directories.
+//! `extension-*`: will every extension module under a venv's site-packages import on this
+//! host, in this interpreter? Judged from ELF headers only, the way the import system and
+//! the dynamic loader would judge it: the file-name ABI tag, machine and C library of the
+//! module, then everything its import maps ([`crate::loader`]): DT_NEEDED found as ld.so
+//! finds them, `GLIBC_x.y` and other symbol versions, and the C-API symbols it needs.
 //!
 //! Files are classified first, because a site-packages tree holds more than extension
-//! modules: auditwheel's bundled libraries (`numpy.libs/`) are loaded by the modules, while
-//! other `.so` files (debugpy's attach helpers for other architectures, plugins of other
-//! programs) may never be loaded at all. Problems in the latter are warnings, and their
-//! machine is not judged.
+//! modules: auditwheel's bundled libraries (`numpy.libs/`) are judged only as part of the
+//! modules that map them (alone, they lack their siblings' search path), while other `.so`
+//! files that no module maps (debugpy's attach helpers for other architectures, plugins of
+//! other programs, ctypes libraries) fail only if something loads them: their problems are
+//! warnings, and the machine of non-bundled ones is not judged.
 
 use super::ids;
 use crate::host::HostFacts;
