@@ -9,6 +9,7 @@
 
 use anyhow::{Context, Result, anyhow};
 use goblin::elf::{Elf, header};
+use std::ops::ControlFlow;
 use std::path::Path;
 
 /// What venvaudit needs to know about one ELF file.
@@ -438,50 +439,28 @@ fn python_symbols<S: Source>(r: &Reader<S>, d: &Dynamic) -> Result<Option<PySymb
         return Ok(None);
     }
     let strtab = r.src.read_at(str_off, str_size)?;
-    let Some(symtab) = d.symtab.and_then(|a| r.offset_of(a)) else { return Ok(Some(out)) };
-    let l = r.layout;
-    let min_syment = if l.is_64 { 24 } else { 16 };
-    let syment = d.syment.filter(|&s| (min_syment..=256).contains(&s)).unwrap_or(min_syment);
-    let count = symbol_count(r, d, symtab, syment).min(MAX_SYMBOLS);
-    let per_chunk = (CHUNK / syment).max(1);
     let name_at = |idx: usize| -> Option<&[u8]> {
         let rest = strtab.get(idx..)?;
         Some(&rest[..memchr::memchr(0, rest).unwrap_or(rest.len())])
     };
-    let mut i = 0;
-    while i < count {
-        let n = per_chunk.min(count - i);
-        let b = r.read_clipped(symtab + i * syment, n * syment)?;
-        let got = b.len() as u64 / syment;
-        for k in 0..got {
-            let base = (k * syment) as usize;
-            let (name, info, shndx) = if l.is_64 {
-                (l.u32(&b, base), b.get(base + 4).copied(), l.u16(&b, base + 6))
-            } else {
-                (l.u32(&b, base), b.get(base + 12).copied(), l.u16(&b, base + 14))
-            };
-            let (Some(name), Some(info), Some(shndx)) = (name, info, shndx) else { continue };
-            let Some(bytes) = name_at(name as usize).filter(|b| b.starts_with(b"Py") || b.starts_with(b"_Py")) else {
-                continue;
-            };
-            let text = String::from_utf8_lossy(bytes).into_owned();
-            let binding = info >> 4;
-            if shndx != 0 {
-                if out.py_init.is_none() && text.starts_with("PyInit_") {
-                    out.py_init = Some(text.clone());
-                }
-                if binding == 1 || binding == 2 {
-                    out.defined.push(text);
-                }
-            } else if binding == 1 {
-                out.undefined.push(text);
+    for_each_symbol(r, d, |sym| {
+        let Some(bytes) = name_at(sym.name as usize).filter(|b| b.starts_with(b"Py") || b.starts_with(b"_Py")) else {
+            return ControlFlow::Continue(());
+        };
+        let text = String::from_utf8_lossy(bytes).into_owned();
+        let binding = sym.info >> 4;
+        if sym.shndx != 0 {
+            if out.py_init.is_none() && text.starts_with("PyInit_") {
+                out.py_init = Some(text.clone());
             }
+            if binding == 1 || binding == 2 {
+                out.defined.push(text);
+            }
+        } else if binding == 1 {
+            out.undefined.push(text);
         }
-        if got < n {
-            break;
-        }
-        i += n;
-    }
+        ControlFlow::Continue(())
+    })?;
     Ok(Some(out))
 }
 
@@ -519,7 +498,35 @@ fn py_init<S: Source>(r: &Reader<S>, d: &Dynamic) -> Result<Option<String>> {
     if starts.is_empty() {
         return Ok(None);
     }
-    let Some(symtab) = d.symtab.and_then(|a| r.offset_of(a)) else { return Ok(None) };
+    let mut found = None;
+    for_each_symbol(r, d, |sym| {
+        if sym.shndx != 0 && starts.contains(&u64::from(sym.name)) {
+            found = Some(sym.name);
+            return ControlFlow::Break(());
+        }
+        ControlFlow::Continue(())
+    })?;
+    found.map(|name| r.string(u64::from(name))).transpose()
+}
+
+/// The fields of one dynamic symbol venvaudit reads.
+struct Symbol {
+    /// Index of its name in the dynamic string table.
+    name: u32,
+    /// Binding (high nibble) and type.
+    info: u8,
+    /// Section index: 0 for an undefined symbol.
+    shndx: u16,
+}
+
+/// Visit the dynamic symbols in table order, read in bounded chunks (at most
+/// [`MAX_SYMBOLS`], and never past the end of the file), until `visit` breaks.
+fn for_each_symbol<S: Source>(
+    r: &Reader<S>,
+    d: &Dynamic,
+    mut visit: impl FnMut(Symbol) -> ControlFlow<()>,
+) -> Result<()> {
+    let Some(symtab) = d.symtab.and_then(|a| r.offset_of(a)) else { return Ok(()) };
     let l = r.layout;
     let min_syment = if l.is_64 { 24 } else { 16 };
     let syment = d.syment.filter(|&s| (min_syment..=256).contains(&s)).unwrap_or(min_syment);
@@ -532,13 +539,14 @@ fn py_init<S: Source>(r: &Reader<S>, d: &Dynamic) -> Result<Option<String>> {
         let got = b.len() as u64 / syment;
         for k in 0..got {
             let base = (k * syment) as usize;
-            let name = l.u32(&b, base).map(u64::from);
-            let shndx = if l.is_64 { l.u16(&b, base + 6) } else { l.u16(&b, base + 14) };
-            if let (Some(name), Some(shndx)) = (name, shndx)
-                && shndx != 0
-                && starts.contains(&name)
-            {
-                return r.string(name).map(Some);
+            let (name, info, shndx) = if l.is_64 {
+                (l.u32(&b, base), b.get(base + 4).copied(), l.u16(&b, base + 6))
+            } else {
+                (l.u32(&b, base), b.get(base + 12).copied(), l.u16(&b, base + 14))
+            };
+            let (Some(name), Some(info), Some(shndx)) = (name, info, shndx) else { continue };
+            if visit(Symbol { name, info, shndx }).is_break() {
+                return Ok(());
             }
         }
         if got < n {
@@ -546,7 +554,7 @@ fn py_init<S: Source>(r: &Reader<S>, d: &Dynamic) -> Result<Option<String>> {
         }
         i += n;
     }
-    Ok(None)
+    Ok(())
 }
 
 /// Number of dynamic symbols: DT_HASH's nchain, else the highest index the GNU hash table
