@@ -1,7 +1,7 @@
 //! Exports of a report for other tools: a CycloneDX 1.5 JSON SBOM and node_exporter textfile
 //! metrics for Prometheus.
 
-use crate::checks::ids;
+use crate::report::FindingId;
 use crate::report::{Finding, Report, Severity};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -137,7 +137,7 @@ pub fn cyclonedx(report: &Report) -> Value {
 /// `vulnerability` findings grouped by advisory, each affecting the components it was found in.
 fn vulnerabilities(report: &Report, refs: &BTreeMap<(String, String), String>) -> Vec<Value> {
     let mut by_id: BTreeMap<String, (Vec<&Finding>, Vec<String>)> = BTreeMap::new();
-    for f in report.findings.iter().filter(|f| f.id == ids::VULNERABILITY) {
+    for f in report.findings.iter().filter(|f| f.id == FindingId::Vulnerability) {
         let Some(adv) = f.details.get("advisory").and_then(Value::as_str) else { continue };
         let (Some(venv), Some(pkg)) = (&f.venv, &f.package) else { continue };
         let key = (venv.clone(), crate::inspect::packages::normalize_name(pkg));
@@ -302,9 +302,9 @@ pub fn prometheus(report: &Report) -> String {
     for f in &report.findings {
         let venv = f.venv.clone().unwrap_or_default();
         if f.ignored.is_some() {
-            *ignored.entry((venv, f.id)).or_default() += 1;
+            *ignored.entry((venv, f.id.as_str())).or_default() += 1;
         } else {
-            *active.entry((venv, f.id, f.severity)).or_default() += 1;
+            *active.entry((venv, f.id.as_str(), f.severity)).or_default() += 1;
         }
     }
     header(&mut out, "venvaudit_findings", "Active findings by environment (empty for host-wide), id and severity.");

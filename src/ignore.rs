@@ -7,7 +7,7 @@
 //! count for `--fail-on`. An entry past its `until` day stops applying and yields an
 //! `ignore-expired` warning, so accepted risks get revisited.
 
-use crate::checks::ids;
+use crate::report::FindingId;
 use crate::inspect::packages::normalize_name;
 use crate::report::{Finding, Severity};
 use crate::request::{IgnoreEntry, Request};
@@ -118,7 +118,7 @@ impl Policy {
         for (r, would) in expired {
             let until = r.entry.until.clone().unwrap_or_default();
             let mut f = Finding::new(
-                ids::IGNORE_EXPIRED,
+                FindingId::IgnoreExpired,
                 Severity::Warning,
                 None,
                 format!(
@@ -147,11 +147,6 @@ impl Rule {
         if entry.id.is_none() && entry.advisory.is_none() && entry.package.is_none() && entry.venv.is_none() {
             bail!("an entry needs at least one of `id`, `advisory`, `package`, `venv`");
         }
-        if let Some(id) = &entry.id
-            && !ids::ALL.iter().any(|(known, _, _)| known == id)
-        {
-            bail!("unknown finding id {id:?}");
-        }
         let until = match &entry.until {
             None => None,
             Some(u) => Some(Day::parse(u).ok_or_else(|| anyhow!("`until` must be a date YYYY-MM-DD, got {u:?}"))?),
@@ -174,7 +169,7 @@ impl Rule {
 
     fn matches(&self, f: &Finding) -> bool {
         let e = &self.entry;
-        if e.id.as_ref().is_some_and(|id| id != f.id) {
+        if e.id.is_some_and(|id| id != f.id) {
             return false;
         }
         if let Some(a) = &e.advisory {
@@ -238,7 +233,7 @@ fn toml_to_json(v: toml::Value) -> Value {
 mod tests {
     use super::*;
 
-    fn finding(id: &'static str, venv: &str, pkg: &str, advisory: Option<(&str, &[&str])>) -> Finding {
+    fn finding(id: FindingId, venv: &str, pkg: &str, advisory: Option<(&str, &[&str])>) -> Finding {
         let mut f = Finding::new(id, Severity::Error, Some(venv), "m".into(), "r").with_package(pkg);
         if let Some((a, al)) = advisory {
             f = f.detail("advisory", a).detail("aliases", json!(al));
@@ -263,20 +258,20 @@ mod tests {
         };
         let p = Policy::load(&req).unwrap();
         let mut fs = vec![
-            finding("vulnerability", "/srv/app/venv", "PyYAML", Some(("PYSEC-1", &["CVE-2021-1"]))),
-            finding("vulnerability", "/srv/app/sub/venv", "PyYAML", Some(("PYSEC-1", &["CVE-2021-1"]))),
-            finding("vulnerability", "/srv/app/venv", "PyYAML", Some(("PYSEC-2", &["CVE-2021-2"]))),
-            finding("dependency-conflict", "/srv/app/venv", "x", None),
+            finding(FindingId::Vulnerability, "/srv/app/venv", "PyYAML", Some(("PYSEC-1", &["CVE-2021-1"]))),
+            finding(FindingId::Vulnerability, "/srv/app/sub/venv", "PyYAML", Some(("PYSEC-1", &["CVE-2021-1"]))),
+            finding(FindingId::Vulnerability, "/srv/app/venv", "PyYAML", Some(("PYSEC-2", &["CVE-2021-2"]))),
+            finding(FindingId::DependencyConflict, "/srv/app/venv", "x", None),
         ];
         p.apply(&mut fs, Day { y: 2025, m: 6, d: 1 });
         assert!(fs[0].ignored.is_some());
         assert!(fs[1].ignored.is_none(), "* does not cross /");
         assert!(fs[2].ignored.is_none());
         assert!(fs[3].ignored.is_none(), "expired entries stop applying");
-        assert_eq!(fs[4].id, ids::IGNORE_EXPIRED);
+        assert_eq!(fs[4].id, FindingId::IgnoreExpired);
         assert_eq!(fs[4].details["would_match"], json!(1));
         // `until` is the last day the entry applies.
-        let mut fs = vec![finding("vulnerability", "/srv/app/venv", "PyYAML", Some(("PYSEC-1", &["CVE-2021-1"])))];
+        let mut fs = vec![finding(FindingId::Vulnerability, "/srv/app/venv", "PyYAML", Some(("PYSEC-1", &["CVE-2021-1"])))];
         p.apply(&mut fs, Day { y: 2030, m: 1, d: 1 });
         assert!(fs[0].ignored.is_some());
     }
@@ -289,7 +284,7 @@ mod tests {
         assert!(
             format!(
                 "{:#}",
-                Policy::load(&Request { ignore: vec![entry(json!({"id": "x", "reason": " "}))], ..Request::default() })
+                Policy::load(&Request { ignore: vec![entry(json!({"id": "unused", "reason": " "}))], ..Request::default() })
                     .unwrap_err()
             )
             .contains("reason")
@@ -325,9 +320,13 @@ mod tests {
         assert_eq!(e[0].until.as_deref(), Some("2030-01-31"));
         let j = dir.join("p.json");
         std::fs::write(&j, r#"{"ignore": [{"id": "vulnerability", "reason": "r"}]}"#).unwrap();
-        assert_eq!(read_file(&j).unwrap()[0].id.as_deref(), Some("vulnerability"));
+        assert_eq!(read_file(&j).unwrap()[0].id, Some(FindingId::Vulnerability));
         std::fs::write(&j, r#"{"ignore": [{"idd": "vulnerability", "reason": "r"}]}"#).unwrap();
         assert!(read_file(&j).unwrap_err().to_string().contains("idd"));
+        // An id that does not exist (the old example's `eol-python`) is refused by name.
+        std::fs::write(&j, r#"{"ignore": [{"id": "eol-python", "reason": "r"}]}"#).unwrap();
+        let e = format!("{:#}", read_file(&j).unwrap_err());
+        assert!(e.contains("eol-python") && e.contains("interpreter-eol"), "{e}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -29,6 +29,7 @@ pub mod time;
 pub mod usage;
 
 use anyhow::{Context, Result};
+use report::FindingId;
 use discover::{Progress, WalkOptions};
 use host::HostFacts;
 use inspect::Inspected;
@@ -212,13 +213,12 @@ pub fn build_report(scan: Scan, findings: Vec<report::Finding>, req: &Request) -
 
 /// `check`: scan, run every selected check family, apply the ignore policy.
 pub fn check(req: &Request, progress: &Progress) -> Result<Report> {
-    checks::validate_families(req)?;
     let policy = ignore::Policy::load(req)?;
     query::parse_specs(&req.forbid)?;
     // The vulnerability database: named, from the environment, or at the default path. Its
     // absence is never silent: a warning, and with `require_osv_db` a failed gate.
     let mut req = req.clone();
-    let wants_vulns = req.checks.is_empty() || req.checks.iter().any(|c| c == "vulnerabilities");
+    let wants_vulns = req.wants(report::Family::Vulnerabilities);
     let mut db_missing = None;
     if wants_vulns {
         match osv::locate(req.osv_db.as_deref()) {
@@ -238,7 +238,7 @@ pub fn check(req: &Request, progress: &Progress) -> Result<Report> {
         if req.require_osv_db {
             outcome.findings.push(
                 report::Finding::new(
-                    checks::ids::OSV_DB_MISSING,
+                    FindingId::OsvDbMissing,
                     report::Severity::Error,
                     None,
                     what.clone(),

@@ -53,7 +53,7 @@ struct CheckArgs {
     fail_on: FailOnArg,
     /// Run only these check families (repeatable).
     #[arg(long = "check", value_name = "FAMILY")]
-    checks: Vec<String>,
+    checks: Vec<venvaudit::report::Family>,
     /// Judge environments against this interpreter instead of their own base interpreter.
     #[arg(long, value_name = "PATH")]
     target_python: Option<String>,

@@ -56,7 +56,7 @@ impl FailOn {
 pub struct IgnoreEntry {
     /// Finding id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
+    pub id: Option<crate::report::FindingId>,
     /// Advisory id or any of its aliases.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub advisory: Option<String>,
@@ -101,8 +101,8 @@ pub struct Request {
     pub no_processes: bool,
     /// `check`: lowest severity that fails the gate.
     pub fail_on: FailOn,
-    /// `check`: families of checks to run (default all); see `checks::FAMILIES`.
-    pub checks: Vec<String>,
+    /// `check`: families of checks to run (default all).
+    pub checks: Vec<crate::report::Family>,
     /// `check`: judge environments against this interpreter instead of their own base.
     pub target_python: Option<String>,
     /// `check`: judge mod_wsgi compatibility against this module instead of Apache's.
@@ -197,6 +197,11 @@ pub const KEYS: &[&str] = &[
 ];
 
 impl Request {
+    /// Whether a check family was selected (all are, unless `checks` lists some).
+    pub fn wants(&self, family: crate::report::Family) -> bool {
+        self.checks.is_empty() || self.checks.contains(&family)
+    }
+
     /// Parse a JSON request, naming the key at fault on error.
     pub fn from_json(v: Value) -> Result<Request, String> {
         let obj = v.as_object().ok_or_else(|| "request must be a JSON object".to_owned())?;

@@ -5,6 +5,7 @@
 mod support;
 
 use serde_json::{Value, json};
+use venvaudit::report::FindingId;
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -96,16 +97,40 @@ fn real_output_matches_the_json_schema() {
 #[test]
 fn readme_lists_every_finding_id() {
     let readme = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
-    let ids = std::fs::read_to_string(repo_root().join("src/checks/mod.rs")).unwrap();
-    // Every `pub const X: &str = "id";` in checks::ids.
-    let declared: Vec<&str> = ids
+    let start = readme.find("| id | severity | meaning |").expect("README has the finding id table");
+    // Rows `| \`id\` | severity | meaning |` until the table ends.
+    let rows: Vec<(String, String)> = readme[start..]
         .lines()
-        .filter_map(|l| l.trim().strip_prefix("pub const ")?.split_once(": &str = \"")?.1.strip_suffix("\";"))
+        .skip(2)
+        .take_while(|l| l.starts_with('|'))
+        .map(|l| {
+            let cells: Vec<&str> = l.split('|').map(str::trim).collect();
+            (cells[1].trim_matches('`').to_owned(), cells[2].to_owned())
+        })
         .collect();
-    assert!(declared.len() >= 2, "no ids parsed from src/checks/mod.rs");
-    for id in declared {
-        assert!(readme.contains(&format!("| `{id}` |")), "README.md does not document finding id `{id}`");
+    let documented: Vec<&str> = rows.iter().map(|(id, _)| id.as_str()).collect();
+    let declared: Vec<&str> = FindingId::ALL.iter().map(|i| i.as_str()).collect();
+    assert_eq!(documented, declared, "README's finding id table and FindingId::ALL differ (ids or order)");
+    for ((id, severity), known) in rows.iter().zip(FindingId::ALL) {
+        let expected: Vec<&str> = known.severities().iter().map(|s| s.as_str()).collect();
+        assert_eq!(severity, &expected.join("/"), "README's severity of `{id}`");
     }
+}
+
+/// The schema's finding id enum is FindingId::ALL: a validator in a user's pipeline accepts
+/// every id the tool emits and nothing else.
+#[test]
+fn schema_lists_every_finding_id() {
+    let schema: Value =
+        serde_json::from_str(&std::fs::read_to_string(repo_root().join("schema/report.schema.json")).unwrap()).unwrap();
+    let listed: Vec<&str> = schema["$defs"]["finding"]["properties"]["id"]["enum"]
+        .as_array()
+        .expect("the schema enumerates finding ids")
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    let declared: Vec<&str> = FindingId::ALL.iter().map(|i| i.as_str()).collect();
+    assert_eq!(listed, declared);
 }
 
 #[test]
@@ -249,12 +274,17 @@ fn exclude_and_max_depth_limit_the_walk() {
     assert_eq!(paths(&["--max-depth", "5", "--exclude", "web"]), [s(&deep), s(&top)]);
 }
 
-/// Every finding id an example names (`- id: X`, `{id: X, ...}` in the Ansible and Salt docs,
-/// modules, states and the README) is a real id: the ignore policy rejects unknown ids, so a
-/// copied example with a wrong one fails the user's task.
+/// Every finding id the docs and examples name is a real id: the ignore policy and the gates
+/// reject unknown ids, so a copied example with a wrong one (the old `eol-python`) fails the
+/// user's task. Two nets over README, docs/, ansible/ and salt/: every `id: X` (ignore
+/// entries, YAML, docstrings) must be an id, and every kebab-case word made only of words
+/// that ids are made of (`eol-python`, `interpreter-broken`) must be an id or a family.
 #[test]
-fn examples_name_real_finding_ids() {
-    let known: Vec<&str> = venvaudit::checks::ids::ALL.iter().map(|(id, _, _)| *id).collect();
+fn docs_and_examples_name_real_finding_ids() {
+    use std::collections::BTreeSet;
+    let known: BTreeSet<&str> = FindingId::ALL.iter().map(|id| id.as_str()).collect();
+    let families: BTreeSet<&str> = venvaudit::report::Family::NAMES.iter().copied().collect();
+    let id_words: BTreeSet<&str> = known.iter().flat_map(|id| id.split('-')).collect();
     let root = repo_root();
     let mut files = vec![root.join("README.md")];
     for dir in ["ansible", "salt", "docs"] {
@@ -265,27 +295,40 @@ fn examples_name_real_finding_ids() {
             }
         }
     }
-    let mut named = 0;
+    let (mut named, mut words) = (0, 0);
     for f in files {
         let text = std::fs::read_to_string(&f).unwrap_or_default();
         for (i, line) in text.lines().enumerate() {
-            for (at, _) in line.match_indices("id: ") {
-                let before = &line[..at];
-                if !(before.trim_end().ends_with('-') || before.trim_end().ends_with('{')) {
+            let at = format!("{}:{}", f.display(), i + 1);
+            for (pos, _) in line.match_indices("id: ") {
+                let before = line[..pos].trim_end();
+                if !(before.is_empty() || before.ends_with('-') || before.ends_with('{') || before.ends_with(',')) {
                     continue;
                 }
-                let id: String = line[at + 4..]
+                let id: String = line[pos + 4..]
                     .trim_start_matches(['"', '\''])
                     .chars()
                     .take_while(|c| c.is_ascii_lowercase() || *c == '-')
                     .collect();
-                if id.is_empty() {
+                if id.contains('-') || known.contains(id.as_str()) {
+                    named += 1;
+                    assert!(known.contains(id.as_str()), "{at}: unknown finding id {id:?}");
+                }
+            }
+            // `*-venv-missing` is a pattern over ids, not an id.
+            for word in line.split(|c: char| !(c.is_ascii_lowercase() || c == '-' || c == '*')) {
+                // `--target-python` is an option, not an id.
+                let word = word.trim_end_matches('-');
+                if word.starts_with('-') || word.contains('*') || !word.contains('-') || !word.split('-').all(|w| id_words.contains(w)) {
                     continue;
                 }
-                named += 1;
-                assert!(known.contains(&id.as_str()), "{}:{}: unknown finding id {id:?}", f.display(), i + 1);
+                words += 1;
+                assert!(
+                    known.contains(word) || families.contains(word),
+                    "{at}: {word:?} looks like a finding id but is none (known: {known:?})"
+                );
             }
         }
     }
-    assert!(named >= 5, "the examples were not found ({named} ids)");
+    assert!(named >= 5 && words >= 50, "the examples were not found ({named} `id:` entries, {words} id-like words)");
 }

@@ -9,7 +9,7 @@
 //! site-packages included, as `pip check` sees it. Extras a dependent requests (`b[x]`) are not expanded
 //! and a distribution's own extras are never active, exactly as in `pip check`.
 
-use super::ids;
+use crate::report::FindingId;
 use crate::inspect::Inspected;
 use crate::report::{Finding, Package, ScanError, Severity};
 use pep440_rs::Version;
@@ -113,7 +113,7 @@ fn finding(v: &Inspected, p: &Package, requirement: &str, dep: &str, have: Optio
             format!("Install a version of {} that satisfies {requirement}, or upgrade {}", d.name, p.name),
         ),
     };
-    Finding::new(ids::DEPENDENCY_CONFLICT, Severity::Error, Some(&v.venv.path), message, &remediation)
+    Finding::new(FindingId::DependencyConflict, Severity::Error, Some(&v.venv.path), message, &remediation)
         .with_package(&p.name)
         .detail("requirement", requirement)
         .detail("dependency", dep)

@@ -1,7 +1,7 @@
 //! `interpreter-eol`: the environment runs a CPython that no longer gets security fixes, or
 //! will not in six months.
 
-use super::ids;
+use crate::report::FindingId;
 use crate::inspect::Inspected;
 use crate::report::{Finding, Python, Severity};
 
@@ -78,7 +78,7 @@ pub fn check(v: &Inspected, python: &Python, today: Date) -> Vec<Finding> {
         format!("{} runs Python {xy}, which reaches its end of life on {eol_s} ({days} days left)", v.venv.path)
     };
     vec![Finding::new(
-        ids::INTERPRETER_EOL,
+        FindingId::InterpreterEol,
         severity,
         Some(&v.venv.path),
         message,

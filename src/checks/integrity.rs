@@ -5,7 +5,7 @@
 //! files of all environments in parallel. Only files inside the environment are verified: a
 //! RECORD line pointing elsewhere is skipped, never followed out of the venv.
 
-use super::ids;
+use crate::report::FindingId;
 use crate::inspect::Inspected;
 use crate::inspect::packages::normalize_name;
 use crate::paths::{HostRoot, Unresolved, display};
@@ -150,7 +150,7 @@ pub fn check(root: &HostRoot, venvs: &[&Inspected]) -> Verified {
         let more = if count > 5 { format!(" and {} more", count - 5) } else { String::new() };
         let f = if modified {
             Finding::new(
-                ids::RECORD_MISMATCH,
+                FindingId::RecordMismatch,
                 Severity::Error,
                 Some(&v.venv.path),
                 format!(
@@ -164,7 +164,7 @@ pub fn check(root: &HostRoot, venvs: &[&Inspected]) -> Verified {
             )
         } else {
             Finding::new(
-                ids::RECORD_MISSING,
+                FindingId::RecordMissing,
                 Severity::Warning,
                 Some(&v.venv.path),
                 format!("{count} file(s) of {} {} listed in its RECORD are missing: {shown}{more}", p.name, p.version),

@@ -17,7 +17,7 @@
 //! venv's owner or root, or a setuid/setgid file. One finding per venv, with counts and a
 //! sample, so a `chmod -R 777` does not become ten thousand findings.
 
-use super::ids;
+use crate::report::FindingId;
 use crate::inspect::Inspected;
 use crate::paths::{HostRoot, display};
 use crate::report::{Finding, Severity};
@@ -199,7 +199,7 @@ pub fn check(root: &HostRoot, v: &Inspected) -> Vec<Finding> {
         .map(|b| json!({"path": b.path, "mode": format!("{:04o}", b.mode), "uid": b.uid, "problems": b.problems}))
         .collect();
     vec![Finding::new(
-        ids::UNSAFE_PERMISSIONS,
+        FindingId::UnsafePermissions,
         if serious { Severity::Error } else { Severity::Warning },
         Some(&v.venv.path),
         message,

@@ -1,7 +1,7 @@
 //! `stale-process`, `service-venv-missing` and `unused`: findings from what uses each
 //! environment (see `crate::usage`).
 
-use super::ids;
+use crate::report::FindingId;
 use crate::inspect::Inspected;
 use crate::report::{Finding, Severity};
 use crate::usage::{Usage, owning_distribution};
@@ -50,7 +50,7 @@ pub fn check(venvs: &[Inspected], usage: &Usage) -> Vec<Finding> {
                 None => format!("Restart process {} so it loads the installed code", p.pid),
             };
             let mut f = Finding::new(
-                ids::STALE_PROCESS,
+                FindingId::StaleProcess,
                 Severity::Warning,
                 Some(path),
                 format!("{who} runs code of {path} that changed after it started: {what}"),
@@ -71,7 +71,7 @@ pub fn check(venvs: &[Inspected], usage: &Usage) -> Vec<Finding> {
         let complete_view = usage.view.complete();
         if complete_view && u.processes.is_empty() && u.used_by.is_empty() && v.venv.used_by.is_empty() {
             out.push(Finding::new(
-                ids::UNUSED,
+                FindingId::Unused,
                 Severity::Info,
                 Some(path),
                 format!("{path} is used by no running process and referenced by no service, cron job or web server configuration"),
@@ -86,7 +86,7 @@ pub fn check(venvs: &[Inspected], usage: &Usage) -> Vec<Finding> {
         let unit = r.group.clone().unwrap_or_default();
         out.push(
             Finding::new(
-                ids::SERVICE_VENV_MISSING,
+                FindingId::ServiceVenvMissing,
                 Severity::Error,
                 Some(&missing),
                 format!(

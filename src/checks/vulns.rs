@@ -1,7 +1,7 @@
 //! `vulnerability`: installed distributions affected by an advisory of the offline OSV
 //! database, one finding per (venv, package, vulnerability) after merging aliases.
 
-use super::ids;
+use crate::report::FindingId;
 use crate::inspect::Inspected;
 use crate::osv::{Database, affecting, matching::merge_aliases};
 use crate::report::{Finding, Severity};
@@ -37,7 +37,7 @@ pub fn check(db: &Database, v: &Inspected) -> Vec<Finding> {
                 None => format!("No fixed release is listed: remove {} or apply the advisory's mitigation", p.name),
             };
             let mut f = Finding::new(
-                ids::VULNERABILITY,
+                FindingId::Vulnerability,
                 severity,
                 Some(&v.venv.path),
                 format!("{} {} is affected by {}{also}: {}", p.name, p.version, m.advisory, m.summary),

@@ -20,8 +20,6 @@ const MAX_ARGS_BYTES: u64 = 16 << 20;
 const MSG_FINDINGS: usize = 5;
 /// Scan errors turned into task warnings; the rest are counted in one more warning.
 const MAX_WARNINGS: usize = 20;
-/// Finding id of an ignore entry whose `until` date has passed (from the ignore policy).
-const IGNORE_EXPIRED: &str = "ignore-expired";
 
 /// The two modules the binary implements.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,7 +107,7 @@ pub const CHECK_SPEC: &[Opt] = &[
     CROSS_MOUNTS,
     PROCESSES,
     Opt::new("fail_on", Kind::Str).choices(&["error", "warning", "never"]).default("\"error\""),
-    Opt::new("checks", Kind::List(Elem::Str)).choices(crate::checks::FAMILIES).default("[]"),
+    Opt::new("checks", Kind::List(Elem::Str)).choices(crate::report::Family::NAMES).default("[]"),
     Opt::new("osv_db", Kind::Path),
     Opt::new("require_osv_db", Kind::Bool).default("false"),
     Opt::new("osv_max_age_days", Kind::Int),
@@ -346,7 +344,7 @@ fn check(params: &Map<String, Value>, int: &Internal) -> Result<Value, String> {
     warnings.extend(
         findings
             .iter()
-            .filter(|f| f["id"] == IGNORE_EXPIRED && f["ignored"].is_null())
+            .filter(|f| f["id"] == crate::report::FindingId::IgnoreExpired.as_str() && f["ignored"].is_null())
             .map(|f| f["message"].as_str().unwrap_or("an ignore entry has expired").to_owned()),
     );
     let mut out = json!({
