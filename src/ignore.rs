@@ -7,8 +7,8 @@
 //! count for `--fail-on`. An entry past its `until` day stops applying and yields an
 //! `ignore-expired` warning, so accepted risks get revisited.
 
-use crate::report::FindingId;
 use crate::inspect::packages::normalize_name;
+use crate::report::FindingId;
 use crate::report::{Finding, Severity};
 use crate::request::{IgnoreEntry, Request};
 use anyhow::{Context, Result, anyhow, bail};
@@ -271,7 +271,8 @@ mod tests {
         assert_eq!(fs[4].id, FindingId::IgnoreExpired);
         assert_eq!(fs[4].details["would_match"], json!(1));
         // `until` is the last day the entry applies.
-        let mut fs = vec![finding(FindingId::Vulnerability, "/srv/app/venv", "PyYAML", Some(("PYSEC-1", &["CVE-2021-1"])))];
+        let mut fs =
+            vec![finding(FindingId::Vulnerability, "/srv/app/venv", "PyYAML", Some(("PYSEC-1", &["CVE-2021-1"])))];
         p.apply(&mut fs, Day { y: 2030, m: 1, d: 1 });
         assert!(fs[0].ignored.is_some());
     }
@@ -284,8 +285,11 @@ mod tests {
         assert!(
             format!(
                 "{:#}",
-                Policy::load(&Request { ignore: vec![entry(json!({"id": "unused", "reason": " "}))], ..Request::default() })
-                    .unwrap_err()
+                Policy::load(&Request {
+                    ignore: vec![entry(json!({"id": "unused", "reason": " "}))],
+                    ..Request::default()
+                })
+                .unwrap_err()
             )
             .contains("reason")
         );

@@ -29,12 +29,12 @@ pub mod time;
 pub mod usage;
 
 use anyhow::{Context, Result};
-use report::FindingId;
 use discover::{Progress, WalkOptions};
 use host::HostFacts;
 use inspect::Inspected;
 use paths::HostRoot;
 use rayon::prelude::*;
+use report::FindingId;
 use report::{Report, ScanError};
 use request::Request;
 use std::path::PathBuf;

@@ -166,7 +166,9 @@ mod tests {
         yes(&two, "/srv/other/venv");
         no(&two, "/srv/site2/venv");
 
-        let f = |venv: Option<&str>| Finding::new(crate::report::FindingId::Unused, crate::report::Severity::Error, venv, "m".into(), "r");
+        let f = |venv: Option<&str>| {
+            Finding::new(crate::report::FindingId::Unused, crate::report::Severity::Error, venv, "m".into(), "r")
+        };
         assert!(one.covers_finding(&f(None)));
         assert!(one.covers_finding(&f(Some("/srv/site/venv"))));
         assert!(!one.covers_finding(&f(Some("/srv/other/venv"))));

@@ -204,7 +204,15 @@ mod tests {
     #[test]
     fn one_line_per_venv_then_findings() {
         let mut findings: Vec<Finding> = (0..12)
-            .map(|i| Finding::new(crate::report::FindingId::Unused, Severity::Info, Some(&format!("/v{i}")), format!("/v{i} is unused"), ""))
+            .map(|i| {
+                Finding::new(
+                    crate::report::FindingId::Unused,
+                    Severity::Info,
+                    Some(&format!("/v{i}")),
+                    format!("/v{i} is unused"),
+                    "",
+                )
+            })
             .collect();
         findings.push(Finding::new(
             crate::report::FindingId::DependencyConflict,

@@ -5,11 +5,11 @@
 mod support;
 
 use serde_json::{Value, json};
-use venvaudit::report::FindingId;
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use support::*;
+use venvaudit::report::FindingId;
 
 /// Validate a JSON value against schema/report.schema.json with the real `jsonschema`
 /// package from the tools venv (not our own code).
@@ -319,7 +319,11 @@ fn docs_and_examples_name_real_finding_ids() {
             for word in line.split(|c: char| !(c.is_ascii_lowercase() || c == '-' || c == '*')) {
                 // `--target-python` is an option, not an id.
                 let word = word.trim_end_matches('-');
-                if word.starts_with('-') || word.contains('*') || !word.contains('-') || !word.split('-').all(|w| id_words.contains(w)) {
+                if word.starts_with('-')
+                    || word.contains('*')
+                    || !word.contains('-')
+                    || !word.split('-').all(|w| id_words.contains(w))
+                {
                     continue;
                 }
                 words += 1;

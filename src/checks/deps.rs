@@ -9,8 +9,8 @@
 //! site-packages included, as `pip check` sees it. Extras a dependent requests (`b[x]`) are not expanded
 //! and a distribution's own extras are never active, exactly as in `pip check`.
 
-use crate::report::FindingId;
 use crate::inspect::Inspected;
+use crate::report::FindingId;
 use crate::report::{Finding, Package, ScanError, Severity};
 use pep440_rs::Version;
 use pep508_rs::{MarkerEnvironment, MarkerEnvironmentBuilder, VersionOrUrl};

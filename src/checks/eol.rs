@@ -1,8 +1,8 @@
 //! `interpreter-eol`: the environment runs a CPython that no longer gets security fixes, or
 //! will not in six months.
 
-use crate::report::FindingId;
 use crate::inspect::Inspected;
+use crate::report::FindingId;
 use crate::report::{Finding, Python, Severity};
 
 /// End of life of each CPython X.Y: the day after which python.org publishes no more

@@ -11,13 +11,13 @@
 //! other programs, ctypes libraries) fail only if something loads them: their problems are
 //! warnings, and the machine of non-bundled ones is not judged.
 
-use crate::report::FindingId;
 use crate::host::HostFacts;
 use crate::inspect::Inspected;
 use crate::inspect::elf::{self, ElfInfo};
 use crate::inspect::packages::{extension_abi_tag, normalize_name};
 use crate::loader::{self, Closure, ElfCache, FileId, Loader, Process, Unfound};
 use crate::paths::{HostRoot, display};
+use crate::report::FindingId;
 use crate::report::{Finding, Python, ScanError, Severity};
 use rayon::prelude::*;
 use serde_json::json;

@@ -1,9 +1,9 @@
 //! `forbidden-package`: installed distributions matching a `--forbid` specifier (a policy such
 //! as "no Django below the LTS"). Same matcher as `venvaudit query`.
 
-use crate::report::FindingId;
 use crate::inspect::Inspected;
 use crate::query::Spec;
+use crate::report::FindingId;
 use crate::report::{Finding, Severity};
 
 /// Forbidden-package findings for one environment.

@@ -5,10 +5,10 @@
 //! files of all environments in parallel. Only files inside the environment are verified: a
 //! RECORD line pointing elsewhere is skipped, never followed out of the venv.
 
-use crate::report::FindingId;
 use crate::inspect::Inspected;
 use crate::inspect::packages::normalize_name;
 use crate::paths::{HostRoot, Unresolved, display};
+use crate::report::FindingId;
 use crate::report::{Finding, Package, ScanError, Severity};
 use rayon::prelude::*;
 use sha2::{Digest, Sha256, Sha384, Sha512};

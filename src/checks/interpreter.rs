@@ -1,7 +1,7 @@
 //! `broken-interpreter`, `base-interpreter-fallback` and `interpreter-mismatch`.
 
-use crate::report::FindingId;
 use crate::inspect::Inspected;
+use crate::report::FindingId;
 use crate::report::{Finding, Severity};
 use serde_json::json;
 

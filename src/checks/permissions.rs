@@ -17,9 +17,9 @@
 //! venv's owner or root, or a setuid/setgid file. One finding per venv, with counts and a
 //! sample, so a `chmod -R 777` does not become ten thousand findings.
 
-use crate::report::FindingId;
 use crate::inspect::Inspected;
 use crate::paths::{HostRoot, display};
+use crate::report::FindingId;
 use crate::report::{Finding, Severity};
 use serde_json::{Map, Value, json};
 use std::collections::HashSet;

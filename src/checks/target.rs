@@ -3,8 +3,8 @@
 //! only on the Python X.Y, implementation and build (free-threaded or not) it was made with.
 
 use super::extensions::{AbiTag, parse_abi_tag};
-use crate::report::FindingId;
 use crate::inspect::Inspected;
+use crate::report::FindingId;
 use crate::report::{Finding, Python, Severity, major_minor};
 
 fn free_threaded(py: &Python) -> Option<bool> {

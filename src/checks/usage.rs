@@ -1,8 +1,8 @@
 //! `stale-process`, `service-venv-missing` and `unused`: findings from what uses each
 //! environment (see `crate::usage`).
 
-use crate::report::FindingId;
 use crate::inspect::Inspected;
+use crate::report::FindingId;
 use crate::report::{Finding, Severity};
 use crate::usage::{Usage, owning_distribution};
 use serde_json::json;

@@ -4,10 +4,10 @@
 
 use super::embed::{self, Embedded, Hosted, Resolver, Verdict};
 use super::{CheckContext, Outcome};
-use crate::report::FindingId;
 use crate::config::uwsgi::{self, HOME_KEYS, UwsgiApp};
 use crate::config::{Directive, normalize};
 use crate::paths::display;
+use crate::report::FindingId;
 use crate::report::{Finding, ScanError, Severity, UsedBy};
 use anyhow::{Result, bail};
 use std::path::{Path, PathBuf};

@@ -1,9 +1,9 @@
 //! `vulnerability`: installed distributions affected by an advisory of the offline OSV
 //! database, one finding per (venv, package, vulnerability) after merging aliases.
 
-use crate::report::FindingId;
 use crate::inspect::Inspected;
 use crate::osv::{Database, affecting, matching::merge_aliases};
+use crate::report::FindingId;
 use crate::report::{Finding, Severity};
 use pep440_rs::Version;
 use serde_json::json;
