@@ -198,12 +198,11 @@ fn alias_source(id: &str) -> &'static str {
     }
 }
 
-/// A CycloneDX rating from the finding's `severity_source` (`CVSS_V3 7.5 HIGH`,
-/// `database_specific.severity MODERATE`) or its severity.
+/// A CycloneDX rating from the finding's `rating` detail (method, score, label as the
+/// advisory states them), else its severity.
 fn rating(f: &Finding) -> Value {
-    let src = f.details.get("severity_source").and_then(Value::as_str).unwrap_or("");
-    let parts: Vec<&str> = src.split_whitespace().collect();
-    let label = |s: &str| match s.to_ascii_uppercase().as_str() {
+    let r = f.details.get("rating");
+    let label = match r.and_then(|r| r["label"].as_str()).unwrap_or("").to_ascii_uppercase().as_str() {
         "CRITICAL" => "critical",
         "HIGH" => "high",
         "MODERATE" | "MEDIUM" => "medium",
@@ -211,23 +210,20 @@ fn rating(f: &Finding) -> Value {
         "NONE" => "none",
         _ => "unknown",
     };
-    match parts.as_slice() {
-        [kind, score, sev] if kind.starts_with("CVSS_") => {
-            let method = match *kind {
-                "CVSS_V2" => "CVSSv2",
-                _ => "CVSSv3",
-            };
-            let mut r = json!({"source": {"name": "OSV"}, "severity": label(sev), "method": method});
-            if let Ok(s) = score.parse::<f64>() {
-                r["score"] = json!(s);
-            }
-            r
+    let method = match r.and_then(|r| r["method"].as_str()) {
+        Some("CVSS_V2") => "CVSSv2",
+        Some("CVSS_V3") => "CVSSv3",
+        Some("CVSS_V4") => "CVSSv4",
+        Some(_) => "other",
+        None => {
+            return json!({"severity": "unknown", "justification": format!("no severity stated; reported as {}", f.severity.as_str())});
         }
-        [_, sev] => json!({"source": {"name": "OSV"}, "severity": label(sev), "method": "other"}),
-        _ => {
-            json!({"severity": "unknown", "justification": format!("no severity stated; reported as {}", f.severity.as_str())})
-        }
+    };
+    let mut out = json!({"source": {"name": "OSV"}, "severity": label, "method": method});
+    if let Some(score) = r.and_then(|r| r["score"].as_f64()) {
+        out["score"] = json!(score);
     }
+    out
 }
 
 /// A random-enough UUIDv4-shaped serial number (no RNG crate: hash of host, time and pid).

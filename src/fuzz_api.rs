@@ -104,20 +104,14 @@ pub fn metadata(data: &[u8]) {
     }
 }
 
-/// RECORD: the extension-module scan of `inspect::packages` and the CSV rows `--verify` reads.
+/// RECORD: the extension-module scan of `inspect::packages` and the rows `--verify` reads.
 pub fn record(data: &[u8]) {
     use crate::inspect::packages as p;
     let text = crate::paths::backslash_utf8(data);
     for e in p::extensions_from_record(&text) {
         let _ = p::extension_abi_tag(&e.path);
     }
-    for line in text.lines() {
-        let fields = crate::checks::integrity::csv_fields(line);
-        if let Some(h) = fields.get(1) {
-            let _ = h.split_once('=');
-        }
-        let _ = fields.get(2).and_then(|n| n.trim().parse::<u64>().ok());
-    }
+    let _ = crate::parse::record::rows(&text).count();
 }
 
 /// direct_url.json redaction; the same bytes as a URL text and as a NUL-separated process

@@ -17,6 +17,7 @@ pub mod ignore;
 pub mod inspect;
 pub mod loader;
 pub mod osv;
+pub mod parse;
 pub mod paths;
 pub mod pep508;
 pub mod query;

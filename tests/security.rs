@@ -167,6 +167,7 @@ fn vulnerabilities_agree_with_reference_matcher_dir_and_zip() {
             findings(&r, "vulnerability").into_iter().find(|f| f["details"]["advisory"] == "PYSEC-2023-192").unwrap();
         assert_eq!(f["severity"], "error", "CVSS 8.1 is high: {f}");
         assert_eq!(f["details"]["severity_source"], "CVSS_V3 8.1 HIGH");
+        assert_eq!(f["details"]["rating"], json!({"method": "CVSS_V3", "score": 8.1, "label": "HIGH"}));
         for k in ["advisory", "aliases", "summary", "fixed_versions", "published", "modified"] {
             assert!(f["details"].get(k).is_some(), "missing detail {k}");
         }

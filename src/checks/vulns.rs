@@ -53,7 +53,9 @@ pub fn check(db: &Database, v: &Inspected) -> Vec<Finding> {
             .detail("installed_version", p.version.as_str())
             .detail("records", json!(m.records));
             if let Some(r) = &m.rating {
-                f = f.detail("severity_source", r.source.as_str());
+                f = f
+                    .detail("severity_source", r.source())
+                    .detail("rating", json!({"method": r.method.as_str(), "score": r.score, "label": r.label}));
             }
             out.push(f);
         }

@@ -312,7 +312,7 @@ fn is_pure_wheel(root: &HostRoot, dist_info: &Path) -> bool {
 
 /// Extension modules listed in a RECORD (CSV: path,hash,size).
 pub(crate) fn extensions_from_record(record: &str) -> Vec<Extension> {
-    extensions_from_paths(record.lines().map(record_path))
+    extensions_from_paths(crate::parse::record::paths(record))
 }
 
 fn extensions_from_paths<S: AsRef<str>>(paths: impl Iterator<Item = S>) -> Vec<Extension> {
@@ -333,14 +333,6 @@ fn extensions_from_paths<S: AsRef<str>>(paths: impl Iterator<Item = S>) -> Vec<E
     out.sort_by(|a, b| a.path.cmp(&b.path));
     out.dedup_by(|a, b| a.path == b.path);
     out
-}
-
-/// First CSV field of a RECORD line (quoted when the path contains a comma).
-pub fn record_path(line: &str) -> &str {
-    if let Some(rest) = line.strip_prefix('"') {
-        return rest.split('"').next().unwrap_or("");
-    }
-    line.split(',').next().unwrap_or("")
 }
 
 /// Convert a setuptools `requires.txt` into Requires-Dist strings.

@@ -2,7 +2,7 @@
 //! parallel. A record that cannot be read or parsed is skipped and counted; a version value
 //! that is not PEP 440 is dropped from its range or list, never the whole record.
 
-use super::{Advisory, Affected, Bound, Database, Event, EventKind, Rating, cvss};
+use super::{Advisory, Affected, Bound, Database, Event, EventKind, Rating, RatingMethod, cvss};
 use crate::inspect::packages::normalize_name;
 use anyhow::{Context, Result, bail};
 use pep440_rs::Version;
@@ -341,7 +341,7 @@ fn parse_bound(kind: EventKind, text: &str) -> Option<Bound> {
 fn db_rating(db: Option<&RawDbSpecific>) -> Option<Rating> {
     let s = db?.severity.as_ref()?.as_str()?;
     let severity = cvss::severity_of_label(s)?;
-    Some(Rating { severity, source: format!("database_specific.severity {}", s.to_ascii_uppercase()) })
+    Some(Rating { severity, method: RatingMethod::DatabaseLabel, score: None, label: s.to_ascii_uppercase() })
 }
 
 /// First line of details, at most [`SUMMARY_CHARS`] characters.

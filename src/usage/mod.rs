@@ -335,8 +335,7 @@ fn stamp(root: &HostRoot, v: &Inspected, u: &mut VenvUsage) {
         }
         // Through the root, like every other metadata read: a RECORD may be a link.
         if let Ok(b) = root.read_bounded(&root.view(&dir.join("RECORD")), 16 << 20) {
-            for line in String::from_utf8_lossy(&b).lines() {
-                let path = crate::inspect::packages::record_path(line);
+            for path in crate::parse::record::paths(&String::from_utf8_lossy(&b)) {
                 if let Some(top) =
                     path.split('/').next().filter(|t| !t.is_empty() && *t != ".." && !t.ends_with(".dist-info"))
                 {

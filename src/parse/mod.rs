@@ -1,0 +1,4 @@
+//! Pure parsers of the files venvaudit reads: text in, typed values out, no I/O. Each one is
+//! bounded by its caller's read limit and never panics on any input (see `fuzz/`).
+
+pub mod record;
