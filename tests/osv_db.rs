@@ -163,6 +163,7 @@ const PLAY: &str = r#"- hosts: all
         mode: "0644"
       delegate_to: localhost
       changed_when: false
+      check_mode: false
 "#;
 
 struct Play {
@@ -196,7 +197,7 @@ impl Play {
 }
 
 /// Run PLAY on hosts h1 and h2 (local connection), each installing into `<dir>/<host>/...`.
-fn play(collections: &Path, dir: &Path, extra: Value) -> Play {
+fn play(collections: &Path, dir: &Path, extra: Value, args: &[&str]) -> Play {
     let tools = support::tools_venv();
     let (user, group) = user_and_group();
     let mut inventory = String::from("[hosts]\n");
@@ -218,6 +219,7 @@ fn play(collections: &Path, dir: &Path, extra: Value) -> Play {
         .current_dir(dir)
         .args(["-i", "inventory.ini", "-e"])
         .arg(vars.to_string())
+        .args(args)
         .arg("play.yml")
         .env("ANSIBLE_COLLECTIONS_PATH", collections)
         .env("ANSIBLE_NOCOLOR", "1")
@@ -230,7 +232,7 @@ fn play(collections: &Path, dir: &Path, extra: Value) -> Play {
         .expect("run ansible-playbook");
     let text =
         format!("{}\n--- stderr ---\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    eprintln!("ansible-playbook {extra} -> {:?}", out.status.code());
+    eprintln!("ansible-playbook {extra} {args:?} -> {:?}", out.status.code());
     Play { out, text }
 }
 
@@ -259,8 +261,15 @@ fn ansible_role_installs_the_database_once_and_only_when_changed() {
     let url = json!({"osv_db_url": format!("file://{}", source.display())});
     let cached = dir.join("controller-cache/PyPI.zip");
 
+    // 0. Check mode on a fresh controller: nothing downloaded or written, and it says why the
+    //    hosts are not compared.
+    let p = play(collections, &dir, url.clone(), &["--check"]);
+    assert!(p.out.status.success(), "check mode failed:\n{}", p.text);
+    assert!(p.text.contains("is not on the controller yet"), "{}", p.text);
+    assert!(!cached.parent().unwrap().exists() && !dest_of(&dir, "h1").exists(), "check mode wrote something");
+
     // 1. First run: one download on the controller, a copy on each host.
-    let p = play(collections, &dir, url.clone());
+    let p = play(collections, &dir, url.clone(), &[]);
     assert!(p.out.status.success(), "first run failed:\n{}", p.text);
     let download = p.task_lines("Download the OSV database once");
     assert_eq!(download.len(), 1, "downloaded more than once: {download:?}\n{}", p.text);
@@ -285,7 +294,7 @@ fn ansible_role_installs_the_database_once_and_only_when_changed() {
     let mtime = std::fs::metadata(dest_of(&dir, "h1")).unwrap().mtime();
 
     // 2. Same database: nothing changes anywhere, the hosts' files are not rewritten.
-    let p = play(collections, &dir, url.clone());
+    let p = play(collections, &dir, url.clone(), &[]);
     assert!(p.out.status.success(), "second run failed:\n{}", p.text);
     for h in ["h1", "h2"] {
         assert_eq!(p.changed(h), 0, "{h}: second run changed something:\n{}", p.text);
@@ -295,7 +304,7 @@ fn ansible_role_installs_the_database_once_and_only_when_changed() {
 
     // 3. osv.dev published a new export: downloaded again and copied to every host.
     extended_db(&source);
-    let p = play(collections, &dir, url.clone());
+    let p = play(collections, &dir, url.clone(), &[]);
     assert!(p.out.status.success(), "third run failed:\n{}", p.text);
     for h in ["h1", "h2"] {
         assert!(same_bytes(&dest_of(&dir, h), &source), "{h} kept the old database");
@@ -317,7 +326,7 @@ fn ansible_role_installs_the_database_once_and_only_when_changed() {
 
     // 4. A broken download (cut short) fails on the controller; no host gets it.
     truncated_db(&source);
-    let p = play(collections, &dir, url.clone());
+    let p = play(collections, &dir, url.clone(), &[]);
     assert!(!p.out.status.success(), "a truncated database was accepted:\n{}", p.text);
     assert!(p.text.contains("Check every member of the zip"), "{}", p.text);
     assert!(
@@ -337,7 +346,7 @@ fn ansible_role_installs_the_database_once_and_only_when_changed() {
     std::fs::copy(shared_data("osv-pypi.zip"), &carried).unwrap();
     let mut vars = url.clone();
     vars["osv_db_src"] = json!(carried);
-    let p = play(collections, &dir, vars);
+    let p = play(collections, &dir, vars, &[]);
     assert!(p.out.status.success(), "no-download run failed:\n{}", p.text);
     let download = p.task_lines("Download the OSV database once");
     assert!(
@@ -370,8 +379,12 @@ fn ansible_role_argument_spec() {
 
     let dir = tmp().join("ansible-spec");
     std::fs::create_dir_all(&dir).unwrap();
-    let p =
-        play(collections, &dir, json!({"osv_db_url": "file:///nonexistent/all.zip", "osv_db_validate": "sometimes"}));
+    let p = play(
+        collections,
+        &dir,
+        json!({"osv_db_url": "file:///nonexistent/all.zip", "osv_db_validate": "sometimes"}),
+        &[],
+    );
     assert!(!p.out.status.success());
     assert!(p.text.contains("osv_db_validate") && p.text.contains("bool"), "wrong type not named:\n{}", p.text);
     assert!(!dir.join("controller-cache").exists(), "the role ran past its argument validation");
