@@ -15,19 +15,9 @@ use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use support::{Creator, TempDir, check_stdout, normalize, pip_check, pip_install, pip_list, pyenv};
 
-/// The PyPA OSV test data: `$VENVAUDIT_SHARED_DATA`, else `../shared` beside the checkout
-/// (the workplace layout), else `/work/shared` (a clone made elsewhere on the same machine).
+/// The PyPA OSV test data (see [`support::shared_data`]).
 fn shared(name: &str) -> PathBuf {
-    let candidates: Vec<PathBuf> = std::env::var_os("VENVAUDIT_SHARED_DATA")
-        .map(PathBuf::from)
-        .into_iter()
-        .chain([support::repo_root().join("..").join("shared"), PathBuf::from("/work/shared")])
-        .collect();
-    candidates
-        .iter()
-        .map(|d| d.join(name))
-        .find(|p| p.exists())
-        .unwrap_or_else(|| panic!("test data {name} missing: looked in {candidates:?} (set VENVAUDIT_SHARED_DATA)"))
+    support::shared_data(name)
 }
 
 fn tools_python() -> PathBuf {
