@@ -319,12 +319,12 @@ fn docs_and_examples_name_real_finding_ids() {
                     assert!(known.contains(id.as_str()), "{at}: unknown finding id {id:?}");
                 }
             }
-            // `*-venv-missing` is a pattern over ids, not an id.
-            for word in line.split(|c: char| !(c.is_ascii_lowercase() || c == '-' || c == '*')) {
-                // `--target-python` is an option, not an id.
-                let word = word.trim_end_matches('-');
+            // Not ids: `*-venv-missing` (a pattern), `docs/osv-db.md` (a path), `--target-python`
+            // (an option).
+            for word in line.split(|c: char| !(c.is_ascii_alphanumeric() || "-*./_".contains(c))) {
+                let word = word.trim_end_matches(['-', '.']);
                 if word.starts_with('-')
-                    || word.contains('*')
+                    || word.contains(['*', '.', '/', '_'])
                     || !word.contains('-')
                     || !word.split('-').all(|w| id_words.contains(w))
                 {
