@@ -241,9 +241,7 @@ fn serial(report: &Report, nanos: u128) -> String {
 
 /// Seconds since the epoch as RFC 3339 UTC.
 fn rfc3339(secs: u64) -> String {
-    let day = crate::ignore::Day::from_unix_days((secs / 86_400) as i64);
-    let s = secs % 86_400;
-    format!("{day}T{:02}:{:02}:{:02}Z", s / 3600, s / 60 % 60, s % 60)
+    crate::time::rfc3339(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs))
 }
 
 /// Escape a Prometheus label value: backslash, double quote and newline.

@@ -11,6 +11,7 @@ use crate::inspect::packages::normalize_name;
 use crate::report::FindingId;
 use crate::report::{Finding, Severity};
 use crate::request::{IgnoreEntry, Request};
+use crate::time::Date;
 use anyhow::{Context, Result, anyhow, bail};
 use serde_json::{Value, json};
 use std::path::Path;
@@ -18,49 +19,13 @@ use std::path::Path;
 /// Largest ignore file read.
 const MAX_FILE: u64 = 16 << 20;
 
-/// A calendar day, comparable.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Day {
-    /// Year.
-    pub y: i32,
-    /// Month 1-12.
-    pub m: u32,
-    /// Day 1-31.
-    pub d: u32,
-}
-
-impl Day {
-    /// Parse `YYYY-MM-DD`.
-    pub fn parse(s: &str) -> Option<Day> {
-        crate::time::parse_date(s).map(|(y, m, d)| Day { y, m, d })
-    }
-
-    /// Today in UTC (or `VENVAUDIT_TODAY`, see [`crate::time::today`]).
-    pub fn today() -> Day {
-        let (y, m, d) = crate::time::today();
-        Day { y, m, d }
-    }
-
-    /// The civil date of a day count since 1970-01-01.
-    pub fn from_unix_days(z: i64) -> Day {
-        let (y, m, d) = crate::time::civil_from_days(z);
-        Day { y, m, d }
-    }
-}
-
-impl std::fmt::Display for Day {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{:04}-{:02}-{:02}", self.y, self.m, self.d)
-    }
-}
-
 /// One validated entry.
 #[derive(Debug)]
 struct Rule {
     entry: IgnoreEntry,
     source: String,
     venv_glob: Option<globset::GlobMatcher>,
-    until: Option<Day>,
+    until: Option<Date>,
 }
 
 /// A loaded, validated policy.
@@ -101,7 +66,7 @@ impl Policy {
     }
 
     /// Mark matching findings ignored and append one `ignore-expired` warning per expired entry.
-    pub fn apply(&self, findings: &mut Vec<Finding>, today: Day) {
+    pub fn apply(&self, findings: &mut Vec<Finding>, today: Date) {
         let mut expired = Vec::new();
         for r in &self.rules {
             if r.until.is_some_and(|u| u < today) {
@@ -149,7 +114,9 @@ impl Rule {
         }
         let until = match &entry.until {
             None => None,
-            Some(u) => Some(Day::parse(u).ok_or_else(|| anyhow!("`until` must be a date YYYY-MM-DD, got {u:?}"))?),
+            Some(u) => Some(
+                crate::time::parse_date(u).ok_or_else(|| anyhow!("`until` must be a date YYYY-MM-DD, got {u:?}"))?,
+            ),
         };
         let venv_glob = match &mut entry.venv {
             None => None,
@@ -263,7 +230,7 @@ mod tests {
             finding(FindingId::Vulnerability, "/srv/app/venv", "PyYAML", Some(("PYSEC-2", &["CVE-2021-2"]))),
             finding(FindingId::DependencyConflict, "/srv/app/venv", "x", None),
         ];
-        p.apply(&mut fs, Day { y: 2025, m: 6, d: 1 });
+        p.apply(&mut fs, jiff::civil::date(2025, 6, 1));
         assert!(fs[0].ignored.is_some());
         assert!(fs[1].ignored.is_none(), "* does not cross /");
         assert!(fs[2].ignored.is_none());
@@ -273,7 +240,7 @@ mod tests {
         // `until` is the last day the entry applies.
         let mut fs =
             vec![finding(FindingId::Vulnerability, "/srv/app/venv", "PyYAML", Some(("PYSEC-1", &["CVE-2021-1"])))];
-        p.apply(&mut fs, Day { y: 2030, m: 1, d: 1 });
+        p.apply(&mut fs, jiff::civil::date(2030, 1, 1));
         assert!(fs[0].ignored.is_some());
     }
 
@@ -304,14 +271,6 @@ mod tests {
             )
             .contains("until")
         );
-    }
-
-    #[test]
-    fn civil_dates() {
-        assert_eq!(Day::from_unix_days(0).to_string(), "1970-01-01");
-        assert_eq!(Day::from_unix_days(19_782).to_string(), "2024-02-29");
-        assert_eq!(Day::parse("2024-02-29"), Some(Day { y: 2024, m: 2, d: 29 }));
-        assert_eq!(Day::parse("2023-02-29"), None);
     }
 
     #[test]

@@ -251,7 +251,7 @@ pub fn check(req: &Request, progress: &Progress) -> Result<Report> {
         scan.warnings.push(what);
     }
     if let Some(newest) = outcome.osv_db.as_ref().and_then(|d| d["newest_modified"].as_str())
-        && let Some(age) = osv::age_days(newest, time::today())
+        && let Some(age) = osv::age_days(newest, req.today())
     {
         let max = req.osv_max_age_days.unwrap_or(osv::DEFAULT_MAX_AGE_DAYS);
         if age > i64::from(max) {
@@ -260,7 +260,7 @@ pub fn check(req: &Request, progress: &Progress) -> Result<Report> {
             ));
         }
     }
-    policy.apply(&mut outcome.findings, ignore::Day::today());
+    policy.apply(&mut outcome.findings, req.today());
     scan.errors.append(&mut outcome.errors);
     for (venv, used) in outcome.used_by {
         if let Some(v) = scan.venvs.iter_mut().find(|v| v.venv.path == venv) {

@@ -85,6 +85,15 @@ struct CheckArgs {
     /// Ignore policy file (TOML or JSON).
     #[arg(long, value_name = "FILE")]
     ignore_file: Option<String>,
+    /// Judge end of life, ignore expiry and database age as on this day (YYYY-MM-DD; default
+    /// VENVAUDIT_TODAY, else today): for tests and reproducible reports.
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_day)]
+    today: Option<venvaudit::time::Date>,
+}
+
+/// `--today`: a real calendar day written YYYY-MM-DD.
+fn parse_day(s: &str) -> Result<venvaudit::time::Date, String> {
+    venvaudit::time::parse_date(s).ok_or_else(|| format!("{s:?} is not a date YYYY-MM-DD"))
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -201,6 +210,7 @@ impl CheckArgs {
             forbid: self.forbid.clone(),
             verify: self.verify,
             ignore_file: self.ignore_file.clone(),
+            today: self.today,
             ..self.scan.request()
         }
     }

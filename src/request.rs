@@ -131,6 +131,20 @@ pub struct Request {
     pub ignore: Vec<IgnoreEntry>,
     /// `check`: ignore policy file (TOML or JSON).
     pub ignore_file: Option<String>,
+    /// The day the date-driven policies judge by (end of life, ignore expiry, database age),
+    /// `YYYY-MM-DD`; default `VENVAUDIT_TODAY`, else the system clock. For tests and
+    /// reproducible reports ("what fails on the day 3.11 goes end of life?").
+    #[serde(deserialize_with = "strict_date")]
+    pub today: Option<crate::time::Date>,
+}
+
+/// `YYYY-MM-DD` only, a real calendar day.
+fn strict_date<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<crate::time::Date>, D::Error> {
+    let s = Option::<String>::deserialize(d)?;
+    s.map(|s| {
+        crate::time::parse_date(&s).ok_or_else(|| serde::de::Error::custom(format!("{s:?} is not a date YYYY-MM-DD")))
+    })
+    .transpose()
 }
 
 impl Default for Request {
@@ -162,6 +176,7 @@ impl Default for Request {
             verify: false,
             ignore: Vec::new(),
             ignore_file: None,
+            today: None,
         }
     }
 }
@@ -194,12 +209,19 @@ pub const KEYS: &[&str] = &[
     "verify",
     "ignore",
     "ignore_file",
+    "today",
 ];
 
 impl Request {
     /// Whether a check family was selected (all are, unless `checks` lists some).
     pub fn wants(&self, family: crate::report::Family) -> bool {
         self.checks.is_empty() || self.checks.contains(&family)
+    }
+
+    /// The day the date-driven policies judge by: `today`, else `VENVAUDIT_TODAY`, else the
+    /// system clock.
+    pub fn today(&self) -> crate::time::Date {
+        self.today.unwrap_or_else(crate::time::today)
     }
 
     /// Parse a JSON request, naming the key at fault on error.

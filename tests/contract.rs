@@ -150,6 +150,21 @@ fn json_mode_rejects_bad_requests_with_a_named_key() {
     assert_eq!(code, 2);
     assert!(v["msg"].as_str().unwrap().contains("action"), "{v}");
 
+    // `today` is a real calendar day written YYYY-MM-DD; ids and families are the vocabulary.
+    for (bad, key) in [
+        (json!({"action": "check", "paths": ["/nonexistent"], "today": "2027-02-30"}), "today"),
+        (json!({"action": "check", "paths": ["/nonexistent"], "today": "20270201"}), "today"),
+        (json!({"action": "check", "paths": ["/nonexistent"], "checks": ["mod_wsgi"]}), "mod-wsgi"),
+        (
+            json!({"action": "check", "paths": ["/nonexistent"], "ignore": [{"id": "eol-python", "reason": "r"}]}),
+            "interpreter-eol",
+        ),
+    ] {
+        let (code, v) = request(&bad);
+        assert_eq!(code, 2, "{bad} -> {v}");
+        assert!(v["msg"].as_str().unwrap().contains(key), "{bad} -> {v}");
+    }
+
     // An empty list is refused: it must not become a scan of the whole host.
     let (code, v) = request(&json!({"action": "facts", "paths": []}));
     assert_eq!(code, 2);

@@ -130,7 +130,7 @@ pub fn run_all(scan: &Scan, req: &Request) -> Result<Outcome> {
         }
         None => None,
     };
-    let today = eol::today();
+    let today = req.today();
     let elf_cache = crate::loader::ElfCache::new();
     let per_venv: Vec<Outcome> = scan
         .venvs
