@@ -166,7 +166,7 @@ impl Rule {
 
 /// Read an ignore file: JSON when it is `.json` or parses as JSON, else TOML.
 fn read_file(path: &Path) -> Result<Vec<IgnoreEntry>> {
-    let bytes = crate::paths::read_bounded(path, MAX_FILE)
+    let bytes = crate::host::paths::read_bounded(path, MAX_FILE)
         .with_context(|| format!("cannot read ignore file {}", path.display()))?;
     let text = String::from_utf8(bytes).map_err(|_| anyhow!("ignore file {} is not UTF-8", path.display()))?;
     let is_json = path.extension().is_some_and(|e| e == "json")

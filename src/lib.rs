@@ -6,7 +6,6 @@
 //! facts, [`checks`] turns facts into findings, [`report`] is the contract that is printed.
 
 pub mod checks;
-pub mod config;
 pub mod discover;
 pub mod export;
 pub mod frontends;
@@ -15,25 +14,19 @@ pub mod fuzz_api;
 pub mod host;
 pub mod ignore;
 pub mod inspect;
-pub mod loader;
 pub mod osv;
 pub mod parse;
-pub mod paths;
-pub mod pep508;
 pub mod query;
-pub mod redact;
 pub mod report;
 pub mod request;
-pub mod scope;
 pub mod table;
 pub mod time;
-pub mod usage;
 
 use anyhow::{Context, Result};
 use discover::{Progress, WalkOptions};
 use host::HostFacts;
+use host::paths::HostRoot;
 use inspect::Inspected;
-use paths::HostRoot;
 use rayon::prelude::*;
 use report::FindingId;
 use report::{Report, ScanError};
@@ -47,7 +40,7 @@ pub struct Scan {
     /// Where service and web server configuration is read (`config_root`, else `root`).
     pub config_root: HostRoot,
     /// The requested paths: findings about environments elsewhere are not reported.
-    pub scope: scope::Scope,
+    pub scope: host::scope::Scope,
     /// Host facts, C library and library search path.
     pub host: HostFacts,
     /// Every inspected environment.
@@ -55,7 +48,7 @@ pub struct Scan {
     /// Unreadable paths.
     pub errors: Vec<ScanError>,
     /// Processes and services using each environment (index-aligned with `venvs`).
-    pub usage: usage::Usage,
+    pub usage: inspect::usage::Usage,
     /// Caveats about the whole scan.
     pub warnings: Vec<String>,
 }
@@ -84,7 +77,7 @@ pub fn scan(req: &Request, progress: &Progress) -> Result<Scan> {
         follow_symlinks: req.follow_symlinks,
         cross_mounts: req.cross_mounts,
     };
-    let scope = scope::Scope::new(&root, &paths, discover::build_excludes(&req.exclude)?);
+    let scope = host::scope::Scope::new(&root, &paths, discover::build_excludes(&req.exclude)?);
     worker_pool(req)?.install(|| {
         let host = HostFacts::gather(&root);
         let found = discover::discover(&root, &paths, &walk, progress)?;
@@ -102,10 +95,10 @@ pub fn scan(req: &Request, progress: &Progress) -> Result<Scan> {
             venvs.push(v);
             errors.extend(e);
         }
-        let usage = usage::gather(&root, &config_root, &venvs, !req.no_processes);
+        let usage = inspect::usage::gather(&root, &config_root, &venvs, !req.no_processes);
         for (v, u) in venvs.iter_mut().zip(&usage.per_venv) {
             v.venv.used_by.extend(u.used_by.iter().cloned());
-            v.venv.in_use = usage::in_use(u, &process_users);
+            v.venv.in_use = inspect::usage::in_use(u, &process_users);
         }
         let mut warnings = Vec::new();
         if let (n, true) = jobs(req.jobs) {
@@ -173,7 +166,7 @@ pub fn request_path(root: &HostRoot, p: &str) -> PathBuf {
     let tail: PathBuf = parts[last_up + 1..].iter().collect();
     match root.resolve(&head) {
         Ok(resolved) => resolved.join(tail),
-        Err(_) => config::normalize(&view),
+        Err(_) => host::config::normalize(&view),
     }
 }
 

@@ -53,7 +53,7 @@ pub fn check(v: &Inspected) -> (Vec<Finding>, Vec<ScanError>) {
     for p in &packages {
         let mut seen = BTreeSet::new();
         for text in &p.requires_dist {
-            let req = match crate::pep508::parse_requirement::<pep508_rs::VerbatimUrl>(text) {
+            let req = match crate::parse::pep508::parse_requirement::<pep508_rs::VerbatimUrl>(text) {
                 Ok(r) => r,
                 Err(e) => {
                     let shown: String = text.chars().take(120).collect();

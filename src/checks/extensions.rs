@@ -1,7 +1,7 @@
 //! `extension-*`: will every extension module under a venv's site-packages import on this
 //! host, in this interpreter? Judged from ELF headers only, the way the import system and
 //! the dynamic loader would judge it: the file-name ABI tag, machine and C library of the
-//! module, then everything its import maps ([`crate::loader`]): DT_NEEDED found as ld.so
+//! module, then everything its import maps ([`crate::host::loader`]): DT_NEEDED found as ld.so
 //! finds them, `GLIBC_x.y` and other symbol versions, and the C-API symbols it needs.
 //!
 //! Files are classified first, because a site-packages tree holds more than extension
@@ -12,11 +12,11 @@
 //! warnings, and the machine of non-bundled ones is not judged.
 
 use crate::host::HostFacts;
+use crate::host::loader::{self, Closure, ElfCache, FileId, Loader, Process, Unfound};
+use crate::host::paths::{HostRoot, display};
 use crate::inspect::Inspected;
-use crate::inspect::elf::{self, ElfInfo};
 use crate::inspect::packages::{extension_abi_tag, normalize_name};
-use crate::loader::{self, Closure, ElfCache, FileId, Loader, Process, Unfound};
-use crate::paths::{HostRoot, display};
+use crate::parse::elf::{self, ElfInfo};
 use crate::report::FindingId;
 use crate::report::{Finding, Python, ScanError, Severity};
 use rayon::prelude::*;
@@ -298,7 +298,7 @@ impl Owners {
 /// Run the extension checks for one venv, judged against `python` (the venv's own
 /// interpreter, or `--target-python`). Unreadable files are returned as scan errors.
 ///
-/// Extension modules are judged with everything their import maps (see [`crate::loader`]);
+/// Extension modules are judged with everything their import maps (see [`crate::host::loader`]);
 /// a shared object that some module's import maps is judged only as part of that module, so
 /// a bundled library that finds its siblings through the module's RPATH is not a finding.
 /// Shared objects that no module maps are judged on their own, as warnings: they fail only

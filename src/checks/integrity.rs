@@ -5,9 +5,9 @@
 //! files of all environments in parallel. Only files inside the environment are verified: a
 //! RECORD line pointing elsewhere is skipped, never followed out of the venv.
 
+use crate::host::paths::{HostRoot, Unresolved, display};
 use crate::inspect::Inspected;
 use crate::inspect::packages::normalize_name;
-use crate::paths::{HostRoot, Unresolved, display};
 use crate::report::FindingId;
 use crate::report::{Finding, Package, ScanError, Severity};
 use rayon::prelude::*;

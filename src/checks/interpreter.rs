@@ -28,7 +28,7 @@ pub fn check(v: &Inspected) -> Vec<Finding> {
         // A copied interpreter (`venv --copies`) still starts: CPython's path calculation
         // falls back to another installation, whose standard library (and, with system
         // site-packages, whose distributions) it then uses.
-        let prefix = crate::paths::display(&runs.prefix);
+        let prefix = crate::host::paths::display(&runs.prefix);
         out.push(
             Finding::new(
                 FindingId::BaseInterpreterFallback,

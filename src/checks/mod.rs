@@ -131,7 +131,7 @@ pub fn run_all(scan: &Scan, req: &Request) -> Result<Outcome> {
         None => None,
     };
     let today = req.today();
-    let elf_cache = crate::loader::ElfCache::new();
+    let elf_cache = crate::host::loader::ElfCache::new();
     let per_venv: Vec<Outcome> = scan
         .venvs
         .par_iter()

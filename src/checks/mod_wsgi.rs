@@ -7,9 +7,9 @@
 
 use super::embed::{self, Embedded, Hosted, Resolver, Verdict};
 use super::{CheckContext, Outcome};
-use crate::config::apache::{self, ApacheConfig, getword_conf};
-use crate::config::{Directive, normalize};
-use crate::paths::display;
+use crate::host::config::apache::{self, ApacheConfig, getword_conf};
+use crate::host::config::{Directive, normalize};
+use crate::host::paths::display;
 use crate::report::FindingId;
 use crate::report::{Finding, ScanError, Severity, UsedBy};
 use anyhow::{Result, bail};
@@ -170,7 +170,7 @@ pub fn run(ctx: &CheckContext, resolver: &Resolver) -> Result<Outcome> {
 }
 
 fn judge_reference(
-    root: &crate::paths::HostRoot,
+    root: &crate::host::paths::HostRoot,
     r: &Reference,
     venv_path: &Path,
     hosted: &Hosted,
@@ -192,7 +192,7 @@ fn judge_reference(
 }
 
 fn verdict_finding(
-    root: &crate::paths::HostRoot,
+    root: &crate::host::paths::HostRoot,
     venv: &str,
     hosted: &Hosted,
     emb: &Embedded,

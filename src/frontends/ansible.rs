@@ -157,7 +157,7 @@ pub fn detect(args: &[OsString]) -> Option<Invocation> {
 /// Read the arguments file: a JSON object (bare, as ansible-core writes it for binary
 /// modules, or wrapped in `ANSIBLE_MODULE_ARGS` as for Python modules).
 pub(crate) fn read_args(path: &Path) -> Result<Map<String, Value>, String> {
-    let bytes = crate::paths::read_bounded(path, MAX_ARGS_BYTES)
+    let bytes = crate::host::paths::read_bounded(path, MAX_ARGS_BYTES)
         .map_err(|e| format!("cannot read the module arguments file {}: {e}", path.display()))?;
     let v: Value = serde_json::from_slice(&bytes)
         .map_err(|e| format!("the module arguments file {} is not valid JSON: {e}", path.display()))?;

@@ -2,10 +2,10 @@
 //! judged against. Learned from files like the base interpreter of a venv: the file name,
 //! the ELF headers (machine, libpython) and the installation's lib-dynload.
 
-use super::elf;
 use super::interpreter::{LibDirVersion, abi_tag, parse_lib_dir_name, xy_from_libpython};
 use crate::host::LibrarySearch;
-use crate::paths::{HostRoot, display};
+use crate::host::paths::{HostRoot, display};
+use crate::parse::elf;
 use crate::report::{LibPython, Python};
 use std::path::{Path, PathBuf};
 
