@@ -131,7 +131,7 @@ pub fn direct_url(data: &[u8]) {
 pub fn pep508(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
     requirement(&text);
-    let _ = crate::query::Spec::parse(&text);
+    let _ = crate::parse::spec::Spec::parse(&text);
 }
 
 /// ELF headers, dynamic section, version tables and symbols (`inspect::elf`).

@@ -224,9 +224,9 @@ fn default_format(f: Option<Format>) -> Format {
 fn print_report(r: &venvaudit::report::Report, format: Format) {
     match format {
         Format::Json => print_json(r),
-        Format::Table => print!("{}", venvaudit::table::render(r)),
-        Format::Cyclonedx => print_json(&venvaudit::export::cyclonedx(r)),
-        Format::Prometheus => print!("{}", venvaudit::export::prometheus(r)),
+        Format::Table => print!("{}", venvaudit::render::table::render(r)),
+        Format::Cyclonedx => print_json(&venvaudit::render::export::cyclonedx(r)),
+        Format::Prometheus => print!("{}", venvaudit::render::export::prometheus(r)),
     }
 }
 
@@ -289,7 +289,7 @@ fn main() -> ExitCode {
             match with_progress(format == Format::Table, &progress, || venvaudit::query::query(&req, &progress)) {
                 Ok(r) => {
                     match format {
-                        Format::Table => print!("{}", venvaudit::table::render_query(&r)),
+                        Format::Table => print!("{}", venvaudit::render::table::render_query(&r)),
                         _ => print_json(&r),
                     }
                     ExitCode::from(r.exit_code())

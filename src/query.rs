@@ -1,57 +1,12 @@
-//! "Are we running that?": match installed distributions against PEP 508 specifiers.
-//! The same matcher backs `check --forbid`.
+//! "Are we running that?": every environment with a distribution matching PEP 508
+//! specifiers ([`Spec`], which also backs `check --forbid`).
 
 use crate::discover::Progress;
-use crate::inspect::packages::normalize_name;
-use crate::report::{Host, Package, SCHEMA_VERSION, ScanError, Tool};
+pub use crate::parse::spec::{Spec, parse_specs};
+use crate::report::{Host, SCHEMA_VERSION, ScanError, Tool};
 use crate::request::Request;
 use anyhow::{Result, anyhow};
-use pep440_rs::Version;
-use pep508_rs::{Requirement, VersionOrUrl};
 use serde::Serialize;
-use std::str::FromStr;
-
-/// A parsed specifier such as `django<4.2.16`, `requests==2.25.*` or `pyyaml`.
-#[derive(Debug, Clone)]
-pub struct Spec {
-    /// The text as given.
-    pub text: String,
-    name: String,
-    requirement: Requirement,
-}
-
-impl Spec {
-    /// Parse a PEP 508 requirement (name plus optional version specifiers; no URLs).
-    pub fn parse(text: &str) -> Result<Spec> {
-        let requirement: Requirement = crate::parse::pep508::parse_requirement(text.trim())
-            .map_err(|e| anyhow!("invalid specifier {text:?}: {e}"))?;
-        if matches!(requirement.version_or_url, Some(VersionOrUrl::Url(_))) {
-            return Err(anyhow!("invalid specifier {text:?}: URL requirements cannot match installed versions"));
-        }
-        Ok(Spec { text: text.to_owned(), name: normalize_name(requirement.name.as_ref()), requirement })
-    }
-
-    /// Whether an installed distribution matches: same normalised name and, when the spec
-    /// has version clauses, a valid PEP 440 version inside them. Pre-releases match too:
-    /// the question is what is installed, not what a resolver would pick.
-    pub fn matches(&self, pkg: &Package) -> bool {
-        if pkg.normalized_name != self.name {
-            return false;
-        }
-        match &self.requirement.version_or_url {
-            None => true,
-            Some(VersionOrUrl::VersionSpecifier(spec)) => {
-                Version::from_str(&pkg.version).is_ok_and(|v| spec.iter().all(|s| s.contains(&v)))
-            }
-            Some(VersionOrUrl::Url(_)) => false,
-        }
-    }
-}
-
-/// Parse a list of specifiers, failing on the first invalid one.
-pub fn parse_specs(texts: &[String]) -> Result<Vec<Spec>> {
-    texts.iter().map(|t| Spec::parse(t)).collect()
-}
 
 /// One installed distribution that matched.
 #[derive(Debug, Clone, Serialize)]
@@ -114,7 +69,7 @@ pub fn query(req: &Request, progress: &Progress) -> Result<QueryResult> {
         return Err(anyhow!("query needs at least one specifier, e.g. 'django<4.2.16'"));
     }
     let specs = parse_specs(&req.specs)?;
-    let scan = crate::scan(req, progress)?;
+    let scan = crate::engine::scan(req, progress)?;
     let mut matches = Vec::new();
     for v in &scan.venvs {
         for p in v.venv.packages.iter().flatten() {
@@ -145,40 +100,4 @@ pub fn query(req: &Request, progress: &Progress) -> Result<QueryResult> {
         venvs_scanned: scan.venvs.len(),
         errors,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn pkg(name: &str, version: &str) -> Package {
-        Package {
-            name: name.into(),
-            normalized_name: normalize_name(name),
-            version: version.into(),
-            version_valid: true,
-            installer: None,
-            requested: false,
-            editable: false,
-            direct_url: None,
-            location: "/x".into(),
-            metadata_format: "dist-info",
-            requires_python: None,
-            requires_dist: vec![],
-            extensions: vec![],
-            system: false,
-        }
-    }
-
-    #[test]
-    fn specifiers_match_pep440() {
-        let s = Spec::parse("Django<4.2.16").unwrap();
-        assert!(s.matches(&pkg("django", "3.2")));
-        assert!(s.matches(&pkg("Django", "4.2.15")));
-        assert!(!s.matches(&pkg("django", "4.2.16")));
-        assert!(Spec::parse("requests==2.25.*").unwrap().matches(&pkg("requests", "2.25.1")));
-        assert!(!Spec::parse("requests==2.25.*").unwrap().matches(&pkg("requests", "2.26.0")));
-        assert!(Spec::parse("py_yaml").unwrap().matches(&pkg("PY.YAML", "1")));
-        assert!(Spec::parse("not a spec<<").is_err());
-    }
 }

@@ -355,3 +355,67 @@ fn docs_and_examples_name_real_finding_ids() {
     }
     assert!(named >= 5 && words >= 50, "the examples were not found ({named} `id:` entries, {words} id-like words)");
 }
+
+/// The layout shows the pipeline: each layer imports only the layers below it (or its own), so
+/// no loop runs through the crate. The table is the one in `src/lib.rs`'s documentation.
+#[test]
+fn layers_import_only_layers_below() {
+    use std::collections::BTreeMap;
+    let layers: BTreeMap<&str, u8> = [
+        ("report", 0),
+        ("request", 0),
+        ("time", 0),
+        ("parse", 1),
+        ("host", 2),
+        ("discover", 3),
+        ("inspect", 3),
+        ("osv", 3),
+        ("checks", 4),
+        ("engine", 5),
+        ("ignore", 5),
+        ("query", 5),
+        ("render", 6),
+        ("frontends", 6),
+        ("fuzz_api", 7),
+    ]
+    .into_iter()
+    .collect();
+    let src = repo_root().join("src");
+    let (mut files, mut refs) = (0, 0);
+    let mut upward = Vec::new();
+    for e in walkdir::WalkDir::new(&src).into_iter().flatten() {
+        let path = e.path();
+        if path.extension().is_none_or(|x| x != "rs") {
+            continue;
+        }
+        let rel = path.strip_prefix(&src).unwrap();
+        let top = rel.components().next().unwrap().as_os_str().to_string_lossy().trim_end_matches(".rs").to_owned();
+        if top == "lib" || top == "main" {
+            continue;
+        }
+        let own = *layers.get(top.as_str()).unwrap_or_else(|| panic!("src/{top} is in no layer: add it to this table"));
+        files += 1;
+        let text = std::fs::read_to_string(path).unwrap();
+        // `crate::x::...` anywhere, and the names of `use crate::{x, y::z}` groups.
+        let mut names: Vec<String> = text
+            .match_indices("crate::")
+            .map(|(i, _)| text[i + 7..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect())
+            .collect();
+        for (i, _) in text.match_indices("use crate::{") {
+            let group = &text[i + 12..];
+            let group = &group[..group.find('}').unwrap_or(group.len())];
+            names.extend(group.split(',').map(|n| n.trim().split("::").next().unwrap_or("").to_owned()));
+        }
+        for name in names.into_iter().filter(|n| !n.is_empty()) {
+            refs += 1;
+            let Some(&theirs) = layers.get(name.as_str()) else {
+                panic!("{}: crate::{name} is in no layer", rel.display())
+            };
+            if theirs > own {
+                upward.push(format!("src/{} ({top}, layer {own}) imports {name} (layer {theirs})", rel.display()));
+            }
+        }
+    }
+    assert!(files > 40 && refs > 200, "the sources were not read ({files} files, {refs} references)");
+    assert!(upward.is_empty(), "imports of a higher layer:\n{}", upward.join("\n"));
+}

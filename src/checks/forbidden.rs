@@ -2,7 +2,7 @@
 //! as "no Django below the LTS"). Same matcher as `venvaudit query`.
 
 use crate::inspect::Inspected;
-use crate::query::Spec;
+use crate::parse::spec::Spec;
 use crate::report::FindingId;
 use crate::report::{Finding, Severity};
 

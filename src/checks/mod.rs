@@ -17,8 +17,7 @@ pub mod usage;
 pub mod uwsgi;
 pub mod vulns;
 
-use crate::Scan;
-use crate::inspect::Inspected;
+use crate::inspect::{Inspected, Scan};
 use crate::report::{Family, Finding, FindingId, ScanError, UsedBy};
 use crate::request::Request;
 use anyhow::Result;
@@ -111,26 +110,24 @@ fn cap_per_id(findings: Vec<Finding>) -> Vec<Finding> {
     out
 }
 
+/// What the engine resolved from the request before the checks run: the checks read no
+/// request file themselves and load nothing.
+pub struct Inputs<'a> {
+    /// The vulnerability database, when one was found and the family is wanted.
+    pub db: Option<&'a crate::osv::Database>,
+    /// `--target-python`: judge every environment against this interpreter instead of its own.
+    pub target: Option<crate::report::Python>,
+    /// `--forbid` specifiers.
+    pub forbid: Vec<crate::parse::spec::Spec>,
+    /// The day date-driven checks judge by.
+    pub today: crate::time::Date,
+}
+
 /// Run every selected family over a scan.
-pub fn run_all(scan: &Scan, req: &Request) -> Result<Outcome> {
+pub fn run_all(scan: &Scan, req: &Request, inputs: &Inputs) -> Result<Outcome> {
     let ctx = CheckContext { scan, req };
     let mut out = Outcome::default();
-    let forbid = crate::query::parse_specs(&req.forbid)?;
-    let db = match &req.osv_db {
-        Some(p) if ctx.wants(Family::Vulnerabilities) => Some(crate::osv::load(std::path::Path::new(p))?),
-        _ => None,
-    };
-    out.osv_db = db.as_ref().map(|d| d.describe());
-    let target = match &req.target_python {
-        Some(p) => {
-            let view = crate::view_path(&scan.root, p);
-            let t = crate::inspect::target::inspect_interpreter_file(&scan.root, &scan.host.libs, &view)
-                .map_err(|e| anyhow::anyhow!("--target-python: {e}"))?;
-            Some(t)
-        }
-        None => None,
-    };
-    let today = req.today();
+    let (db, target, forbid, today) = (inputs.db, &inputs.target, &inputs.forbid, inputs.today);
     let elf_cache = crate::host::loader::ElfCache::new();
     let per_venv: Vec<Outcome> = scan
         .venvs
@@ -154,11 +151,11 @@ pub fn run_all(scan: &Scan, req: &Request) -> Result<Outcome> {
             if ctx.wants(Family::Eol) {
                 o.findings.extend(eol::check(v, python, today));
             }
-            if let Some(db) = &db {
+            if let Some(db) = db {
                 o.findings.extend(vulns::check(db, v));
             }
             if ctx.wants(Family::Forbidden) {
-                o.findings.extend(forbidden::check(&forbid, v));
+                o.findings.extend(forbidden::check(forbid, v));
             }
             if ctx.wants(Family::Dependencies) {
                 let (f, e) = deps::check(v);
@@ -199,9 +196,6 @@ pub fn run_all(scan: &Scan, req: &Request) -> Result<Outcome> {
                 .filter(|f| !(f.id == FindingId::Unused && f.venv.as_deref().is_some_and(|v| served.contains(v)))),
         );
     }
-    // The one scope rule for every family: configuration names environments anywhere on
-    // the host, but a request about some paths answers about those paths only.
-    out.findings.retain(|f| scan.scope.covers_finding(f));
     Ok(out)
 }
 

@@ -95,7 +95,8 @@ pub fn run(ctx: &CheckContext, resolver: &Resolver) -> Result<Outcome> {
     // Configuration files are read under the configuration root; the modules and
     // environments they name are the scanned system's.
     let config_root = &ctx.scan.config_root;
-    let explicit: Vec<PathBuf> = ctx.req.apache_config.iter().map(|f| crate::view_path(config_root, f)).collect();
+    let explicit: Vec<PathBuf> =
+        ctx.req.apache_config.iter().map(|f| crate::host::paths::view_path(config_root, f)).collect();
     for f in &explicit {
         if !config_root.exists(f) {
             bail!("--apache-config {}: no such file", display(f));
@@ -103,7 +104,7 @@ pub fn run(ctx: &CheckContext, resolver: &Resolver) -> Result<Outcome> {
     }
     let forced: Option<Embedded> = match &ctx.req.mod_wsgi {
         Some(m) => {
-            let p = crate::view_path(root, m);
+            let p = crate::host::paths::view_path(root, m);
             Some(
                 embed::inspect_module(root, libs, &p)
                     .map_err(|e| anyhow::anyhow!("--mod-wsgi {}: {e}", display(&p)))?,

@@ -21,7 +21,8 @@ pub fn run(ctx: &CheckContext, resolver: &Resolver) -> Result<Outcome> {
     // Configuration files are read under the configuration root; the plugins and
     // environments they name are the scanned system's.
     let config_root = &ctx.scan.config_root;
-    let explicit: Vec<PathBuf> = ctx.req.uwsgi_config.iter().map(|f| crate::view_path(config_root, f)).collect();
+    let explicit: Vec<PathBuf> =
+        ctx.req.uwsgi_config.iter().map(|f| crate::host::paths::view_path(config_root, f)).collect();
     for f in &explicit {
         if !config_root.exists(f) {
             bail!("--uwsgi-config {}: no such file", display(f));

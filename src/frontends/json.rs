@@ -66,11 +66,11 @@ pub fn execute(req: &Request) -> Result<Value, String> {
     match req.action {
         None => Err("missing required parameter: action (one of: facts, check, query)".to_owned()),
         Some(Action::Facts) => {
-            let report = crate::facts(req, &progress).map_err(|e| format!("{e:#}"))?;
+            let report = crate::engine::facts(req, &progress).map_err(|e| format!("{e:#}"))?;
             to_object(&report)
         }
         Some(Action::Check) => {
-            let report = crate::check(req, &progress).map_err(|e| format!("{e:#}"))?;
+            let report = crate::engine::check(req, &progress).map_err(|e| format!("{e:#}"))?;
             let mut v = to_object(&report)?;
             v["passed"] = json!(!report.fails(req.fail_on.threshold()));
             v["fail_on"] = json!(req.fail_on.as_str());

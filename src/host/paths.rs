@@ -261,6 +261,35 @@ pub fn backslash_utf8(bytes: &[u8]) -> String {
     }
 }
 
+/// A path given by the user, as a view path. Relative paths are relative to the current
+/// directory on the live host; under `--root` they are taken as relative to the root.
+pub fn view_path(root: &HostRoot, p: &str) -> PathBuf {
+    let path = PathBuf::from(p);
+    if root.is_chroot() {
+        return PathBuf::from("/").join(path);
+    }
+    if path.is_absolute() { path } else { std::env::current_dir().map(|d| d.join(&path)).unwrap_or(path) }
+}
+
+/// A path to scan, as a view path in the form environments are reported under: without
+/// `.`, repeated or trailing slashes, and with `..` taken as the kernel takes it (the parent
+/// of what the path before it resolves to), so `/srv/site/venv/` and `/srv/./site/venv` are
+/// reported, and matched with configuration, as `/srv/site/venv`.
+pub fn request_path(root: &HostRoot, p: &str) -> PathBuf {
+    use std::path::Component;
+    let view = view_path(root, p);
+    let parts: Vec<Component> = view.components().collect();
+    let Some(last_up) = parts.iter().rposition(|c| *c == Component::ParentDir) else {
+        return parts.iter().collect();
+    };
+    let head: PathBuf = parts[..=last_up].iter().collect();
+    let tail: PathBuf = parts[last_up + 1..].iter().collect();
+    match root.resolve(&head) {
+        Ok(resolved) => resolved.join(tail),
+        Err(_) => crate::host::config::normalize(&view),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

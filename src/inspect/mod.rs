@@ -107,3 +107,22 @@ pub fn inspect_venv(
     let system_site_known = system_site.is_some();
     (Inspected { venv, health: interp.health, path: found.path.clone(), site_packages, system_site_known }, errors)
 }
+/// Everything a scan learned; checks and front-ends work from this.
+pub struct Scan {
+    /// How paths map to the filesystem.
+    pub root: crate::host::paths::HostRoot,
+    /// Where service and web server configuration is read (`config_root`, else `root`).
+    pub config_root: crate::host::paths::HostRoot,
+    /// The requested paths: findings about environments elsewhere are not reported.
+    pub scope: crate::host::scope::Scope,
+    /// Host facts, C library and library search path.
+    pub host: crate::host::HostFacts,
+    /// Every inspected environment.
+    pub venvs: Vec<Inspected>,
+    /// Unreadable paths.
+    pub errors: Vec<crate::report::ScanError>,
+    /// Processes and services using each environment (index-aligned with `venvs`).
+    pub usage: usage::Usage,
+    /// Caveats about the whole scan.
+    pub warnings: Vec<String>,
+}

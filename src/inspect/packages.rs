@@ -29,23 +29,7 @@ pub struct PackageScan {
     pub errors: Vec<(String, String)>,
 }
 
-/// PEP 503 normalisation: runs of `-`, `_`, `.` become `-`, lower-cased.
-pub fn normalize_name(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    let mut sep = false;
-    for c in name.trim().chars() {
-        if matches!(c, '-' | '_' | '.') {
-            sep = true;
-        } else {
-            if sep && !out.is_empty() {
-                out.push('-');
-            }
-            sep = false;
-            out.extend(c.to_lowercase());
-        }
-    }
-    out
-}
+pub use crate::parse::pep508::normalize_name;
 
 /// The ABI tag of an extension module file name: `x.cpython-311-x86_64-linux-gnu.so` ->
 /// `cpython-311-x86_64-linux-gnu`, `x.abi3.so` -> `abi3`; `None` for a plain `x.so` or a

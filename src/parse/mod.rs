@@ -6,3 +6,4 @@ pub mod pep508;
 pub mod pyvenv_cfg;
 pub mod record;
 pub mod redact;
+pub mod spec;

@@ -1,0 +1,87 @@
+//! Specifiers for "are we running that?" and `--forbid`: a PEP 508 requirement (name plus
+//! optional version clauses, no URL) matched against installed distributions.
+
+use crate::parse::pep508::normalize_name;
+use crate::report::Package;
+use anyhow::{Result, anyhow};
+use pep440_rs::Version;
+use pep508_rs::{Requirement, VersionOrUrl};
+use std::str::FromStr;
+
+/// A parsed specifier such as `django<4.2.16`, `requests==2.25.*` or `pyyaml`.
+#[derive(Debug, Clone)]
+pub struct Spec {
+    /// The text as given.
+    pub text: String,
+    name: String,
+    requirement: Requirement,
+}
+
+impl Spec {
+    /// Parse a PEP 508 requirement (name plus optional version specifiers; no URLs).
+    pub fn parse(text: &str) -> Result<Spec> {
+        let requirement: Requirement = crate::parse::pep508::parse_requirement(text.trim())
+            .map_err(|e| anyhow!("invalid specifier {text:?}: {e}"))?;
+        if matches!(requirement.version_or_url, Some(VersionOrUrl::Url(_))) {
+            return Err(anyhow!("invalid specifier {text:?}: URL requirements cannot match installed versions"));
+        }
+        Ok(Spec { text: text.to_owned(), name: normalize_name(requirement.name.as_ref()), requirement })
+    }
+
+    /// Whether an installed distribution matches: same normalised name and, when the spec
+    /// has version clauses, a valid PEP 440 version inside them. Pre-releases match too:
+    /// the question is what is installed, not what a resolver would pick.
+    pub fn matches(&self, pkg: &Package) -> bool {
+        if pkg.normalized_name != self.name {
+            return false;
+        }
+        match &self.requirement.version_or_url {
+            None => true,
+            Some(VersionOrUrl::VersionSpecifier(spec)) => {
+                Version::from_str(&pkg.version).is_ok_and(|v| spec.iter().all(|s| s.contains(&v)))
+            }
+            Some(VersionOrUrl::Url(_)) => false,
+        }
+    }
+}
+
+/// Parse a list of specifiers, failing on the first invalid one.
+pub fn parse_specs(texts: &[String]) -> Result<Vec<Spec>> {
+    texts.iter().map(|t| Spec::parse(t)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pkg(name: &str, version: &str) -> Package {
+        Package {
+            name: name.into(),
+            normalized_name: normalize_name(name),
+            version: version.into(),
+            version_valid: true,
+            installer: None,
+            requested: false,
+            editable: false,
+            direct_url: None,
+            location: "/x".into(),
+            metadata_format: "dist-info",
+            requires_python: None,
+            requires_dist: vec![],
+            extensions: vec![],
+            system: false,
+        }
+    }
+
+    #[test]
+    fn specifiers_match_pep440() {
+        let s = Spec::parse("Django<4.2.16").unwrap();
+        assert!(s.matches(&pkg("django", "3.2")));
+        assert!(s.matches(&pkg("Django", "4.2.15")));
+        assert!(!s.matches(&pkg("django", "4.2.16")));
+        assert!(Spec::parse("requests==2.25.*").unwrap().matches(&pkg("requests", "2.25.1")));
+        assert!(!Spec::parse("requests==2.25.*").unwrap().matches(&pkg("requests", "2.26.0")));
+        assert!(Spec::parse("py_yaml").unwrap().matches(&pkg("PY.YAML", "1")));
+        assert!(Spec::parse("not a spec<<").is_err());
+    }
+}
