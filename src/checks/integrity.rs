@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256, Sha384, Sha512};
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::os::unix::fs::OpenOptionsExt;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 /// Most bytes of RECORD read.
 const MAX_RECORD: u64 = 64 << 20;
@@ -112,7 +112,7 @@ pub fn check(root: &HostRoot, venvs: &[&Inspected]) -> Verified {
                 if listed.split('/').next().is_some_and(|c| c.ends_with(".data")) {
                     continue;
                 }
-                let path = lexical(&Path::new(&p.location).join(&listed));
+                let path = crate::host::paths::normalize(&Path::new(&p.location).join(&listed));
                 if !path.starts_with(&v.path) {
                     continue;
                 }
@@ -255,21 +255,6 @@ fn digest<D: Digest>(f: std::fs::File, limit: u64) -> std::io::Result<(String, u
         h.update(&buf[..n]);
     }
     Ok((base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, h.finalize()), total))
-}
-
-/// Remove `.` and `..` lexically.
-fn lexical(p: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in p.components() {
-        match c {
-            Component::ParentDir => {
-                out.pop();
-            }
-            Component::CurDir => {}
-            other => out.push(other.as_os_str()),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -123,7 +123,7 @@ fn pth_paths(root: &HostRoot, site_packages: &Path, venv: &Path, out: &mut Vec<P
             if line.is_empty() || line.starts_with('#') || line.starts_with("import ") || line.starts_with("import\t") {
                 continue;
             }
-            let p = crate::host::config::normalize(&site_packages.join(line));
+            let p = crate::host::paths::normalize(&site_packages.join(line));
             if p.starts_with(venv) && p != venv {
                 out.push(root.real(&p));
             }
@@ -230,7 +230,7 @@ mod tests {
 
     #[test]
     fn pth_lines_normalize_like_os_path_normpath() {
-        use crate::host::config::normalize;
+        use crate::host::paths::normalize;
         assert_eq!(normalize(Path::new("/v/lib/python3.12/site-packages/../../../src/./p")), PathBuf::from("/v/src/p"));
         assert_eq!(normalize(Path::new("/../a")), PathBuf::from("/a"));
     }

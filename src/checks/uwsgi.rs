@@ -4,9 +4,10 @@
 
 use super::embed::{self, Embedded, Hosted, Resolver, Verdict};
 use super::{CheckContext, Outcome};
+use crate::host::config::Directive;
 use crate::host::config::uwsgi::{self, HOME_KEYS, UwsgiApp};
-use crate::host::config::{Directive, normalize};
 use crate::host::paths::display;
+use crate::host::paths::normalize;
 use crate::report::FindingId;
 use crate::report::{Finding, ScanError, Severity, UsedBy};
 use anyhow::{Result, bail};

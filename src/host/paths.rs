@@ -286,8 +286,25 @@ pub fn request_path(root: &HostRoot, p: &str) -> PathBuf {
     let tail: PathBuf = parts[last_up + 1..].iter().collect();
     match root.resolve(&head) {
         Ok(resolved) => resolved.join(tail),
-        Err(_) => crate::host::config::normalize(&view),
+        Err(_) => crate::host::paths::normalize(&view),
     }
+}
+
+/// Lexically normalise a view path (`/a/./b/../c` -> `/a/c`; `..` never climbs above `/`),
+/// as os.path.normpath does without touching the filesystem: the one normaliser for paths from
+/// configuration, .pth lines and RECORD rows, so they compare equal to discovered paths.
+pub fn normalize(p: &Path) -> PathBuf {
+    let mut out = PathBuf::from("/");
+    for c in p.components() {
+        match c {
+            std::path::Component::Normal(n) => out.push(n),
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            _ => {}
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -19,8 +19,8 @@
 //! - a path below an `--exclude`d directory is out of scope, as the walk would not have
 //!   found an environment there. `--max-depth` bounds the walk, not the scope.
 
-use crate::host::config::normalize;
 use crate::host::paths::HostRoot;
+use crate::host::paths::normalize;
 use crate::report::Finding;
 use globset::GlobSet;
 use std::path::{Path, PathBuf};

@@ -141,7 +141,7 @@ fn sys_path(
                 && let Ok(b) = root.read_bounded(&sp.join(&name), 64 * 1024)
                 && let Some(first) = String::from_utf8_lossy(&b).lines().next()
             {
-                editable.insert(lexical_normalize(&sp.join(first.trim())));
+                editable.insert(crate::host::paths::normalize(&sp.join(first.trim())));
             }
         }
         pth.sort();
@@ -162,7 +162,7 @@ fn sys_path(
                 {
                     continue;
                 }
-                let dir = lexical_normalize(&sp.join(line));
+                let dir = crate::host::paths::normalize(&sp.join(line));
                 if !path.iter().any(|(p, _)| *p == dir) && root.resolve(&dir).is_ok_and(|r| root.real(&r).is_dir()) {
                     path.push((dir, system));
                 }
@@ -170,21 +170,6 @@ fn sys_path(
         }
     }
     (path, editable)
-}
-
-/// Remove `.` and `..` components without touching the filesystem (as os.path.normpath).
-fn lexical_normalize(p: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in p.components() {
-        match c {
-            std::path::Component::ParentDir => {
-                out.pop();
-            }
-            std::path::Component::CurDir => {}
-            other => out.push(other.as_os_str()),
-        }
-    }
-    out
 }
 
 fn read_distribution(
@@ -269,7 +254,7 @@ fn read_distribution(
                     // Paths relative to the egg-info dir: make them relative to the location.
                     let text = crate::host::paths::backslash_utf8(&b);
                     let names = text.lines().map(|l| {
-                        let p = lexical_normalize(
+                        let p = crate::host::paths::normalize(
                             &Path::new("/x").join(meta_dir.file_name().unwrap_or_default()).join(l.trim()),
                         );
                         p.strip_prefix("/x").map(|r| r.to_string_lossy().into_owned()).unwrap_or_default()

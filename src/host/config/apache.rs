@@ -10,7 +10,8 @@
 //! against `Define`s, `<IfFile>` against the filesystem. Every other section is entered;
 //! `<Macro>` bodies are templates and are skipped.
 
-use super::{ConfigError, Directive, glob_path, is_dir, normalize};
+use super::{ConfigError, Directive, glob_path, is_dir};
+use crate::host::paths::normalize;
 use crate::host::paths::{HostRoot, display};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

@@ -179,22 +179,6 @@ pub fn is_dir(root: &HostRoot, view: &Path) -> bool {
     root.resolve(view).ok().and_then(|r| std::fs::metadata(root.real(&r)).ok()).is_some_and(|m| m.is_dir())
 }
 
-/// Lexically normalise an absolute view path (`/a/./b/../c` -> `/a/c`), so paths from
-/// configuration compare equal to discovered environment paths.
-pub fn normalize(p: &Path) -> PathBuf {
-    let mut out = PathBuf::from("/");
-    for c in p.components() {
-        match c {
-            Component::Normal(n) => out.push(n),
-            Component::ParentDir => {
-                out.pop();
-            }
-            _ => {}
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod directive_tests {
     use super::*;
@@ -218,7 +202,7 @@ mod directive_tests {
         );
         assert_eq!(glob_path(&root, Path::new("/c.txt")), vec![PathBuf::from("/c.txt")]);
         assert!(glob_path(&root, Path::new("/nope/*.conf")).is_empty());
-        assert_eq!(normalize(Path::new("/srv/./a/../b/")), PathBuf::from("/srv/b"));
+        assert_eq!(crate::host::paths::normalize(Path::new("/srv/./a/../b/")), PathBuf::from("/srv/b"));
         let _ = std::fs::remove_dir_all(&d);
     }
 }
