@@ -172,7 +172,7 @@ pub fn check(req: &Request, progress: &Progress) -> Result<Report> {
     let inputs = Inputs { db: db.as_ref(), target, forbid, today: req.today() };
     // Checks (ELF reads, --verify hashing) honour --jobs too.
     let mut outcome = worker_pool(req)?.install(|| checks::run_all(&scan, req, &inputs))?;
-    outcome.osv_db = db.as_ref().map(|d| d.describe());
+    let osv_db = db.as_ref().map(|d| d.describe());
     // The one scope rule for every family: configuration names environments anywhere on
     // the host, but a request about some paths answers about those paths only.
     outcome.findings.retain(|f| scan.scope.covers_finding(f));
@@ -195,7 +195,7 @@ pub fn check(req: &Request, progress: &Progress) -> Result<Report> {
         }
         scan.warnings.push(what);
     }
-    if let Some(newest) = outcome.osv_db.as_ref().and_then(|d| d["newest_modified"].as_str())
+    if let Some(newest) = osv_db.as_ref().and_then(|d| d.newest_modified.as_deref())
         && let Some(age) = osv::age_days(newest, req.today())
     {
         let max = req.osv_max_age_days.unwrap_or(osv::DEFAULT_MAX_AGE_DAYS);
@@ -213,7 +213,7 @@ pub fn check(req: &Request, progress: &Progress) -> Result<Report> {
         }
     }
     let mut report = build_report(scan, outcome.findings, req);
-    report.osv_db = outcome.osv_db;
+    report.osv_db = osv_db;
     Ok(report)
 }
 

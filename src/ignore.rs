@@ -76,7 +76,11 @@ impl Policy {
             }
             for f in findings.iter_mut().filter(|f| f.ignored.is_none()) {
                 if r.matches(f) {
-                    f.ignored = Some(json!({"reason": r.entry.reason, "until": r.entry.until, "source": r.source}));
+                    f.ignored = Some(crate::report::Ignored {
+                        reason: r.entry.reason.clone(),
+                        until: r.entry.until.clone(),
+                        source: r.source.clone(),
+                    });
                 }
             }
         }

@@ -93,6 +93,20 @@ fn real_output_matches_the_json_schema() {
     assert!(venvs(&summary).iter().all(|v| v.get("packages").is_none()));
     assert_eq!(summary["summary"]["venvs"], 2);
     assert_valid_against_schema(&summary);
+
+    // The typed model reads every report back unchanged: what front-ends and tests parse is
+    // exactly what the tool writes.
+    for r in [&report, &check, &summary] {
+        let typed: venvaudit::Report = serde_json::from_value(r.clone()).expect("the report reads as the typed model");
+        let mut again = serde_json::to_value(&typed).unwrap();
+        let mut orig = r.clone();
+        // `run` adds the front-end's own keys around the report.
+        for k in ["passed", "changed", "failed", "msg", "fail_on"] {
+            orig.as_object_mut().unwrap().remove(k);
+            again.as_object_mut().unwrap().remove(k);
+        }
+        assert_eq!(again, orig);
+    }
 }
 
 #[test]

@@ -45,8 +45,6 @@ pub struct Outcome {
     pub findings: Vec<Finding>,
     /// References to environments from services: (venv path, reference).
     pub used_by: Vec<(String, UsedBy)>,
-    /// Description of the vulnerability database used, if any.
-    pub osv_db: Option<serde_json::Value>,
     /// Files the checks could not read (extension modules, configuration).
     pub errors: Vec<ScanError>,
 }
@@ -57,9 +55,6 @@ impl Outcome {
         self.findings.extend(other.findings);
         self.used_by.extend(other.used_by);
         self.errors.extend(other.errors);
-        if other.osv_db.is_some() {
-            self.osv_db = other.osv_db;
-        }
     }
 }
 

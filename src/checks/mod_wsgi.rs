@@ -146,7 +146,7 @@ pub fn run(ctx: &CheckContext, resolver: &Resolver) -> Result<Outcome> {
                 out.used_by.push((
                     display(&v.path),
                     UsedBy {
-                        kind: "mod_wsgi".into(),
+                        kind: crate::report::UsageKind::ModWsgi,
                         file: display(&r.directive.file),
                         line: r.directive.line,
                         group: r.group.clone(),

@@ -94,14 +94,14 @@ pub fn check(venvs: &[Inspected], usage: &Usage) -> Vec<Finding> {
                 Some(&missing),
                 format!(
                     "{} {}{} at {file}:{} points at {missing}, which does not exist",
-                    r.kind,
+                    r.kind.as_str(),
                     if unit.is_empty() { "entry" } else { "unit " },
                     unit,
                     r.line
                 ),
                 "Recreate the environment at that path or fix the service configuration",
             )
-            .detail("kind", r.kind)
+            .detail("kind", r.kind.as_str())
             .detail("file", file.as_str())
             .detail("line", r.line)
             .detail("group", json!(r.group))

@@ -51,7 +51,7 @@ pub fn run(ctx: &CheckContext, resolver: &Resolver) -> Result<Outcome> {
                 out.used_by.push((
                     display(&v.path),
                     UsedBy {
-                        kind: "uwsgi".into(),
+                        kind: crate::report::UsageKind::Uwsgi,
                         file: display(&d.file),
                         line: d.line,
                         group: Some(app.name.clone()),

@@ -88,7 +88,7 @@ mod tests {
             editable: false,
             direct_url: None,
             location: "/usr/lib/python3/dist-packages".into(),
-            metadata_format: "egg-info",
+            metadata_format: "egg-info".into(),
             requires_python: None,
             requires_dist: Vec::new(),
             extensions: Vec::new(),

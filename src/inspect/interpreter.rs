@@ -284,12 +284,12 @@ pub fn inspect_interpreter(root: &HostRoot, libs: &LibrarySearch, venv: &Path, m
                             health.versions.push((format!("DT_NEEDED of {}", display(r)), xy));
                         }
                         LibPython {
-                            linkage: "shared".into(),
+                            linkage: crate::report::Linkage::Shared,
                             soname: Some(so.clone()),
                             path: libs.find(so, origin, &info).map(|p| display(&p)),
                         }
                     }
-                    None => LibPython { linkage: "static".into(), soname: None, path: None },
+                    None => LibPython { linkage: crate::report::Linkage::Static, soname: None, path: None },
                 };
                 py.libpython = Some(lp);
                 py.evidence.insert("libpython".into(), format!("ELF DT_NEEDED/RUNPATH of {}", display(r)));

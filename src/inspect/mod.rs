@@ -100,7 +100,7 @@ pub fn inspect_venv(
         package_count: scan.packages.len(),
         packages: Some(scan.packages),
         // `unknown` survives the report's health roll-up unless a finding says worse.
-        health: if unknown { "unknown".into() } else { String::new() },
+        health: if unknown { crate::report::Health::Unknown } else { crate::report::Health::Ok },
         used_by: Vec::new(),
         in_use: Vec::new(),
     };

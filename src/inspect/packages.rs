@@ -208,7 +208,7 @@ fn read_distribution(
         editable: editable_dirs.contains(location),
         direct_url: None,
         location: display(location),
-        metadata_format: format,
+        metadata_format: format.to_owned(),
         requires_python,
         requires_dist: Vec::new(),
         extensions: Vec::new(),

@@ -28,11 +28,11 @@ pub fn inspect_interpreter_file(root: &HostRoot, libs: &LibrarySearch, exe: &Pat
     let needed_libpython = info.needed.iter().find(|n| n.starts_with("libpython"));
     py.libpython = Some(match needed_libpython {
         Some(so) => LibPython {
-            linkage: "shared".into(),
+            linkage: crate::report::Linkage::Shared,
             soname: Some(so.clone()),
             path: libs.find(so, origin, &info).map(|p| display(&p)),
         },
-        None => LibPython { linkage: "static".into(), soname: None, path: None },
+        None => LibPython { linkage: crate::report::Linkage::Static, soname: None, path: None },
     });
     py.evidence.insert("libpython".into(), format!("ELF DT_NEEDED/RUNPATH of {}", display(&resolved)));
 

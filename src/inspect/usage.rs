@@ -6,7 +6,7 @@ use crate::host::config::{self, ServiceRef};
 use crate::host::paths::{HostRoot, display};
 use crate::host::procfs::{self, Process, ProcessTable};
 use crate::inspect::Inspected;
-use crate::report::{InUse, UsedBy};
+use crate::report::{InUse, UsageKind, UsedBy};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
@@ -128,7 +128,7 @@ pub fn gather(root: &HostRoot, config_root: &HostRoot, venvs: &[Inspected], read
     refs.extend(config::cron::read_crontabs(config_root));
     // LD_LIBRARY_PATH is set on one line of a unit and the venv named on another: join them
     // by unit (or supervisor program).
-    let mut library_paths: HashMap<(&'static str, String), Vec<PathBuf>> = HashMap::new();
+    let mut library_paths: HashMap<(UsageKind, String), Vec<PathBuf>> = HashMap::new();
     for r in &refs {
         if let Some(g) = &r.group
             && !r.library_path.is_empty()
@@ -142,10 +142,11 @@ pub fn gather(root: &HostRoot, config_root: &HostRoot, venvs: &[Inspected], read
     for u in &mut usage.per_venv {
         for by in &u.used_by {
             let Some(g) = &by.group else { continue };
-            let key = (if by.kind == "systemd" { "systemd" } else { "supervisor" }, g.clone());
-            if by.kind != key.0 {
+            // Units and supervisor programs set LD_LIBRARY_PATH; nothing else does.
+            if !matches!(by.kind, UsageKind::Systemd | UsageKind::Supervisor) {
                 continue;
             }
+            let key = (by.kind, g.clone());
             for d in library_paths.get(&key).into_iter().flatten() {
                 if !u.library_path.contains(d) {
                     u.library_path.push(d.clone());
@@ -200,7 +201,7 @@ fn attach_reference(root: &HostRoot, index: &VenvIndex, usage: &mut Usage, r: Se
     }
     for &i in &hit {
         usage.per_venv[i].used_by.push(UsedBy {
-            kind: r.kind.to_owned(),
+            kind: r.kind,
             file: display(&r.file),
             line: r.line,
             group: r.group.clone(),

@@ -12,7 +12,7 @@ pub mod matching;
 
 use crate::report::Severity;
 use pep440_rs::Version;
-use serde_json::{Value, json};
+use serde_json::json;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -159,23 +159,20 @@ pub struct Database {
 
 impl Database {
     /// The report's `osv_db` object.
-    pub fn describe(&self) -> Value {
-        let mut v = json!({
-            "path": self.path,
-            "format": self.format,
-            "advisories": self.advisories.len(),
-            "packages": self.index.len(),
-            "newest_modified": self.newest_modified,
-            "withdrawn_skipped": self.withdrawn,
-            "invalid_event_versions_skipped": self.invalid_versions,
-            "load_ms": (self.load_ms * 10.0).round() / 10.0,
-        });
-        if !self.skipped.is_empty() {
-            v["unreadable"] = json!(self.skipped.len());
-            v["unreadable_sample"] =
-                json!(self.skipped.iter().take(10).map(|(f, m)| json!({"file": f, "message": m})).collect::<Vec<_>>());
+    pub fn describe(&self) -> crate::report::OsvDbInfo {
+        crate::report::OsvDbInfo {
+            path: self.path.clone(),
+            format: self.format.to_owned(),
+            advisories: self.advisories.len(),
+            packages: self.index.len(),
+            newest_modified: self.newest_modified.clone(),
+            withdrawn_skipped: self.withdrawn,
+            invalid_event_versions_skipped: self.invalid_versions,
+            load_ms: (self.load_ms * 10.0).round() / 10.0,
+            unreadable: (!self.skipped.is_empty()).then_some(self.skipped.len()),
+            unreadable_sample: (!self.skipped.is_empty())
+                .then(|| self.skipped.iter().take(10).map(|(f, m)| json!({"file": f, "message": m})).collect()),
         }
-        v
     }
 }
 

@@ -65,7 +65,7 @@ mod tests {
             editable: false,
             direct_url: None,
             location: "/x".into(),
-            metadata_format: "dist-info",
+            metadata_format: "dist-info".into(),
             requires_python: None,
             requires_dist: vec![],
             extensions: vec![],

@@ -178,7 +178,7 @@ fn vulnerabilities(report: &Report, refs: &BTreeMap<(String, String), String>) -
                 }
             }
             if fs.iter().all(|f| f.ignored.is_some()) {
-                let reason = f.ignored.as_ref().and_then(|i| i.get("reason")).and_then(Value::as_str).unwrap_or("");
+                let reason = f.ignored.as_ref().map_or("", |i| i.reason.as_str());
                 v["analysis"] = json!({"detail": format!("accepted by the ignore policy: {reason}")});
             }
             if v["description"].is_null() {
@@ -259,7 +259,7 @@ fn header(out: &mut String, name: &str, help: &str) {
 pub fn prometheus(report: &Report) -> String {
     let mut out = String::new();
     header(&mut out, "venvaudit_info", "venvaudit version that wrote these metrics.");
-    let _ = writeln!(out, "venvaudit_info{{version=\"{}\"}} 1", label(report.tool.version));
+    let _ = writeln!(out, "venvaudit_info{{version=\"{}\"}} 1", label(&report.tool.version));
     header(&mut out, "venvaudit_venvs", "Python environments found.");
     let _ = writeln!(out, "venvaudit_venvs {}", report.summary.venvs);
     header(&mut out, "venvaudit_packages", "Installed distributions over all environments.");
@@ -322,12 +322,7 @@ pub fn prometheus(report: &Report) -> String {
     }
     if let Some(db) = &report.osv_db {
         header(&mut out, "venvaudit_osv_db_advisories", "Advisories in the OSV database used.");
-        let _ = writeln!(
-            out,
-            "venvaudit_osv_db_advisories{{path=\"{}\"}} {}",
-            label(db.get("path").and_then(Value::as_str).unwrap_or("")),
-            db.get("advisories").and_then(Value::as_u64).unwrap_or(0)
-        );
+        let _ = writeln!(out, "venvaudit_osv_db_advisories{{path=\"{}\"}} {}", label(&db.path), db.advisories);
     }
     header(&mut out, "venvaudit_last_run_timestamp_seconds", "When these metrics were written.");
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);

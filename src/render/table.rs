@@ -48,7 +48,7 @@ pub fn render(report: &Report) -> String {
                 .in_use
                 .iter()
                 .map(|p| p.unit.clone().unwrap_or_else(|| format!("pid {}", p.pid)))
-                .chain(v.used_by.iter().map(|u| u.group.clone().unwrap_or_else(|| u.kind.clone())))
+                .chain(v.used_by.iter().map(|u| u.group.clone().unwrap_or_else(|| u.kind.as_str().to_owned())))
                 .collect();
             units.sort();
             units.dedup();
@@ -57,8 +57,15 @@ pub fn render(report: &Report) -> String {
                 (n, _) if units.len() > 3 => format!("{n} procs, {} refs", units.len()),
                 _ => units.join(","),
             };
-            [v.path.clone(), v.kind.as_str().to_owned(), py, v.package_count.to_string(), in_use, v.health.clone()]
-                .map(|c| esc(&c).into_owned())
+            [
+                v.path.clone(),
+                v.kind.as_str().to_owned(),
+                py,
+                v.package_count.to_string(),
+                in_use,
+                v.health.as_str().to_owned(),
+            ]
+            .map(|c| esc(&c).into_owned())
         })
         .collect();
     let header = ["PATH", "KIND", "PYTHON", "PACKAGES", "IN USE", "HEALTH"];
@@ -165,7 +172,7 @@ mod tests {
             owner: Owner::default(),
             package_count: 41,
             packages: None,
-            health: String::new(),
+            health: Health::Ok,
             used_by: vec![],
             in_use: unit
                 .map(|u| InUse {

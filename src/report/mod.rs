@@ -8,7 +8,7 @@ mod finding_id;
 
 pub use finding_id::{Family, FindingId, UnknownFamily, UnknownFindingId};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 pub const SCHEMA_VERSION: u32 = 1;
 
 /// The whole result of a scan: what `facts` and `check` print.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Report {
     /// Version of this contract.
     pub schema_version: u32,
@@ -32,30 +32,30 @@ pub struct Report {
     pub errors: Vec<ScanError>,
     /// Caveats about the whole report (e.g. a partial process view when not run as root).
     pub warnings: Vec<String>,
-    /// The vulnerability database used by `check`, when one was given.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub osv_db: Option<Value>,
+    /// The vulnerability database used by `check`, when one was found.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub osv_db: Option<OsvDbInfo>,
     /// Counts of findings by severity (ignored findings are counted apart).
     pub summary: Summary,
 }
 
 /// Name and version of the tool.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Tool {
     /// Always `venvaudit`.
-    pub name: &'static str,
+    pub name: String,
     /// Crate version.
-    pub version: &'static str,
+    pub version: String,
 }
 
 impl Default for Tool {
     fn default() -> Self {
-        Tool { name: "venvaudit", version: env!("CARGO_PKG_VERSION") }
+        Tool { name: "venvaudit".to_owned(), version: env!("CARGO_PKG_VERSION").to_owned() }
     }
 }
 
 /// Facts about the scanned system.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Host {
     /// Host name (from the kernel, or `/etc/hostname` under `--root`).
     pub hostname: Option<String>,
@@ -70,7 +70,7 @@ pub struct Host {
 }
 
 /// One Python environment.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Venv {
     /// Directory of the environment, as seen inside the scanned system.
     pub path: String,
@@ -92,10 +92,10 @@ pub struct Venv {
     /// Number of installed distributions (also set when `packages` is omitted).
     pub package_count: usize,
     /// Installed distributions; omitted in summary mode.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub packages: Option<Vec<Package>>,
-    /// Worst severity among this venv's findings: `ok`, `info`, `warning` or `error`.
-    pub health: String,
+    /// Worst severity among this venv's findings; `unknown` when part of it could not be read.
+    pub health: Health,
     /// Services and configuration that point at this venv (mod_wsgi, uWSGI, systemd...).
     pub used_by: Vec<UsedBy>,
     /// Running processes that use this venv (empty with `--no-processes`).
@@ -103,7 +103,7 @@ pub struct Venv {
 }
 
 /// A running process that uses an environment.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct InUse {
     /// Process id.
     pub pid: u32,
@@ -120,7 +120,7 @@ pub struct InUse {
 }
 
 /// How an environment was made.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum VenvKind {
     /// stdlib `python -m venv` (PEP 405).
@@ -149,7 +149,7 @@ impl VenvKind {
 }
 
 /// The tool that created an environment.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Creator {
     /// `venv`, `virtualenv`, `uv`, `conda`.
     pub tool: String,
@@ -158,7 +158,7 @@ pub struct Creator {
 }
 
 /// The interpreter of an environment, learned from files only.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Python {
     /// `CPython` or `PyPy`.
     pub implementation: Option<String>,
@@ -187,10 +187,10 @@ pub struct Python {
 }
 
 /// The libpython an interpreter is linked against.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct LibPython {
     /// `shared` (DT_NEEDED libpython) or `static` (libpython linked into the executable).
-    pub linkage: String,
+    pub linkage: Linkage,
     /// The DT_NEEDED name, e.g. `libpython3.12.so.1.0`.
     pub soname: Option<String>,
     /// Where the dynamic loader would find it; null when it cannot be found.
@@ -198,7 +198,7 @@ pub struct LibPython {
 }
 
 /// Owner of an environment.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Owner {
     /// Numeric uid.
     pub uid: Option<u32>,
@@ -207,7 +207,7 @@ pub struct Owner {
 }
 
 /// One installed distribution.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Package {
     /// Name as its metadata spells it.
     pub name: String,
@@ -228,7 +228,7 @@ pub struct Package {
     /// The `sys.path` directory holding its metadata.
     pub location: String,
     /// `dist-info`, `egg-info` or `egg`.
-    pub metadata_format: &'static str,
+    pub metadata_format: String,
     /// Requires-Python.
     pub requires_python: Option<String>,
     /// Requires-Dist entries verbatim.
@@ -241,7 +241,7 @@ pub struct Package {
 }
 
 /// A compiled extension module of a distribution.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Extension {
     /// Path relative to the distribution's `location`.
     pub path: String,
@@ -250,21 +250,21 @@ pub struct Extension {
 }
 
 /// A reference to an environment from a service or configuration file.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct UsedBy {
-    /// `mod_wsgi`, `uwsgi`, `systemd`, `supervisor`, `cron`.
-    pub kind: String,
+    /// What refers to the environment.
+    pub kind: UsageKind,
     /// Configuration file holding the reference.
     pub file: String,
     /// 1-based line of the directive.
     pub line: usize,
     /// Process group or program name, when the directive has one.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group: Option<String>,
 }
 
 /// Severity of a finding. Ordered: `Info < Warning < Error`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// Worth knowing; never fails a gate unless asked.
@@ -287,7 +287,7 @@ impl Severity {
 }
 
 /// One problem, with a stable id a playbook can match on.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Finding {
     /// Stable kebab-case id, listed in the README.
     pub id: FindingId,
@@ -304,8 +304,8 @@ pub struct Finding {
     /// Machine-readable specifics, per id.
     pub details: Map<String, Value>,
     /// Set when an ignore entry covers the finding; it then does not count for `--fail-on`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub ignored: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ignored: Option<Ignored>,
 }
 
 impl Finding {
@@ -337,7 +337,7 @@ impl Finding {
 }
 
 /// A path the scan could not read.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ScanError {
     /// The path concerned.
     pub path: String,
@@ -346,7 +346,7 @@ pub struct ScanError {
 }
 
 /// Finding counts.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Summary {
     /// Number of environments.
     pub venvs: usize,
@@ -364,6 +364,118 @@ pub struct Summary {
     pub python_versions: BTreeMap<String, usize>,
     /// Environments whose interpreter is broken.
     pub broken: usize,
+}
+
+/// An environment's health: the worst severity among its findings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Health {
+    /// No finding.
+    #[default]
+    Ok,
+    /// Only info findings.
+    Info,
+    /// A warning, no error.
+    Warning,
+    /// An error.
+    Error,
+    /// Part of the environment could not be read, and no error was found in the rest.
+    Unknown,
+}
+
+impl Health {
+    /// The lowercase name used in the report.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Health::Ok => "ok",
+            Health::Info => "info",
+            Health::Warning => "warning",
+            Health::Error => "error",
+            Health::Unknown => "unknown",
+        }
+    }
+}
+
+/// How an interpreter has its libpython.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Linkage {
+    /// A DT_NEEDED libpython shared library.
+    #[default]
+    Shared,
+    /// libpython linked into the executable.
+    Static,
+}
+
+/// What refers to an environment from configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum UsageKind {
+    /// Apache mod_wsgi (`WSGIDaemonProcess python-home=`, `WSGIPythonHome`, python-path).
+    #[serde(rename = "mod_wsgi")]
+    ModWsgi,
+    /// A uWSGI app (`virtualenv`, `home`, `pyhome`).
+    #[serde(rename = "uwsgi")]
+    Uwsgi,
+    /// A systemd unit.
+    #[serde(rename = "systemd")]
+    Systemd,
+    /// A supervisor program.
+    #[serde(rename = "supervisor")]
+    Supervisor,
+    /// A cron job.
+    #[serde(rename = "cron")]
+    Cron,
+}
+
+impl UsageKind {
+    /// The name used in the report.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UsageKind::ModWsgi => "mod_wsgi",
+            UsageKind::Uwsgi => "uwsgi",
+            UsageKind::Systemd => "systemd",
+            UsageKind::Supervisor => "supervisor",
+            UsageKind::Cron => "cron",
+        }
+    }
+}
+
+/// The ignore entry that covers a finding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ignored {
+    /// Why the finding is accepted.
+    pub reason: String,
+    /// Last day the entry applies, when it has one.
+    pub until: Option<String>,
+    /// Where the entry came from: `request` or the ignore file's path.
+    pub source: String,
+}
+
+/// The vulnerability database a `check` used.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OsvDbInfo {
+    /// The path given or found.
+    pub path: String,
+    /// `directory` or `zip`.
+    pub format: String,
+    /// Advisories loaded (withdrawn ones skipped).
+    pub advisories: usize,
+    /// Distinct PyPI package names with an advisory.
+    pub packages: usize,
+    /// The newest `modified` time of any record (RFC 3339): how fresh the database is.
+    pub newest_modified: Option<String>,
+    /// Withdrawn advisories skipped.
+    pub withdrawn_skipped: usize,
+    /// Range events whose version is not PEP 440, skipped.
+    pub invalid_event_versions_skipped: usize,
+    /// Load time in milliseconds.
+    pub load_ms: f64,
+    /// Records that could not be read or parsed (skipped), when any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unreadable: Option<usize>,
+    /// Up to ten of them: `{file, message}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unreadable_sample: Option<Vec<Value>>,
 }
 
 impl Report {
@@ -408,12 +520,13 @@ impl Report {
         s.broken = broken.len();
         for v in &mut self.venvs {
             // A venv that could not be read whole is `unknown` unless a finding is an error.
-            let unknown = v.health == "unknown";
+            let unknown = v.health == Health::Unknown;
             v.health = match worst.get(v.path.as_str()) {
-                Some(Severity::Error) => "error".to_owned(),
-                _ if unknown => "unknown".to_owned(),
-                Some(s) => s.as_str().to_owned(),
-                None => "ok".to_owned(),
+                Some(Severity::Error) => Health::Error,
+                _ if unknown => Health::Unknown,
+                Some(Severity::Warning) => Health::Warning,
+                Some(Severity::Info) => Health::Info,
+                None => Health::Ok,
             };
         }
         self.summary = s;

@@ -40,7 +40,7 @@ pub fn parse(text: &str, file: &Path) -> Vec<ServiceRef> {
             continue;
         }
         out.push(ServiceRef {
-            kind: "cron",
+            kind: crate::report::UsageKind::Cron,
             file: PathBuf::from(file),
             line: i + 1,
             group: None,

@@ -16,7 +16,7 @@ use std::path::{Component, Path, PathBuf};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServiceRef {
     /// `systemd`, `supervisor`, `cron`.
-    pub kind: &'static str,
+    pub kind: crate::report::UsageKind,
     /// Configuration file (view path).
     pub file: PathBuf,
     /// 1-based line of the directive.

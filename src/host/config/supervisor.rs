@@ -56,7 +56,7 @@ pub fn parse(text: &str, file: &Path) -> Vec<ServiceRef> {
             continue;
         }
         out.push(ServiceRef {
-            kind: "supervisor",
+            kind: crate::report::UsageKind::Supervisor,
             file: PathBuf::from(file),
             line: i + 1,
             group: Some(name.clone()),

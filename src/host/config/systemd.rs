@@ -70,7 +70,7 @@ pub fn parse_unit(text: &str, file: &Path, unit: &str) -> Vec<ServiceRef> {
             continue;
         }
         out.push(ServiceRef {
-            kind: "systemd",
+            kind: crate::report::UsageKind::Systemd,
             file: file.to_path_buf(),
             line: line_no,
             group: Some(unit.to_owned()),
