@@ -190,10 +190,28 @@ fn install_binary_and_gate_a_deploy() {
     let minion = Minion::new(&dir, &format!("pillar_roots:\n  base:\n    - {}\n", pillar_root.display()));
     let files = dir.join("states/venvaudit/files");
     std::fs::create_dir_all(&files).unwrap();
-    std::fs::copy(BIN, files.join("venvaudit")).unwrap();
+    let arch = String::from_utf8(run(Command::new("uname").arg("-m")).stdout).unwrap().trim().to_owned();
+    // First only a binary for another architecture: init.sls fails, naming both.
+    std::fs::copy(BIN, files.join("venvaudit-linux-pretend-arch")).unwrap();
     let app = dir.join("app");
 
     minion.sync();
+
+    let (c, states) = minion.apply(&["venvaudit"]);
+    assert_ne!(c.code, 0, "no binary for this cpuarch must fail: {states:?}");
+    assert_eq!(result(&states, "venvaudit-binary"), false);
+    let named = format!(
+        "no venvaudit binary for this minion's cpuarch {arch} in salt://venvaudit/files/ (shipped: pretend-arch)"
+    );
+    assert_eq!(states["venvaudit-binary"]["name"], named.as_str(), "{states:?}");
+    assert!(!installed.exists());
+
+    // The binary for this cpuarch, with its checksum (a wrong one would fail file.managed).
+    std::fs::copy(BIN, files.join(format!("venvaudit-linux-{arch}"))).unwrap();
+    let sums = run(Command::new("sha256sum")
+        .args([format!("venvaudit-linux-{arch}"), "venvaudit-linux-pretend-arch".to_owned()])
+        .current_dir(&files));
+    std::fs::write(files.join("SHA256SUMS"), &sums.stdout).unwrap();
 
     // Not installed yet: the module does not load, and says why.
     let c = minion.call(&["venvaudit.facts", &v.ok()]);
@@ -241,10 +259,7 @@ fn install_binary_and_gate_a_deploy() {
 fn functions_grain_and_state() {
     let v = venvs();
     let dir = scratch("functions");
-    let minion = Minion::new(
-        &dir,
-        &format!("venvaudit.binary: {BIN}\n"),
-    );
+    let minion = Minion::new(&dir, &format!("venvaudit.binary: {BIN}\n"));
     minion.sync();
 
     // grain: static facts about the binary only

@@ -282,6 +282,6 @@ def query(*specs, **kwargs):
 
         salt '*' venvaudit.query 'django<4.2.16' paths='[/srv]'
         salt '*' venvaudit.query 'requests==2.25.*' pyyaml paths='[/srv, /opt]'
-        salt -G 'venvaudit:python_versions:3.8' venvaudit.query 'numpy<1.25'
+        salt -G 'venvaudit:installed:True' venvaudit.query 'numpy<1.25'
     """
     return _run("query", specs, kwargs)
