@@ -4,7 +4,7 @@
 #   venvaudit-VERSION-ARCH-linux-gnu.tar.gz  binary (glibc >= 2.17), man pages, bash/zsh/fish
 #                                            completions, README.md, LICENSE-MIT, LICENSE-APACHE
 #   venvaudit_VERSION-1_DEBARCH.deb          the same files in Debian's places (dpkg-deb)
-#   venvaudit-VERSION-py3-none-manylinux_2_17_ARCH.manylinux2014_ARCH.whl
+#   venvaudit-VERSION-py3-none-manylinux2014_ARCH.manylinux_2_17_ARCH.whl
 #                                            the binary in a wheel (maturin, bindings = "bin"):
 #                                            pipx/uv tool/pip put `venvaudit` on PATH
 #   venvaudit-python-VERSION.tar.gz          the Ansible collection (ansible/build.sh), one

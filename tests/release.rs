@@ -57,7 +57,7 @@ fn deb_arch() -> &'static str {
 
 fn wheel() -> PathBuf {
     let a = arch();
-    dist().join(format!("venvaudit-{VERSION}-py3-none-manylinux_2_17_{a}.manylinux2014_{a}.whl"))
+    dist().join(format!("venvaudit-{VERSION}-py3-none-manylinux2014_{a}.manylinux_2_17_{a}.whl"))
 }
 
 fn stdout(cmd: &mut Command) -> String {
