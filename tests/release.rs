@@ -85,6 +85,8 @@ fn help_subcommands(bin: &Path) -> Vec<String> {
         .next()
         .unwrap()
         .lines()
+        // Command lines are indented by two spaces; wrapped descriptions by more.
+        .filter(|l| l.starts_with("  ") && !l.starts_with("   "))
         .filter_map(|l| l.split_whitespace().next())
         .filter(|w| *w != "help")
         .map(str::to_owned)
