@@ -6,7 +6,7 @@
 #   2. the check that each needs no GLIBC_ symbol version above 2.17, with venvaudit's own ELF
 #      reader (`cargo test --test ansible_glibc`);
 #   3. a copy of the collection in $OUT/collection with files/venvaudit-linux-ARCH = those
-#      binaries, stripped (the action plugins venv_facts/venv_check pick one by the target's machine) and
+#      binaries (the action plugins venv_facts/venv_check pick one by the target's machine) and
 #      the licence files;
 #   4. ansible-galaxy collection build -> $OUT/venvaudit-python-VERSION.tar.gz.
 # scripts/release.sh runs this and packs the same binaries into its other artefacts.
@@ -98,16 +98,8 @@ rm -rf "$stage"
 mkdir -p "$stage"
 cp -a "$COLL/." "$stage/"
 rm -f "$stage"/files/venvaudit*
-mkdir -p "$stage/files"
 for arch in "${!binaries[@]}"; do
-    dest="$stage/files/venvaudit-linux-$arch"
-    # Symbols are a third of the binary and unused at run time (panic messages carry file and
-    # line without them). GNU strip also handles foreign ELF (generic elf64-little target).
-    if ! strip -o "$dest" "${binaries[$arch]}" 2>/dev/null; then
-        log "WARNING: could not strip ${binaries[$arch]}; shipping it unstripped"
-        cp "${binaries[$arch]}" "$dest"
-    fi
-    chmod 755 "$dest"
+    install -D -m 755 "${binaries[$arch]}" "$stage/files/venvaudit-linux-$arch"
 done
 install -m 644 "$REPO/LICENSE-MIT" "$REPO/LICENSE-APACHE" "$stage/"
 
