@@ -352,7 +352,8 @@ fn the_salt_extension_serves_the_module_and_state_from_salts_python() {
     let t = tmp.path().display();
     std::fs::write(
         conf.join("minion"),
-        format!("file_client: local\nfile_roots:\n  base:\n    - {t}/states\nroot_dir: {t}/root\npki_dir: {t}/pki\ncachedir: {t}/cache\nsock_dir: {t}/sock\nlog_file: {t}/minion.log\n"),
+        // The mine recipe of docs/salt.md, for this venv.
+        format!("file_client: local\nfile_roots:\n  base:\n    - {t}/states\nroot_dir: {t}/root\npki_dir: {t}/pki\ncachedir: {t}/cache\nsock_dir: {t}/sock\nlog_file: {t}/minion.log\nmine_functions:\n  venvaudit_summary:\n    mine_function: venvaudit.facts\n    paths: [{}]\n    summary: true\n", tmp.join("srv").display()),
     )
     .unwrap();
     let salt_call = |args: &[&str]| -> (i32, Value, String) {
@@ -384,4 +385,13 @@ fn the_salt_extension_serves_the_module_and_state_from_salts_python() {
     let (code, _, _) =
         salt_call(&["state.single", "venvaudit.compatible", &format!("name={}", tmp.join("srv/gone").display())]);
     assert_ne!(code, 0, "a gate on a missing venv must fail");
+
+    // Fleet facts through the mine: a summary per minion, no package lists.
+    let (code, updated, err) = salt_call(&["mine.update"]);
+    assert_eq!((code, updated), (0, json!(true)), "{err}");
+    let (code, mine, err) = salt_call(&["mine.get", "*", "venvaudit_summary"]);
+    assert_eq!(code, 0, "{err}");
+    let summary = mine.as_object().and_then(|m| m.values().next()).unwrap_or_else(|| panic!("empty mine: {mine}"));
+    assert_eq!(summary["summary"]["venvs"], json!(1), "{summary}");
+    assert!(summary["venvs"][0].get("packages").is_none(), "{summary}");
 }
