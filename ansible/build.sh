@@ -1,19 +1,25 @@
 #!/usr/bin/env bash
 # Build the Ansible collection venvaudit.python:
-#   1. the venvaudit binary for glibc >= 2.17 (x86_64):
-#        cargo zigbuild --release --target x86_64-unknown-linux-gnu.2.17
+#   1. the venvaudit binary for glibc >= 2.17, once per architecture:
+#        cargo zigbuild --release --target ARCH-unknown-linux-gnu.2.17
 #      (zig and cargo-zigbuild come from the PyPI packages ziglang and cargo-zigbuild);
-#   2. the check that it needs no GLIBC_ symbol version above 2.17, with venvaudit's own ELF
+#   2. the check that each needs no GLIBC_ symbol version above 2.17, with venvaudit's own ELF
 #      reader (`cargo test --test ansible_glibc -- --include-ignored`);
-#   3. a copy of the collection in target/ansible/collection with files/venvaudit = that binary
-#      and plugins/modules/venv_facts and venv_check symlinks to it;
-#   4. ansible-galaxy collection build -> target/ansible/venvaudit-python-VERSION.tar.gz.
+#   3. a copy of the collection in $OUT/collection with files/venvaudit-linux-ARCH = those
+#      binaries (the action plugins venv_facts/venv_check pick one by the target's machine) and
+#      the licence files;
+#   4. ansible-galaxy collection build -> $OUT/venvaudit-python-VERSION.tar.gz.
+# scripts/release.sh runs this and packs the same binaries into its other artefacts.
 #
 # Environment knobs (all optional):
+#   VENVAUDIT_ARCHS       architectures to build, space-separated (default: x86_64, plus
+#                         aarch64 when `rustup target add aarch64-unknown-linux-gnu` was done).
+#                         An architecture whose Rust standard library is missing is an error.
 #   VENVAUDIT_TOOLS_VENV  Python venv with ziglang, cargo-zigbuild and ansible-core
 #                         (default: .tools/venv made by scripts/setup.sh)
-#   VENVAUDIT_MODULE_BINARY  use this already-built binary instead of the zig build (tests use a
-#                         debug build this way); the glibc check is then skipped.
+#   VENVAUDIT_MODULE_BINARY  use this already-built binary, for the build host's architecture
+#                         only, instead of the zig build (tests use a debug build this way); the
+#                         glibc check is then skipped.
 #   VENVAUDIT_OUT         output directory for the tarball (default: target/ansible)
 #
 # The zig build is slow (minutes on 2 cores) and cargo makes it incremental: a second run with
@@ -24,8 +30,9 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 COLL="$REPO/ansible"
 TOOLS_VENV="${VENVAUDIT_TOOLS_VENV:-$REPO/.tools/venv}"
 OUT="${VENVAUDIT_OUT:-$REPO/target/ansible}"
-TARGET=x86_64-unknown-linux-gnu
 GLIBC=2.17
+# Architectures the build knows (Rust target ARCH-unknown-linux-gnu).
+KNOWN_ARCHS=(x86_64 aarch64)
 
 log() { printf 'build.sh: %s\n' "$*" >&2; }
 die() { printf 'build.sh: ERROR: %s\n' "$*" >&2; exit 1; }
@@ -42,10 +49,23 @@ coll_version="$(sed -n 's/^version: *//p' "$COLL/galaxy.yml" | head -n1)"
 [[ "$crate_version" == "$coll_version" ]] ||
     die "galaxy.yml version $coll_version differs from Cargo.toml version $crate_version"
 
+installed_targets="$(rustup target list --installed 2>/dev/null || true)"
+if [[ -n "${VENVAUDIT_ARCHS:-}" ]]; then
+    read -r -a archs <<<"$VENVAUDIT_ARCHS"
+else
+    archs=()
+    for a in "${KNOWN_ARCHS[@]}"; do
+        if [[ "$a" == x86_64 ]] || grep -qx "$a-unknown-linux-gnu" <<<"$installed_targets"; then
+            archs+=("$a")
+        fi
+    done
+fi
+
+declare -A binaries=()
 if [[ -n "${VENVAUDIT_MODULE_BINARY:-}" ]]; then
-    binary="$VENVAUDIT_MODULE_BINARY"
-    [[ -x "$binary" ]] || die "VENVAUDIT_MODULE_BINARY=$binary is not executable"
-    log "using prebuilt $binary (no glibc $GLIBC check)"
+    [[ -x "$VENVAUDIT_MODULE_BINARY" ]] || die "VENVAUDIT_MODULE_BINARY=$VENVAUDIT_MODULE_BINARY is not executable"
+    binaries["$(uname -m)"]="$VENVAUDIT_MODULE_BINARY"
+    log "using prebuilt $VENVAUDIT_MODULE_BINARY for $(uname -m) (no glibc $GLIBC check)"
 else
     zigbuild="$(tool cargo-zigbuild)"
     python="$(tool python3)"
@@ -54,33 +74,34 @@ else
     trap 'rm -rf "$zigbin"' EXIT
     printf '#!/bin/sh\nexec "%s" -m ziglang "$@"\n' "$python" >"$zigbin/zig"
     chmod 755 "$zigbin/zig"
-    # The host target's standard library is all the build needs; nothing is downloaded.
-    rustup target list --installed 2>/dev/null | grep -qx "$TARGET" ||
-        die "rust target $TARGET is not installed"
-    log "cargo zigbuild --release --target $TARGET.$GLIBC"
-    (cd "$REPO" && PATH="$zigbin:$PATH" "$zigbuild" zigbuild --release --locked --target "$TARGET.$GLIBC")
-    binary="$REPO/target/$TARGET/release/venvaudit"
-    log "checking $binary needs no GLIBC_ version above $GLIBC"
-    (cd "$REPO" && VENVAUDIT_GLIBC_CHECK_BINARY="$binary" VENVAUDIT_GLIBC_MAX="$GLIBC" \
-        cargo test --quiet --test ansible_glibc -- --include-ignored --nocapture)
+    for arch in "${archs[@]}"; do
+        target="$arch-unknown-linux-gnu"
+        # The target's standard library is all the build needs; nothing is downloaded.
+        grep -qx "$target" <<<"$installed_targets" ||
+            die "rust target $target is not installed (rustup target add $target)"
+        log "cargo zigbuild --release --target $target.$GLIBC"
+        (cd "$REPO" && PATH="$zigbin:$PATH" "$zigbuild" zigbuild --release --locked --target "$target.$GLIBC")
+        binary="$REPO/target/$target/release/venvaudit"
+        log "checking $binary needs no GLIBC_ version above $GLIBC"
+        (cd "$REPO" && VENVAUDIT_GLIBC_CHECK_BINARY="$binary" VENVAUDIT_GLIBC_MAX="$GLIBC" \
+            VENVAUDIT_GLIBC_CHECK_ARCH="$arch" cargo test --quiet --test ansible_glibc -- --include-ignored --nocapture)
+        binaries["$arch"]="$binary"
+    done
 fi
 
-# The collection is assembled in $OUT/collection, never in the source tree: one copy of the
-# binary in files/venvaudit, and the two modules as relative symlinks to it (ansible-galaxy keeps
-# symlinks that stay inside the collection). Symlinks also keep `ansible-doc -l` from reading
-# the ELF file as a documentation source: it skips symlinked plugins and lists the .py stubs;
-# with two regular files per module it drops whichever module its directory listing happens
-# to name after the stub ("documentation formatting error ... utf-8"). Not bin/: ansible-test
-# sanity compiles everything below bin/ as Python.
+# The collection is assembled in $OUT/collection, never in the source tree: one binary per
+# architecture in files/venvaudit-linux-ARCH, run by the action plugins (plugins/action), whose
+# module names resolve to the documentation stubs plugins/modules/*.py for ansible-doc. Not
+# bin/: ansible-test sanity compiles everything below bin/ as Python.
 stage="$OUT/collection"
 rm -rf "$stage"
 mkdir -p "$stage"
 cp -a "$COLL/." "$stage/"
-rm -f "$stage/plugins/modules/venv_facts" "$stage/plugins/modules/venv_check" "$stage/files/venvaudit"
-install -D -m 755 "$binary" "$stage/files/venvaudit"
-for m in venv_facts venv_check; do
-    ln -s ../../files/venvaudit "$stage/plugins/modules/$m"
+rm -f "$stage"/files/venvaudit*
+for arch in "${!binaries[@]}"; do
+    install -D -m 755 "${binaries[$arch]}" "$stage/files/venvaudit-linux-$arch"
 done
+install -m 644 "$REPO/LICENSE-MIT" "$REPO/LICENSE-APACHE" "$stage/"
 
 mkdir -p "$OUT"
 log "ansible-galaxy collection build -> $OUT"

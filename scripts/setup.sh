@@ -5,7 +5,8 @@
 #      Apache is NOT started (policy-rc.d keeps invoke-rc.d from starting it).
 #   2. .tools/venv: a tools virtualenv made from pyenv's CPython 3.12.1 with the pins of
 #      scripts/tools-requirements.txt (virtualenv, uv, packaging, jsonschema, prometheus-client,
-#      cyclonedx-python-lib, ansible-core, salt, ziglang, cargo-zigbuild, ...).
+#      cyclonedx-python-lib, ansible-core, salt, ziglang, cargo-zigbuild, and for
+#      scripts/release.sh maturin, auditwheel, twine, antsibull-changelog, ...).
 #      Reinstalled only when the requirements file (or base interpreter) changes.
 #   3. .tools/wheels: an offline wheelhouse for the test Pythons (3.8 3.9 3.11 3.12 3.13) from
 #      scripts/wheelhouse-requirements.txt and scripts/wheelhouse-vulnerable.txt, plus a locally
@@ -111,6 +112,10 @@ step_tools_venv() {
     "$VENV/bin/ansible" --version >/dev/null
     "$VENV/bin/cargo-zigbuild" --version >/dev/null
     "$VENV/bin/python" -m ziglang version >/dev/null
+    "$VENV/bin/maturin" --version >/dev/null
+    "$VENV/bin/auditwheel" --version >/dev/null
+    "$VENV/bin/twine" --version >/dev/null
+    "$VENV/bin/antsibull-changelog" --version >/dev/null
     "$VENV/bin/python" -c 'import packaging, jsonschema, prometheus_client, cyclonedx' >/dev/null
     printf '%s\n' "$want" >"$stamp"
     log "tools venv: done"
@@ -175,7 +180,7 @@ step_env() {
     local bin="$TOOLS/bin" t
     mkdir -p "$bin"
     for t in virtualenv uv uvx ansible ansible-playbook ansible-galaxy ansible-inventory \
-        salt-call cargo-zigbuild; do
+        salt-call cargo-zigbuild maturin auditwheel twine antsibull-changelog; do
         if [[ -e "$VENV/bin/$t" ]]; then
             ln -sfn "$VENV/bin/$t" "$bin/$t"
         fi

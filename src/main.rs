@@ -1,6 +1,6 @@
 //! The venvaudit command line: thin dispatch to the library.
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -251,6 +251,14 @@ fn main() -> ExitCode {
     let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
     if let Some(inv) = venvaudit::frontends::ansible::detect(&argv) {
         return ExitCode::from(venvaudit::frontends::ansible::main(inv) as u8);
+    }
+    // `venvaudit __generate-assets DIR` (scripts/release.sh): man pages and completions from
+    // the CLI definition. Kept outside clap so that it appears in neither.
+    if argv.len() == 3 && argv[1] == venvaudit::frontends::assets::SUBCOMMAND {
+        return match venvaudit::frontends::assets::write(Cli::command(), argv[2].as_ref()) {
+            Ok(_) => ExitCode::SUCCESS,
+            Err(e) => fail(e),
+        };
     }
     let cli = Cli::parse();
     match cli.command {

@@ -45,6 +45,11 @@ fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// `uname -m` of this machine: the architecture the collection's binary is built for here.
+fn host_arch() -> String {
+    String::from_utf8(run(Command::new("uname").arg("-m")).stdout).unwrap().trim().to_owned()
+}
+
 fn fixture() -> &'static Fixture {
     static F: OnceLock<Fixture> = OnceLock::new();
     F.get_or_init(setup)
@@ -93,7 +98,13 @@ fn setup() -> Fixture {
         .arg(&collections)
         .arg(&tarball)
         .env("ANSIBLE_COLLECTIONS_PATH", &collections));
-    assert!(collections.join("ansible_collections/venvaudit/python/plugins/modules/venv_facts").exists());
+    // One binary per architecture; the action plugins run the one for the target's machine.
+    assert!(
+        collections
+            .join(format!("ansible_collections/venvaudit/python/files/venvaudit-linux-{}", host_arch()))
+            .exists()
+    );
+    assert!(collections.join("ansible_collections/venvaudit/python/plugins/action/venv_facts.py").exists());
 
     // Real venvs with real wheels (and their dependencies) from the offline wheelhouse; web1
     // is the healthy venv the gate must pass.
@@ -150,6 +161,11 @@ impl Fixture {
     /// Write `play` to DIR/play.yml and run it on localhost. `vars` are passed as extra vars
     /// (`out` is always DIR, where plays write their results).
     fn play(&self, dir: &Path, play: &str, vars: Value, args: &[&str]) -> Output {
+        self.play_env(dir, play, vars, args, &[])
+    }
+
+    /// [`Fixture::play`] with more environment variables for ansible-playbook.
+    fn play_env(&self, dir: &Path, play: &str, vars: Value, args: &[&str], env: &[(&str, &std::ffi::OsStr)]) -> Output {
         std::fs::write(dir.join("play.yml"), play).unwrap();
         let mut extra = json!({"out": dir, "ansible_python_interpreter": self.tools.join("python"), "config_root": self.no_config()});
         for (k, v) in vars.as_object().unwrap() {
@@ -161,6 +177,7 @@ impl Fixture {
             .arg(extra.to_string())
             .args(args)
             .arg("play.yml")
+            .envs(env.iter().copied())
             .output()
             .expect("run ansible-playbook");
         std::fs::write(dir.join("ansible.log"), [&out.stdout[..], b"\n--- stderr ---\n", &out.stderr[..]].concat())
@@ -644,6 +661,112 @@ fn ansible_doc_renders_both_modules() {
     assert_eq!(check["doc"]["attributes"]["check_mode"]["support"], json!("full"));
     assert!(check["examples"].as_str().unwrap().contains("venvaudit.python.venv_check"));
     assert!(check["return"]["findings"].is_object());
+}
+
+/// The action plugins run the binary built for the target's machine: from the facts when they
+/// were gathered, else from one `uname -m` (here a stand-in on PATH that answers
+/// `pretend-arch`). A machine with no shipped binary fails the task naming the machine and the
+/// architectures shipped; once the collection carries `files/venvaudit-linux-pretend-arch`, the
+/// same task runs that binary.
+#[test]
+#[ignore = "real-tool tier: pyenv venvs, Apache mod_wsgi, ansible-playbook (scripts/test.sh runs it)"]
+fn the_binary_is_chosen_by_the_targets_machine() {
+    let f = fixture();
+    let dir = f.dir("dispatch");
+    let collections = dir.join("collections");
+    run(Command::new("cp").arg("-a").arg(&f.collections).arg(&collections));
+    let files = collections.join("ansible_collections/venvaudit/python/files");
+    let fake = dir.join("fakebin");
+    std::fs::create_dir_all(&fake).unwrap();
+    std::fs::write(fake.join("uname"), "#!/bin/sh\necho pretend-arch\n").unwrap();
+    std::fs::set_permissions(fake.join("uname"), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let path = std::ffi::OsString::from(format!("{}:{}", fake.display(), std::env::var("PATH").unwrap()));
+    let env = [("PATH", path.as_os_str()), ("ANSIBLE_COLLECTIONS_PATH", collections.as_os_str())];
+    let task = |gather: bool| {
+        format!(
+            "- hosts: localhost\n  gather_facts: {gather}\n  tasks:\n    - venvaudit.python.venv_facts:\n        paths: \"{{{{ web1 }}}}\"\n        config_root: \"{{{{ config_root }}}}\"\n        summary: true\n      register: r\n      ignore_errors: true\n{}",
+            save("r", "r")
+        )
+    };
+    let vars = json!({"web1": f.fleet.join("web1")});
+
+    // No facts: `uname -m` says pretend-arch, for which nothing is shipped.
+    ok(&f.play_env(&dir, &task(false), vars.clone(), &[], &env));
+    let r = read_json(&dir.join("r.json"));
+    assert_eq!(r["failed"], json!(true), "{r}");
+    let msg = r["msg"].as_str().unwrap();
+    let arch = host_arch();
+    assert!(
+        msg.contains("machine 'pretend-arch' (from uname -m)") && msg.contains(&format!("binaries for: {arch}.")),
+        "{msg}"
+    );
+    assert!(r.get("ansible_facts").is_none(), "{r}");
+
+    // Gathered facts win over `uname -m`: the host's own architecture is shipped.
+    ok(&f.play_env(&dir, &task(true), vars.clone(), &[], &env));
+    let r = read_json(&dir.join("r.json"));
+    assert_eq!(r["failed"], json!(false), "{r}");
+    assert_eq!(r["ansible_facts"]["venvaudit"]["summary"]["venvs"], json!(1), "{r}");
+
+    // Ship a binary for pretend-arch (a copy of this build's): now `uname -m` finds it.
+    std::fs::copy(files.join(format!("venvaudit-linux-{arch}")), files.join("venvaudit-linux-pretend-arch")).unwrap();
+    ok(&f.play_env(&dir, &task(false), vars, &[], &env));
+    let r = read_json(&dir.join("r.json"));
+    assert_eq!(r["failed"], json!(false), "{r}");
+    assert_eq!(r["ansible_facts"]["venvaudit"]["summary"]["venvs"], json!(1), "{r}");
+}
+
+/// A remote tmp on a filesystem mounted `noexec` fails the task with a message that says so
+/// and how to fix it, instead of "Permission denied" and no result.
+#[test]
+#[ignore = "real-tool tier: pyenv venvs, Apache mod_wsgi, ansible-playbook (scripts/test.sh runs it)"]
+fn a_noexec_remote_tmp_fails_with_a_clear_message() {
+    assert!(support::is_root(), "needs root, to mount a noexec tmpfs (CI and the dev machines run as root)");
+    let f = fixture();
+    let dir = f.dir("noexec");
+    let mnt = dir.join("noexec-tmp");
+    std::fs::create_dir_all(&mnt).unwrap();
+    run(Command::new("mount").args(["-t", "tmpfs", "-o", "noexec,size=64m", "tmpfs"]).arg(&mnt));
+    let tasks = [
+        "    - venvaudit.python.venv_facts:\n        paths: \"{{ web1 }}\"\n      register: r\n      ignore_errors: true\n".to_owned(),
+        save("r", "r"),
+    ]
+    .concat();
+    let out = f.play_env(
+        &dir,
+        &play_of(&tasks),
+        json!({"web1": f.fleet.join("web1")}),
+        &[],
+        &[("ANSIBLE_REMOTE_TEMP", mnt.as_os_str())],
+    );
+    let umounted = Command::new("umount").arg(&mnt).status().map(|s| s.success()).unwrap_or(false);
+    ok(&out);
+    assert!(umounted, "umount {}", mnt.display());
+    let r = read_json(&dir.join("r.json"));
+    assert_eq!(r["failed"], json!(true), "{r}");
+    let msg = r["msg"].as_str().unwrap();
+    assert!(
+        msg.contains("mounted noexec") && msg.contains("remote_tmp") && msg.contains(mnt.to_str().unwrap()),
+        "{msg}"
+    );
+}
+
+/// `module_defaults` can name both modules at once through the action group.
+#[test]
+#[ignore = "real-tool tier: pyenv venvs, Apache mod_wsgi, ansible-playbook (scripts/test.sh runs it)"]
+fn the_action_group_sets_defaults_for_both_modules() {
+    let f = fixture();
+    let dir = f.dir("action_group");
+    let play = format!(
+        "- hosts: localhost\n  gather_facts: false\n  module_defaults:\n    group/venvaudit.python.venvaudit:\n      paths: \"{{{{ broken }}}}\"\n      config_root: \"{{{{ config_root }}}}\"\n  tasks:\n    - venvaudit.python.venv_facts:\n      register: facts\n{}    - venvaudit.python.venv_check:\n      register: gate\n      ignore_errors: true\n{}",
+        save("facts", "facts"),
+        save("gate", "gate")
+    );
+    ok(&f.play(&dir, &play, json!({"broken": f.broken}), &[]));
+    let facts = read_json(&dir.join("facts.json"));
+    assert_eq!(facts["ansible_facts"]["venvaudit"]["summary"]["venvs"], json!(1), "{facts}");
+    let gate = read_json(&dir.join("gate.json"));
+    assert_eq!((gate["failed"].clone(), gate["counts"]["error"].clone()), (json!(true), json!(1)), "{gate}");
 }
 
 #[test]

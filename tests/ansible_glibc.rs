@@ -4,7 +4,8 @@
 //! scripts/test.sh runs it first) and this reads it with venvaudit's own ELF reader: no
 //! `GLIBC_x.y` symbol version above 2.17 may be needed.
 //!
-//! `VENVAUDIT_GLIBC_CHECK_BINARY=PATH` checks that binary instead; a missing binary fails.
+//! `VENVAUDIT_GLIBC_CHECK_BINARY=PATH` checks that binary instead, built for
+//! `VENVAUDIT_GLIBC_CHECK_ARCH=ARCH` (default x86_64); a missing binary fails.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -60,9 +61,16 @@ fn shipped_binary_needs_glibc_2_17_at_most() {
         max.0,
         max.1
     );
+    // VENVAUDIT_GLIBC_CHECK_ARCH: the architecture ansible/build.sh built this binary for.
+    let arch = std::env::var("VENVAUDIT_GLIBC_CHECK_ARCH").unwrap_or_else(|_| "x86_64".to_owned());
+    let loader = match arch.as_str() {
+        "x86_64" => "/lib64/ld-linux-x86-64.so.2",
+        "aarch64" => "/lib/ld-linux-aarch64.so.1",
+        other => panic!("no known glibc loader for {other}"),
+    };
     let info = read_elf(&binary).unwrap();
-    assert_eq!(info.machine, "x86_64");
-    assert_eq!(info.interpreter.as_deref(), Some("/lib64/ld-linux-x86-64.so.2"));
+    assert_eq!(info.machine, arch);
+    assert_eq!(info.interpreter.as_deref(), Some(loader));
     eprintln!("{}: newest glibc symbol version needed: GLIBC_{}.{}", binary.display(), needs[0].0, needs[0].1);
 }
 

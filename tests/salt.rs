@@ -1,4 +1,4 @@
-//! The Salt execution module, grain and state (salt/) driven by a real masterless
+//! The Salt execution module, grain and state (salt/ file root) driven by a real masterless
 //! `salt-call --local` against real venvs: a healthy one made by pyenv's CPython 3.12 and a
 //! broken one whose base interpreter (a hard-linked copy of that CPython) was deleted.
 //!
@@ -191,10 +191,28 @@ fn install_binary_and_gate_a_deploy() {
     let minion = Minion::new(&dir, &format!("pillar_roots:\n  base:\n    - {}\n", pillar_root.display()));
     let files = dir.join("states/venvaudit/files");
     std::fs::create_dir_all(&files).unwrap();
-    std::fs::copy(BIN, files.join("venvaudit")).unwrap();
+    let arch = String::from_utf8(run(Command::new("uname").arg("-m")).stdout).unwrap().trim().to_owned();
+    // First only a binary for another architecture: init.sls fails, naming both.
+    std::fs::copy(BIN, files.join("venvaudit-linux-pretend-arch")).unwrap();
     let app = dir.join("app");
 
     minion.sync();
+
+    let (c, states) = minion.apply(&["venvaudit"]);
+    assert_ne!(c.code, 0, "no binary for this cpuarch must fail: {states:?}");
+    assert_eq!(result(&states, "venvaudit-binary"), false);
+    let named = format!(
+        "no venvaudit binary for this minion's cpuarch {arch} in salt://venvaudit/files/ (shipped: pretend-arch)"
+    );
+    assert_eq!(states["venvaudit-binary"]["name"], named.as_str(), "{states:?}");
+    assert!(!installed.exists());
+
+    // The binary for this cpuarch, with its checksum (a wrong one would fail file.managed).
+    std::fs::copy(BIN, files.join(format!("venvaudit-linux-{arch}"))).unwrap();
+    let sums = run(Command::new("sha256sum")
+        .args([format!("venvaudit-linux-{arch}"), "venvaudit-linux-pretend-arch".to_owned()])
+        .current_dir(&files));
+    std::fs::write(files.join("SHA256SUMS"), &sums.stdout).unwrap();
 
     // Not installed yet: the module does not load, and says why.
     let c = minion.call(&["venvaudit.facts", &v.ok()]);
@@ -243,21 +261,13 @@ fn install_binary_and_gate_a_deploy() {
 fn functions_grain_and_state() {
     let v = venvs();
     let dir = scratch("functions");
-    let minion = Minion::new(
-        &dir,
-        &format!("venvaudit.binary: {BIN}\nvenvaudit_grains_roots: ['{}', /nonexistent-root]\n", v.dir.display()),
-    );
+    let minion = Minion::new(&dir, &format!("venvaudit.binary: {BIN}\n"));
     minion.sync();
 
-    // grain
+    // grain: static facts about the binary only
     let c = minion.call(&["grains.item", "venvaudit"]);
     let g = &c.json["venvaudit"];
-    assert_eq!(g["venvs"], 2, "{g}");
-    assert_eq!(g["broken"], 1, "{g}");
-    assert_eq!(g["has_broken"], true, "{g}");
-    assert_eq!(g["python_versions"], serde_json::json!(["3.12"]), "{g}");
-    assert_eq!(g["roots"], serde_json::json!([v.dir.display().to_string()]), "nonexistent root kept: {g}");
-    assert!(g.get("error").is_none(), "{g}");
+    assert_eq!(g, &serde_json::json!({"installed": true, "binary": BIN, "version": env!("CARGO_PKG_VERSION")}), "{g}");
 
     // facts: positional path, report returned as is
     let c = minion.call(&["venvaudit.facts", &v.ok(), "packages=True"]);
@@ -423,15 +433,18 @@ query-docs:
     assert!(state_doc.contains("fail_on") && state_doc.contains("glob"), "{docs}");
 }
 
-/// The grain's time bound and failure modes, by loading salt/_grains/venvaudit.py into a
-/// plain Python with `__opts__` set as Salt's loader would (it needs only the stdlib): a
-/// salt-call per case would cost seconds each.
+/// The grain is static and cheap: it runs the binary once, as `venvaudit --version`, and
+/// never scans (a stand-in binary logs its arguments). Loaded into a plain Python with
+/// `__opts__` set as Salt's loader would (it needs only the stdlib): a salt-call per case
+/// would cost seconds each.
 #[test]
-#[ignore = "real-tool tier: pyenv venvs, salt-call (scripts/test.sh runs it)"]
-fn grain_time_bound_and_failures() {
+#[ignore = "real-tool tier: salt's Python (scripts/test.sh runs it)"]
+fn grain_is_static_and_never_scans() {
     let dir = scratch("grain");
-    let root = dir.join("root");
-    std::fs::create_dir_all(&root).unwrap();
+    let log = dir.join("calls.log");
+    let fake = dir.join("venvaudit");
+    std::fs::write(&fake, format!("#!/bin/sh\necho \"$@\" >> '{}'\necho 'venvaudit 9.9.9'\n", log.display())).unwrap();
+    std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     let script = r#"
 import importlib.util, json, sys
 spec = importlib.util.spec_from_file_location("venvaudit_grain", sys.argv[1])
@@ -443,13 +456,12 @@ for opts in json.loads(sys.argv[2]):
     out.append(mod.venvaudit())
 print(json.dumps(out))
 "#;
-    let r = root.display().to_string();
+    let fake_s = fake.display().to_string();
     let cases = serde_json::json!([
-        {"venvaudit.binary": BIN, "venvaudit_grains_roots": [r], "venvaudit_grains_timeout": 0.000001},
-        {"venvaudit.binary": dir.join("nope").display().to_string(), "venvaudit_grains_roots": [r]},
-        {"venvaudit.binary": BIN, "venvaudit_grains": false},
-        {"venvaudit.binary": BIN, "venvaudit_grains_roots": r},
-        {"venvaudit.binary": BIN, "venvaudit_grains_roots": [dir.join("missing").display().to_string()]},
+        {"venvaudit.binary": fake_s},
+        {"venvaudit.binary": dir.join("nope").display().to_string()},
+        {"venvaudit.binary": fake_s, "venvaudit_grains": false},
+        {"venvaudit": {"binary": BIN}},
     ]);
     let out = run(Command::new(pyenv_python().join("bin/python3.12"))
         .arg("-c")
@@ -458,17 +470,15 @@ print(json.dumps(out))
         .arg(cases.to_string()));
     assert!(out.status.success(), "grain raised: {}", String::from_utf8_lossy(&out.stderr));
     let got: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let timed_out = &got[0]["venvaudit"];
-    assert_eq!(timed_out["timed_out"], true, "{timed_out}");
-    assert!(timed_out["error"].as_str().unwrap().contains("venvaudit_grains_timeout"), "{timed_out}");
-    assert!(got[1]["venvaudit"]["error"].as_str().unwrap().contains("binary not found"), "{}", got[1]);
+    assert_eq!(got[0], serde_json::json!({"venvaudit": {"installed": true, "binary": fake_s, "version": "9.9.9"}}));
+    assert_eq!(got[1], serde_json::json!({"venvaudit": {"installed": false}}));
     assert_eq!(got[2], serde_json::json!({}));
-    let empty = &got[3]["venvaudit"];
-    assert_eq!(empty["venvs"], 0, "{empty}");
-    assert_eq!(empty["roots"], serde_json::json!([r]), "a single root given as a string: {empty}");
-    assert!(empty.get("error").is_none(), "{empty}");
-    assert_eq!(got[4]["venvaudit"]["roots"], serde_json::json!([]), "{}", got[4]);
-    assert_eq!(got[4]["venvaudit"]["venvs"], 0, "{}", got[4]);
+    assert_eq!(got[3]["venvaudit"]["version"], env!("CARGO_PKG_VERSION"), "{}", got[3]);
+    assert_eq!(
+        std::fs::read_to_string(&log).unwrap(),
+        "--version\n",
+        "the grain ran the binary for more than its version"
+    );
 }
 
 /// Scope through Salt: with an Apache configuration (the test's own, under `config_root`)

@@ -5,13 +5,16 @@ venvaudit reads files only: it never runs an interpreter of a scanned environmen
 never writes into one. This module is a thin wrapper: each function sends one JSON request
 to ``venvaudit run`` on standard input and returns the parsed JSON result.
 
-:depends: the ``venvaudit`` binary on the minion (see ``salt/venvaudit/init.sls``)
+:depends: the ``venvaudit`` binary on the minion (the ``venvaudit`` wheel, or
+    ``salt/venvaudit/init.sls``)
 
 :configuration: The binary is looked up in this order:
 
     1. minion config option ``venvaudit.binary`` (a path or a command name)
     2. pillar ``venvaudit:binary``
     3. ``venvaudit`` on the minion's ``PATH``
+    4. ``venvaudit`` beside Salt's own Python (where the ``venvaudit`` wheel, a dependency of
+       the ``saltext-venvaudit`` extension, puts it when installed with ``salt-pip``)
 
     .. code-block:: yaml
 
@@ -43,6 +46,8 @@ unparsable output) raises ``CommandExecutionError`` carrying the binary's messag
 import json
 import logging
 import os
+import sys
+import sysconfig
 
 import salt.utils.args
 import salt.utils.data
@@ -91,7 +96,17 @@ def _binary():
         if os.path.isfile(configured) and os.access(configured, os.X_OK):
             return configured
         return None
-    return salt.utils.path.which(configured)
+    found = salt.utils.path.which(configured)
+    if found:
+        return found
+    # The venvaudit wheel (a dependency of the saltext-venvaudit extension) installs the
+    # binary into the scripts directory of Salt's own Python (salt-pip, onedir), which is
+    # usually not on the minion's PATH.
+    for scripts in (os.path.dirname(sys.executable), sysconfig.get_path("scripts")):
+        candidate = os.path.join(scripts, configured) if scripts else None
+        if candidate and os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            return candidate
+    return None
 
 
 def __virtual__():
@@ -267,6 +282,6 @@ def query(*specs, **kwargs):
 
         salt '*' venvaudit.query 'django<4.2.16' paths='[/srv]'
         salt '*' venvaudit.query 'requests==2.25.*' pyyaml paths='[/srv, /opt]'
-        salt -G 'venvaudit:python_versions:3.8' venvaudit.query 'numpy<1.25'
+        salt -G 'venvaudit:installed:True' venvaudit.query 'numpy<1.25'
     """
     return _run("query", specs, kwargs)

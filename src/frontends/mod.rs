@@ -2,4 +2,5 @@
 //! module mode. Each reads one request and writes exactly one JSON object.
 
 pub mod ansible;
+pub mod assets;
 pub mod json;

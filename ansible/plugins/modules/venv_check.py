@@ -1,11 +1,10 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
-# Documentation of the venv_check module. The module itself is the venvaudit binary:
-# plugins/modules/venv_check is a symlink to files/venvaudit, both made by ansible/build.sh. This
-# file only carries DOCUMENTATION, EXAMPLES and RETURN for ansible-doc (a task never runs it:
-# the extensionless module file wins; should the binary be missing, running this file prints
-# nothing and the task fails). Keep the options in step with
-# CHECK_SPEC in src/frontends/ansible.rs (tests/ansible.rs compares them).
+# Documentation of the venv_check module. The module is the venvaudit binary: the action plugin
+# plugins/action/venv_check.py picks files/venvaudit-linux-ARCH for the target's machine and runs it
+# as a binary module. This file only carries DOCUMENTATION, EXAMPLES and RETURN for ansible-doc
+# (a task never runs it). Keep the options in step with the spec in src/frontends/ansible.rs
+# (tests/ansible.rs compares them).
 
 from __future__ import annotations
 
@@ -25,7 +24,8 @@ description:
     environment (see O(checks)).
   - Everything is learned from files alone. No Python interpreter is needed on the managed host,
     no code from a scanned environment is executed and nothing is written.
-  - The module is a static binary built for glibc 2.17 or newer (x86_64).
+  - The module is a binary built for glibc 2.17 or newer, one per architecture; the action
+    plugin picks the one for the target's machine (from facts, else C(uname -m)).
 extends_documentation_fragment:
   - venvaudit.python.scan
 options:

@@ -1,11 +1,10 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
-# Documentation of the venv_facts module. The module itself is the venvaudit binary:
-# plugins/modules/venv_facts is a symlink to files/venvaudit, both made by ansible/build.sh. This
-# file only carries DOCUMENTATION, EXAMPLES and RETURN for ansible-doc (a task never runs it:
-# the extensionless module file wins; should the binary be missing, running this file prints
-# nothing and the task fails). Keep the options in step with
-# FACTS_SPEC in src/frontends/ansible.rs (tests/ansible.rs compares them).
+# Documentation of the venv_facts module. The module is the venvaudit binary: the action plugin
+# plugins/action/venv_facts.py picks files/venvaudit-linux-ARCH for the target's machine and runs it
+# as a binary module. This file only carries DOCUMENTATION, EXAMPLES and RETURN for ansible-doc
+# (a task never runs it). Keep the options in step with the spec in src/frontends/ansible.rs
+# (tests/ansible.rs compares them).
 
 from __future__ import annotations
 
@@ -20,7 +19,8 @@ description:
     distributions as the fact C(ansible_facts['venvaudit']).
   - Everything is learned from files alone. No Python interpreter is needed on the managed host,
     no code from a scanned environment is executed and nothing is written.
-  - The module is a static binary built for glibc 2.17 or newer (x86_64), so it runs on old
+  - The module is a binary built for glibc 2.17 or newer, one per architecture; the action
+    plugin picks the one for the target's machine (from facts, else C(uname -m)), so it runs on old
     distributions that have no usable Python.
   - Paths that cannot be read (for example for lack of permission) are reported as task warnings
     and listed in the fact's C(errors); the scan goes on without them.
