@@ -59,22 +59,6 @@ fn version_of(prefix: &str) -> String {
     pyenv_prefix(prefix).file_name().unwrap().to_string_lossy().into_owned()
 }
 
-/// A venv whose base interpreter no longer exists: made from a hard-linked copy of pyenv's
-/// 3.12 that is then deleted.
-fn make_broken_venv(tmp: &Path, dir: &Path) {
-    let copy = tmp.join("python-copy");
-    let prefix = pyenv_prefix("3.12");
-    // Hard links are cheap; across filesystems fall back to a real copy.
-    let linked = Command::new("cp").arg("-al").arg(&prefix).arg(&copy).status().map(|s| s.success()).unwrap_or(false);
-    if !linked {
-        let _ = std::fs::remove_dir_all(&copy);
-        run(Command::new("cp").arg("-a").arg(&prefix).arg(&copy));
-    }
-    let exe = pyenv("3.12");
-    make_bare_venv(&copy.join("bin").join(exe.file_name().unwrap()), dir);
-    std::fs::remove_dir_all(&copy).unwrap();
-}
-
 fn setup() -> Fixture {
     let tools = support::tools_venv().join("bin");
     assert!(tools.join("ansible-playbook").exists(), "ansible-core missing from the tools venv: run scripts/setup.sh");
@@ -123,7 +107,7 @@ fn setup() -> Fixture {
 
     let broken = tmp.join("broken");
     std::fs::create_dir_all(&broken).unwrap();
-    make_broken_venv(&tmp, &broken.join("venv"));
+    support::make_broken_venv(&tmp, "3.12", &broken.join("venv"));
 
     Fixture { tmp, tools, collections, module, fleet, broken, py312: version_of("3.12"), py38: version_of("3.8") }
 }
@@ -955,7 +939,7 @@ fn rolling_deploy_example_stops_at_the_first_bad_host() {
         if healthy {
             make_bare_venv(&pyenv("3.12"), &root.join("releases/r2/venv"));
         } else {
-            make_broken_venv(&dir, &root.join("releases/r2/venv"));
+            support::make_broken_venv(&dir, "3.12", &root.join("releases/r2/venv"));
         }
         std::os::unix::fs::symlink(root.join("releases/r1"), root.join("current")).unwrap();
         inv += &format!("{host} app_root={}\n", root.display());

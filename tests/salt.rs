@@ -9,6 +9,8 @@
 //! salt-call is found at `$VENVAUDIT_SALT_CALL`, else `.tools/venv/bin/salt-call` (made by
 //! scripts/setup.sh), else on PATH.
 
+mod support;
+
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -29,20 +31,8 @@ fn salt_call_path() -> PathBuf {
     PathBuf::from("salt-call")
 }
 
-fn pyenv_python() -> PathBuf {
-    let root = std::env::var_os("PYENV_ROOT")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".pyenv"));
-    root.join("versions/3.12.1")
-}
-
 fn run(cmd: &mut Command) -> Output {
     cmd.stdin(Stdio::null()).output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"))
-}
-
-fn check_ok(cmd: &mut Command) {
-    let out = run(cmd);
-    assert!(out.status.success(), "{cmd:?} failed: {}", String::from_utf8_lossy(&out.stderr));
 }
 
 /// A scratch directory under cargo's target/tmp, emptied first.
@@ -72,23 +62,11 @@ fn venvs() -> &'static Venvs {
     static V: OnceLock<Venvs> = OnceLock::new();
     V.get_or_init(|| {
         let dir = scratch("venvs");
-        let base = pyenv_python();
+        let base = support::pyenv_prefix("3.12");
         let python = base.join("bin/python3.12");
         assert!(python.exists(), "{} missing: the tests need pyenv's CPython 3.12.1", python.display());
-        check_ok(Command::new(&python).args(["-m", "venv"]).arg(dir.join("ok")));
-        // The broken venv's base is a copy of the interpreter, hard-linked (cheap) when the
-        // copy is on the same filesystem, then deleted: what an OS upgrade does to a venv.
-        let copy = scratch("python-copy").join("3.12.1");
-        let linked = run(Command::new("cp").arg("-al").arg(&base).arg(&copy)).status.success();
-        if !linked {
-            let _ = std::fs::remove_dir_all(&copy);
-            check_ok(Command::new("cp").arg("-a").arg(&base).arg(&copy));
-        }
-        check_ok(
-            Command::new(copy.join("bin/python3.12")).args(["-m", "venv", "--without-pip"]).arg(dir.join("broken")),
-        );
-        std::fs::remove_dir_all(&copy).unwrap();
-        assert!(!dir.join("broken/bin/python").exists(), "broken venv still has an interpreter");
+        support::check(Command::new(&python).args(["-m", "venv"]).arg(dir.join("ok")));
+        support::make_broken_venv(&scratch("python-copy"), "3.12", &dir.join("broken"));
         Venvs { dir }
     })
 }
@@ -116,8 +94,11 @@ impl Minion {
             "file_client: local\n\
              file_roots:\n  base:\n    - {d}/states\n    - {REPO}/salt\n\
              root_dir: {d}/root\npki_dir: {d}/pki\ncachedir: {d}/cache\nsock_dir: {d}/sock\n\
-             log_file: {d}/minion.log\nlog_level_logfile: info\n{extra_config}"
+             log_file: {d}/minion.log\nlog_level_logfile: info\n\
+             fileserver_list_cache_time: 0\n{extra_config}"
         );
+        // fileserver_list_cache_time: 0 -- the tests add files to the file root between calls;
+        // Salt's 20-second file-list cache would hide a binary added a second ago.
         std::fs::write(conf.join("minion"), config).unwrap();
         Minion { dir: dir.to_owned() }
     }
@@ -463,7 +444,7 @@ print(json.dumps(out))
         {"venvaudit.binary": fake_s, "venvaudit_grains": false},
         {"venvaudit": {"binary": BIN}},
     ]);
-    let out = run(Command::new(pyenv_python().join("bin/python3.12"))
+    let out = run(Command::new(support::pyenv_prefix("3.12").join("bin/python3.12"))
         .arg("-c")
         .arg(script)
         .arg(format!("{REPO}/salt/_grains/venvaudit.py"))

@@ -587,6 +587,20 @@ pub fn make_bare_venv(python: &Path, dir: &Path) {
     check(py_cmd(python).arg("-m").arg("venv").arg("--without-pip").arg(dir));
 }
 
+/// A venv at `dir` whose base interpreter no longer exists, as an OS upgrade leaves it: made
+/// (without pip) from a private copy of pyenv's `version_prefix` under `work` (hard links when
+/// possible), which is then deleted. The one broken-venv builder of the suite.
+pub fn make_broken_venv(work: &Path, version_prefix: &str, dir: &Path) {
+    let copy = work.join(format!("python-copy-{version_prefix}-{}", TEMP_COUNTER.fetch_add(1, Ordering::SeqCst)));
+    link_tree(&pyenv_prefix(version_prefix), &copy);
+    let exe = pyenv(version_prefix);
+    make_bare_venv(&copy.join("bin").join(exe.file_name().unwrap()), dir);
+    let cfg = fs::read_to_string(dir.join("pyvenv.cfg")).unwrap_or_default();
+    assert!(cfg.contains(&*copy.to_string_lossy()), "the venv is not on the copy: {cfg}");
+    force_remove(&copy);
+    assert!(!dir.join("bin/python").exists(), "{} still has an interpreter", dir.display());
+}
+
 /// Whether a venv has pip installed (uv venvs do not).
 pub fn has_pip(venv: &Path) -> bool {
     site_packages(venv).map(|sp| sp.join("pip").is_dir()).unwrap_or(false)
