@@ -137,13 +137,16 @@ PY
 VERIFY_BYTES=$(python3 -c "import os,sys; print(sum(os.path.getsize(p) for p in open(sys.argv[1]).read().split('\0') if p))" "$RECORD_FILES")
 
 # ---------------------------------------------------------------- measuring
-# measure NAME CMD...: one warm-up run, then REPS runs; prints "best_wall_s max_rss_mib".
+# measure CMD...: one warm-up run, then REPS runs; prints "best_wall_s max_rss_mib" (wall time
+# by the shell's clock, peak RSS of the command by GNU time).
 measure() {
   local best="" rss=0 t m
   nice -n "$NICE" "$@" >/dev/null 2>&1 || true
   for ((r = 0; r < REPS; r++)); do
-    nice -n "$NICE" /usr/bin/time -o "$BENCH_DIR/time.out" -f '%e %M' "$@" >/dev/null 2>&1 || true
-    read -r t m < <(tail -n1 "$BENCH_DIR/time.out")
+    local t0=$EPOCHREALTIME
+    nice -n "$NICE" /usr/bin/time -o "$BENCH_DIR/time.out" -f '%M' "$@" >/dev/null 2>&1 || true
+    t=$(awk "BEGIN{printf \"%.3f\", $EPOCHREALTIME - $t0}")
+    m=$(tail -n1 "$BENCH_DIR/time.out")
     if [ -z "$best" ] || awk "BEGIN{exit !($t < $best)}"; then best=$t; fi
     if [ "$m" -gt "$rss" ]; then rss=$m; fi
   done
