@@ -1,95 +1,207 @@
 #!/usr/bin/env bash
-# Benchmark venvaudit facts against the I/O floor and pip list on a synthetic fleet.
+# Benchmark venvaudit against its floors and against uv/pip on a fleet of FULL venvs.
 #
-# Builds (once, under $BENCH_DIR, default target/bench-fleet) at least 300 venvs holding at
-# least 30,000 *.dist-info directories, as hard-linked copies (cp -al) of real venvs made by
-# scripts/setup.sh, then prints in one run:
-#   - venvaudit facts --format json over the fleet (wall time, peak RSS),
-#   - the I/O floor: find ROOT -name METADATA -exec cat {} + (same tree, same cache state),
-#   - pip list --format=json over a sample of venvs, scaled per venv.
-# Not a test: numbers go in the notes. Warm cache: every command runs once before timing.
+# Not a test: the figures go in README ("Performance"). Prints one markdown table, in one run:
+#   - facts over the fleet vs the METADATA floor (cat of every */site-packages/*.dist-info/METADATA
+#     found by glob: no walk);
+#   - facts of one venv vs `uv pip list --format json` and `pip list --format=json`;
+#   - check over the fleet, whole and per family, vs the walk floor `find ROOT -perm /022`
+#     (permissions, whole check) and vs reading only ELF headers (extensions: the same
+#     *.so* files, found by `find`, each opened and its ELF header, program headers and
+#     PT_DYNAMIC segment pread by a 60-line C reader compiled here: what the check must read);
+#   - check --verify (integrity) of VERIFY_VENVS venvs vs sha256sum of the same RECORD-listed files;
+#   - the OSV load (vulnerabilities on one venv with the OSV zip) vs `unzip -p` of that zip;
+#   - the peak RSS of each (GNU time).
+#
+# The fleet (built once under $BENCH_DIR, default target/bench-fleet): FLEET venvs (default 300),
+# hard-linked copies (cp -al) of one template venv holding the full code of ~110 real
+# distributions: a copy of the tools venv (.tools/venv: ansible-core, salt, cryptography,
+# pydantic-core, pyzmq, ...) plus numpy, pillow, psycopg2-binary and Django installed by uv from
+# the offline wheelhouse (.tools/wheels), and a sparse 3 GiB shared object with valid ELF headers
+# (lib-big/libbig.so.1, CUDA-sized) so every run has a > 2 GiB .so present.
+#
+# Knobs: FLEET (venvs, default 300), REPS (timed runs, best kept; default 3), VERIFY_VENVS
+# (default 2), BENCH_DIR, OSV_ZIP (default ../shared/osv-pypi.zip), NICE (default 10).
+# Every command runs once untimed first (warm cache), then REPS times.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO=$PWD
+FLEET=${FLEET:-300}
+REPS=${REPS:-3}
+VERIFY_VENVS=${VERIFY_VENVS:-2}
+NICE=${NICE:-10}
 BENCH_DIR=${BENCH_DIR:-$REPO/target/bench-fleet}
-# Bump when the fleet recipe changes.
-FLEET_RECIPE=2
-MIN_VENVS=${MIN_VENVS:-300}
-MIN_DISTS=${MIN_DISTS:-30000}
-SAMPLE=${SAMPLE:-10}
+OSV_ZIP=${OSV_ZIP:-$REPO/../shared/osv-pypi.zip}
+# Bump when the template recipe changes.
+RECIPE=3
 
 scripts/setup.sh >&2
 # shellcheck disable=SC1091
 source .tools/env.sh
 cargo build --release --quiet
 BIN=$REPO/target/release/venvaudit
+[ -x /usr/bin/time ] || { echo "bench: GNU time (/usr/bin/time) is needed for peak RSS" >&2; exit 1; }
 
-# Template: the metadata of a real, large venv (the tools venv: ~115 distributions). Only what
-# a metadata reader touches is kept -- pyvenv.cfg, bin/, every *.dist-info and the pip package
-# so `bin/python -m pip list` runs -- so 300 hard-linked copies stay cheap to make.
-TEMPLATE=$REPO/target/bench-template
-if [ ! -f "$TEMPLATE/.complete" ]; then
-  rm -rf "$TEMPLATE"; mkdir -p "$TEMPLATE"
-  src=$VENVAUDIT_TOOLS_VENV
-  cp -a "$src/pyvenv.cfg" "$src/bin" "$TEMPLATE/"
-  sp=$(cd "$src" && ls -d lib/python3*/site-packages)
-  mkdir -p "$TEMPLATE/$sp"
-  (cd "$src/$sp" && cp -a ./*.dist-info pip "$TEMPLATE/$sp/")
-  touch "$TEMPLATE/.complete"
-fi
-TEMPLATES=("$TEMPLATE")
-
-count_dists() { find "$BENCH_DIR" -maxdepth 6 -type d -name '*.dist-info' | wc -l; }
-if [ "$(cat "$BENCH_DIR/.complete" 2>/dev/null)" != "$FLEET_RECIPE" ]; then
+# ---------------------------------------------------------------- template venv
+TEMPLATE=$BENCH_DIR/template
+if [ "$(cat "$TEMPLATE/.complete" 2>/dev/null)" != "$RECIPE" ]; then
   rm -rf "$BENCH_DIR"; mkdir -p "$BENCH_DIR"
-  n=0; dists=0
-  per=()
-  for t in "${TEMPLATES[@]}"; do per+=("$(find "$t" -maxdepth 5 -type d -name '*.dist-info' | wc -l)"); done
-  while [ $n -lt "$MIN_VENVS" ] || [ $dists -lt "$MIN_DISTS" ]; do
-    i=$((n % ${#TEMPLATES[@]}))
-    dir="$BENCH_DIR/team$((n / 50))/app$n"
-    mkdir -p "$(dirname "$dir")"
-    cp -al "${TEMPLATES[$i]}" "$dir"
-    dists=$((dists + per[i])); n=$((n + 1))
-  done
-  echo "$FLEET_RECIPE" > "$BENCH_DIR/.complete"
+  cp -a "$VENVAUDIT_TOOLS_VENV" "$TEMPLATE"
+  uv pip install --quiet --python "$TEMPLATE/bin/python" --offline --no-index --find-links "$REPO/.tools/wheels" \
+    numpy pillow psycopg2-binary 'django==4.2.16' >&2
+  sp=$(cd "$TEMPLATE" && ls -d lib/python3*/site-packages)
+  mkdir -p "$TEMPLATE/$sp/lib-big"
+  printf 'int big(void) { return 42; }\n' > "$BENCH_DIR/big.c"
+  cc -shared -fPIC -o "$TEMPLATE/$sp/lib-big/libbig.so.1" "$BENCH_DIR/big.c"
+  # Sparse: the headers stay where they are, the file is 3 GiB.
+  truncate -s 3G "$TEMPLATE/$sp/lib-big/libbig.so.1"
+  echo "$RECIPE" > "$TEMPLATE/.complete"
 fi
-VENVS=$(find "$BENCH_DIR" -mindepth 2 -maxdepth 2 -type d | wc -l)
-DISTS=$(count_dists)
-echo "fleet: $VENVS venvs, $DISTS dist-info dirs under $BENCH_DIR"
+SP=$(cd "$TEMPLATE" && ls -d lib/python3*/site-packages)
 
-secs() { python3 - "$@" <<'PY'
-import subprocess, sys, time, resource
-cmd = sys.argv[1:]
-subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)  # warm
-best = None
-for _ in range(3):
-    t = time.perf_counter(); subprocess.run(cmd, stdout=subprocess.DEVNULL, check=True); d = time.perf_counter() - t
-    best = d if best is None else min(best, d)
-rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-print(f"{best:.3f} {rss:.1f}")
+# ---------------------------------------------------------------- fleet of hard-linked copies
+FLEET_DIR=$BENCH_DIR/fleet
+mkdir -p "$FLEET_DIR"
+have=$(find "$FLEET_DIR" -mindepth 2 -maxdepth 2 -type d 2>/dev/null | wc -l)
+if [ "$have" -gt "$FLEET" ]; then rm -rf "$FLEET_DIR"; have=0; fi
+for ((n = have; n < FLEET; n++)); do
+  dir="$FLEET_DIR/team$((n / 50))/app$n"
+  mkdir -p "$(dirname "$dir")"
+  rm -rf "$dir"; cp -al "$TEMPLATE" "$dir"
+done
+ONE=$FLEET_DIR/team0/app0
+DISTS=$(printf '%s\n' "$FLEET_DIR"/*/*/"$SP"/*.dist-info | wc -l)
+FILES=$(find "$ONE" | wc -l)
+
+# ---------------------------------------------------------------- floors' helpers
+ELFHDR=$BENCH_DIR/elfhdr
+if [ ! -x "$ELFHDR" ]; then
+  cat > "$BENCH_DIR/elfhdr.c" <<'C'
+/* Floor for the extensions check: for each NUL-separated path on stdin, pread the ELF header,
+   the program headers and the PT_DYNAMIC segment (64-bit ELF), nothing else. */
+#include <elf.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+int main(void) {
+  char path[8192]; size_t n = 0; int c; unsigned long dyn = 0;
+  static char buf[1 << 16];
+  while ((c = getchar()) != EOF) {
+    if (c) { if (n < sizeof path - 1) path[n++] = (char)c; continue; }
+    path[n] = 0; n = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) continue;
+    Elf64_Ehdr eh;
+    if (pread(fd, &eh, sizeof eh, 0) == sizeof eh && !memcmp(eh.e_ident, ELFMAG, SELFMAG) &&
+        eh.e_ident[EI_CLASS] == ELFCLASS64 && eh.e_phnum < 512) {
+      Elf64_Phdr ph[512];
+      size_t sz = (size_t)eh.e_phnum * sizeof(Elf64_Phdr);
+      if (pread(fd, ph, sz, (off_t)eh.e_phoff) == (ssize_t)sz)
+        for (int i = 0; i < eh.e_phnum; i++)
+          if (ph[i].p_type == PT_DYNAMIC) {
+            size_t d = ph[i].p_filesz < sizeof buf ? ph[i].p_filesz : sizeof buf;
+            if (pread(fd, buf, d, (off_t)ph[i].p_offset) > 0) dyn += d;
+          }
+    }
+    close(fd);
+  }
+  printf("%lu\n", dyn);
+  return 0;
+}
+C
+  cc -O2 -o "$ELFHDR" "$BENCH_DIR/elfhdr.c"
+fi
+
+# The files RECORD lists for the first VERIFY_VENVS venvs (what --verify hashes).
+VERIFY_SET=()
+for ((n = 0; n < VERIFY_VENVS && n < FLEET; n++)); do VERIFY_SET+=("$FLEET_DIR/team$((n / 50))/app$n"); done
+RECORD_FILES=$BENCH_DIR/record-files
+python3 - "$SP" "${VERIFY_SET[@]}" > "$RECORD_FILES" <<'PY'
+import csv, os, sys
+sp = sys.argv[1]
+for venv in sys.argv[2:]:
+    base = os.path.join(venv, sp)
+    for d in sorted(os.listdir(base)):
+        rec = os.path.join(base, d, "RECORD")
+        if not d.endswith(".dist-info") or not os.path.isfile(rec):
+            continue
+        with open(rec, newline="") as f:
+            for row in csv.reader(f):
+                if len(row) >= 2 and row[1]:
+                    p = os.path.normpath(os.path.join(base, row[0]))
+                    if os.path.isfile(p):
+                        sys.stdout.write(p + "\0")
 PY
+VERIFY_BYTES=$(python3 -c "import os,sys; print(sum(os.path.getsize(p) for p in open(sys.argv[1]).read().split('\0') if p))" "$RECORD_FILES")
+
+# ---------------------------------------------------------------- measuring
+# measure CMD...: one warm-up run, then REPS runs; prints "best_wall_s max_rss_mib" (wall time
+# by the shell's clock, peak RSS of the command by GNU time).
+measure() {
+  local best="" rss=0 t m
+  nice -n "$NICE" "$@" >/dev/null 2>&1 || true
+  for ((r = 0; r < REPS; r++)); do
+    local t0=$EPOCHREALTIME
+    nice -n "$NICE" /usr/bin/time -o "$BENCH_DIR/time.out" -f '%M' "$@" >/dev/null 2>&1 || true
+    t=$(awk "BEGIN{printf \"%.3f\", $EPOCHREALTIME - $t0}")
+    m=$(tail -n1 "$BENCH_DIR/time.out")
+    if [ -z "$best" ] || awk "BEGIN{exit !($t < $best)}"; then best=$t; fi
+    if [ "$m" -gt "$rss" ]; then rss=$m; fi
+  done
+  echo "$best $((rss / 1024))"
+}
+ROWS=()
+row() { # row LABEL FLOOR_LABEL "t rss" "t rss" [target note]
+  local label=$1 floor=$2 a=$3 b=$4 note=${5:-}
+  read -r ta ra <<<"$a"; read -r tb rb <<<"$b"
+  local ratio
+  ratio=$(awk "BEGIN{ if ($tb > 0) printf \"%.2f\", $ta / $tb; else print \"-\" }")
+  ROWS+=("| $label | $ta | $ra | $floor | $tb | $rb | ${ratio}x | $note |")
 }
 
-read -r T_VA RSS_VA < <(secs "$BIN" facts --format json "$BENCH_DIR")
-read -r T_FLOOR _ < <(secs sh -c "find '$BENCH_DIR' -name METADATA -exec cat {} + >/dev/null")
-mapfile -t SAMPLE_VENVS < <(find "$BENCH_DIR" -mindepth 2 -maxdepth 2 -type d | sort | head -n "$SAMPLE")
-T_PIP_TOTAL=0
-for v in "${SAMPLE_VENVS[@]}"; do
-  if [ -x "$v/bin/python" ] && "$v/bin/python" -m pip --version >/dev/null 2>&1; then
-    read -r t _ < <(secs "$v/bin/python" -m pip list --format=json --disable-pip-version-check)
-  else
-    read -r t _ < <(secs "$VENVAUDIT_TOOLS_VENV/bin/python" -m pip --python "$v/bin/python" list --format=json --disable-pip-version-check)
-  fi
-  T_PIP_TOTAL=$(python3 -c "print($T_PIP_TOTAL + $t)")
+# The whole check loads the OSV database as a real gate does.
+if [ -f "$OSV_ZIP" ]; then export VENVAUDIT_OSV_DB=$OSV_ZIP; else export VENVAUDIT_OSV_DB=""; fi
+FACTS=$(measure "$BIN" facts --format json "$FLEET_DIR")
+META=$(measure sh -c "printf '%s\0' '$FLEET_DIR'/*/*/'$SP'/*.dist-info/METADATA | xargs -0 cat")
+row "facts, fleet" "cat METADATA (glob)" "$FACTS" "$META" "<= 1.3x"
+
+ONE_FACTS=$(measure "$BIN" facts --format json "$ONE")
+UV=$(measure uv pip list --format json --python "$ONE/bin/python")
+PIP=$(measure "$ONE/bin/python" -m pip list --format=json --disable-pip-version-check)
+row "facts, one venv" "uv pip list --format json" "$ONE_FACTS" "$UV" "<= 1.0x"
+row "facts, one venv" "pip list --format=json" "$ONE_FACTS" "$PIP" ""
+
+PERM_FLOOR=$(measure find "$FLEET_DIR" -perm /022)
+CHECK=$(measure "$BIN" check --format json "$FLEET_DIR")
+row "check (all families), fleet" "find -perm /022" "$CHECK" "$PERM_FLOOR" "<= 1.3x"
+PERMS=$(measure "$BIN" check --check permissions --format json "$FLEET_DIR")
+row "check permissions, fleet" "find -perm /022" "$PERMS" "$PERM_FLOOR" ""
+ELF_FLOOR=$(measure sh -c "find '$FLEET_DIR' -type f -name '*.so*' -print0 | '$ELFHDR'")
+EXT=$(measure "$BIN" check --check extensions --format json "$FLEET_DIR")
+row "check extensions, fleet" "find + pread ELF headers" "$EXT" "$ELF_FLOOR" "<= 1 s"
+for fam in interpreter eol vulnerabilities dependencies usage forbidden mod-wsgi uwsgi; do
+  F=$(measure "$BIN" check --check "$fam" --format json "$FLEET_DIR")
+  row "check $fam, fleet" "cat METADATA (glob)" "$F" "$META" ""
 done
-python3 - "$T_VA" "$RSS_VA" "$T_FLOOR" "$T_PIP_TOTAL" "${#SAMPLE_VENVS[@]}" "$VENVS" "$DISTS" <<'PY'
-import sys
-t_va, rss, t_floor, t_pip, sample, venvs, dists = map(float, sys.argv[1:])
-pip_per = t_pip / sample
-va_per = t_va / venvs
-print(f"venvaudit facts : {t_va:.3f} s for {venvs:.0f} venvs / {dists:.0f} dists ({va_per*1000:.2f} ms per venv), peak RSS {rss:.1f} MB")
-print(f"I/O floor (cat) : {t_floor:.3f} s  -> venvaudit is {t_va/t_floor:.2f}x the floor (target <= 2x)")
-print(f"pip list        : {pip_per*1000:.0f} ms per venv (sample {sample:.0f}) -> venvaudit is {pip_per/va_per:.0f}x faster per venv (target >= 100x)")
-print(f"peak RSS        : {rss:.1f} MB (target < 100 MB)")
-PY
+
+SHA=$(measure sh -c "xargs -0 sha256sum < '$RECORD_FILES'")
+VERIFY=$(measure "$BIN" check --check integrity --verify --format json "${VERIFY_SET[@]}")
+row "check --verify, $VERIFY_VENVS venvs ($((VERIFY_BYTES / 1048576)) MiB)" "sha256sum same files" "$VERIFY" "$SHA" "<= 1.25x (>= 80% throughput)"
+
+if [ -f "$OSV_ZIP" ]; then
+  OSV=$(measure "$BIN" check --check vulnerabilities --osv-db "$OSV_ZIP" --format json "$ONE")
+  UNZIP=$(measure unzip -p "$OSV_ZIP")
+  row "OSV load + vulnerabilities, one venv" "unzip -p of the zip" "$OSV" "$UNZIP" ""
+else
+  ROWS+=("| OSV load | - | - | $OSV_ZIP missing | - | - | - | |")
+fi
+
+echo
+echo "venvaudit $("$BIN" --version | awk '{print $2}'), $(date -u +%F), $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), load $(cut -d' ' -f1-3 /proc/loadavg), nice $NICE, best of $REPS"
+echo "fleet: $FLEET venvs, $DISTS distributions, $FILES paths per venv, one 3 GiB sparse .so per venv (hard links)"
+echo
+echo "| what | s | peak MiB | floor / reference | s | peak MiB | ratio | target |"
+echo "|---|---|---|---|---|---|---|---|"
+printf '%s\n' "${ROWS[@]}"

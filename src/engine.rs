@@ -18,6 +18,13 @@ use std::path::PathBuf;
 
 /// Discover and inspect the environments a request names.
 pub fn scan(req: &Request, progress: &Progress) -> Result<Scan> {
+    scan_with(req, progress, true)
+}
+
+/// [`scan`], reading service configuration and processes only when `usage` is true (the
+/// report shows `in_use`/`used_by`, or a check family judges them); otherwise the scan's
+/// `usage` is empty, as if nothing used the environments, and nothing in `/proc` is read.
+pub fn scan_with(req: &Request, progress: &Progress, usage: bool) -> Result<Scan> {
     let root = match &req.root {
         Some(r) => HostRoot::at(std::path::Path::new(r)).with_context(|| format!("cannot use --root {r}"))?,
         None => HostRoot::host(),
@@ -42,11 +49,26 @@ pub fn scan(req: &Request, progress: &Progress) -> Result<Scan> {
     };
     let scope = host::scope::Scope::new(&root, &paths, discover::build_excludes(&req.exclude)?);
     worker_pool(req)?.install(|| {
-        let host = HostFacts::gather(&root);
-        let found = discover::discover(&root, &paths, &walk, progress)?;
-        let users = inspect::load_users(&root);
+        // Host-level reads (loader configuration, users, services, /proc) do not depend on
+        // the environments: they run alongside the walk instead of before it.
+        let ((host, found), (users, sources)) = rayon::join(
+            || rayon::join(|| HostFacts::gather(&root), || discover::discover(&root, &paths, &walk, progress)),
+            || {
+                rayon::join(
+                    || inspect::load_users(&root),
+                    || usage.then(|| inspect::usage::read_sources(&config_root, !req.no_processes)),
+                )
+            },
+        );
+        let found = found?;
         // Processes are the live host's, so their users come from the host's passwd.
-        let process_users = if root.is_chroot() { inspect::load_users(&HostRoot::host()) } else { users.clone() };
+        let process_users = if !usage || req.no_processes {
+            inspect::Users::default()
+        } else if root.is_chroot() {
+            inspect::load_users(&HostRoot::host())
+        } else {
+            users.clone()
+        };
         let results: Vec<(Inspected, Vec<ScanError>)> = found
             .found
             .par_iter()
@@ -58,7 +80,10 @@ pub fn scan(req: &Request, progress: &Progress) -> Result<Scan> {
             venvs.push(v);
             errors.extend(e);
         }
-        let usage = inspect::usage::gather(&root, &config_root, &venvs, !req.no_processes);
+        let usage = match sources {
+            Some(sources) => inspect::usage::attach(&root, &venvs, sources),
+            None => inspect::usage::Usage::default(),
+        };
         for (v, u) in venvs.iter_mut().zip(&usage.per_venv) {
             v.venv.used_by.extend(u.used_by.iter().cloned());
             v.venv.in_use = inspect::usage::in_use(u, &process_users);
@@ -159,7 +184,9 @@ pub fn check(req: &Request, progress: &Progress) -> Result<Report> {
         Some(p) if wants_vulns => Some(osv::load(std::path::Path::new(p))?),
         _ => None,
     };
-    let mut scan = scan(req, progress)?;
+    // Extensions read the services' LD_LIBRARY_PATH; usage judges processes and services.
+    let needs_usage = !req.summary || req.wants(report::Family::Usage) || req.wants(report::Family::Extensions);
+    let mut scan = scan_with(req, progress, needs_usage)?;
     let target = match &req.target_python {
         Some(p) => {
             let view = view_path(&scan.root, p);
@@ -219,7 +246,8 @@ pub fn check(req: &Request, progress: &Progress) -> Result<Report> {
 
 /// `facts`: scan and report, with the interpreter health findings.
 pub fn facts(req: &Request, progress: &Progress) -> Result<Report> {
-    let scan = scan(req, progress)?;
+    // A summary shows neither in_use nor used_by: no service or process is read for it.
+    let scan = scan_with(req, progress, !req.summary)?;
     let findings: Vec<report::Finding> = scan.venvs.iter().flat_map(checks::venv_checks).collect();
     Ok(build_report(scan, findings, req))
 }

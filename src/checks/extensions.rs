@@ -11,6 +11,7 @@
 //! other programs, ctypes libraries) fail only if something loads them: their problems are
 //! warnings, and the machine of non-bundled ones is not judged.
 
+use super::tree;
 use crate::host::HostFacts;
 use crate::host::loader::{self, Closure, ElfCache, FileId, Loader, Process, Unfound};
 use crate::host::paths::{HostRoot, display};
@@ -25,7 +26,6 @@ use std::collections::{HashMap, HashSet};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use walkdir::WalkDir;
 
 const REINSTALL: &str = "Reinstall the distribution from a wheel built for this Python and host (`pip install --force-reinstall --no-cache-dir NAME`), or recreate the environment with the Python it was built for";
 
@@ -229,33 +229,81 @@ fn is_shared_object_name(name: &str) -> bool {
     name.ends_with(".so") || name.contains(".so.")
 }
 
-/// Every shared object under the venv's site-packages, without following symlinks.
-fn candidates(root: &HostRoot, v: &Inspected) -> Vec<Candidate> {
-    let mut out = Vec::new();
-    let mut seen_dirs = Vec::new();
-    for sp in &v.site_packages {
-        let Ok(resolved) = root.resolve(sp) else { continue };
-        if seen_dirs.contains(&resolved) {
-            continue;
-        }
-        seen_dirs.push(resolved.clone());
-        let base = root.real(&resolved);
-        for entry in WalkDir::new(&base).follow_links(false).into_iter().flatten() {
-            if !entry.file_type().is_file() || !is_shared_object_name(&entry.file_name().to_string_lossy()) {
+/// A regular file named like a shared object.
+fn is_shared_object_entry(e: &tree::Entry) -> bool {
+    e.kind == tree::Kind::File && e.rel.file_name().is_some_and(|n| is_shared_object_name(&n.to_string_lossy()))
+}
+
+/// The shared objects under a venv's site-packages (without following symlinks), collected
+/// from a walk of the venv shared with other families ([`Candidates::visit`]); site-packages
+/// directories that walk does not reach (outside the venv, or on another filesystem) are
+/// walked by [`Candidates::finish`].
+pub struct Candidates {
+    /// Per site-packages directory: its view path, its real path, and its path relative to
+    /// the shared walk's root when that walk covers it.
+    dirs: Vec<(PathBuf, PathBuf, Option<PathBuf>)>,
+    found: Vec<Candidate>,
+}
+
+impl Candidates {
+    /// The site-packages directories of `v`, to be fed by a walk of the real directory
+    /// `walk_root` (`None`: no shared walk; [`Candidates::finish`] walks them all).
+    pub fn new(root: &HostRoot, v: &Inspected, walk_root: Option<&Path>) -> Self {
+        let walk_dev = walk_root.and_then(|w| std::fs::metadata(w).ok()).map(|m| m.dev());
+        let mut dirs: Vec<(PathBuf, PathBuf, Option<PathBuf>)> = Vec::new();
+        let mut seen_dirs = Vec::new();
+        for sp in &v.site_packages {
+            let Ok(resolved) = root.resolve(sp) else { continue };
+            if seen_dirs.contains(&resolved) {
                 continue;
             }
-            let Ok(rel) = entry.path().strip_prefix(&base) else { continue };
-            let Ok(meta) = entry.metadata() else { continue };
-            out.push(Candidate {
+            seen_dirs.push(resolved.clone());
+            let base = root.real(&resolved);
+            let same_fs = walk_dev.is_some() && std::fs::metadata(&base).ok().map(|m| m.dev()) == walk_dev;
+            let rel = walk_root.filter(|_| same_fs).and_then(|w| base.strip_prefix(w).ok()).map(Path::to_path_buf);
+            dirs.push((sp.clone(), base, rel));
+        }
+        Candidates { dirs, found: Vec::new() }
+    }
+
+    /// Take one entry of the shared walk.
+    pub fn visit(&mut self, e: &tree::Entry) {
+        if !is_shared_object_entry(e) {
+            return;
+        }
+        for (sp, base, walked) in &self.dirs {
+            let Some(rel) = walked.as_deref().and_then(|w| e.rel.strip_prefix(w).ok()) else { continue };
+            self.found.push(Candidate {
                 view: sp.join(rel),
-                real: entry.path().to_path_buf(),
+                real: base.join(rel),
                 rel: display(rel),
-                dev: meta.dev(),
-                ino: meta.ino(),
+                dev: e.dev,
+                ino: e.ino,
             });
+            return;
         }
     }
-    out
+
+    /// Every candidate: those of the shared walk, then those of the directories it missed.
+    fn finish(mut self) -> Vec<Candidate> {
+        for (sp, base, walked) in &self.dirs {
+            if walked.is_some() {
+                continue;
+            }
+            tree::walk(base, |e| {
+                if is_shared_object_entry(e) {
+                    self.found.push(Candidate {
+                        view: sp.join(e.rel),
+                        real: base.join(e.rel),
+                        rel: display(e.rel),
+                        dev: e.dev,
+                        ino: e.ino,
+                    });
+                }
+            });
+        }
+        self.found
+    }
 }
 
 /// Who owns a file: the distribution whose RECORD lists it, else the one whose bundled-library
@@ -314,6 +362,19 @@ pub fn check(
     cache: &ElfCache,
     services_path: &[PathBuf],
 ) -> (Vec<Finding>, Vec<ScanError>) {
+    check_collected(root, host, v, python, cache, services_path, Candidates::new(root, v, None))
+}
+
+/// [`check`] with the shared objects already collected by a shared walk.
+pub fn check_collected(
+    root: &HostRoot,
+    host: &HostFacts,
+    v: &Inspected,
+    python: &Python,
+    cache: &ElfCache,
+    services_path: &[PathBuf],
+    candidates: Candidates,
+) -> (Vec<Finding>, Vec<ScanError>) {
     let want = Expect::of(python);
     let owners = Owners::of(v);
     let machine = python.machine.clone().or_else(|| host.host.arch.clone());
@@ -323,7 +384,8 @@ pub fn check(
 
     let mut errors = Vec::new();
     let mut subjects = Vec::new();
-    let parsed: Vec<(Candidate, Result<Arc<ElfInfo>, String>)> = candidates(root, v)
+    let parsed: Vec<(Candidate, Result<Arc<ElfInfo>, String>)> = candidates
+        .finish()
         .into_par_iter()
         .filter(|c| elf::has_elf_magic(&c.real))
         .map(|c| {

@@ -13,6 +13,7 @@ pub mod interpreter;
 pub mod mod_wsgi;
 pub mod permissions;
 pub mod target;
+pub mod tree;
 pub mod usage;
 pub mod uwsgi;
 pub mod vulns;
@@ -137,9 +138,25 @@ pub fn run_all(scan: &Scan, req: &Request, inputs: &Inputs) -> Result<Outcome> {
                     o.findings.extend(target::check(v, t));
                 }
             }
-            if ctx.wants(Family::Extensions) {
+            // One walk of the venv serves both families that need its file list.
+            let mut perms = ctx.wants(Family::Permissions).then(|| permissions::Judge::new(&scan.root, v));
+            let walk_root = perms.as_ref().map(|p| p.walk_root().to_path_buf());
+            let mut objects =
+                ctx.wants(Family::Extensions).then(|| extensions::Candidates::new(&scan.root, v, walk_root.as_deref()));
+            if let Some(w) = &walk_root {
+                tree::walk(w, |e| {
+                    if let Some(p) = &mut perms {
+                        p.visit(e);
+                    }
+                    if let Some(c) = &mut objects {
+                        c.visit(e);
+                    }
+                });
+            }
+            if let Some(objects) = objects {
                 let services_path = scan.usage.per_venv.get(i).map_or(&[][..], |u| u.library_path.as_slice());
-                let (f, e) = extensions::check(&scan.root, &scan.host, v, python, &elf_cache, services_path);
+                let (f, e) =
+                    extensions::check_collected(&scan.root, &scan.host, v, python, &elf_cache, services_path, objects);
                 o.findings.extend(f);
                 o.errors.extend(e);
             }
@@ -157,8 +174,8 @@ pub fn run_all(scan: &Scan, req: &Request, inputs: &Inputs) -> Result<Outcome> {
                 o.findings.extend(f);
                 o.errors.extend(e);
             }
-            if ctx.wants(Family::Permissions) {
-                o.findings.extend(permissions::check(&scan.root, v));
+            if let Some(p) = perms {
+                o.findings.extend(p.finish());
             }
             o
         })

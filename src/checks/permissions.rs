@@ -17,6 +17,7 @@
 //! venv's owner or root, or a setuid/setgid file. One finding per venv, with counts and a
 //! sample, so a `chmod -R 777` does not become ten thousand findings.
 
+use super::tree::{self, Entry, Kind};
 use crate::host::paths::{HostRoot, display};
 use crate::inspect::Inspected;
 use crate::report::FindingId;
@@ -24,8 +25,6 @@ use crate::report::{Finding, Severity};
 use serde_json::{Map, Value, json};
 use std::collections::HashSet;
 use std::ffi::OsStr;
-use std::fs::Metadata;
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 /// Paths listed in a finding; the counts cover the rest.
@@ -77,7 +76,7 @@ impl CodeTree {
     }
 
     /// Whether write access to `path` (with metadata `m`) could change the code that runs.
-    fn is_code(&self, path: &Path, m: &Metadata) -> bool {
+    fn is_code(&self, path: &Path, is_dir: bool, mode: u32) -> bool {
         let Ok(rel) = path.strip_prefix(&self.root) else { return false };
         let Some(top) = rel.components().next() else { return true };
         if self.pth_ancestors.contains(path) || self.pth.iter().any(|p| p == path) {
@@ -86,11 +85,11 @@ impl CodeTree {
         if top.as_os_str() == "bin" {
             return true;
         }
-        if m.is_dir() {
+        if is_dir {
             let on_import_path = matches!(top.as_os_str().to_str(), Some("lib" | "lib64" | "site-packages"));
             return on_import_path || self.pth.iter().any(|p| path.starts_with(p));
         }
-        rel == Path::new("pyvenv.cfg") || m.mode() & 0o111 != 0 || path.file_name().is_some_and(is_code_name)
+        rel == Path::new("pyvenv.cfg") || mode & 0o111 != 0 || path.file_name().is_some_and(is_code_name)
     }
 }
 
@@ -131,18 +130,49 @@ fn pth_paths(root: &HostRoot, site_packages: &Path, venv: &Path, out: &mut Vec<P
     }
 }
 
-/// Permission findings for one environment.
+/// Permission findings for one environment, from its own walk.
 pub fn check(root: &HostRoot, v: &Inspected) -> Vec<Finding> {
-    let code = CodeTree::new(root, v);
-    let owner = v.venv.owner.uid;
-    let mut bad: Vec<Bad> = Vec::new();
-    let walker = walkdir::WalkDir::new(&code.root).follow_links(false).same_file_system(true);
-    for e in walker.into_iter().flatten() {
-        let Ok(m) = e.metadata() else { continue };
-        if m.file_type().is_symlink() || !code.is_code(e.path(), &m) {
-            continue;
+    let mut judge = Judge::new(root, v);
+    let walk_root = judge.walk_root().to_path_buf();
+    tree::walk(&walk_root, |e| judge.visit(e));
+    judge.finish()
+}
+
+/// The permission check of one environment, fed by a walk it may share with other families.
+pub struct Judge<'a> {
+    root: &'a HostRoot,
+    v: &'a Inspected,
+    code: CodeTree,
+    /// `code.root` resolved inside the scanned root: what is walked.
+    walk_root: PathBuf,
+    bad: Vec<Bad>,
+}
+
+impl<'a> Judge<'a> {
+    /// Start judging `v` (reads its `.pth` files).
+    pub fn new(root: &'a HostRoot, v: &'a Inspected) -> Self {
+        let code = CodeTree::new(root, v);
+        let walk_root = root.resolve(&v.path).map(|r| root.real(&r)).unwrap_or_else(|_| code.root.clone());
+        Judge { root, v, code, walk_root, bad: Vec::new() }
+    }
+
+    /// The real directory to walk: [`Judge::visit`] takes entries relative to it.
+    pub fn walk_root(&self) -> &Path {
+        &self.walk_root
+    }
+
+    /// Judge one path of the walk.
+    pub fn visit(&mut self, e: &Entry) {
+        if e.kind == Kind::Symlink {
+            return;
         }
-        let mode = m.mode();
+        let path = self.code.root.join(e.rel);
+        let mode = e.mode;
+        if !self.code.is_code(&path, e.kind == Kind::Dir, mode) {
+            return;
+        }
+        let owner = self.v.venv.owner.uid;
+        let is_file = e.kind == Kind::File;
         let mut problems = Vec::new();
         if mode & 0o002 != 0 {
             problems.push("world-writable");
@@ -150,28 +180,38 @@ pub fn check(root: &HostRoot, v: &Inspected) -> Vec<Finding> {
         if mode & 0o020 != 0 {
             problems.push("group-writable");
         }
-        if m.uid() != 0 && owner.is_some_and(|o| o != m.uid()) {
+        if e.uid != 0 && owner.is_some_and(|o| o != e.uid) {
             problems.push("foreign-owner");
         }
-        if m.is_file() && mode & 0o4000 != 0 {
+        if is_file && mode & 0o4000 != 0 {
             problems.push("setuid");
         }
-        if m.is_file() && mode & 0o2000 != 0 {
+        if is_file && mode & 0o2000 != 0 {
             problems.push("setgid");
         }
         if problems.is_empty() {
-            continue;
+            return;
         }
         let serious = problems.iter().any(|p| *p != "group-writable");
-        bad.push(Bad {
-            depth: e.depth(),
+        self.bad.push(Bad {
+            depth: e.depth,
             serious,
-            path: display(&root.view(e.path())),
+            path: display(&self.root.view(&path)),
             mode: mode & 0o7777,
-            uid: m.uid(),
+            uid: e.uid,
             problems,
         });
     }
+
+    /// The finding, if any path was bad.
+    pub fn finish(self) -> Vec<Finding> {
+        findings(self.v, self.bad)
+    }
+}
+
+/// One finding for the bad paths of `v`, with counts and a sample.
+fn findings(v: &Inspected, mut bad: Vec<Bad>) -> Vec<Finding> {
+    let owner = v.venv.owner.uid;
     if bad.is_empty() {
         return Vec::new();
     }

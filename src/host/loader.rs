@@ -48,9 +48,33 @@ type Parsed = Arc<Result<Arc<ElfInfo>, String>>;
 
 /// Parsed ELF files shared by every venv of a run, keyed by (device, inode): uv hardlinks
 /// the same wheel into many environments, and every module asks about the same libc.
+///
+/// Bounded: when the parsed headers held reach [`ELF_CACHE_BYTES`] the cache starts over, so
+/// memory follows the work in flight, not the number of distinct objects on the fleet (a
+/// re-parse is a few header reads).
 #[derive(Default)]
 pub struct ElfCache {
-    files: Mutex<HashMap<FileId, Parsed>>,
+    files: Mutex<(HashMap<FileId, Parsed>, usize)>,
+}
+
+/// Approximate bytes of parsed headers an [`ElfCache`] holds before it is emptied.
+pub const ELF_CACHE_BYTES: usize = 16 << 20;
+
+/// Approximate heap bytes of a parse result.
+fn parsed_size(p: &Result<Arc<ElfInfo>, String>) -> usize {
+    let strings = |v: &[String]| v.iter().map(|s| s.len() + 24).sum::<usize>();
+    match p {
+        Err(e) => 64 + e.len(),
+        Ok(i) => {
+            256 + strings(&i.needed)
+                + strings(&i.runpath)
+                + strings(&i.rpath)
+                + strings(&i.version_defs)
+                + strings(&i.defined_py)
+                + strings(&i.undefined_py)
+                + i.version_needs.iter().map(|(a, b)| a.len() + b.len() + 48).sum::<usize>()
+        }
+    }
 }
 
 impl ElfCache {
@@ -61,12 +85,18 @@ impl ElfCache {
 
     /// The parsed ELF file at a real path with a known identity.
     pub fn parse_real(&self, real: &Path, id: FileId) -> Result<Arc<ElfInfo>, String> {
-        if let Some(hit) = self.files.lock().ok().and_then(|m| m.get(&id).cloned()) {
+        if let Some(hit) = self.files.lock().ok().and_then(|m| m.0.get(&id).cloned()) {
             return hit.as_ref().clone();
         }
         let parsed: Parsed = Arc::new(elf::read_elf(real).map(Arc::new).map_err(|e| format!("{e:#}")));
         if let Ok(mut m) = self.files.lock() {
-            m.insert(id, parsed.clone());
+            let size = parsed_size(&parsed);
+            if m.1 + size > ELF_CACHE_BYTES {
+                *m = (HashMap::new(), 0);
+            }
+            if m.0.insert(id, parsed.clone()).is_none() {
+                m.1 += size;
+            }
         }
         parsed.as_ref().clone()
     }

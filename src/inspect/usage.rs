@@ -117,15 +117,34 @@ pub struct Usage {
     pub view: ProcessView,
 }
 
-/// Gather usage: static service references always (read under `config_root`), processes
-/// unless `read_procs` is false.
-pub fn gather(root: &HostRoot, config_root: &HostRoot, venvs: &[Inspected], read_procs: bool) -> Usage {
-    let index = VenvIndex::new(root, venvs);
-    let mut usage = Usage { per_venv: vec![VenvUsage::default(); venvs.len()], ..Usage::default() };
+/// What usage is judged from, read before the environments are known (so a scan reads it
+/// while it discovers them): service references and the process table.
+pub struct Sources {
+    refs: Vec<ServiceRef>,
+    table: Option<ProcessTable>,
+}
 
+/// Read the sources of usage: static service references always (under `config_root`),
+/// processes unless `read_procs` is false.
+pub fn read_sources(config_root: &HostRoot, read_procs: bool) -> Sources {
     let mut refs = config::systemd::read_units(config_root);
     refs.extend(config::supervisor::read_programs(config_root));
     refs.extend(config::cron::read_crontabs(config_root));
+    let table = read_procs.then(|| procfs::read_processes(Path::new("/proc")));
+    Sources { refs, table }
+}
+
+/// Gather usage: static service references always (read under `config_root`), processes
+/// unless `read_procs` is false.
+pub fn gather(root: &HostRoot, config_root: &HostRoot, venvs: &[Inspected], read_procs: bool) -> Usage {
+    attach(root, venvs, read_sources(config_root, read_procs))
+}
+
+/// Usage of `venvs` from sources read by [`read_sources`].
+pub fn attach(root: &HostRoot, venvs: &[Inspected], sources: Sources) -> Usage {
+    let index = VenvIndex::new(root, venvs);
+    let mut usage = Usage { per_venv: vec![VenvUsage::default(); venvs.len()], ..Usage::default() };
+    let Sources { refs, table } = sources;
     // LD_LIBRARY_PATH is set on one line of a unit and the venv named on another: join them
     // by unit (or supervisor program).
     let mut library_paths: HashMap<(UsageKind, String), Vec<PathBuf>> = HashMap::new();
@@ -155,8 +174,7 @@ pub fn gather(root: &HostRoot, config_root: &HostRoot, venvs: &[Inspected], read
         }
     }
 
-    if read_procs {
-        let table: ProcessTable = procfs::read_processes(Path::new("/proc"));
+    if let Some(table) = table {
         usage.view = ProcessView { scanned: true, partial: table.partial, as_root: table.as_root };
         for p in table.processes {
             for (i, reasons, deleted) in uses(&index, &p) {
