@@ -6,9 +6,11 @@
 //! facts, [`checks`] turns facts into findings, [`report`] is the contract that is printed.
 
 pub mod checks;
+pub mod compact;
 pub mod config;
 pub mod discover;
 pub mod export;
+pub mod fleet;
 pub mod frontends;
 #[doc(hidden)]
 pub mod fuzz_api;
@@ -182,6 +184,8 @@ pub fn build_report(scan: Scan, findings: Vec<report::Finding>, req: &Request) -
     let mut report = Report {
         schema_version: report::SCHEMA_VERSION,
         tool: report::Tool::default(),
+        generated_at: time::rfc3339(std::time::SystemTime::now()),
+        detail: "full",
         host: scan.host.host,
         venvs: scan.venvs.into_iter().map(|i| i.venv).collect(),
         findings,
@@ -191,27 +195,13 @@ pub fn build_report(scan: Scan, findings: Vec<report::Finding>, req: &Request) -
         summary: report::Summary::default(),
     };
     report.finish();
-    if !req.packages || req.summary {
-        for v in &mut report.venvs {
-            v.packages = None;
-        }
-    }
-    if req.summary {
-        // Small enough to cache for thousands of hosts: no per-process or per-file lists.
-        for v in &mut report.venvs {
-            v.python.evidence.clear();
-            v.site_packages.clear();
-            v.system_site_packages.clear();
-            v.in_use.clear();
-            v.used_by.clear();
-        }
-        report.host.evidence.clear();
-    }
+    compact::apply(&mut report, req.detail().unwrap_or_default(), req.packages);
     report
 }
 
 /// `check`: scan, run every selected check family, apply the ignore policy.
 pub fn check(req: &Request, progress: &Progress) -> Result<Report> {
+    req.detail().map_err(anyhow::Error::msg)?;
     checks::validate_families(req)?;
     let policy = ignore::Policy::load(req)?;
     query::parse_specs(&req.forbid)?;
@@ -273,6 +263,7 @@ pub fn check(req: &Request, progress: &Progress) -> Result<Report> {
 
 /// `facts`: scan and report, with the interpreter health findings.
 pub fn facts(req: &Request, progress: &Progress) -> Result<Report> {
+    req.detail().map_err(anyhow::Error::msg)?;
     let scan = scan(req, progress)?;
     let findings: Vec<report::Finding> = scan.venvs.iter().flat_map(checks::venv_checks).collect();
     Ok(build_report(scan, findings, req))

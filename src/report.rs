@@ -18,6 +18,10 @@ pub struct Report {
     pub schema_version: u32,
     /// Which tool produced the report.
     pub tool: Tool,
+    /// When the report was made, RFC 3339 UTC: readers of cached facts judge their age by it.
+    pub generated_at: String,
+    /// How much each environment says: `full`, `compact` or `summary` (see `Venv`).
+    pub detail: &'static str,
     /// Facts about the scanned system (the `--root` tree when given).
     pub host: Host,
     /// Every environment found, sorted by path.
@@ -87,9 +91,20 @@ pub struct Venv {
     pub owner: Owner,
     /// Number of installed distributions (also set when `packages` is omitted).
     pub package_count: usize,
-    /// Installed distributions; omitted in summary mode.
+    /// Installed distributions; omitted in summary and compact mode.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub packages: Option<Vec<Package>>,
+    /// Compact mode only: every installed distribution as `normalized-name==version`, sorted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub distributions: Option<Vec<String>>,
+    /// Compact mode only: names of the services and configuration in `used_by`, as
+    /// `kind:name` (e.g. `systemd:app.service`, `mod_wsgi:app`), sorted and unique.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub used_by_names: Option<Vec<String>>,
+    /// Compact mode only: names of the running processes in `in_use` (their systemd unit,
+    /// else the program name), sorted and unique.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub in_use_names: Option<Vec<String>>,
     /// Worst severity among this venv's findings: `ok`, `info`, `warning` or `error`.
     pub health: String,
     /// Services and configuration that point at this venv (mod_wsgi, uWSGI, systemd...).

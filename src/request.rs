@@ -50,6 +50,32 @@ impl FailOn {
     }
 }
 
+/// How much of each environment `facts` reports (the request key `detail`, `--detail`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Detail {
+    /// Everything: packages with their metadata, evidence, services and processes.
+    #[default]
+    Full,
+    /// Small enough to cache for a fleet yet able to answer "are we running X?": per venv the
+    /// path, kind, Python version and ABI, health, owner, names of the units and processes
+    /// that use it, and every distribution as `name==version` (`distributions`).
+    Compact,
+    /// Counts and versions only (the same as `summary: true`).
+    Summary,
+}
+
+impl Detail {
+    /// Lowercase name, as in the report's `detail`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Detail::Full => "full",
+            Detail::Compact => "compact",
+            Detail::Summary => "summary",
+        }
+    }
+}
+
 /// One entry of the ignore policy: a finding is ignored when it matches every key given.
 #[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
@@ -95,8 +121,10 @@ pub struct Request {
     pub cross_mounts: bool,
     /// Include package lists (default true).
     pub packages: bool,
-    /// Only counts and versions: no package lists, no evidence.
+    /// Only counts and versions: no package lists, no evidence (`detail: summary`).
     pub summary: bool,
+    /// How much to report per environment; `summary: true` is `detail: summary`.
+    pub detail: Option<Detail>,
     /// Do not read /proc: no `in_use`, no `stale-process`, no `unused`.
     pub no_processes: bool,
     /// `check`: lowest severity that fails the gate.
@@ -146,6 +174,7 @@ impl Default for Request {
             cross_mounts: false,
             packages: true,
             summary: false,
+            detail: None,
             no_processes: false,
             fail_on: FailOn::Error,
             checks: Vec::new(),
@@ -178,6 +207,7 @@ pub const KEYS: &[&str] = &[
     "cross_mounts",
     "packages",
     "summary",
+    "detail",
     "no_processes",
     "fail_on",
     "checks",
@@ -197,6 +227,19 @@ pub const KEYS: &[&str] = &[
 ];
 
 impl Request {
+    /// The detail level asked for: `detail`, else `summary`, else full. `summary: true` with
+    /// another `detail` is a contradiction and an error.
+    pub fn detail(&self) -> Result<Detail, String> {
+        match (self.detail, self.summary) {
+            (Some(d), true) if d != Detail::Summary => {
+                Err(format!("summary: true contradicts detail: {}; give one of them", d.as_str()))
+            }
+            (Some(d), _) => Ok(d),
+            (None, true) => Ok(Detail::Summary),
+            (None, false) => Ok(Detail::Full),
+        }
+    }
+
     /// Parse a JSON request, naming the key at fault on error.
     pub fn from_json(v: Value) -> Result<Request, String> {
         let obj = v.as_object().ok_or_else(|| "request must be a JSON object".to_owned())?;

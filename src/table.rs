@@ -165,6 +165,9 @@ mod tests {
             owner: Owner::default(),
             package_count: 41,
             packages: None,
+            distributions: None,
+            used_by_names: None,
+            in_use_names: None,
             health: String::new(),
             used_by: vec![],
             in_use: unit
@@ -188,6 +191,8 @@ mod tests {
         let r = Report {
             schema_version: SCHEMA_VERSION,
             tool: Tool::default(),
+            generated_at: String::new(),
+            detail: "full",
             host: Host::default(),
             venvs: vec![venv("/srv/a\nerror   forged: row", None)],
             findings: vec![],
@@ -216,6 +221,8 @@ mod tests {
         let mut r = Report {
             schema_version: SCHEMA_VERSION,
             tool: Tool::default(),
+            generated_at: String::new(),
+            detail: "full",
             host: Host::default(),
             venvs: vec![venv("/srv/api", Some("api.service")), venv("/srv/idle", None)],
             findings,
