@@ -49,7 +49,9 @@ pub struct FleetRequest {
     pub sources: Vec<PathBuf>,
     /// Facts older than this many days are listed as stale (default 7).
     pub max_age_days: Option<u32>,
-    /// A file of host names expected to answer, one a line: those without facts are listed.
+    /// A file of host names, one a line: the question is about exactly these hosts. Those
+    /// without facts are listed as missing; facts of other hosts (the controller's own
+    /// `localhost`, hosts gone from the inventory) are not used.
     pub hosts_file: Option<PathBuf>,
 }
 
@@ -68,6 +70,8 @@ pub struct FleetMatch {
     pub spec: String,
     /// Python version of the environment.
     pub python: Option<String>,
+    /// Owner of the environment.
+    pub owner: Option<String>,
 }
 
 /// Why a host's answer is not known.
@@ -146,6 +150,7 @@ impl FleetResult {
 struct VenvFacts {
     path: String,
     python: Option<String>,
+    owner: Option<String>,
     /// (normalised name, version); None when the facts name no packages.
     dists: Option<Vec<(String, String)>>,
 }
@@ -195,6 +200,9 @@ pub fn query_facts(req: &FleetRequest) -> Result<FleetResult> {
         match r {
             Ok(list) => {
                 for h in list {
+                    if expected.as_ref().is_some_and(|e| !e.contains(&h.host)) {
+                        continue;
+                    }
                     if hosts.len() >= MAX_HOSTS && !hosts.contains_key(&h.host) {
                         too_many = true;
                         continue;
@@ -265,6 +273,7 @@ pub fn query_facts(req: &FleetRequest) -> Result<FleetResult> {
                         version: ver.clone(),
                         spec: s.text.clone(),
                         python: v.python.clone(),
+                        owner: v.owner.clone(),
                     });
                 }
             }
@@ -426,8 +435,19 @@ fn read_file(f: &SourceFile) -> Result<Vec<HostFacts>, ScanError> {
         let Value::Object(map) = doc else {
             return Err(err("not a venvaudit report, an Ansible fact cache file or a map of host to facts".into()));
         };
+        // `salt-call --local ... --out json` wraps its return in "local": the mine's host map
+        // (mine.get), or one report whose hostname names the host.
+        let map = match map.get("local") {
+            Some(Value::Object(inner)) if map.len() == 1 && !is_report_map(inner) => inner.clone(),
+            _ => map,
+        };
         for (host, v) in map {
-            out.push(one_host(&host, &source, salt_value(v), mtime.as_deref(), false));
+            let v = salt_value(v);
+            let host = match v["host"]["hostname"].as_str() {
+                Some(h) if host == "local" && !h.is_empty() && is_report(&v) => h.to_owned(),
+                _ => host,
+            };
+            out.push(one_host(&host, &source, v, mtime.as_deref(), false));
         }
     }
     Ok(out)
@@ -522,6 +542,7 @@ fn venvs_of(report: &Value) -> Result<Vec<VenvFacts>, String> {
         .map(|v| {
             let path = v["path"].as_str().ok_or("a venv has no path")?.to_owned();
             let python = v["python"]["version"].as_str().map(str::to_owned);
+            let owner = v["owner"]["user"].as_str().map(str::to_owned);
             let dists = if let Some(list) = v.get("distributions").filter(|d| !d.is_null()) {
                 let list = list.as_array().ok_or_else(|| format!("distributions of {path} is not a list"))?;
                 Some(
@@ -551,7 +572,7 @@ fn venvs_of(report: &Value) -> Result<Vec<VenvFacts>, String> {
             } else {
                 None
             };
-            Ok(VenvFacts { path, python, dists })
+            Ok(VenvFacts { path, python, owner, dists })
         })
         .collect()
 }
@@ -688,7 +709,7 @@ mod tests {
         let f = d.join("mine.json");
         std::fs::write(&f, salt.to_string()).unwrap();
         let hosts = d.join("hosts");
-        std::fs::write(&hosts, "m1\nm2\n# comment\nm9\n").unwrap();
+        std::fs::write(&hosts, "m1\nm2\n# comment\nm3\nm4\nm5\nm9\n").unwrap();
         let mut rq = req(&["PyYAML<5.4"], vec![f]);
         rq.hosts_file = Some(hosts);
         let r = query_facts(&rq).unwrap();
@@ -710,6 +731,28 @@ mod tests {
         // A larger --max-age lets the old facts answer.
         let r = query_facts(&FleetRequest { max_age_days: Some(100_000), ..rq }).unwrap();
         assert!(r.matches.iter().any(|m| m.host == "m4"));
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    #[test]
+    fn salt_call_local_output() {
+        let d = tmpdir("local");
+        let now = today();
+        let r = report("web9", &now, json!([compact_venv("/srv/a", &["six==1.16.0"])]));
+        // salt-call --local venvaudit.facts: one report under "local", named by its hostname.
+        std::fs::write(d.join("one.json"), json!({"local": r}).to_string()).unwrap();
+        // salt-call --local mine.get: the mine's host map under "local".
+        std::fs::write(d.join("mine.json"), json!({"local": {"m7": r}}).to_string()).unwrap();
+        let res = query_facts(&req(&["six"], vec![d.join("one.json"), d.join("mine.json")])).unwrap();
+        let hosts: Vec<&str> = res.matches.iter().map(|m| m.host.as_str()).collect();
+        assert_eq!(hosts, vec!["m7", "web9"]);
+        // With --hosts, only those hosts are asked about.
+        std::fs::write(d.join("hosts"), "m7\n").unwrap();
+        let mut rq = req(&["six"], vec![d.join("one.json"), d.join("mine.json")]);
+        rq.hosts_file = Some(d.join("hosts"));
+        let res = query_facts(&rq).unwrap();
+        assert_eq!(res.matches.len(), 1);
+        assert_eq!(res.hosts_answered, 1);
         let _ = std::fs::remove_dir_all(&d);
     }
 

@@ -113,7 +113,7 @@ struct QueryArgs {
     /// With --from-facts: facts older than DAYS do not answer (default 7).
     #[arg(long, value_name = "DAYS", requires = "from_facts")]
     max_age: Option<u32>,
-    /// With --from-facts: host names expected to answer, one a line; those without facts are listed.
+    /// With --from-facts: the hosts asked about, one a line; those without facts are listed, others ignored.
     #[arg(long, value_name = "FILE", requires = "from_facts")]
     hosts: Option<PathBuf>,
     /// Directory to scan (repeatable; default: /).

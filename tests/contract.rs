@@ -114,7 +114,8 @@ fn real_output_matches_the_json_schema() {
     let (code, via_request) = request(&json!({"action": "facts", "paths": [dir.path()], "detail": "compact"}));
     assert_eq!(code, 0);
     assert_eq!(venv_at(&via_request, &good)["distributions"], v["distributions"]);
-    let (code, refused) = request(&json!({"action": "facts", "paths": [dir.path()], "detail": "compact", "summary": true}));
+    let (code, refused) =
+        request(&json!({"action": "facts", "paths": [dir.path()], "detail": "compact", "summary": true}));
     assert_eq!(code, 2);
     assert!(refused["msg"].as_str().unwrap().contains("contradicts"), "{refused}");
 }
