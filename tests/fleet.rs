@@ -189,7 +189,13 @@ fn fleet_recipe_answers_from_the_ansible_cache_and_the_salt_mine() {
         json!([{"host": "ghost", "reason": "missing", "message": "no facts found for this host", "source": null, "generated_at": null}])
     );
     assert_eq!(a["complete"], false);
+    // Without --hosts every file counts: the controller's localhost has no venvaudit facts, so
+    // "no match" is not a complete answer; with the inventory's hosts it is.
     let (code, a) = query(&["django>=99", "--from-facts", cache.to_str().unwrap()], None);
+    assert_eq!((code, a["hosts_unknown"][0]["host"].clone()), (2, json!("localhost")), "{a}");
+    std::fs::write(&hosts, names[..HOSTS].join("\n")).unwrap();
+    let (code, a) =
+        query(&["django>=99", "--from-facts", cache.to_str().unwrap(), "--hosts", hosts.to_str().unwrap()], None);
     assert_eq!((code, a["complete"].clone(), a["hosts_answered"].clone()), (0, json!(true), json!(HOSTS)));
     let (code, a) = query(&["django<4.2.16", "--from-facts", cache.to_str().unwrap()], Some("2099-01-01"));
     assert_eq!(code, 2, "{a}");
