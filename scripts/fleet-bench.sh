@@ -63,12 +63,14 @@ build_base() {
         mkdir -p "$big/$(dirname "$d")"
         cp -a "$tools/$d" "$big/$d"
     done
-    "$p312/bin/python3.12" -m venv "$base/web"
-    "$base/web/bin/python" -m pip install -q --no-index --find-links "$WHEELS" django==3.2 requests
-    "$p312/bin/python3.12" -m venv "$base/new"
-    "$base/new/bin/python" -m pip install -q --no-index --find-links "$WHEELS" django==4.2.16
-    "$p38/bin/python3.8" -m venv "$base/old"
-    "$base/old/bin/python" -m pip install -q --no-index --find-links "$WHEELS" pyyaml six requests numpy
+    # Without pip (fewer files to hard-link per host); uv installs from the offline wheelhouse.
+    local uvi=(uv pip install --quiet --offline --no-index --find-links "$WHEELS" --python)
+    "$p312/bin/python3.12" -m venv --without-pip "$base/web"
+    "${uvi[@]}" "$base/web/bin/python" django==3.2 requests
+    "$p312/bin/python3.12" -m venv --without-pip "$base/new"
+    "${uvi[@]}" "$base/new/bin/python" django==4.2.16
+    "$p38/bin/python3.8" -m venv --without-pip "$base/old"
+    "${uvi[@]}" "$base/old/bin/python" pyyaml six requests
     echo "$p312" >"$base/prefixes"
     echo "$p38" >>"$base/prefixes"
     touch "$base/.done"

@@ -108,7 +108,7 @@ struct QueryArgs {
     specs: Vec<String>,
     /// Answer from saved facts instead of scanning: an Ansible jsonfile fact cache directory,
     /// a JSON file of Salt output (host -> facts), or saved `facts` reports (repeatable).
-    #[arg(long = "from-facts", value_name = "PATH", num_args = 1.., conflicts_with_all = ["paths", "root"])]
+    #[arg(long = "from-facts", value_name = "PATH", conflicts_with_all = ["paths", "root"])]
     from_facts: Vec<PathBuf>,
     /// With --from-facts: facts older than DAYS do not answer (default 7).
     #[arg(long, value_name = "DAYS", requires = "from_facts")]
