@@ -424,8 +424,10 @@ fn read_file(f: &SourceFile) -> Result<Vec<HostFacts>, ScanError> {
                 },
                 None => (file_name.clone(), Ok(doc)),
             };
+            // A file holding one host's facts was written when they were made: its time
+            // stands in for a missing generated_at (reports of older venvaudit releases).
             let h = match facts {
-                Ok(facts) => one_host(&host, &source, facts, mtime.as_deref(), f.in_dir),
+                Ok(facts) => one_host(&host, &source, facts, mtime.as_deref(), true),
                 Err(e) => unreadable(&host, &source, e),
             };
             out.push(h);
@@ -682,6 +684,13 @@ mod tests {
         assert!(!r.complete);
         assert_eq!(r.exit_code(), 1);
 
+        // A report without generated_at (an older venvaudit) in its own file: the file's time.
+        let old = d.join("old-report");
+        std::fs::create_dir_all(&old).unwrap();
+        std::fs::write(old.join("r.json"), json!({"schema_version": 1, "host": {"hostname": "old1"}, "venvs": [compact_venv("/srv/o", &["django==1.11"])]}).to_string()).unwrap();
+        let r = query_facts(&req(&["django<2"], vec![old])).unwrap();
+        assert_eq!((r.matches.len(), r.complete), (1, true), "{r:?}");
+
         // A saved report given as a file: its host is the report's hostname.
         let f = d.join("report.json");
         std::fs::write(&f, report("app7", &now, json!([compact_venv("/srv/x", &["requests==2.25.0"])])).to_string())
@@ -705,11 +714,13 @@ mod tests {
             "m3": "Minion did not return. [No response]",
             "m4": report("m4", "2000-01-01T00:00:00Z", json!([compact_venv("/srv/a", &["pyyaml==5.3.1"])])),
             "m5": report("m5", &now, json!([{"path": "/srv/a", "python": {"version": "3.12.1"}, "package_count": 3}])),
+            // No generated_at: the file's time says nothing about one host of a Salt map.
+            "m6": {"schema_version": 1, "venvs": []},
         });
         let f = d.join("mine.json");
         std::fs::write(&f, salt.to_string()).unwrap();
         let hosts = d.join("hosts");
-        std::fs::write(&hosts, "m1\nm2\n# comment\nm3\nm4\nm5\nm9\n").unwrap();
+        std::fs::write(&hosts, "m1\nm2\n# comment\nm3\nm4\nm5\nm6\nm9\n").unwrap();
         let mut rq = req(&["PyYAML<5.4"], vec![f]);
         rq.hosts_file = Some(hosts);
         let r = query_facts(&rq).unwrap();
@@ -721,6 +732,7 @@ mod tests {
                 ("m3", Unknown::Unreadable),
                 ("m4", Unknown::Stale),
                 ("m5", Unknown::NoPackages),
+                ("m6", Unknown::Unreadable),
                 ("m9", Unknown::Missing)
             ]
         );
