@@ -46,7 +46,7 @@ options:
       - How much to report per environment.
       - V(full) (the default) reports everything.
       - V(compact) is what a fleet fact cache should hold (about 3 KB per environment of 100
-        distributions): per environment the path, kind, Python version and ABI, health, owner,
+        distributions), per environment the path, kind, Python version and ABI, health, owner,
         C(used_by_names) and C(in_use_names) (the services and processes using it, names only)
         and C(distributions), every installed distribution as C(name==version). The controller
         answers "which hosts run X?" from the cache with C(venvaudit query SPEC --from-facts DIR).
