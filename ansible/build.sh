@@ -4,7 +4,7 @@
 #        cargo zigbuild --release --target x86_64-unknown-linux-gnu.2.17
 #      (zig and cargo-zigbuild come from the PyPI packages ziglang and cargo-zigbuild);
 #   2. the check that it needs no GLIBC_ symbol version above 2.17, with venvaudit's own ELF
-#      reader (`cargo test --test ansible_glibc`);
+#      reader (`cargo test --test ansible_glibc -- --include-ignored`);
 #   3. a copy of the collection in target/ansible/collection with files/venvaudit = that binary
 #      and plugins/modules/venv_facts and venv_check symlinks to it;
 #   4. ansible-galaxy collection build -> target/ansible/venvaudit-python-VERSION.tar.gz.
@@ -62,7 +62,7 @@ else
     binary="$REPO/target/$TARGET/release/venvaudit"
     log "checking $binary needs no GLIBC_ version above $GLIBC"
     (cd "$REPO" && VENVAUDIT_GLIBC_CHECK_BINARY="$binary" VENVAUDIT_GLIBC_MAX="$GLIBC" \
-        cargo test --quiet --test ansible_glibc -- --nocapture)
+        cargo test --quiet --test ansible_glibc -- --include-ignored --nocapture)
 fi
 
 # The collection is assembled in $OUT/collection, never in the source tree: one copy of the

@@ -6,7 +6,7 @@
 //! environment once recognised. Top-level subdirectories of a root are walked in parallel,
 //! which pays on SSDs and network-free hosts where the walk is syscall-bound.
 
-use crate::paths::{HostRoot, display};
+use crate::host::paths::{HostRoot, display};
 use crate::report::ScanError;
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use rayon::prelude::*;

@@ -1,7 +1,7 @@
 //! Exports of a report for other tools: a CycloneDX 1.5 JSON SBOM and node_exporter textfile
 //! metrics for Prometheus.
 
-use crate::checks::ids;
+use crate::report::FindingId;
 use crate::report::{Finding, Report, Severity};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -137,7 +137,7 @@ pub fn cyclonedx(report: &Report) -> Value {
 /// `vulnerability` findings grouped by advisory, each affecting the components it was found in.
 fn vulnerabilities(report: &Report, refs: &BTreeMap<(String, String), String>) -> Vec<Value> {
     let mut by_id: BTreeMap<String, (Vec<&Finding>, Vec<String>)> = BTreeMap::new();
-    for f in report.findings.iter().filter(|f| f.id == ids::VULNERABILITY) {
+    for f in report.findings.iter().filter(|f| f.id == FindingId::Vulnerability) {
         let Some(adv) = f.details.get("advisory").and_then(Value::as_str) else { continue };
         let (Some(venv), Some(pkg)) = (&f.venv, &f.package) else { continue };
         let key = (venv.clone(), crate::inspect::packages::normalize_name(pkg));
@@ -198,12 +198,11 @@ fn alias_source(id: &str) -> &'static str {
     }
 }
 
-/// A CycloneDX rating from the finding's `severity_source` (`CVSS_V3 7.5 HIGH`,
-/// `database_specific.severity MODERATE`) or its severity.
+/// A CycloneDX rating from the finding's `rating` detail (method, score, label as the
+/// advisory states them), else its severity.
 fn rating(f: &Finding) -> Value {
-    let src = f.details.get("severity_source").and_then(Value::as_str).unwrap_or("");
-    let parts: Vec<&str> = src.split_whitespace().collect();
-    let label = |s: &str| match s.to_ascii_uppercase().as_str() {
+    let r = f.details.get("rating");
+    let label = match r.and_then(|r| r["label"].as_str()).unwrap_or("").to_ascii_uppercase().as_str() {
         "CRITICAL" => "critical",
         "HIGH" => "high",
         "MODERATE" | "MEDIUM" => "medium",
@@ -211,23 +210,20 @@ fn rating(f: &Finding) -> Value {
         "NONE" => "none",
         _ => "unknown",
     };
-    match parts.as_slice() {
-        [kind, score, sev] if kind.starts_with("CVSS_") => {
-            let method = match *kind {
-                "CVSS_V2" => "CVSSv2",
-                _ => "CVSSv3",
-            };
-            let mut r = json!({"source": {"name": "OSV"}, "severity": label(sev), "method": method});
-            if let Ok(s) = score.parse::<f64>() {
-                r["score"] = json!(s);
-            }
-            r
+    let method = match r.and_then(|r| r["method"].as_str()) {
+        Some("CVSS_V2") => "CVSSv2",
+        Some("CVSS_V3") => "CVSSv3",
+        Some("CVSS_V4") => "CVSSv4",
+        Some(_) => "other",
+        None => {
+            return json!({"severity": "unknown", "justification": format!("no severity stated; reported as {}", f.severity.as_str())});
         }
-        [_, sev] => json!({"source": {"name": "OSV"}, "severity": label(sev), "method": "other"}),
-        _ => {
-            json!({"severity": "unknown", "justification": format!("no severity stated; reported as {}", f.severity.as_str())})
-        }
+    };
+    let mut out = json!({"source": {"name": "OSV"}, "severity": label, "method": method});
+    if let Some(score) = r.and_then(|r| r["score"].as_f64()) {
+        out["score"] = json!(score);
     }
+    out
 }
 
 /// A random-enough UUIDv4-shaped serial number (no RNG crate: hash of host, time and pid).
@@ -245,9 +241,7 @@ fn serial(report: &Report, nanos: u128) -> String {
 
 /// Seconds since the epoch as RFC 3339 UTC.
 fn rfc3339(secs: u64) -> String {
-    let day = crate::ignore::Day::from_unix_days((secs / 86_400) as i64);
-    let s = secs % 86_400;
-    format!("{day}T{:02}:{:02}:{:02}Z", s / 3600, s / 60 % 60, s % 60)
+    crate::time::rfc3339(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs))
 }
 
 /// Escape a Prometheus label value: backslash, double quote and newline.
@@ -302,9 +296,9 @@ pub fn prometheus(report: &Report) -> String {
     for f in &report.findings {
         let venv = f.venv.clone().unwrap_or_default();
         if f.ignored.is_some() {
-            *ignored.entry((venv, f.id)).or_default() += 1;
+            *ignored.entry((venv, f.id.as_str())).or_default() += 1;
         } else {
-            *active.entry((venv, f.id, f.severity)).or_default() += 1;
+            *active.entry((venv, f.id.as_str(), f.severity)).or_default() += 1;
         }
     }
     header(&mut out, "venvaudit_findings", "Active findings by environment (empty for host-wide), id and severity.");

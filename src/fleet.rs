@@ -49,6 +49,8 @@ pub struct FleetRequest {
     pub sources: Vec<PathBuf>,
     /// Facts older than this many days are listed as stale (default 7).
     pub max_age_days: Option<u32>,
+    /// The day ages are judged on (default: `VENVAUDIT_TODAY`, else the system clock).
+    pub today: Option<crate::time::Date>,
     /// A file of host names, one a line: the question is about exactly these hosts. Those
     /// without facts are listed as missing; facts of other hosts (the controller's own
     /// `localhost`, hosts gone from the inventory) are not used.
@@ -174,7 +176,7 @@ pub fn query_facts(req: &FleetRequest) -> Result<FleetResult> {
     }
     let specs = parse_specs(&req.specs)?;
     let max_age = req.max_age_days.unwrap_or(DEFAULT_MAX_AGE_DAYS);
-    let today = crate::time::today();
+    let today = req.today.unwrap_or_else(crate::time::today);
     let expected = match &req.hosts_file {
         Some(f) => Some(read_hosts_file(f)?),
         None => None,
@@ -188,7 +190,7 @@ pub fn query_facts(req: &FleetRequest) -> Result<FleetResult> {
                 files.append(&mut f);
                 errors.extend(errs);
             }
-            Err(e) => errors.push(ScanError { path: crate::paths::display(src), message: e }),
+            Err(e) => errors.push(ScanError { path: crate::host::paths::display(src), message: e }),
         }
     }
     let per_file: Vec<Result<Vec<HostFacts>, ScanError>> = files.par_iter().map(|f| read_file(f)).collect();
@@ -294,12 +296,11 @@ pub fn query_facts(req: &FleetRequest) -> Result<FleetResult> {
     matches.dedup();
     unknown.sort();
     errors.sort_by(|a, b| a.path.cmp(&b.path));
-    let (y, m, d) = today;
     Ok(FleetResult {
         schema_version: SCHEMA_VERSION,
         tool: Tool::default(),
         specs: req.specs.clone(),
-        today: format!("{y:04}-{m:02}-{d:02}"),
+        today: today.to_string(),
         max_age_days: max_age,
         matched: !matches.is_empty(),
         complete: unknown.is_empty() && errors.is_empty(),
@@ -323,7 +324,7 @@ fn newer(old: &HostFacts, new: &HostFacts) -> bool {
 /// Whole days from the date of an RFC 3339 time to `today`; None when it is not one.
 fn age_days(time: &str, today: crate::time::Date) -> Option<i64> {
     let date = crate::time::parse_date(time.get(..10)?)?;
-    Some(crate::time::days_from_civil(today) - crate::time::days_from_civil(date))
+    Some(crate::time::days_between(date, today))
 }
 
 /// A file of host names, one a line (blank lines and `#` comments skipped).
@@ -362,7 +363,7 @@ fn list_source(src: &Path) -> Result<(Vec<SourceFile>, Vec<ScanError>), String> 
         let entry = match entry {
             Ok(e) => e,
             Err(e) => {
-                errors.push(ScanError { path: crate::paths::display(src), message: format!("cannot list: {e}") });
+                errors.push(ScanError { path: crate::host::paths::display(src), message: format!("cannot list: {e}") });
                 break;
             }
         };
@@ -374,7 +375,7 @@ fn list_source(src: &Path) -> Result<(Vec<SourceFile>, Vec<ScanError>), String> 
         }
         if files.len() >= MAX_DIR_FILES {
             errors.push(ScanError {
-                path: crate::paths::display(src),
+                path: crate::host::paths::display(src),
                 message: format!("more than {MAX_DIR_FILES} files: the rest were not read"),
             });
             break;
@@ -387,7 +388,7 @@ fn list_source(src: &Path) -> Result<(Vec<SourceFile>, Vec<ScanError>), String> 
 
 /// Read at most `limit` bytes; a longer file is an error, not silently cut.
 fn read_limited(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
-    let bytes = crate::paths::read_bounded(path, limit + 1)?;
+    let bytes = crate::host::paths::read_bounded(path, limit + 1)?;
     if bytes.len() as u64 > limit {
         return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, format!("larger than {limit} bytes")));
     }
@@ -396,7 +397,7 @@ fn read_limited(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
 
 /// The hosts of one file. A file of a directory is one host's even when it cannot be read.
 fn read_file(f: &SourceFile) -> Result<Vec<HostFacts>, ScanError> {
-    let source = crate::paths::display(&f.path);
+    let source = crate::host::paths::display(&f.path);
     let file_name = f.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let mtime = std::fs::metadata(&f.path).and_then(|m| m.modified()).ok().map(crate::time::rfc3339);
     let err = |message: String| ScanError { path: source.clone(), message };
@@ -645,8 +646,7 @@ mod tests {
     }
 
     fn today() -> String {
-        let (y, m, d) = crate::time::today();
-        format!("{y:04}-{m:02}-{d:02}T00:00:00Z")
+        format!("{}T00:00:00Z", crate::time::today())
     }
 
     #[test]
@@ -797,7 +797,8 @@ mod tests {
         assert_eq!(strip_schema_prefix("s12_a_b"), "a_b");
         assert_eq!(strip_schema_prefix("sx_web"), "sx_web");
         assert_eq!(strip_schema_prefix("s1_"), "s1_");
-        assert_eq!(age_days("2026-12-01T10:00:00Z", (2026, 12, 3)), Some(2));
-        assert_eq!(age_days("garbage", (2026, 12, 3)), None);
+        let day = jiff::civil::date(2026, 12, 3);
+        assert_eq!(age_days("2026-12-01T10:00:00Z", day), Some(2));
+        assert_eq!(age_days("garbage", day), None);
     }
 }

@@ -56,7 +56,7 @@ fn marker_env() -> Option<pep508_rs::MarkerEnvironment> {
 /// Parse one Requires-Dist or query spec as the scan does: the bounded PEP 508 parser, then
 /// the markers evaluated and the version clauses tested.
 fn requirement(text: &str) {
-    if let Ok(req) = crate::pep508::parse_requirement::<pep508_rs::VerbatimUrl>(text) {
+    if let Ok(req) = crate::parse::pep508::parse_requirement::<pep508_rs::VerbatimUrl>(text) {
         if let Some(env) = marker_env() {
             let _ = req.evaluate_markers(&env, &[]);
         }
@@ -73,7 +73,7 @@ fn requirement(text: &str) {
 
 /// `pyvenv.cfg`, decoded and queried as `inspect::interpreter` does.
 pub fn pyvenv_cfg(data: &[u8]) {
-    let cfg = crate::inspect::pyvenv_cfg::PyvenvCfg::parse(&String::from_utf8_lossy(data));
+    let cfg = crate::parse::pyvenv_cfg::PyvenvCfg::parse(&String::from_utf8_lossy(data));
     let _ = cfg.include_system_site_packages();
     let _ = cfg.version();
     for key in ["home", "executable", "base-executable", "implementation", "prompt", "uv", "virtualenv"] {
@@ -97,40 +97,34 @@ pub fn metadata(data: &[u8]) {
             requirement(r);
         }
     }
-    let text = crate::paths::backslash_utf8(data);
+    let text = crate::host::paths::backslash_utf8(data);
     let _ = p::Headers::parse(&text);
     for r in p::requires_txt_to_requires_dist(&text) {
         requirement(&r);
     }
 }
 
-/// RECORD: the extension-module scan of `inspect::packages` and the CSV rows `--verify` reads.
+/// RECORD: the extension-module scan of `inspect::packages` and the rows `--verify` reads.
 pub fn record(data: &[u8]) {
     use crate::inspect::packages as p;
-    let text = crate::paths::backslash_utf8(data);
+    let text = crate::host::paths::backslash_utf8(data);
     for e in p::extensions_from_record(&text) {
         let _ = p::extension_abi_tag(&e.path);
     }
-    for line in text.lines() {
-        let fields = crate::checks::integrity::csv_fields(line);
-        if let Some(h) = fields.get(1) {
-            let _ = h.split_once('=');
-        }
-        let _ = fields.get(2).and_then(|n| n.trim().parse::<u64>().ok());
-    }
+    let _ = crate::parse::record::rows(&text).count();
 }
 
 /// direct_url.json redaction; the same bytes as a URL text and as a NUL-separated process
 /// command line (`/proc/PID/cmdline`).
 pub fn direct_url(data: &[u8]) {
     if let Ok(mut v) = serde_json::from_slice::<serde_json::Value>(data) {
-        crate::redact::redact_json(&mut v);
+        crate::parse::redact::redact_json(&mut v);
         let _ = serde_json::to_string(&v);
     }
     let text = String::from_utf8_lossy(data);
-    let _ = crate::redact::redact_url(&text);
+    let _ = crate::parse::redact::redact_url(&text);
     let args: Vec<String> = data.split(|b| *b == 0).map(|a| String::from_utf8_lossy(a).into_owned()).collect();
-    let _ = crate::redact::redact_cmdline(&args);
+    let _ = crate::parse::redact::redact_cmdline(&args);
 }
 
 /// A PEP 508 requirement (METADATA Requires-Dist) and a `query`/`--forbid` spec.
@@ -142,7 +136,7 @@ pub fn pep508(data: &[u8]) {
 
 /// ELF headers, dynamic section, version tables and symbols (`inspect::elf`).
 pub fn elf(data: &[u8]) {
-    let _ = crate::inspect::elf::parse_elf(data);
+    let _ = crate::parse::elf::parse_elf(data);
 }
 
 /// An Apache configuration read as `httpd.conf` of a root that holds only that file:
@@ -161,8 +155,8 @@ pub fn apache(data: &[u8]) {
     if std::fs::write(dir.join("httpd.conf"), data).is_err() {
         return;
     }
-    let Ok(root) = crate::paths::HostRoot::at(dir) else { return };
-    let cfg = crate::config::apache::read(&root, Path::new("/httpd.conf"), None);
+    let Ok(root) = crate::host::paths::HostRoot::at(dir) else { return };
+    let cfg = crate::host::config::apache::read(&root, Path::new("/httpd.conf"), None);
     let _ = cfg.module("wsgi_module");
     for d in &cfg.directives {
         if let Some(a) = d.args.first() {
@@ -173,16 +167,17 @@ pub fn apache(data: &[u8]) {
 
 /// A uWSGI ini file (placeholders expanded, plugins listed).
 pub fn uwsgi(data: &[u8]) {
-    let app = crate::config::uwsgi::parse(&String::from_utf8_lossy(data), Path::new("/etc/uwsgi/apps-enabled/app.ini"));
-    let _ = crate::config::uwsgi::plugins(&app);
-    for key in crate::config::uwsgi::HOME_KEYS {
+    let app =
+        crate::host::config::uwsgi::parse(&String::from_utf8_lossy(data), Path::new("/etc/uwsgi/apps-enabled/app.ini"));
+    let _ = crate::host::config::uwsgi::plugins(&app);
+    for key in crate::host::config::uwsgi::HOME_KEYS {
         let _ = app.values(key).count();
     }
 }
 
 /// A systemd unit file.
 pub fn systemd(data: &[u8]) {
-    let _ = crate::config::systemd::parse_unit(
+    let _ = crate::host::config::systemd::parse_unit(
         &String::from_utf8_lossy(data),
         Path::new("/etc/systemd/system/app.service"),
         "app.service",
@@ -191,13 +186,15 @@ pub fn systemd(data: &[u8]) {
 
 /// A supervisor ini file.
 pub fn supervisor(data: &[u8]) {
-    let _ =
-        crate::config::supervisor::parse(&String::from_utf8_lossy(data), Path::new("/etc/supervisor/conf.d/app.conf"));
+    let _ = crate::host::config::supervisor::parse(
+        &String::from_utf8_lossy(data),
+        Path::new("/etc/supervisor/conf.d/app.conf"),
+    );
 }
 
 /// A crontab.
 pub fn cron(data: &[u8]) {
-    let _ = crate::config::cron::parse(&String::from_utf8_lossy(data), Path::new("/etc/cron.d/app"));
+    let _ = crate::host::config::cron::parse(&String::from_utf8_lossy(data), Path::new("/etc/cron.d/app"));
 }
 
 /// One OSV record (JSON) as the database loader reads it.

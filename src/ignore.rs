@@ -7,10 +7,11 @@
 //! count for `--fail-on`. An entry past its `until` day stops applying and yields an
 //! `ignore-expired` warning, so accepted risks get revisited.
 
-use crate::checks::ids;
 use crate::inspect::packages::normalize_name;
+use crate::report::FindingId;
 use crate::report::{Finding, Severity};
 use crate::request::{IgnoreEntry, Request};
+use crate::time::Date;
 use anyhow::{Context, Result, anyhow, bail};
 use serde_json::{Value, json};
 use std::path::Path;
@@ -18,49 +19,13 @@ use std::path::Path;
 /// Largest ignore file read.
 const MAX_FILE: u64 = 16 << 20;
 
-/// A calendar day, comparable.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Day {
-    /// Year.
-    pub y: i32,
-    /// Month 1-12.
-    pub m: u32,
-    /// Day 1-31.
-    pub d: u32,
-}
-
-impl Day {
-    /// Parse `YYYY-MM-DD`.
-    pub fn parse(s: &str) -> Option<Day> {
-        crate::time::parse_date(s).map(|(y, m, d)| Day { y, m, d })
-    }
-
-    /// Today in UTC (or `VENVAUDIT_TODAY`, see [`crate::time::today`]).
-    pub fn today() -> Day {
-        let (y, m, d) = crate::time::today();
-        Day { y, m, d }
-    }
-
-    /// The civil date of a day count since 1970-01-01.
-    pub fn from_unix_days(z: i64) -> Day {
-        let (y, m, d) = crate::time::civil_from_days(z);
-        Day { y, m, d }
-    }
-}
-
-impl std::fmt::Display for Day {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{:04}-{:02}-{:02}", self.y, self.m, self.d)
-    }
-}
-
 /// One validated entry.
 #[derive(Debug)]
 struct Rule {
     entry: IgnoreEntry,
     source: String,
     venv_glob: Option<globset::GlobMatcher>,
-    until: Option<Day>,
+    until: Option<Date>,
 }
 
 /// A loaded, validated policy.
@@ -101,7 +66,7 @@ impl Policy {
     }
 
     /// Mark matching findings ignored and append one `ignore-expired` warning per expired entry.
-    pub fn apply(&self, findings: &mut Vec<Finding>, today: Day) {
+    pub fn apply(&self, findings: &mut Vec<Finding>, today: Date) {
         let mut expired = Vec::new();
         for r in &self.rules {
             if r.until.is_some_and(|u| u < today) {
@@ -118,7 +83,7 @@ impl Policy {
         for (r, would) in expired {
             let until = r.entry.until.clone().unwrap_or_default();
             let mut f = Finding::new(
-                ids::IGNORE_EXPIRED,
+                FindingId::IgnoreExpired,
                 Severity::Warning,
                 None,
                 format!(
@@ -147,14 +112,11 @@ impl Rule {
         if entry.id.is_none() && entry.advisory.is_none() && entry.package.is_none() && entry.venv.is_none() {
             bail!("an entry needs at least one of `id`, `advisory`, `package`, `venv`");
         }
-        if let Some(id) = &entry.id
-            && !ids::ALL.iter().any(|(known, _, _)| known == id)
-        {
-            bail!("unknown finding id {id:?}");
-        }
         let until = match &entry.until {
             None => None,
-            Some(u) => Some(Day::parse(u).ok_or_else(|| anyhow!("`until` must be a date YYYY-MM-DD, got {u:?}"))?),
+            Some(u) => Some(
+                crate::time::parse_date(u).ok_or_else(|| anyhow!("`until` must be a date YYYY-MM-DD, got {u:?}"))?,
+            ),
         };
         let venv_glob = match &mut entry.venv {
             None => None,
@@ -174,7 +136,7 @@ impl Rule {
 
     fn matches(&self, f: &Finding) -> bool {
         let e = &self.entry;
-        if e.id.as_ref().is_some_and(|id| id != f.id) {
+        if e.id.is_some_and(|id| id != f.id) {
             return false;
         }
         if let Some(a) = &e.advisory {
@@ -204,7 +166,7 @@ impl Rule {
 
 /// Read an ignore file: JSON when it is `.json` or parses as JSON, else TOML.
 fn read_file(path: &Path) -> Result<Vec<IgnoreEntry>> {
-    let bytes = crate::paths::read_bounded(path, MAX_FILE)
+    let bytes = crate::host::paths::read_bounded(path, MAX_FILE)
         .with_context(|| format!("cannot read ignore file {}", path.display()))?;
     let text = String::from_utf8(bytes).map_err(|_| anyhow!("ignore file {} is not UTF-8", path.display()))?;
     let is_json = path.extension().is_some_and(|e| e == "json")
@@ -238,7 +200,7 @@ fn toml_to_json(v: toml::Value) -> Value {
 mod tests {
     use super::*;
 
-    fn finding(id: &'static str, venv: &str, pkg: &str, advisory: Option<(&str, &[&str])>) -> Finding {
+    fn finding(id: FindingId, venv: &str, pkg: &str, advisory: Option<(&str, &[&str])>) -> Finding {
         let mut f = Finding::new(id, Severity::Error, Some(venv), "m".into(), "r").with_package(pkg);
         if let Some((a, al)) = advisory {
             f = f.detail("advisory", a).detail("aliases", json!(al));
@@ -263,21 +225,22 @@ mod tests {
         };
         let p = Policy::load(&req).unwrap();
         let mut fs = vec![
-            finding("vulnerability", "/srv/app/venv", "PyYAML", Some(("PYSEC-1", &["CVE-2021-1"]))),
-            finding("vulnerability", "/srv/app/sub/venv", "PyYAML", Some(("PYSEC-1", &["CVE-2021-1"]))),
-            finding("vulnerability", "/srv/app/venv", "PyYAML", Some(("PYSEC-2", &["CVE-2021-2"]))),
-            finding("dependency-conflict", "/srv/app/venv", "x", None),
+            finding(FindingId::Vulnerability, "/srv/app/venv", "PyYAML", Some(("PYSEC-1", &["CVE-2021-1"]))),
+            finding(FindingId::Vulnerability, "/srv/app/sub/venv", "PyYAML", Some(("PYSEC-1", &["CVE-2021-1"]))),
+            finding(FindingId::Vulnerability, "/srv/app/venv", "PyYAML", Some(("PYSEC-2", &["CVE-2021-2"]))),
+            finding(FindingId::DependencyConflict, "/srv/app/venv", "x", None),
         ];
-        p.apply(&mut fs, Day { y: 2025, m: 6, d: 1 });
+        p.apply(&mut fs, jiff::civil::date(2025, 6, 1));
         assert!(fs[0].ignored.is_some());
         assert!(fs[1].ignored.is_none(), "* does not cross /");
         assert!(fs[2].ignored.is_none());
         assert!(fs[3].ignored.is_none(), "expired entries stop applying");
-        assert_eq!(fs[4].id, ids::IGNORE_EXPIRED);
+        assert_eq!(fs[4].id, FindingId::IgnoreExpired);
         assert_eq!(fs[4].details["would_match"], json!(1));
         // `until` is the last day the entry applies.
-        let mut fs = vec![finding("vulnerability", "/srv/app/venv", "PyYAML", Some(("PYSEC-1", &["CVE-2021-1"])))];
-        p.apply(&mut fs, Day { y: 2030, m: 1, d: 1 });
+        let mut fs =
+            vec![finding(FindingId::Vulnerability, "/srv/app/venv", "PyYAML", Some(("PYSEC-1", &["CVE-2021-1"])))];
+        p.apply(&mut fs, jiff::civil::date(2030, 1, 1));
         assert!(fs[0].ignored.is_some());
     }
 
@@ -289,8 +252,11 @@ mod tests {
         assert!(
             format!(
                 "{:#}",
-                Policy::load(&Request { ignore: vec![entry(json!({"id": "x", "reason": " "}))], ..Request::default() })
-                    .unwrap_err()
+                Policy::load(&Request {
+                    ignore: vec![entry(json!({"id": "unused", "reason": " "}))],
+                    ..Request::default()
+                })
+                .unwrap_err()
             )
             .contains("reason")
         );
@@ -308,14 +274,6 @@ mod tests {
     }
 
     #[test]
-    fn civil_dates() {
-        assert_eq!(Day::from_unix_days(0).to_string(), "1970-01-01");
-        assert_eq!(Day::from_unix_days(19_782).to_string(), "2024-02-29");
-        assert_eq!(Day::parse("2024-02-29"), Some(Day { y: 2024, m: 2, d: 29 }));
-        assert_eq!(Day::parse("2023-02-29"), None);
-    }
-
-    #[test]
     fn toml_and_json_files() {
         let dir = std::env::temp_dir().join(format!("venvaudit-ignore-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
@@ -325,9 +283,13 @@ mod tests {
         assert_eq!(e[0].until.as_deref(), Some("2030-01-31"));
         let j = dir.join("p.json");
         std::fs::write(&j, r#"{"ignore": [{"id": "vulnerability", "reason": "r"}]}"#).unwrap();
-        assert_eq!(read_file(&j).unwrap()[0].id.as_deref(), Some("vulnerability"));
+        assert_eq!(read_file(&j).unwrap()[0].id, Some(FindingId::Vulnerability));
         std::fs::write(&j, r#"{"ignore": [{"idd": "vulnerability", "reason": "r"}]}"#).unwrap();
         assert!(read_file(&j).unwrap_err().to_string().contains("idd"));
+        // An id that does not exist (the old example's `eol-python`) is refused by name.
+        std::fs::write(&j, r#"{"ignore": [{"id": "eol-python", "reason": "r"}]}"#).unwrap();
+        let e = format!("{:#}", read_file(&j).unwrap_err());
+        assert!(e.contains("eol-python") && e.contains("interpreter-eol"), "{e}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -7,7 +7,6 @@
 
 pub mod checks;
 pub mod compact;
-pub mod config;
 pub mod discover;
 pub mod export;
 pub mod fleet;
@@ -17,25 +16,21 @@ pub mod fuzz_api;
 pub mod host;
 pub mod ignore;
 pub mod inspect;
-pub mod loader;
 pub mod osv;
-pub mod paths;
-pub mod pep508;
+pub mod parse;
 pub mod query;
-pub mod redact;
 pub mod report;
 pub mod request;
-pub mod scope;
 pub mod table;
 pub mod time;
-pub mod usage;
 
 use anyhow::{Context, Result};
 use discover::{Progress, WalkOptions};
 use host::HostFacts;
+use host::paths::HostRoot;
 use inspect::Inspected;
-use paths::HostRoot;
 use rayon::prelude::*;
+use report::FindingId;
 use report::{Report, ScanError};
 use request::Request;
 use std::path::PathBuf;
@@ -47,7 +42,7 @@ pub struct Scan {
     /// Where service and web server configuration is read (`config_root`, else `root`).
     pub config_root: HostRoot,
     /// The requested paths: findings about environments elsewhere are not reported.
-    pub scope: scope::Scope,
+    pub scope: host::scope::Scope,
     /// Host facts, C library and library search path.
     pub host: HostFacts,
     /// Every inspected environment.
@@ -55,7 +50,7 @@ pub struct Scan {
     /// Unreadable paths.
     pub errors: Vec<ScanError>,
     /// Processes and services using each environment (index-aligned with `venvs`).
-    pub usage: usage::Usage,
+    pub usage: inspect::usage::Usage,
     /// Caveats about the whole scan.
     pub warnings: Vec<String>,
 }
@@ -84,7 +79,7 @@ pub fn scan(req: &Request, progress: &Progress) -> Result<Scan> {
         follow_symlinks: req.follow_symlinks,
         cross_mounts: req.cross_mounts,
     };
-    let scope = scope::Scope::new(&root, &paths, discover::build_excludes(&req.exclude)?);
+    let scope = host::scope::Scope::new(&root, &paths, discover::build_excludes(&req.exclude)?);
     worker_pool(req)?.install(|| {
         let host = HostFacts::gather(&root);
         let found = discover::discover(&root, &paths, &walk, progress)?;
@@ -102,10 +97,10 @@ pub fn scan(req: &Request, progress: &Progress) -> Result<Scan> {
             venvs.push(v);
             errors.extend(e);
         }
-        let usage = usage::gather(&root, &config_root, &venvs, !req.no_processes);
+        let usage = inspect::usage::gather(&root, &config_root, &venvs, !req.no_processes);
         for (v, u) in venvs.iter_mut().zip(&usage.per_venv) {
             v.venv.used_by.extend(u.used_by.iter().cloned());
-            v.venv.in_use = usage::in_use(u, &process_users);
+            v.venv.in_use = inspect::usage::in_use(u, &process_users);
         }
         let mut warnings = Vec::new();
         if let (n, true) = jobs(req.jobs) {
@@ -173,7 +168,7 @@ pub fn request_path(root: &HostRoot, p: &str) -> PathBuf {
     let tail: PathBuf = parts[last_up + 1..].iter().collect();
     match root.resolve(&head) {
         Ok(resolved) => resolved.join(tail),
-        Err(_) => config::normalize(&view),
+        Err(_) => host::config::normalize(&view),
     }
 }
 
@@ -202,13 +197,12 @@ pub fn build_report(scan: Scan, findings: Vec<report::Finding>, req: &Request) -
 /// `check`: scan, run every selected check family, apply the ignore policy.
 pub fn check(req: &Request, progress: &Progress) -> Result<Report> {
     req.detail().map_err(anyhow::Error::msg)?;
-    checks::validate_families(req)?;
     let policy = ignore::Policy::load(req)?;
     query::parse_specs(&req.forbid)?;
     // The vulnerability database: named, from the environment, or at the default path. Its
     // absence is never silent: a warning, and with `require_osv_db` a failed gate.
     let mut req = req.clone();
-    let wants_vulns = req.checks.is_empty() || req.checks.iter().any(|c| c == "vulnerabilities");
+    let wants_vulns = req.wants(report::Family::Vulnerabilities);
     let mut db_missing = None;
     if wants_vulns {
         match osv::locate(req.osv_db.as_deref()) {
@@ -228,7 +222,7 @@ pub fn check(req: &Request, progress: &Progress) -> Result<Report> {
         if req.require_osv_db {
             outcome.findings.push(
                 report::Finding::new(
-                    checks::ids::OSV_DB_MISSING,
+                    FindingId::OsvDbMissing,
                     report::Severity::Error,
                     None,
                     what.clone(),
@@ -240,7 +234,7 @@ pub fn check(req: &Request, progress: &Progress) -> Result<Report> {
         scan.warnings.push(what);
     }
     if let Some(newest) = outcome.osv_db.as_ref().and_then(|d| d["newest_modified"].as_str())
-        && let Some(age) = osv::age_days(newest, time::today())
+        && let Some(age) = osv::age_days(newest, req.today())
     {
         let max = req.osv_max_age_days.unwrap_or(osv::DEFAULT_MAX_AGE_DAYS);
         if age > i64::from(max) {
@@ -249,7 +243,7 @@ pub fn check(req: &Request, progress: &Progress) -> Result<Report> {
             ));
         }
     }
-    policy.apply(&mut outcome.findings, ignore::Day::today());
+    policy.apply(&mut outcome.findings, req.today());
     scan.errors.append(&mut outcome.errors);
     for (venv, used) in outcome.used_by {
         if let Some(v) = scan.venvs.iter_mut().find(|v| v.venv.path == venv) {

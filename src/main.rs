@@ -53,7 +53,7 @@ struct CheckArgs {
     fail_on: FailOnArg,
     /// Run only these check families (repeatable).
     #[arg(long = "check", value_name = "FAMILY")]
-    checks: Vec<String>,
+    checks: Vec<venvaudit::report::Family>,
     /// Judge environments against this interpreter instead of their own base interpreter.
     #[arg(long, value_name = "PATH")]
     target_python: Option<String>,
@@ -85,6 +85,15 @@ struct CheckArgs {
     /// Ignore policy file (TOML or JSON).
     #[arg(long, value_name = "FILE")]
     ignore_file: Option<String>,
+    /// Judge end of life, ignore expiry and database age as on this day (YYYY-MM-DD; default
+    /// VENVAUDIT_TODAY, else today): for tests and reproducible reports.
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_day)]
+    today: Option<venvaudit::time::Date>,
+}
+
+/// `--today`: a real calendar day written YYYY-MM-DD.
+fn parse_day(s: &str) -> Result<venvaudit::time::Date, String> {
+    venvaudit::time::parse_date(s).ok_or_else(|| format!("{s:?} is not a date YYYY-MM-DD"))
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -113,6 +122,10 @@ struct QueryArgs {
     /// With --from-facts: facts older than DAYS do not answer (default 7).
     #[arg(long, value_name = "DAYS", requires = "from_facts")]
     max_age: Option<u32>,
+    /// With --from-facts: judge the age of facts as on this day (YYYY-MM-DD; default
+    /// VENVAUDIT_TODAY, else today).
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_day, requires = "from_facts")]
+    today: Option<venvaudit::time::Date>,
     /// With --from-facts: the hosts asked about, one a line; those without facts are listed, others ignored.
     #[arg(long, value_name = "FILE", requires = "from_facts")]
     hosts: Option<PathBuf>,
@@ -227,6 +240,7 @@ impl CheckArgs {
             forbid: self.forbid.clone(),
             verify: self.verify,
             ignore_file: self.ignore_file.clone(),
+            today: self.today,
             ..self.scan.request()
         }
     }
@@ -303,6 +317,7 @@ fn main() -> ExitCode {
                 specs: a.specs.clone(),
                 sources: a.from_facts.clone(),
                 max_age_days: a.max_age,
+                today: a.today,
                 hosts_file: a.hosts.clone(),
             };
             match venvaudit::fleet::query_facts(&req) {

@@ -23,8 +23,8 @@ pub struct Spec {
 impl Spec {
     /// Parse a PEP 508 requirement (name plus optional version specifiers; no URLs).
     pub fn parse(text: &str) -> Result<Spec> {
-        let requirement: Requirement =
-            crate::pep508::parse_requirement(text.trim()).map_err(|e| anyhow!("invalid specifier {text:?}: {e}"))?;
+        let requirement: Requirement = crate::parse::pep508::parse_requirement(text.trim())
+            .map_err(|e| anyhow!("invalid specifier {text:?}: {e}"))?;
         if matches!(requirement.version_or_url, Some(VersionOrUrl::Url(_))) {
             return Err(anyhow!("invalid specifier {text:?}: URL requirements cannot match installed versions"));
         }

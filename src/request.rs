@@ -82,7 +82,7 @@ impl Detail {
 pub struct IgnoreEntry {
     /// Finding id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
+    pub id: Option<crate::report::FindingId>,
     /// Advisory id or any of its aliases.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub advisory: Option<String>,
@@ -129,8 +129,8 @@ pub struct Request {
     pub no_processes: bool,
     /// `check`: lowest severity that fails the gate.
     pub fail_on: FailOn,
-    /// `check`: families of checks to run (default all); see `checks::FAMILIES`.
-    pub checks: Vec<String>,
+    /// `check`: families of checks to run (default all).
+    pub checks: Vec<crate::report::Family>,
     /// `check`: judge environments against this interpreter instead of their own base.
     pub target_python: Option<String>,
     /// `check`: judge mod_wsgi compatibility against this module instead of Apache's.
@@ -159,6 +159,20 @@ pub struct Request {
     pub ignore: Vec<IgnoreEntry>,
     /// `check`: ignore policy file (TOML or JSON).
     pub ignore_file: Option<String>,
+    /// The day the date-driven policies judge by (end of life, ignore expiry, database age),
+    /// `YYYY-MM-DD`; default `VENVAUDIT_TODAY`, else the system clock. For tests and
+    /// reproducible reports ("what fails on the day 3.11 goes end of life?").
+    #[serde(deserialize_with = "strict_date")]
+    pub today: Option<crate::time::Date>,
+}
+
+/// `YYYY-MM-DD` only, a real calendar day.
+fn strict_date<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<crate::time::Date>, D::Error> {
+    let s = Option::<String>::deserialize(d)?;
+    s.map(|s| {
+        crate::time::parse_date(&s).ok_or_else(|| serde::de::Error::custom(format!("{s:?} is not a date YYYY-MM-DD")))
+    })
+    .transpose()
 }
 
 impl Default for Request {
@@ -191,6 +205,7 @@ impl Default for Request {
             verify: false,
             ignore: Vec::new(),
             ignore_file: None,
+            today: None,
         }
     }
 }
@@ -224,6 +239,7 @@ pub const KEYS: &[&str] = &[
     "verify",
     "ignore",
     "ignore_file",
+    "today",
 ];
 
 impl Request {
@@ -238,6 +254,17 @@ impl Request {
             (None, true) => Ok(Detail::Summary),
             (None, false) => Ok(Detail::Full),
         }
+    }
+
+    /// Whether a check family was selected (all are, unless `checks` lists some).
+    pub fn wants(&self, family: crate::report::Family) -> bool {
+        self.checks.is_empty() || self.checks.contains(&family)
+    }
+
+    /// The day the date-driven policies judge by: `today`, else `VENVAUDIT_TODAY`, else the
+    /// system clock.
+    pub fn today(&self) -> crate::time::Date {
+        self.today.unwrap_or_else(crate::time::today)
     }
 
     /// Parse a JSON request, naming the key at fault on error.

@@ -100,10 +100,10 @@ pub fn render(report: &Report) -> String {
         // one id they are counted, not listed; the JSON has them all.
         let mut info_counts: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
         for f in report.findings.iter().filter(|f| f.severity == Severity::Info) {
-            *info_counts.entry(f.id).or_default() += 1;
+            *info_counts.entry(f.id.as_str()).or_default() += 1;
         }
         for f in &report.findings {
-            if f.severity == Severity::Info && info_counts[f.id] > MAX_INFO_LINES {
+            if f.severity == Severity::Info && info_counts[f.id.as_str()] > MAX_INFO_LINES {
                 continue;
             }
             let tag = if f.ignored.is_some() { " (ignored)" } else { "" };
@@ -209,10 +209,18 @@ mod tests {
     #[test]
     fn one_line_per_venv_then_findings() {
         let mut findings: Vec<Finding> = (0..12)
-            .map(|i| Finding::new("unused", Severity::Info, Some(&format!("/v{i}")), format!("/v{i} is unused"), ""))
+            .map(|i| {
+                Finding::new(
+                    crate::report::FindingId::Unused,
+                    Severity::Info,
+                    Some(&format!("/v{i}")),
+                    format!("/v{i} is unused"),
+                    "",
+                )
+            })
             .collect();
         findings.push(Finding::new(
-            "dependency-conflict",
+            crate::report::FindingId::DependencyConflict,
             Severity::Error,
             Some("/srv/api"),
             "a requires b".into(),

@@ -87,6 +87,7 @@ fn ansible_playbook(dir: &Path, collections: &Path, args: &[&str]) -> String {
 }
 
 #[test]
+#[ignore = "real-tool tier: pyenv venvs, uv, ansible-playbook, salt-call (scripts/test.sh runs it)"]
 fn fleet_recipe_answers_from_the_ansible_cache_and_the_salt_mine() {
     let tmp = support::TempDir::new();
     let dir = tmp.path().to_owned();
@@ -153,7 +154,7 @@ fn fleet_recipe_answers_from_the_ansible_cache_and_the_salt_mine() {
     assert_eq!(web_dists, web_truth);
 
     // The example answered with venvaudit query --from-facts, through the collection's binary.
-    let answer = read_json(&play.join("reports/django-4.2.16.json"));
+    let answer = read_json(&play.join("reports/django-lt-4.2.16.json"));
     assert_eq!(answer["answered_by"], "venvaudit query --from-facts", "{answer}");
     let expected = expected_django_below_4_2_16(0..HOSTS);
     assert_eq!(matches(&answer), expected);
@@ -163,7 +164,7 @@ fn fleet_recipe_answers_from_the_ansible_cache_and_the_salt_mine() {
 
     // The Jinja fallback over the same cache gives the same answer.
     ansible_playbook(&play, &collections, &["--tags", "report", "-e", "report_engine=jinja"]);
-    let jinja = read_json(&play.join("reports/django-4.2.16.json"));
+    let jinja = read_json(&play.join("reports/django-lt-4.2.16.json"));
     assert_eq!(jinja["answered_by"], "jinja");
     assert_eq!(matches(&jinja), expected);
 

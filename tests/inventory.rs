@@ -189,6 +189,7 @@ fn scan_fleet() -> (Value, String) {
 }
 
 #[test]
+#[ignore = "real-tool tier: pyenv venvs, virtualenv, uv, pip (scripts/test.sh runs it)"]
 fn inventory_equals_pip() {
     let f = fleet();
     let (report, stderr) = scan_fleet();
@@ -248,6 +249,7 @@ fn inventory_equals_pip() {
 }
 
 #[test]
+#[ignore = "real-tool tier: pyenv venvs, virtualenv, uv, pip (scripts/test.sh runs it)"]
 fn stray_pyvenv_cfg_is_not_a_venv() {
     let f = fleet();
     let (report, _) = scan_fleet();
@@ -259,6 +261,7 @@ fn stray_pyvenv_cfg_is_not_a_venv() {
 }
 
 #[test]
+#[ignore = "real-tool tier: pyenv venvs, virtualenv, uv, pip (scripts/test.sh runs it)"]
 fn deleted_base_interpreter_is_broken() {
     let tmp = TempDir::new();
     // a private copy of CPython 3.12 (hard links when possible), a venv on it, then delete it
@@ -300,6 +303,7 @@ fn unprivileged_prefix() -> Option<Vec<String>> {
 }
 
 #[test]
+#[ignore = "real-tool tier: pyenv venvs, virtualenv, uv, pip (scripts/test.sh runs it)"]
 fn permission_denied_dir_is_an_error_not_a_stop() {
     let tmp = TempDir::new();
     let scan = tmp.join("scan");
@@ -347,6 +351,7 @@ fn permission_denied_dir_is_an_error_not_a_stop() {
 }
 
 #[test]
+#[ignore = "real-tool tier: pyenv venvs, virtualenv, uv, pip (scripts/test.sh runs it)"]
 fn symlink_loop_does_not_hang_or_duplicate() {
     let tmp = TempDir::new();
     let tree = tmp.join("tree");
@@ -373,6 +378,7 @@ fn symlink_loop_does_not_hang_or_duplicate() {
 }
 
 #[test]
+#[ignore = "real-tool tier: pyenv venvs, virtualenv, uv, pip (scripts/test.sh runs it)"]
 fn root_option_resolves_links_inside_the_root() {
     let host_python = Path::new("/usr/bin/python3.11");
     assert!(
@@ -450,6 +456,7 @@ fn root_option_resolves_links_inside_the_root() {
 /// interpreter's libpython. Ground truth: the venv's own interpreter, run after the removal.
 /// Scanned under a `--root` that holds only the venv, neither exists: still an error.
 #[test]
+#[ignore = "real-tool tier: pyenv venvs, virtualenv, uv, pip (scripts/test.sh runs it)"]
 fn copied_interpreter_runs_on_its_compiled_in_prefix() {
     let tmp = TempDir::new();
     let base = tmp.join("py311");
@@ -534,6 +541,7 @@ fn assert_system_site_venv_equals_pip(venv: &Path, ctx: &str) -> Value {
 /// (apt's python3-gi: pygobject without pycairo, which `pip check` reports), and six shadowed by
 /// a newer copy in the venv.
 #[test]
+#[ignore = "real-tool tier: pyenv venvs, virtualenv, uv, pip (scripts/test.sh runs it)"]
 fn system_site_packages_of_debian_python_equal_pip() {
     let debian = Path::new("/usr/bin/python3");
     assert!(
@@ -562,6 +570,7 @@ fn system_site_packages_of_debian_python_equal_pip() {
 /// `lib/python3.12/site-packages`: requests 2.25.0 without its dependencies, whose urllib3 pin
 /// the venv's urllib3 2.x breaks.
 #[test]
+#[ignore = "real-tool tier: pyenv venvs, virtualenv, uv, pip (scripts/test.sh runs it)"]
 fn system_site_packages_of_a_pyenv_base_equal_pip() {
     let tmp = TempDir::new();
     let base = tmp.join("py312");
@@ -589,6 +598,7 @@ fn system_site_packages_of_a_pyenv_base_equal_pip() {
 /// `unknown` with an error, and `query` answers 2 (not "not running it") for it. As root the
 /// same tree reads fine, which proves the inputs reached the scanner.
 #[test]
+#[ignore = "real-tool tier: pyenv venvs, virtualenv, uv, pip (scripts/test.sh runs it)"]
 fn permission_denied_is_unknown_not_missing() {
     assert!(is_root(), "needs root, to scan the same tree as root and as nobody");
     let prefix = unprivileged_prefix().expect("neither setpriv nor runuser can run a command as nobody");

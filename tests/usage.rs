@@ -34,6 +34,7 @@ fn in_use_pids(report: &serde_json::Value, venv: &Path) -> Vec<u64> {
 }
 
 #[test]
+#[ignore = "real-tool tier: pyenv venvs and running interpreters (scripts/test.sh runs it)"]
 fn running_process_is_in_use_and_goes_stale_after_an_upgrade() {
     let dir = TempDir::new();
     let venv = dir.path().join("app");
@@ -83,6 +84,7 @@ fn running_process_is_in_use_and_goes_stale_after_an_upgrade() {
 }
 
 #[test]
+#[ignore = "real-tool tier: pyenv venvs and running interpreters (scripts/test.sh runs it)"]
 fn service_configuration_under_root_gives_used_by_and_missing_venvs() {
     let dir = TempDir::new();
     let rootfs = dir.path().join("rootfs");

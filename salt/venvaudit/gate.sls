@@ -6,7 +6,8 @@
         name: /srv/app/venv        # a venv, a glob (/srv/*/venv) or a directory to scan
         fail_on: error             # error | warning | never
         forbid: ['pyyaml<5.4']     # optional PEP 508 specifiers that are errors
-        osv_db: /var/lib/osv/PyPI.zip   # optional offline OSV database
+        osv_db: /var/lib/osv/PyPI.zip   # optional; default /var/lib/venvaudit/osv/PyPI.zip (osv_db.sls)
+        require_osv_db: True       # optional: fail when no OSV database is found
         ignore:                    # optional accepted findings
           - id: interpreter-eol
             reason: migration planned for Q3

@@ -9,8 +9,8 @@
 //! site-packages included, as `pip check` sees it. Extras a dependent requests (`b[x]`) are not expanded
 //! and a distribution's own extras are never active, exactly as in `pip check`.
 
-use super::ids;
 use crate::inspect::Inspected;
+use crate::report::FindingId;
 use crate::report::{Finding, Package, ScanError, Severity};
 use pep440_rs::Version;
 use pep508_rs::{MarkerEnvironment, MarkerEnvironmentBuilder, VersionOrUrl};
@@ -53,7 +53,7 @@ pub fn check(v: &Inspected) -> (Vec<Finding>, Vec<ScanError>) {
     for p in &packages {
         let mut seen = BTreeSet::new();
         for text in &p.requires_dist {
-            let req = match crate::pep508::parse_requirement::<pep508_rs::VerbatimUrl>(text) {
+            let req = match crate::parse::pep508::parse_requirement::<pep508_rs::VerbatimUrl>(text) {
                 Ok(r) => r,
                 Err(e) => {
                     let shown: String = text.chars().take(120).collect();
@@ -113,7 +113,7 @@ fn finding(v: &Inspected, p: &Package, requirement: &str, dep: &str, have: Optio
             format!("Install a version of {} that satisfies {requirement}, or upgrade {}", d.name, p.name),
         ),
     };
-    Finding::new(ids::DEPENDENCY_CONFLICT, Severity::Error, Some(&v.venv.path), message, &remediation)
+    Finding::new(FindingId::DependencyConflict, Severity::Error, Some(&v.venv.path), message, &remediation)
         .with_package(&p.name)
         .detail("requirement", requirement)
         .detail("dependency", dep)

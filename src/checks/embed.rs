@@ -5,10 +5,10 @@
 
 use super::CheckContext;
 use crate::discover::{Found, recognise};
+use crate::host::paths::{HostRoot, display};
 use crate::inspect::Inspected;
-use crate::inspect::elf;
 use crate::inspect::interpreter::{parse_lib_dir_name, xy_from_libpython};
-use crate::paths::{HostRoot, display};
+use crate::parse::elf;
 use crate::report::major_minor;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

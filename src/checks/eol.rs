@@ -1,9 +1,11 @@
 //! `interpreter-eol`: the environment runs a CPython that no longer gets security fixes, or
 //! will not in six months.
 
-use super::ids;
 use crate::inspect::Inspected;
+use crate::report::FindingId;
 use crate::report::{Finding, Python, Severity};
+use crate::time::{Date, days_between, months_before};
+use jiff::civil::date;
 
 /// End of life of each CPython X.Y: the day after which python.org publishes no more
 /// releases, not even security fixes. Sources: the release-schedule PEPs (373 for 2.7, 478
@@ -11,33 +13,22 @@ use crate::report::{Finding, Python, Severity};
 /// 693 for 3.12, 719 for 3.13, 745 for 3.14) and the devguide's "Status of Python versions"
 /// page (devguide.python.org/versions). Where a PEP names only a month ("2027-10"), the last
 /// day of that month is used, as the devguide's chart does.
-pub const EOL: &[(&str, (i32, u32, u32))] = &[
-    ("2.7", (2020, 1, 1)),
-    ("3.5", (2020, 9, 30)),
-    ("3.6", (2021, 12, 23)),
-    ("3.7", (2023, 6, 27)),
-    ("3.8", (2024, 10, 7)),
-    ("3.9", (2025, 10, 31)),
-    ("3.10", (2026, 10, 31)),
-    ("3.11", (2027, 10, 31)),
-    ("3.12", (2028, 10, 31)),
-    ("3.13", (2029, 10, 31)),
-    ("3.14", (2030, 10, 31)),
+pub const EOL: &[(&str, Date)] = &[
+    ("2.7", date(2020, 1, 1)),
+    ("3.5", date(2020, 9, 30)),
+    ("3.6", date(2021, 12, 23)),
+    ("3.7", date(2023, 6, 27)),
+    ("3.8", date(2024, 10, 7)),
+    ("3.9", date(2025, 10, 31)),
+    ("3.10", date(2026, 10, 31)),
+    ("3.11", date(2027, 10, 31)),
+    ("3.12", date(2028, 10, 31)),
+    ("3.13", date(2029, 10, 31)),
+    ("3.14", date(2030, 10, 31)),
 ];
 
 /// Months before end of life from which a warning is given.
 const WARN_MONTHS: i32 = 6;
-
-pub use crate::time::{Date, days_from_civil, today};
-
-/// `date` moved back by whole months, the day clamped to the month's length.
-fn months_before((y, m, d): Date, months: i32) -> Date {
-    let total = y * 12 + (m as i32 - 1) - months;
-    let (ny, nm) = (total.div_euclid(12), total.rem_euclid(12) as u32 + 1);
-    let next_first = if nm == 12 { (ny + 1, 1, 1) } else { (ny, nm + 1, 1) };
-    let last = (days_from_civil(next_first) - days_from_civil((ny, nm, 1))) as u32;
-    (ny, nm, d.min(last))
-}
 
 /// The end-of-life date of a CPython version (`3.11.7` or `3.11`). Versions older than the
 /// table are long past their end of life and get 3.5's date; newer ones get none.
@@ -55,9 +46,9 @@ pub fn eol_of(version: &str) -> Option<Date> {
 /// The verdict for one version on one day: severity and the EOL date, or `None`.
 pub fn judge(version: &str, today: Date) -> Option<(Severity, Date)> {
     let eol = eol_of(version)?;
-    if days_from_civil(today) > days_from_civil(eol) {
+    if today > eol {
         Some((Severity::Error, eol))
-    } else if days_from_civil(today) >= days_from_civil(months_before(eol, WARN_MONTHS)) {
+    } else if today >= months_before(eol, WARN_MONTHS) {
         Some((Severity::Warning, eol))
     } else {
         None
@@ -70,15 +61,15 @@ pub fn check(v: &Inspected, python: &Python, today: Date) -> Vec<Finding> {
     let Some(version) = python.version.as_deref().filter(|_| cpython) else { return Vec::new() };
     let Some((severity, eol)) = judge(version, today) else { return Vec::new() };
     let xy = crate::report::major_minor(version);
-    let eol_s = format!("{:04}-{:02}-{:02}", eol.0, eol.1, eol.2);
-    let days = days_from_civil(eol) - days_from_civil(today);
+    let eol_s = eol.to_string();
+    let days = days_between(today, eol);
     let message = if severity == Severity::Error {
         format!("{} runs Python {xy}, which reached its end of life on {eol_s} and gets no security fixes", v.venv.path)
     } else {
         format!("{} runs Python {xy}, which reaches its end of life on {eol_s} ({days} days left)", v.venv.path)
     };
     vec![Finding::new(
-        ids::INTERPRETER_EOL,
+        FindingId::InterpreterEol,
         severity,
         Some(&v.venv.path),
         message,
@@ -95,26 +86,26 @@ mod tests {
 
     #[test]
     fn months_back_clamps_days() {
-        assert_eq!(months_before((2027, 10, 31), 6), (2027, 4, 30));
-        assert_eq!(months_before((2024, 8, 31), 6), (2024, 2, 29));
-        assert_eq!(months_before((2025, 3, 15), 6), (2024, 9, 15));
+        assert_eq!(months_before(date(2027, 10, 31), 6), date(2027, 4, 30));
+        assert_eq!(months_before(date(2024, 8, 31), 6), date(2024, 2, 29));
+        assert_eq!(months_before(date(2025, 3, 15), 6), date(2024, 9, 15));
     }
 
     #[test]
     fn eol_verdicts() {
-        assert_eq!(judge("3.8.18", (2024, 10, 7)), Some((Severity::Warning, (2024, 10, 7))));
-        assert_eq!(judge("3.8.18", (2024, 10, 8)), Some((Severity::Error, (2024, 10, 7))));
-        assert_eq!(judge("3.11.7", (2027, 4, 29)), None);
-        assert_eq!(judge("3.11.7", (2027, 4, 30)).map(|v| v.0), Some(Severity::Warning));
-        assert_eq!(judge("3.12", (2026, 1, 1)), None);
-        assert_eq!(judge("2.7.18", (2026, 1, 1)).map(|v| v.0), Some(Severity::Error));
-        assert_eq!(judge("3.4.10", (2026, 1, 1)).map(|v| v.0), Some(Severity::Error));
-        assert_eq!(judge("3.15.0", (2040, 1, 1)), None);
-        assert_eq!(judge("garbage", (2040, 1, 1)), None);
+        assert_eq!(judge("3.8.18", date(2024, 10, 7)), Some((Severity::Warning, date(2024, 10, 7))));
+        assert_eq!(judge("3.8.18", date(2024, 10, 8)), Some((Severity::Error, date(2024, 10, 7))));
+        assert_eq!(judge("3.11.7", date(2027, 4, 29)), None);
+        assert_eq!(judge("3.11.7", date(2027, 4, 30)).map(|v| v.0), Some(Severity::Warning));
+        assert_eq!(judge("3.12", date(2026, 1, 1)), None);
+        assert_eq!(judge("2.7.18", date(2026, 1, 1)).map(|v| v.0), Some(Severity::Error));
+        assert_eq!(judge("3.4.10", date(2026, 1, 1)).map(|v| v.0), Some(Severity::Error));
+        assert_eq!(judge("3.15.0", date(2040, 1, 1)), None);
+        assert_eq!(judge("garbage", date(2040, 1, 1)), None);
         // The table is sorted and covers 3.6 ... 3.14 and 2.7.
         for v in ["2.7", "3.6", "3.7", "3.8", "3.9", "3.10", "3.11", "3.12", "3.13", "3.14"] {
             assert!(EOL.iter().any(|(x, _)| *x == v), "{v}");
         }
-        assert!(EOL.windows(2).all(|w| days_from_civil(w[0].1) < days_from_civil(w[1].1)));
+        assert!(EOL.windows(2).all(|w| w[0].1 < w[1].1));
     }
 }

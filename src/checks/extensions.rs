@@ -1,7 +1,7 @@
 //! `extension-*`: will every extension module under a venv's site-packages import on this
 //! host, in this interpreter? Judged from ELF headers only, the way the import system and
 //! the dynamic loader would judge it: the file-name ABI tag, machine and C library of the
-//! module, then everything its import maps ([`crate::loader`]): DT_NEEDED found as ld.so
+//! module, then everything its import maps ([`crate::host::loader`]): DT_NEEDED found as ld.so
 //! finds them, `GLIBC_x.y` and other symbol versions, and the C-API symbols it needs.
 //!
 //! Files are classified first, because a site-packages tree holds more than extension
@@ -11,13 +11,13 @@
 //! other programs, ctypes libraries) fail only if something loads them: their problems are
 //! warnings, and the machine of non-bundled ones is not judged.
 
-use super::ids;
 use crate::host::HostFacts;
+use crate::host::loader::{self, Closure, ElfCache, FileId, Loader, Process, Unfound};
+use crate::host::paths::{HostRoot, display};
 use crate::inspect::Inspected;
-use crate::inspect::elf::{self, ElfInfo};
 use crate::inspect::packages::{extension_abi_tag, normalize_name};
-use crate::loader::{self, Closure, ElfCache, FileId, Loader, Process, Unfound};
-use crate::paths::{HostRoot, display};
+use crate::parse::elf::{self, ElfInfo};
+use crate::report::FindingId;
 use crate::report::{Finding, Python, ScanError, Severity};
 use rayon::prelude::*;
 use serde_json::json;
@@ -298,7 +298,7 @@ impl Owners {
 /// Run the extension checks for one venv, judged against `python` (the venv's own
 /// interpreter, or `--target-python`). Unreadable files are returned as scan errors.
 ///
-/// Extension modules are judged with everything their import maps (see [`crate::loader`]);
+/// Extension modules are judged with everything their import maps (see [`crate::host::loader`]);
 /// a shared object that some module's import maps is judged only as part of that module, so
 /// a bundled library that finds its siblings through the module's RPATH is not a finding.
 /// Shared objects that no module maps are judged on their own, as warnings: they fail only
@@ -406,7 +406,7 @@ struct Subject {
 
 /// One module (or standalone object) whose load fails, before findings are grouped.
 struct Failure {
-    id: &'static str,
+    id: FindingId,
     owner: Option<String>,
     /// The loaded file, as shown.
     subject: String,
@@ -569,7 +569,7 @@ impl Judge<'_> {
         let (c, info) = (&s.c, &s.info);
         let venv = Some(self.v.venv.path.as_str());
         let shown = self.shown(&c.view);
-        let mk = |id: &'static str, message: String| {
+        let mk = |id: FindingId, message: String| {
             let f = Finding::new(id, severity, venv, format!("{message}{caveat}"), REINSTALL)
                 .detail("file", display(&c.view));
             match &s.owner {
@@ -600,7 +600,7 @@ impl Judge<'_> {
         if let Some((other, how)) = libc_mismatch {
             out.push(
                 mk(
-                    ids::EXTENSION_LIBC_MISMATCH,
+                    FindingId::ExtensionLibcMismatch,
                     format!("{shown} {how} {other} but the host's C library is {}", host_libc.unwrap_or("?")),
                 )
                 .detail("linked_libc", elf_libc)
@@ -616,7 +616,7 @@ impl Judge<'_> {
             foreign_tag = true;
             out.push(
                 mk(
-                    ids::EXTENSION_ABI_MISMATCH,
+                    FindingId::ExtensionAbiMismatch,
                     format!("{shown} is {why}; the interpreter expects {}", self.want.describe()),
                 )
                 .detail("abi_tag", raw.as_str())
@@ -632,7 +632,7 @@ impl Judge<'_> {
         {
             out.push(
                 mk(
-                    ids::EXTENSION_ARCH_MISMATCH,
+                    FindingId::ExtensionArchMismatch,
                     format!("{shown} is built for {} but the interpreter is {m}", info.machine),
                 )
                 .detail("machine", info.machine.as_str())
@@ -654,7 +654,7 @@ impl Judge<'_> {
         let subject = self.shown(&s.c.view);
         let mut out = Vec::new();
         let chain = |i: usize| -> Vec<String> { closure.chain(i).iter().map(|p| self.shown(p)).collect() };
-        let base = |id: &'static str, what: String, message: String| Failure {
+        let base = |id: FindingId, what: String, message: String| Failure {
             id,
             owner: s.owner.clone(),
             subject: subject.clone(),
@@ -686,7 +686,7 @@ impl Judge<'_> {
             if !rejected.is_empty() {
                 message.push_str(&format!("; {}", rejected.join("; ")));
             }
-            let mut f = base(ids::EXTENSION_MISSING_LIBRARY, names.join(","), message);
+            let mut f = base(FindingId::ExtensionMissingLibrary, names.join(","), message);
             f.optional = optional_backend(s.owner.as_deref(), &s.c.rel, &names);
             if f.optional.is_some() {
                 f.what.push_str(" (optional backend)");
@@ -716,7 +716,7 @@ impl Judge<'_> {
         }
         for (path, e) in &closure.unreadable {
             let mut f = base(
-                ids::EXTENSION_MISSING_LIBRARY,
+                FindingId::ExtensionMissingLibrary,
                 display(path),
                 format!("cannot be imported: it needs {}, which is not a loadable ELF object ({e})", display(path)),
             );
@@ -737,7 +737,7 @@ impl Judge<'_> {
                 String::new()
             };
             let mut f = base(
-                ids::EXTENSION_ABI_MISMATCH,
+                FindingId::ExtensionAbiMismatch,
                 format!("symbols:{}", gap.symbols.join(",")),
                 format!(
                     "cannot be imported: it needs {}{more}{by}, which the interpreter ({}) does not define: it was built for another Python",
@@ -767,7 +767,7 @@ impl Judge<'_> {
                 let have =
                     self.host.libc.glibc.map(|(x, y)| format!("{x}.{y}")).unwrap_or_else(|| "an older glibc".into());
                 let mut f = base(
-                    ids::EXTENSION_GLIBC_TOO_NEW,
+                    FindingId::ExtensionGlibcTooNew,
                     format!("GLIBC_{a}.{b}"),
                     format!("cannot be imported: it needs GLIBC_{a}.{b}{by} but the host has glibc {have}"),
                 );
@@ -776,7 +776,7 @@ impl Judge<'_> {
                 f
             } else {
                 let mut f = base(
-                    ids::EXTENSION_LIBRARY_VERSION_MISSING,
+                    FindingId::ExtensionLibraryVersionMissing,
                     format!("{}:{}", gap.library, gap.versions.join(",")),
                     format!(
                         "cannot be imported: it needs {} from {}{by}, which {} does not define",

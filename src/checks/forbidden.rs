@@ -1,9 +1,9 @@
 //! `forbidden-package`: installed distributions matching a `--forbid` specifier (a policy such
 //! as "no Django below the LTS"). Same matcher as `venvaudit query`.
 
-use super::ids;
 use crate::inspect::Inspected;
 use crate::query::Spec;
+use crate::report::FindingId;
 use crate::report::{Finding, Severity};
 
 /// Forbidden-package findings for one environment.
@@ -13,7 +13,7 @@ pub fn check(specs: &[Spec], v: &Inspected) -> Vec<Finding> {
         for s in specs.iter().filter(|s| s.matches(p)) {
             out.push(
                 Finding::new(
-                    ids::FORBIDDEN_PACKAGE,
+                    FindingId::ForbiddenPackage,
                     Severity::Error,
                     Some(&v.venv.path),
                     format!("{} {} matches the forbidden specifier {}", p.name, p.version, s.text),

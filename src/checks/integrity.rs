@@ -5,10 +5,10 @@
 //! files of all environments in parallel. Only files inside the environment are verified: a
 //! RECORD line pointing elsewhere is skipped, never followed out of the venv.
 
-use super::ids;
+use crate::host::paths::{HostRoot, Unresolved, display};
 use crate::inspect::Inspected;
 use crate::inspect::packages::normalize_name;
-use crate::paths::{HostRoot, Unresolved, display};
+use crate::report::FindingId;
 use crate::report::{Finding, Package, ScanError, Severity};
 use rayon::prelude::*;
 use sha2::{Digest, Sha256, Sha384, Sha512};
@@ -85,19 +85,15 @@ pub fn check(root: &HostRoot, venvs: &[&Inspected]) -> Verified {
             // a .pyc it recompiled twice: the wheel's hash, then a hashless line; the file on
             // disk is pip's, so such a .pyc cannot be verified.
             let mut entries: BTreeMap<String, Listed> = BTreeMap::new();
-            for line in text.lines() {
-                let fields = csv_fields(line);
+            for row in crate::parse::record::rows(&text) {
                 // Installers write path,hash,size; anything else is a malformed row, skipped.
-                if fields.len() != 3 {
+                if !row.well_formed {
                     continue;
                 }
-                let Some(listed) = fields.first().filter(|l| !l.is_empty()) else { continue };
-                let hash = fields.get(1).and_then(|h| h.split_once('=')).map(|(a, d)| (a.to_owned(), d.to_owned()));
-                let size = fields.get(2).and_then(|n| n.trim().parse::<u64>().ok());
-                let e = entries.entry(listed.clone()).or_insert((None, false, None));
-                if hash.is_some() {
-                    e.0 = hash;
-                    e.2 = size;
+                let e = entries.entry(row.path).or_insert((None, false, None));
+                if row.hash.is_some() {
+                    e.0 = row.hash;
+                    e.2 = row.size;
                 } else {
                     e.1 = true;
                 }
@@ -150,7 +146,7 @@ pub fn check(root: &HostRoot, venvs: &[&Inspected]) -> Verified {
         let more = if count > 5 { format!(" and {} more", count - 5) } else { String::new() };
         let f = if modified {
             Finding::new(
-                ids::RECORD_MISMATCH,
+                FindingId::RecordMismatch,
                 Severity::Error,
                 Some(&v.venv.path),
                 format!(
@@ -164,7 +160,7 @@ pub fn check(root: &HostRoot, venvs: &[&Inspected]) -> Verified {
             )
         } else {
             Finding::new(
-                ids::RECORD_MISSING,
+                FindingId::RecordMissing,
                 Severity::Warning,
                 Some(&v.venv.path),
                 format!("{count} file(s) of {} {} listed in its RECORD are missing: {shown}{more}", p.name, p.version),
@@ -258,44 +254,7 @@ fn digest<D: Digest>(f: std::fs::File, limit: u64) -> std::io::Result<(String, u
         total += n as u64;
         h.update(&buf[..n]);
     }
-    Ok((b64_urlsafe_nopad(&h.finalize()), total))
-}
-
-/// Base64 with the URL-safe alphabet and no padding, as RECORD (PEP 376/427) writes hashes.
-pub fn b64_urlsafe_nopad(bytes: &[u8]) -> String {
-    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for c in bytes.chunks(3) {
-        let n = (c[0] as u32) << 16 | (*c.get(1).unwrap_or(&0) as u32) << 8 | *c.get(2).unwrap_or(&0) as u32;
-        let chars = c.len() + 1;
-        for i in 0..chars {
-            out.push(A[((n >> (18 - 6 * i)) & 63) as usize] as char);
-        }
-    }
-    out
-}
-
-/// Fields of one CSV line (RECORD is written by Python's csv module: quotes around fields
-/// holding commas or quotes, `""` for a quote).
-pub(crate) fn csv_fields(line: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    let mut quoted = false;
-    let mut chars = line.trim_end_matches('\r').chars().peekable();
-    while let Some(c) = chars.next() {
-        match (c, quoted) {
-            ('"', true) if chars.peek() == Some(&'"') => {
-                cur.push('"');
-                chars.next();
-            }
-            ('"', true) => quoted = false,
-            ('"', false) if cur.is_empty() => quoted = true,
-            (',', false) => out.push(std::mem::take(&mut cur)),
-            (c, _) => cur.push(c),
-        }
-    }
-    out.push(cur);
-    out
+    Ok((base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, h.finalize()), total))
 }
 
 /// Remove `.` and `..` lexically.
@@ -317,11 +276,16 @@ fn lexical(p: &Path) -> PathBuf {
 mod tests {
     use super::*;
 
+    /// RECORD's digest encoding, as the tests and `verify` compute it.
+    fn b64(bytes: &[u8]) -> String {
+        base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, bytes)
+    }
+
     #[test]
     fn base64_matches_python() {
         // base64.urlsafe_b64encode(hashlib.sha256(b"").digest()).rstrip(b"=")
-        assert_eq!(b64_urlsafe_nopad(&Sha256::digest(b"")), "47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU");
-        assert_eq!(b64_urlsafe_nopad(b"ab"), "YWI");
+        assert_eq!(b64(&Sha256::digest(b"")), "47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU");
+        assert_eq!(b64(b"ab"), "YWI");
     }
 
     /// A listed file swapped for a 50 GB sparse file: judged by its size, not a byte hashed;
@@ -332,7 +296,7 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("mod.py");
         std::fs::write(&path, b"print('hi')\n").unwrap();
-        let good = b64_urlsafe_nopad(&Sha256::digest(b"print('hi')\n"));
+        let good = b64(&Sha256::digest(b"print('hi')\n"));
         let job = |size: Option<u64>| Job {
             venv: 0,
             package: 0,
@@ -349,12 +313,5 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
         assert!(matches!(verdict, Verdict::Mismatch), "{:?}", matches!(verdict, Verdict::Ok));
         assert_eq!(hashed, 0);
-    }
-
-    #[test]
-    fn csv_quoting() {
-        assert_eq!(csv_fields("\"a,b/c.py\",sha256=x,12"), ["a,b/c.py", "sha256=x", "12"]);
-        assert_eq!(csv_fields("x/RECORD,,"), ["x/RECORD", "", ""]);
-        assert_eq!(csv_fields("\"q\"\"uote\",,"), ["q\"uote", "", ""]);
     }
 }

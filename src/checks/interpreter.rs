@@ -1,7 +1,7 @@
 //! `broken-interpreter`, `base-interpreter-fallback` and `interpreter-mismatch`.
 
-use super::ids;
 use crate::inspect::Inspected;
+use crate::report::FindingId;
 use crate::report::{Finding, Severity};
 use serde_json::json;
 
@@ -15,7 +15,7 @@ pub fn check(v: &Inspected) -> Vec<Finding> {
     if let Some((entry, target)) = &h.dangling_link {
         out.push(
             Finding::new(
-                ids::BROKEN_INTERPRETER,
+                FindingId::BrokenInterpreter,
                 Severity::Error,
                 venv,
                 format!("{} points to {} which no longer exists", entry, target),
@@ -28,10 +28,10 @@ pub fn check(v: &Inspected) -> Vec<Finding> {
         // A copied interpreter (`venv --copies`) still starts: CPython's path calculation
         // falls back to another installation, whose standard library (and, with system
         // site-packages, whose distributions) it then uses.
-        let prefix = crate::paths::display(&runs.prefix);
+        let prefix = crate::host::paths::display(&runs.prefix);
         out.push(
             Finding::new(
-                ids::BASE_INTERPRETER_FALLBACK,
+                FindingId::BaseInterpreterFallback,
                 Severity::Warning,
                 venv,
                 format!(
@@ -47,7 +47,7 @@ pub fn check(v: &Inspected) -> Vec<Finding> {
     } else if let Some(base) = &h.missing_base {
         out.push(
             Finding::new(
-                ids::BROKEN_INTERPRETER,
+                FindingId::BrokenInterpreter,
                 Severity::Error,
                 venv,
                 format!("base interpreter {base} of {} no longer exists (removed by an OS upgrade?)", v.venv.path),
@@ -57,7 +57,7 @@ pub fn check(v: &Inspected) -> Vec<Finding> {
         );
     } else if h.no_executable {
         out.push(Finding::new(
-            ids::BROKEN_INTERPRETER,
+            FindingId::BrokenInterpreter,
             Severity::Error,
             venv,
             format!("{} has no interpreter in bin/", v.venv.path),
@@ -73,7 +73,7 @@ pub fn check(v: &Inspected) -> Vec<Finding> {
         let listing = h.versions.iter().map(|(s, xy)| format!("{s} says {xy}")).collect::<Vec<_>>().join(", ");
         out.push(
             Finding::new(
-                ids::INTERPRETER_MISMATCH,
+                FindingId::InterpreterMismatch,
                 Severity::Error,
                 venv,
                 format!("Python version disagreement in {}: {listing}", v.venv.path),

@@ -6,10 +6,11 @@
 //! the same X.Y mostly works until a compiled package or the standard library disagrees.
 
 use super::embed::{self, Embedded, Hosted, Resolver, Verdict};
-use super::{CheckContext, Outcome, ids};
-use crate::config::apache::{self, ApacheConfig, getword_conf};
-use crate::config::{Directive, normalize};
-use crate::paths::display;
+use super::{CheckContext, Outcome};
+use crate::host::config::apache::{self, ApacheConfig, getword_conf};
+use crate::host::config::{Directive, normalize};
+use crate::host::paths::display;
+use crate::report::FindingId;
 use crate::report::{Finding, ScanError, Severity, UsedBy};
 use anyhow::{Result, bail};
 use std::path::{Path, PathBuf};
@@ -169,7 +170,7 @@ pub fn run(ctx: &CheckContext, resolver: &Resolver) -> Result<Outcome> {
 }
 
 fn judge_reference(
-    root: &crate::paths::HostRoot,
+    root: &crate::host::paths::HostRoot,
     r: &Reference,
     venv_path: &Path,
     hosted: &Hosted,
@@ -178,7 +179,7 @@ fn judge_reference(
     let venv = display(venv_path);
     if let Hosted::Missing(reason) = hosted {
         let f = Finding::new(
-            ids::MOD_WSGI_VENV_MISSING,
+            FindingId::ModWsgiVenvMissing,
             Severity::Error,
             Some(&venv),
             format!("{}: {reason}", describe(r)),
@@ -191,7 +192,7 @@ fn judge_reference(
 }
 
 fn verdict_finding(
-    root: &crate::paths::HostRoot,
+    root: &crate::host::paths::HostRoot,
     venv: &str,
     hosted: &Hosted,
     emb: &Embedded,
@@ -203,7 +204,7 @@ fn verdict_finding(
     let f = match embed::judge(root, hosted, emb) {
         Verdict::Ok => return None,
         Verdict::Abi(xy, why) => Finding::new(
-            ids::MOD_WSGI_ABI_MISMATCH,
+            FindingId::ModWsgiAbiMismatch,
             Severity::Error,
             Some(venv),
             format!("{prefix} {why}, but mod_wsgi {module} embeds {}", emb.describe()),
@@ -211,7 +212,7 @@ fn verdict_finding(
         )
         .detail("venv_python", xy),
         Verdict::Foreign(venv_prefix, mod_prefix) => Finding::new(
-            ids::MOD_WSGI_FOREIGN_INSTALL,
+            FindingId::ModWsgiForeignInstall,
             Severity::Warning,
             Some(venv),
             format!(

@@ -17,9 +17,9 @@
 //! venv's owner or root, or a setuid/setgid file. One finding per venv, with counts and a
 //! sample, so a `chmod -R 777` does not become ten thousand findings.
 
-use super::ids;
+use crate::host::paths::{HostRoot, display};
 use crate::inspect::Inspected;
-use crate::paths::{HostRoot, display};
+use crate::report::FindingId;
 use crate::report::{Finding, Severity};
 use serde_json::{Map, Value, json};
 use std::collections::HashSet;
@@ -123,7 +123,7 @@ fn pth_paths(root: &HostRoot, site_packages: &Path, venv: &Path, out: &mut Vec<P
             if line.is_empty() || line.starts_with('#') || line.starts_with("import ") || line.starts_with("import\t") {
                 continue;
             }
-            let p = crate::config::normalize(&site_packages.join(line));
+            let p = crate::host::config::normalize(&site_packages.join(line));
             if p.starts_with(venv) && p != venv {
                 out.push(root.real(&p));
             }
@@ -199,7 +199,7 @@ pub fn check(root: &HostRoot, v: &Inspected) -> Vec<Finding> {
         .map(|b| json!({"path": b.path, "mode": format!("{:04o}", b.mode), "uid": b.uid, "problems": b.problems}))
         .collect();
     vec![Finding::new(
-        ids::UNSAFE_PERMISSIONS,
+        FindingId::UnsafePermissions,
         if serious { Severity::Error } else { Severity::Warning },
         Some(&v.venv.path),
         message,
@@ -230,7 +230,7 @@ mod tests {
 
     #[test]
     fn pth_lines_normalize_like_os_path_normpath() {
-        use crate::config::normalize;
+        use crate::host::config::normalize;
         assert_eq!(normalize(Path::new("/v/lib/python3.12/site-packages/../../../src/./p")), PathBuf::from("/v/src/p"));
         assert_eq!(normalize(Path::new("/../a")), PathBuf::from("/a"));
     }

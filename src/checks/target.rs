@@ -3,8 +3,8 @@
 //! only on the Python X.Y, implementation and build (free-threaded or not) it was made with.
 
 use super::extensions::{AbiTag, parse_abi_tag};
-use super::ids;
 use crate::inspect::Inspected;
+use crate::report::FindingId;
 use crate::report::{Finding, Python, Severity, major_minor};
 
 fn free_threaded(py: &Python) -> Option<bool> {
@@ -41,7 +41,7 @@ pub fn check(v: &Inspected, target: &Python) -> Vec<Finding> {
         return Vec::new();
     };
     vec![Finding::new(
-        ids::TARGET_PYTHON_MISMATCH,
+        FindingId::TargetPythonMismatch,
         Severity::Error,
         Some(&v.venv.path),
         why,

@@ -1,10 +1,10 @@
 //! `stale-process`, `service-venv-missing` and `unused`: findings from what uses each
-//! environment (see `crate::usage`).
+//! environment (see `crate::inspect::usage`).
 
-use super::ids;
 use crate::inspect::Inspected;
+use crate::inspect::usage::{Usage, owning_distribution};
+use crate::report::FindingId;
 use crate::report::{Finding, Severity};
-use crate::usage::{Usage, owning_distribution};
 use serde_json::json;
 use std::time::Duration;
 
@@ -50,7 +50,7 @@ pub fn check(venvs: &[Inspected], usage: &Usage) -> Vec<Finding> {
                 None => format!("Restart process {} so it loads the installed code", p.pid),
             };
             let mut f = Finding::new(
-                ids::STALE_PROCESS,
+                FindingId::StaleProcess,
                 Severity::Warning,
                 Some(path),
                 format!("{who} runs code of {path} that changed after it started: {what}"),
@@ -58,10 +58,13 @@ pub fn check(venvs: &[Inspected], usage: &Usage) -> Vec<Finding> {
             )
             .detail("pid", p.pid)
             .detail("unit", json!(p.unit))
-            .detail("cmdline", crate::redact::redact_cmdline(&p.cmdline))
+            .detail("cmdline", crate::parse::redact::redact_cmdline(&p.cmdline))
             .detail("started_at", json!(p.started.map(crate::time::rfc3339)))
             .detail("distributions", json!(dists))
-            .detail("deleted_files", json!(pu.deleted.iter().map(|d| crate::paths::display(d)).collect::<Vec<_>>()))
+            .detail(
+                "deleted_files",
+                json!(pu.deleted.iter().map(|d| crate::host::paths::display(d)).collect::<Vec<_>>()),
+            )
             .detail("site_packages_changed", changed_after_start);
             if dists.len() == 1 {
                 f = f.with_package(&dists[0]);
@@ -71,7 +74,7 @@ pub fn check(venvs: &[Inspected], usage: &Usage) -> Vec<Finding> {
         let complete_view = usage.view.complete();
         if complete_view && u.processes.is_empty() && u.used_by.is_empty() && v.venv.used_by.is_empty() {
             out.push(Finding::new(
-                ids::UNUSED,
+                FindingId::Unused,
                 Severity::Info,
                 Some(path),
                 format!("{path} is used by no running process and referenced by no service, cron job or web server configuration"),
@@ -81,12 +84,12 @@ pub fn check(venvs: &[Inspected], usage: &Usage) -> Vec<Finding> {
     }
     for m in &usage.missing {
         let r = &m.reference;
-        let missing = crate::paths::display(&m.path);
-        let file = crate::paths::display(&r.file);
+        let missing = crate::host::paths::display(&m.path);
+        let file = crate::host::paths::display(&r.file);
         let unit = r.group.clone().unwrap_or_default();
         out.push(
             Finding::new(
-                ids::SERVICE_VENV_MISSING,
+                FindingId::ServiceVenvMissing,
                 Severity::Error,
                 Some(&missing),
                 format!(

@@ -3,10 +3,11 @@
 //! exactly like mod_wsgi.
 
 use super::embed::{self, Embedded, Hosted, Resolver, Verdict};
-use super::{CheckContext, Outcome, ids};
-use crate::config::uwsgi::{self, HOME_KEYS, UwsgiApp};
-use crate::config::{Directive, normalize};
-use crate::paths::display;
+use super::{CheckContext, Outcome};
+use crate::host::config::uwsgi::{self, HOME_KEYS, UwsgiApp};
+use crate::host::config::{Directive, normalize};
+use crate::host::paths::display;
+use crate::report::FindingId;
 use crate::report::{Finding, ScanError, Severity, UsedBy};
 use anyhow::{Result, bail};
 use std::path::{Path, PathBuf};
@@ -101,7 +102,7 @@ fn judge(
     let head = format!("{}: {key} = {}", d.location(), d.args[0]);
     let f = if let Hosted::Missing(reason) = hosted {
         Finding::new(
-            ids::UWSGI_VENV_MISSING,
+            FindingId::UwsgiVenvMissing,
             Severity::Error,
             Some(&venv),
             format!("{head}: {reason}"),
@@ -112,7 +113,7 @@ fn judge(
         let f = match embed::judge(&ctx.scan.root, hosted, emb) {
             Verdict::Ok => return None,
             Verdict::Abi(xy, why) => Finding::new(
-                ids::UWSGI_ABI_MISMATCH,
+                FindingId::UwsgiAbiMismatch,
                 Severity::Error,
                 Some(&venv),
                 format!("{head} {why}, but the uWSGI plugin {} embeds {}", display(&emb.module), emb.describe()),
@@ -120,7 +121,7 @@ fn judge(
             )
             .detail("venv_python", xy),
             Verdict::Foreign(vp, mp) => Finding::new(
-                ids::UWSGI_FOREIGN_INSTALL,
+                FindingId::UwsgiForeignInstall,
                 Severity::Warning,
                 Some(&venv),
                 format!("{head} was made from the Python installed in {}, but the uWSGI plugin loads libpython from {}", display(&vp), display(&mp)),

@@ -1,9 +1,9 @@
 //! `vulnerability`: installed distributions affected by an advisory of the offline OSV
 //! database, one finding per (venv, package, vulnerability) after merging aliases.
 
-use super::ids;
 use crate::inspect::Inspected;
 use crate::osv::{Database, affecting, matching::merge_aliases};
+use crate::report::FindingId;
 use crate::report::{Finding, Severity};
 use pep440_rs::Version;
 use serde_json::json;
@@ -37,7 +37,7 @@ pub fn check(db: &Database, v: &Inspected) -> Vec<Finding> {
                 None => format!("No fixed release is listed: remove {} or apply the advisory's mitigation", p.name),
             };
             let mut f = Finding::new(
-                ids::VULNERABILITY,
+                FindingId::Vulnerability,
                 severity,
                 Some(&v.venv.path),
                 format!("{} {} is affected by {}{also}: {}", p.name, p.version, m.advisory, m.summary),
@@ -53,7 +53,9 @@ pub fn check(db: &Database, v: &Inspected) -> Vec<Finding> {
             .detail("installed_version", p.version.as_str())
             .detail("records", json!(m.records));
             if let Some(r) = &m.rating {
-                f = f.detail("severity_source", r.source.as_str());
+                f = f
+                    .detail("severity_source", r.source())
+                    .detail("rating", json!({"method": r.method.as_str(), "score": r.score, "label": r.label}));
             }
             out.push(f);
         }

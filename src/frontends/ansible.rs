@@ -20,8 +20,6 @@ const MAX_ARGS_BYTES: u64 = 16 << 20;
 const MSG_FINDINGS: usize = 5;
 /// Scan errors turned into task warnings; the rest are counted in one more warning.
 const MAX_WARNINGS: usize = 20;
-/// Finding id of an ignore entry whose `until` date has passed (from the ignore policy).
-const IGNORE_EXPIRED: &str = "ignore-expired";
 
 /// The two modules the binary implements.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,7 +108,7 @@ pub const CHECK_SPEC: &[Opt] = &[
     CROSS_MOUNTS,
     PROCESSES,
     Opt::new("fail_on", Kind::Str).choices(&["error", "warning", "never"]).default("\"error\""),
-    Opt::new("checks", Kind::List(Elem::Str)).choices(crate::checks::FAMILIES).default("[]"),
+    Opt::new("checks", Kind::List(Elem::Str)).choices(crate::report::Family::NAMES).default("[]"),
     Opt::new("osv_db", Kind::Path),
     Opt::new("require_osv_db", Kind::Bool).default("false"),
     Opt::new("osv_max_age_days", Kind::Int),
@@ -160,7 +158,7 @@ pub fn detect(args: &[OsString]) -> Option<Invocation> {
 /// Read the arguments file: a JSON object (bare, as ansible-core writes it for binary
 /// modules, or wrapped in `ANSIBLE_MODULE_ARGS` as for Python modules).
 pub(crate) fn read_args(path: &Path) -> Result<Map<String, Value>, String> {
-    let bytes = crate::paths::read_bounded(path, MAX_ARGS_BYTES)
+    let bytes = crate::host::paths::read_bounded(path, MAX_ARGS_BYTES)
         .map_err(|e| format!("cannot read the module arguments file {}: {e}", path.display()))?;
     let v: Value = serde_json::from_slice(&bytes)
         .map_err(|e| format!("the module arguments file {} is not valid JSON: {e}", path.display()))?;
@@ -347,7 +345,7 @@ fn check(params: &Map<String, Value>, int: &Internal) -> Result<Value, String> {
     warnings.extend(
         findings
             .iter()
-            .filter(|f| f["id"] == IGNORE_EXPIRED && f["ignored"].is_null())
+            .filter(|f| f["id"] == crate::report::FindingId::IgnoreExpired.as_str() && f["ignored"].is_null())
             .map(|f| f["message"].as_str().unwrap_or("an ignore entry has expired").to_owned()),
     );
     let mut out = json!({

@@ -13,7 +13,7 @@ const MAX_REQUEST_BYTES: u64 = 16 << 20;
 /// Read the request, run it, and return (result, exit code).
 pub fn run(args_file: Option<&Path>) -> (Value, i32) {
     let raw = match args_file {
-        Some(p) => crate::paths::read_bounded(p, MAX_REQUEST_BYTES)
+        Some(p) => crate::host::paths::read_bounded(p, MAX_REQUEST_BYTES)
             .map_err(|e| format!("cannot read request file {}: {e}", p.display())),
         None => {
             let mut buf = Vec::new();

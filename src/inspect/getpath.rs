@@ -10,10 +10,10 @@
 //! when its compiled-in prefix holds a standard library: it then runs on that installation.
 //! `PYTHONHOME` and other environment variables are not modelled (a scan cannot know them).
 
-use super::elf;
 use super::interpreter::LibDirVersion;
 use crate::host::LibrarySearch;
-use crate::paths::{HostRoot, display};
+use crate::host::paths::{HostRoot, display};
+use crate::parse::elf;
 use std::path::{Path, PathBuf};
 
 /// Most bytes of an interpreter or libpython scanned for its compiled-in prefix.

@@ -1,12 +1,12 @@
 //! Interpreter facts of an environment, from files only: pyvenv.cfg, the layout, the
 //! `bin/python` link and the base interpreter's ELF headers. No Python is ever executed.
 
-use super::elf;
 use super::getpath::{self, BasePrefix};
-use super::pyvenv_cfg::PyvenvCfg;
 use crate::discover::{Marker, lib_python_dirs};
 use crate::host::LibrarySearch;
-use crate::paths::{HostRoot, Unresolved, display};
+use crate::host::paths::{HostRoot, Unresolved, display};
+use crate::parse::elf;
+use crate::parse::pyvenv_cfg::PyvenvCfg;
 use crate::report::{Creator, LibPython, Python, VenvKind};
 use std::path::{Path, PathBuf};
 

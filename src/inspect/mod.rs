@@ -1,15 +1,14 @@
 //! Turning a recognised environment into facts: interpreter, packages, owner.
 
-pub mod elf;
 pub mod getpath;
 pub mod interpreter;
 pub mod packages;
-pub mod pyvenv_cfg;
 pub mod target;
+pub mod usage;
 
 use crate::discover::{Found, site_packages_dirs};
 use crate::host::LibrarySearch;
-use crate::paths::{HostRoot, display};
+use crate::host::paths::{HostRoot, display};
 use crate::report::{Owner, ScanError, Venv};
 use interpreter::InterpreterHealth;
 use std::collections::HashMap;

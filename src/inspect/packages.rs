@@ -5,8 +5,8 @@
 //! Only metadata is read (METADATA headers, INSTALLER, REQUESTED, direct_url.json, RECORD);
 //! nothing is imported or executed.
 
-use crate::paths::{HostRoot, display};
-use crate::redact::redact_json;
+use crate::host::paths::{HostRoot, display};
+use crate::parse::redact::redact_json;
 use crate::report::{Extension, Package};
 use rayon::prelude::*;
 use std::collections::HashSet;
@@ -250,7 +250,7 @@ fn read_distribution(
             pkg.installer = root
                 .read_bounded(&meta_dir.join("INSTALLER"), 4096)
                 .ok()
-                .map(|b| crate::paths::backslash_utf8(&b).trim().to_owned())
+                .map(|b| crate::host::paths::backslash_utf8(&b).trim().to_owned())
                 .filter(|s| !s.is_empty());
             pkg.requested = root.symlink_metadata(&meta_dir.join("REQUESTED")).is_ok();
             if let Ok(b) = root.read_bounded(&meta_dir.join("direct_url.json"), MAX_SMALL_FILE) {
@@ -271,7 +271,7 @@ fn read_distribution(
                 // RECORDs are the bulk of metadata I/O (numpy's lists ~1,000 files): skip the
                 // line-by-line pass when no shared object is mentioned at all.
                 if memchr::memmem::find(&b, b".so").is_some() {
-                    pkg.extensions = extensions_from_record(&crate::paths::backslash_utf8(&b));
+                    pkg.extensions = extensions_from_record(&crate::host::paths::backslash_utf8(&b));
                 }
             }
         }
@@ -279,11 +279,11 @@ fn read_distribution(
             let info_dir = if kind == MetaKind::Egg { meta_dir.join("EGG-INFO") } else { meta_dir.to_path_buf() };
             if real.is_dir() || kind == MetaKind::Egg {
                 if let Ok(b) = root.read_bounded(&info_dir.join("requires.txt"), MAX_SMALL_FILE) {
-                    requires_dist = requires_txt_to_requires_dist(&crate::paths::backslash_utf8(&b));
+                    requires_dist = requires_txt_to_requires_dist(&crate::host::paths::backslash_utf8(&b));
                 }
                 if let Ok(b) = root.read_bounded(&info_dir.join("installed-files.txt"), MAX_SMALL_FILE) {
                     // Paths relative to the egg-info dir: make them relative to the location.
-                    let text = crate::paths::backslash_utf8(&b);
+                    let text = crate::host::paths::backslash_utf8(&b);
                     let names = text.lines().map(|l| {
                         let p = lexical_normalize(
                             &Path::new("/x").join(meta_dir.file_name().unwrap_or_default()).join(l.trim()),
@@ -312,7 +312,7 @@ fn is_pure_wheel(root: &HostRoot, dist_info: &Path) -> bool {
 
 /// Extension modules listed in a RECORD (CSV: path,hash,size).
 pub(crate) fn extensions_from_record(record: &str) -> Vec<Extension> {
-    extensions_from_paths(record.lines().map(record_path))
+    extensions_from_paths(crate::parse::record::paths(record))
 }
 
 fn extensions_from_paths<S: AsRef<str>>(paths: impl Iterator<Item = S>) -> Vec<Extension> {
@@ -333,14 +333,6 @@ fn extensions_from_paths<S: AsRef<str>>(paths: impl Iterator<Item = S>) -> Vec<E
     out.sort_by(|a, b| a.path.cmp(&b.path));
     out.dedup_by(|a, b| a.path == b.path);
     out
-}
-
-/// First CSV field of a RECORD line (quoted when the path contains a comma).
-pub fn record_path(line: &str) -> &str {
-    if let Some(rest) = line.strip_prefix('"') {
-        return rest.split('"').next().unwrap_or("");
-    }
-    line.split(',').next().unwrap_or("")
 }
 
 /// Convert a setuptools `requires.txt` into Requires-Dist strings.
@@ -431,7 +423,7 @@ pub(crate) fn read_headers(mut f: std::fs::File) -> std::io::Result<Headers> {
             ));
         }
     }
-    Ok(Headers::parse(&crate::paths::backslash_utf8(&buf)))
+    Ok(Headers::parse(&crate::host::paths::backslash_utf8(&buf)))
 }
 
 fn find_blank_line(b: &[u8]) -> Option<usize> {

@@ -2,7 +2,7 @@
 //! parallel. A record that cannot be read or parsed is skipped and counted; a version value
 //! that is not PEP 440 is dropped from its range or list, never the whole record.
 
-use super::{Advisory, Affected, Bound, Database, Event, EventKind, Rating, cvss};
+use super::{Advisory, Affected, Bound, Database, Event, EventKind, Rating, RatingMethod, cvss};
 use crate::inspect::packages::normalize_name;
 use anyhow::{Context, Result, bail};
 use pep440_rs::Version;
@@ -139,7 +139,7 @@ pub fn load(path: &Path) -> Result<Database> {
     } else {
         bail!("OSV database {} is neither a directory nor a zip file", path.display());
     };
-    let mut db = Database { path: crate::paths::display(path), format, ..Database::default() };
+    let mut db = Database { path: crate::host::paths::display(path), format, ..Database::default() };
     for (file, r) in results {
         match r {
             Err(msg) => db.skipped.push((file, msg)),
@@ -177,7 +177,7 @@ fn load_dir(dir: &Path) -> Result<Vec<FileResult>> {
             Ok(_) => {}
             // An unreadable subdirectory or a link loop costs its records, not the load.
             Err(err) => unreadable.push((
-                err.path().map(crate::paths::display).unwrap_or_else(|| crate::paths::display(dir)),
+                err.path().map(crate::host::paths::display).unwrap_or_else(|| crate::host::paths::display(dir)),
                 Err(format!("cannot read: {err}")),
             )),
         }
@@ -189,8 +189,8 @@ fn load_dir(dir: &Path) -> Result<Vec<FileResult>> {
             files
                 .par_iter()
                 .map(|f| {
-                    let name = crate::paths::display(f);
-                    let r = crate::paths::read_bounded(f, MAX_RECORD_BYTES)
+                    let name = crate::host::paths::display(f);
+                    let r = crate::host::paths::read_bounded(f, MAX_RECORD_BYTES)
                         .map_err(|e| format!("cannot read: {e}"))
                         .and_then(|b| parse_record(&b));
                     (name, r)
@@ -201,7 +201,7 @@ fn load_dir(dir: &Path) -> Result<Vec<FileResult>> {
 }
 
 fn load_zip(path: &Path, max_inflated: u64) -> Result<Vec<FileResult>> {
-    let bytes = crate::paths::read_bounded(path, MAX_ZIP_BYTES)
+    let bytes = crate::host::paths::read_bounded(path, MAX_ZIP_BYTES)
         .with_context(|| format!("cannot read OSV database {}", path.display()))?;
     let archive = zip::ZipArchive::new(Cursor::new(bytes.as_slice()))
         .with_context(|| format!("OSV database {} is not a directory or a readable zip", path.display()))?;
@@ -247,7 +247,7 @@ fn load_zip(path: &Path, max_inflated: u64) -> Result<Vec<FileResult>> {
     let skipped = over_cap.load(Relaxed);
     if skipped > 0 {
         results.push((
-            crate::paths::display(path),
+            crate::host::paths::display(path),
             Err(format!(
                 "{skipped} records not read: the zip inflates to more than {max_inflated} bytes (a zip bomb, or not an OSV database)"
             )),
@@ -341,7 +341,7 @@ fn parse_bound(kind: EventKind, text: &str) -> Option<Bound> {
 fn db_rating(db: Option<&RawDbSpecific>) -> Option<Rating> {
     let s = db?.severity.as_ref()?.as_str()?;
     let severity = cvss::severity_of_label(s)?;
-    Some(Rating { severity, source: format!("database_specific.severity {}", s.to_ascii_uppercase()) })
+    Some(Rating { severity, method: RatingMethod::DatabaseLabel, score: None, label: s.to_ascii_uppercase() })
 }
 
 /// First line of details, at most [`SUMMARY_CHARS`] characters.

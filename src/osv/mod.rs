@@ -41,8 +41,47 @@ pub struct Advisory {
 pub struct Rating {
     /// Finding severity: critical/high -> error, medium/moderate -> warning, low -> info.
     pub severity: Severity,
-    /// Where it came from, e.g. `database_specific.severity HIGH` or `CVSS_V3 9.8 CRITICAL`.
-    pub source: String,
+    /// How the advisory states it.
+    pub method: RatingMethod,
+    /// The CVSS base score; `None` for a label.
+    pub score: Option<f64>,
+    /// The qualitative label, upper case: `CRITICAL`, `HIGH`, `MEDIUM`/`MODERATE`, `LOW`, `NONE`.
+    pub label: String,
+}
+
+/// Where an advisory's severity comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RatingMethod {
+    /// GHSA's `database_specific.severity` label.
+    DatabaseLabel,
+    /// A CVSS v2 vector.
+    CvssV2,
+    /// A CVSS v3.0/v3.1 vector.
+    CvssV3,
+    /// A CVSS v4.0 vector.
+    CvssV4,
+}
+
+impl RatingMethod {
+    /// The name used in `severity_source` (the OSV `severity[].type`, or the label's field).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RatingMethod::DatabaseLabel => "database_specific.severity",
+            RatingMethod::CvssV2 => "CVSS_V2",
+            RatingMethod::CvssV3 => "CVSS_V3",
+            RatingMethod::CvssV4 => "CVSS_V4",
+        }
+    }
+}
+
+impl Rating {
+    /// The `severity_source` detail: `CVSS_V3 9.8 CRITICAL`, `database_specific.severity HIGH`.
+    pub fn source(&self) -> String {
+        match self.score {
+            Some(s) => format!("{} {s:.1} {}", self.method.as_str(), self.label),
+            None => format!("{} {}", self.method.as_str(), self.label),
+        }
+    }
 }
 
 /// A range event kind, in the order used to break ties between equal versions.
@@ -162,7 +201,7 @@ pub fn locate(requested: Option<&str>) -> Result<String, String> {
 /// Days between the database's newest `modified` (RFC 3339) and `today`, when both parse.
 pub fn age_days(newest_modified: &str, today: crate::time::Date) -> Option<i64> {
     let day = crate::time::parse_date(newest_modified.get(..10)?)?;
-    Some(crate::time::days_from_civil(today) - crate::time::days_from_civil(day))
+    Some(crate::time::days_between(day, today))
 }
 
 /// Shared handle, so a database can be reused across requests in one process.

@@ -65,6 +65,21 @@ pub fn wheels() -> PathBuf {
     p
 }
 
+/// A file of the shared test data (the PyPA OSV database `osv-pypi`, `osv-pypi.zip`):
+/// `$VENVAUDIT_SHARED_DATA`, else `../shared` beside the checkout (the workplace layout), else
+/// `/work/shared` (a clone made elsewhere on the same machine). Panics when it is in none.
+pub fn shared_data(name: &str) -> PathBuf {
+    let candidates: Vec<PathBuf> = env_path("VENVAUDIT_SHARED_DATA")
+        .into_iter()
+        .chain([repo_root().join("..").join("shared"), PathBuf::from("/work/shared")])
+        .collect();
+    candidates
+        .iter()
+        .map(|d| d.join(name))
+        .find(|p| p.exists())
+        .unwrap_or_else(|| panic!("test data {name} missing: looked in {candidates:?} (set VENVAUDIT_SHARED_DATA)"))
+}
+
 /// The pyenv `versions` directory.
 pub fn pyenv_versions() -> PathBuf {
     if let Some(p) = env_path("VENVAUDIT_PYENV_VERSIONS") {

@@ -11,7 +11,7 @@
 //! `<Macro>` bodies are templates and are skipped.
 
 use super::{ConfigError, Directive, glob_path, is_dir, normalize};
-use crate::paths::{HostRoot, display};
+use crate::host::paths::{HostRoot, display};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 

@@ -29,8 +29,8 @@
 //! before importing a module are not modelled.
 
 use crate::host::LibrarySearch;
-use crate::inspect::elf::{self, ElfInfo};
-use crate::paths::{HostRoot, display};
+use crate::host::paths::{HostRoot, display};
+use crate::parse::elf::{self, ElfInfo};
 use std::collections::HashMap;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};

@@ -4,7 +4,7 @@
 
 use super::{ConfigError, Directive};
 use crate::host::glob_files;
-use crate::paths::{HostRoot, display};
+use crate::host::paths::{HostRoot, display};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 

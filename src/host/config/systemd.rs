@@ -1,7 +1,7 @@
 //! systemd unit files: ExecStart*/ExecStop*/ExecReload, Environment=, WorkingDirectory=.
 
 use super::{ServiceRef, absolute_paths, library_path_from_env, venv_roots_from_env};
-use crate::paths::HostRoot;
+use crate::host::paths::HostRoot;
 use std::path::{Path, PathBuf};
 
 /// Directories holding unit files, most specific first (as systemd's search path).

@@ -4,6 +4,10 @@
 //! bumps [`SCHEMA_VERSION`]; adding an optional field does not. `schema/report.schema.json`
 //! mirrors this file and a test validates real output against it.
 
+mod finding_id;
+
+pub use finding_id::{Family, FindingId, UnknownFamily, UnknownFindingId};
+
 use serde::Serialize;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -301,7 +305,7 @@ impl Severity {
 #[derive(Debug, Clone, Serialize)]
 pub struct Finding {
     /// Stable kebab-case id, listed in the README.
-    pub id: &'static str,
+    pub id: FindingId,
     /// How bad it is.
     pub severity: Severity,
     /// The environment concerned, null for host-wide findings.
@@ -321,7 +325,7 @@ pub struct Finding {
 
 impl Finding {
     /// A finding with no package and empty details.
-    pub fn new(id: &'static str, severity: Severity, venv: Option<&str>, message: String, remediation: &str) -> Self {
+    pub fn new(id: FindingId, severity: Severity, venv: Option<&str>, message: String, remediation: &str) -> Self {
         Finding {
             id,
             severity,
@@ -385,7 +389,7 @@ impl Report {
             b.severity
                 .cmp(&a.severity)
                 .then_with(|| a.venv.cmp(&b.venv))
-                .then_with(|| a.id.cmp(b.id))
+                .then_with(|| a.id.as_str().cmp(b.id.as_str()))
                 .then_with(|| a.package.cmp(&b.package))
                 .then_with(|| a.message.cmp(&b.message))
         });
@@ -411,7 +415,7 @@ impl Report {
             if let Some(v) = &f.venv {
                 let e = worst.entry(v.as_str()).or_insert(f.severity);
                 *e = (*e).max(f.severity);
-                if f.id == crate::checks::ids::BROKEN_INTERPRETER {
+                if f.id == FindingId::BrokenInterpreter {
                     broken.insert(v.as_str());
                 }
             }

@@ -2,13 +2,11 @@
 //! environment since a process using it started. Processes come from /proc (always the live
 //! host's, even under `--root`); service configuration is read through the root.
 
-pub mod procfs;
-
-use crate::config::{self, ServiceRef};
+use crate::host::config::{self, ServiceRef};
+use crate::host::paths::{HostRoot, display};
+use crate::host::procfs::{self, Process, ProcessTable};
 use crate::inspect::Inspected;
-use crate::paths::{HostRoot, display};
 use crate::report::{InUse, UsedBy};
-use procfs::{Process, ProcessTable};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
@@ -181,7 +179,7 @@ pub fn in_use(u: &VenvUsage, users: &crate::inspect::Users) -> Vec<InUse> {
         .map(|pu| InUse {
             pid: pu.process.pid,
             user: pu.process.uid.and_then(|uid| users.get(&uid).cloned().or(Some(uid.to_string()))),
-            cmdline: crate::redact::redact_cmdline(&pu.process.cmdline),
+            cmdline: crate::parse::redact::redact_cmdline(&pu.process.cmdline),
             started_at: pu.process.started.map(crate::time::rfc3339),
             unit: pu.process.unit.clone(),
             reasons: pu.reasons.iter().map(|r| r.to_string()).collect(),
@@ -335,8 +333,7 @@ fn stamp(root: &HostRoot, v: &Inspected, u: &mut VenvUsage) {
         }
         // Through the root, like every other metadata read: a RECORD may be a link.
         if let Ok(b) = root.read_bounded(&root.view(&dir.join("RECORD")), 16 << 20) {
-            for line in String::from_utf8_lossy(&b).lines() {
-                let path = crate::inspect::packages::record_path(line);
+            for path in crate::parse::record::paths(&String::from_utf8_lossy(&b)) {
                 if let Some(top) =
                     path.split('/').next().filter(|t| !t.is_empty() && *t != ".." && !t.ends_with(".dist-info"))
                 {

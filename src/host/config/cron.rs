@@ -1,7 +1,7 @@
 //! Crontabs: /etc/crontab, /etc/cron.d/*, and per-user spools (Debian and RHEL layouts).
 
 use super::{ServiceRef, absolute_paths, venv_roots_from_env};
-use crate::paths::HostRoot;
+use crate::host::paths::HostRoot;
 use std::path::{Path, PathBuf};
 
 const FILES: &[&str] = &["/etc/crontab", "/etc/cron.d/*", "/var/spool/cron/crontabs/*", "/var/spool/cron/*"];

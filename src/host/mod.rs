@@ -2,8 +2,14 @@
 //! for shared libraries. All of it is read through [`HostRoot`], so `--root` describes the
 //! image, not the scanning host.
 
-use crate::inspect::elf::{self, ElfInfo};
-use crate::paths::{HostRoot, display};
+pub mod config;
+pub mod loader;
+pub mod paths;
+pub mod procfs;
+pub mod scope;
+
+use crate::host::paths::{HostRoot, display};
+use crate::parse::elf::{self, ElfInfo};
 use crate::report::Host;
 use globset::Glob;
 use std::collections::HashMap;

@@ -1,6 +1,6 @@
 //! Parsers of service configuration that points at environments: systemd units, supervisor
 //! programs, crontabs (and Apache / uWSGI for mod_wsgi and uWSGI checks). All files are read
-//! through [`HostRoot`](crate::paths::HostRoot) so `--root` inspects an image's configuration.
+//! through [`HostRoot`](crate::host::paths::HostRoot) so `--root` inspects an image's configuration.
 
 pub mod apache;
 pub mod cron;
@@ -9,7 +9,7 @@ pub mod systemd;
 pub mod uwsgi;
 
 use crate::host::glob_files;
-use crate::paths::HostRoot;
+use crate::host::paths::HostRoot;
 use std::path::{Component, Path, PathBuf};
 
 /// One line of configuration that names paths a service runs from.
@@ -140,7 +140,7 @@ impl Directive {
 
     /// `file:line` for messages.
     pub fn location(&self) -> String {
-        format!("{}:{}", crate::paths::display(&self.file), self.line)
+        format!("{}:{}", crate::host::paths::display(&self.file), self.line)
     }
 }
 

@@ -19,8 +19,8 @@
 //! - a path below an `--exclude`d directory is out of scope, as the walk would not have
 //!   found an environment there. `--max-depth` bounds the walk, not the scope.
 
-use crate::config::normalize;
-use crate::paths::HostRoot;
+use crate::host::config::normalize;
+use crate::host::paths::HostRoot;
 use crate::report::Finding;
 use globset::GlobSet;
 use std::path::{Path, PathBuf};
@@ -166,7 +166,9 @@ mod tests {
         yes(&two, "/srv/other/venv");
         no(&two, "/srv/site2/venv");
 
-        let f = |venv: Option<&str>| Finding::new("x", crate::report::Severity::Error, venv, "m".into(), "r");
+        let f = |venv: Option<&str>| {
+            Finding::new(crate::report::FindingId::Unused, crate::report::Severity::Error, venv, "m".into(), "r")
+        };
         assert!(one.covers_finding(&f(None)));
         assert!(one.covers_finding(&f(Some("/srv/site/venv"))));
         assert!(!one.covers_finding(&f(Some("/srv/other/venv"))));

@@ -1,7 +1,7 @@
 //! supervisor programs: `[program:x]` sections with `command=`, `directory=`, `environment=`.
 
 use super::{ServiceRef, absolute_paths, library_path_from_env, venv_roots_from_env};
-use crate::paths::HostRoot;
+use crate::host::paths::HostRoot;
 use std::path::{Path, PathBuf};
 
 /// Configuration files and include globs supervisor reads on common distributions.

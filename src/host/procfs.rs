@@ -77,7 +77,7 @@ pub fn read_processes(proc: &Path) -> ProcessTable {
 }
 
 fn read(proc: &Path, pid: u32, name: &str) -> Option<Vec<u8>> {
-    crate::paths::read_bounded(&proc.join(pid.to_string()).join(name), MAX_PROC_FILE).ok()
+    crate::host::paths::read_bounded(&proc.join(pid.to_string()).join(name), MAX_PROC_FILE).ok()
 }
 
 fn read_process(proc: &Path, pid: u32, boot: Option<u64>, ticks: u64) -> Option<Process> {
