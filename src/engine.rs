@@ -136,6 +136,8 @@ pub fn build_report(scan: Scan, findings: Vec<report::Finding>, req: &Request) -
     let mut report = Report {
         schema_version: report::SCHEMA_VERSION,
         tool: report::Tool::default(),
+        generated_at: crate::time::rfc3339(std::time::SystemTime::now()),
+        detail: report::Detail::Full,
         host: scan.host.host,
         venvs: scan.venvs.into_iter().map(|i| i.venv).collect(),
         findings,
@@ -145,27 +147,13 @@ pub fn build_report(scan: Scan, findings: Vec<report::Finding>, req: &Request) -
         summary: report::Summary::default(),
     };
     report.finish();
-    if !req.packages || req.summary {
-        for v in &mut report.venvs {
-            v.packages = None;
-        }
-    }
-    if req.summary {
-        // Small enough to cache for thousands of hosts: no per-process or per-file lists.
-        for v in &mut report.venvs {
-            v.python.evidence.clear();
-            v.site_packages.clear();
-            v.system_site_packages.clear();
-            v.in_use.clear();
-            v.used_by.clear();
-        }
-        report.host.evidence.clear();
-    }
+    report::compact::apply(&mut report, req.detail().unwrap_or_default(), req.packages);
     report
 }
 
 /// `check`: scan, run every selected check family, apply the ignore policy.
 pub fn check(req: &Request, progress: &Progress) -> Result<Report> {
+    req.detail().map_err(anyhow::Error::msg)?;
     let policy = ignore::Policy::load(req)?;
     let forbid = crate::parse::spec::parse_specs(&req.forbid)?;
     // The vulnerability database: named, from the environment, or at the default path. Its
@@ -246,6 +234,7 @@ pub fn check(req: &Request, progress: &Progress) -> Result<Report> {
 
 /// `facts`: scan and report, with the interpreter health findings.
 pub fn facts(req: &Request, progress: &Progress) -> Result<Report> {
+    req.detail().map_err(anyhow::Error::msg)?;
     // A summary shows neither in_use nor used_by: no service or process is read for it.
     let scan = scan_with(req, progress, !req.summary)?;
     let findings: Vec<report::Finding> = scan.venvs.iter().flat_map(checks::venv_checks).collect();

@@ -11,12 +11,13 @@
 //! | host | [`host`] | the scanned system: root view, loader model, configuration, /proc, scope |
 //! | facts | [`discover`], [`inspect`], [`osv`] | finding environments, facts from files, the advisory database |
 //! | checks | [`checks`] | one module per family, findings from facts and resolved inputs |
-//! | engine | [`engine`], [`ignore`], [`query`] | resolves inputs once and runs the pipeline |
+//! | engine | [`engine`], [`ignore`], [`query`], [`fleet`] | resolves inputs once and runs the pipeline; answers from saved facts |
 //! | output | [`render`], [`frontends`] | table, CycloneDX, Prometheus; JSON and Ansible modes |
 
 pub mod checks;
 pub mod discover;
 pub mod engine;
+pub mod fleet;
 pub mod frontends;
 #[doc(hidden)]
 pub mod fuzz_api;

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::Ordering;
 use venvaudit::discover::Progress;
-use venvaudit::request::{FailOn, Request};
+use venvaudit::request::{Detail, FailOn, Request};
 
 /// Audit Python virtualenvs from their files alone: no Python is run, nothing is written.
 #[derive(Parser)]
@@ -97,6 +97,13 @@ fn parse_day(s: &str) -> Result<venvaudit::time::Date, String> {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum DetailArg {
+    Full,
+    Compact,
+    Summary,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum FailOnArg {
     Error,
     Warning,
@@ -108,6 +115,20 @@ struct QueryArgs {
     /// PEP 508 specifiers, e.g. 'django<4.2.16' 'requests==2.25.*' pyyaml.
     #[arg(required = true, value_name = "SPEC")]
     specs: Vec<String>,
+    /// Answer from saved facts instead of scanning: an Ansible jsonfile fact cache directory,
+    /// a JSON file of Salt output (host -> facts), or saved `facts` reports (repeatable).
+    #[arg(long = "from-facts", value_name = "PATH", conflicts_with_all = ["paths", "root"])]
+    from_facts: Vec<PathBuf>,
+    /// With --from-facts: facts older than DAYS do not answer (default 7).
+    #[arg(long, value_name = "DAYS", requires = "from_facts")]
+    max_age: Option<u32>,
+    /// With --from-facts: judge the age of facts as on this day (YYYY-MM-DD; default
+    /// VENVAUDIT_TODAY, else today).
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_day, requires = "from_facts")]
+    today: Option<venvaudit::time::Date>,
+    /// With --from-facts: the hosts asked about, one a line; those without facts are listed, others ignored.
+    #[arg(long, value_name = "FILE", requires = "from_facts")]
+    hosts: Option<PathBuf>,
     /// Directory to scan (repeatable; default: /).
     #[arg(long = "path", value_name = "DIR")]
     paths: Vec<String>,
@@ -130,9 +151,13 @@ struct ScanArgs {
     /// Omit package lists.
     #[arg(long)]
     no_packages: bool,
-    /// Only counts and versions.
+    /// Only counts and versions (the same as --detail summary).
     #[arg(long)]
     summary: bool,
+    /// How much to report per environment: full, compact (name==version lists, for fleet
+    /// caches) or summary.
+    #[arg(long, value_enum, conflicts_with = "summary")]
+    detail: Option<DetailArg>,
     /// Read systemd, supervisor, cron, Apache and uWSGI configuration under DIR instead of
     /// under / (or --root); the paths it names still refer to the scanned system.
     #[arg(long, value_name = "DIR")]
@@ -185,6 +210,11 @@ impl ScanArgs {
         Request {
             packages: !self.no_packages,
             summary: self.summary,
+            detail: self.detail.map(|d| match d {
+                DetailArg::Full => Detail::Full,
+                DetailArg::Compact => Detail::Compact,
+                DetailArg::Summary => Detail::Summary,
+            }),
             config_root: self.config_root.clone(),
             ..self.walk.request(&self.paths)
         }
@@ -286,6 +316,25 @@ fn main() -> ExitCode {
                 Ok(r) => {
                     print_report(&r, format);
                     if r.fails(req.fail_on.threshold()) { ExitCode::from(1) } else { ExitCode::SUCCESS }
+                }
+                Err(e) => fail(e),
+            }
+        }
+        Command::Query(a) if !a.from_facts.is_empty() => {
+            let req = venvaudit::fleet::FleetRequest {
+                specs: a.specs.clone(),
+                sources: a.from_facts.clone(),
+                max_age_days: a.max_age,
+                today: a.today,
+                hosts_file: a.hosts.clone(),
+            };
+            match venvaudit::fleet::query_facts(&req) {
+                Ok(r) => {
+                    match default_format(a.format) {
+                        Format::Table => print!("{}", venvaudit::render::table::render_fleet(&r)),
+                        _ => print_json(&r),
+                    }
+                    ExitCode::from(r.exit_code())
                 }
                 Err(e) => fail(e),
             }

@@ -50,6 +50,8 @@ impl FailOn {
     }
 }
 
+pub use crate::report::Detail;
+
 /// One entry of the ignore policy: a finding is ignored when it matches every key given.
 #[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
@@ -95,8 +97,10 @@ pub struct Request {
     pub cross_mounts: bool,
     /// Include package lists (default true).
     pub packages: bool,
-    /// Only counts and versions: no package lists, no evidence.
+    /// Only counts and versions: no package lists, no evidence (`detail: summary`).
     pub summary: bool,
+    /// How much to report per environment; `summary: true` is `detail: summary`.
+    pub detail: Option<Detail>,
     /// Do not read /proc: no `in_use`, no `stale-process`, no `unused`.
     pub no_processes: bool,
     /// `check`: lowest severity that fails the gate.
@@ -160,6 +164,7 @@ impl Default for Request {
             cross_mounts: false,
             packages: true,
             summary: false,
+            detail: None,
             no_processes: false,
             fail_on: FailOn::Error,
             checks: Vec::new(),
@@ -193,6 +198,7 @@ pub const KEYS: &[&str] = &[
     "cross_mounts",
     "packages",
     "summary",
+    "detail",
     "no_processes",
     "fail_on",
     "checks",
@@ -213,6 +219,19 @@ pub const KEYS: &[&str] = &[
 ];
 
 impl Request {
+    /// The detail level asked for: `detail`, else `summary`, else full. `summary: true` with
+    /// another `detail` is a contradiction and an error.
+    pub fn detail(&self) -> Result<Detail, String> {
+        match (self.detail, self.summary) {
+            (Some(d), true) if d != Detail::Summary => {
+                Err(format!("summary: true contradicts detail: {}; give one of them", d.as_str()))
+            }
+            (Some(d), _) => Ok(d),
+            (None, true) => Ok(Detail::Summary),
+            (None, false) => Ok(Detail::Full),
+        }
+    }
+
     /// Whether a check family was selected (all are, unless `checks` lists some).
     pub fn wants(&self, family: crate::report::Family) -> bool {
         self.checks.is_empty() || self.checks.contains(&family)

@@ -92,11 +92,38 @@ fn real_output_matches_the_json_schema() {
     let (_, summary, _) = run(&["facts", "--summary", "--format", "json", dir.path().to_str().unwrap()]);
     assert!(venvs(&summary).iter().all(|v| v.get("packages").is_none()));
     assert_eq!(summary["summary"]["venvs"], 2);
+    assert_eq!(summary["detail"], "summary");
     assert_valid_against_schema(&summary);
+
+    // Compact: every distribution as normalized-name==version, the ground truth from pip.
+    let (code, compact, err) = run(&["facts", "--detail", "compact", "--format", "json", dir.path().to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(compact["detail"], "compact");
+    let v = venv_at(&compact, &good);
+    assert!(v.get("packages").is_none() && v["in_use"] == json!([]));
+    let dists: std::collections::BTreeSet<(String, String)> = v["distributions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            let (n, ver) = d.as_str().unwrap().split_once("==").unwrap();
+            (n.to_owned(), ver.to_owned())
+        })
+        .collect();
+    assert_eq!(dists, pip_list_normalized(&good));
+    assert_valid_against_schema(&compact);
+    // The JSON request key, and `summary: true` is `detail: summary` (a contradiction is refused).
+    let (code, via_request) = request(&json!({"action": "facts", "paths": [dir.path()], "detail": "compact"}));
+    assert_eq!(code, 0);
+    assert_eq!(venv_at(&via_request, &good)["distributions"], v["distributions"]);
+    let (code, refused) =
+        request(&json!({"action": "facts", "paths": [dir.path()], "detail": "compact", "summary": true}));
+    assert_eq!(code, 2);
+    assert!(refused["msg"].as_str().unwrap().contains("contradicts"), "{refused}");
 
     // The typed model reads every report back unchanged: what front-ends and tests parse is
     // exactly what the tool writes.
-    for r in [&report, &check, &summary] {
+    for r in [&report, &check, &summary, &compact] {
         let typed: venvaudit::Report = serde_json::from_value(r.clone()).expect("the report reads as the typed model");
         let mut again = serde_json::to_value(&typed).unwrap();
         let mut orig = r.clone();
@@ -388,6 +415,7 @@ fn layers_import_only_layers_below() {
         ("engine", 5),
         ("ignore", 5),
         ("query", 5),
+        ("fleet", 5),
         ("render", 6),
         ("frontends", 6),
         ("fuzz_api", 7),

@@ -84,6 +84,7 @@ pub const FACTS_SPEC: &[Opt] = &[
     PROCESSES,
     Opt::new("packages", Kind::Bool).default("true"),
     Opt::new("summary", Kind::Bool).default("false"),
+    Opt::new("detail", Kind::Str).choices(&["full", "compact", "summary"]),
 ];
 
 /// Suboptions of one `ignore` entry (the ignore policy's keys).

@@ -99,6 +99,9 @@ pub fn inspect_venv(
         owner,
         package_count: scan.packages.len(),
         packages: Some(scan.packages),
+        distributions: None,
+        used_by_names: None,
+        in_use_names: None,
         // `unknown` survives the report's health roll-up unless a finding says worse.
         health: if unknown { crate::report::Health::Unknown } else { crate::report::Health::Ok },
         used_by: Vec::new(),

@@ -19,24 +19,32 @@ pub struct Row {
     pub well_formed: bool,
 }
 
-/// Every row of a RECORD text, malformed ones included (`well_formed` says which).
+/// Every row of a RECORD text, malformed ones included (`well_formed` says which). Each line
+/// is one row: a hostile line with an unterminated quote spoils that line only, never the
+/// rows after it (installers never write a newline inside a path).
 pub fn rows(text: &str) -> impl Iterator<Item = Row> + '_ {
-    csv::ReaderBuilder::new()
+    text.lines().filter_map(row)
+}
+
+/// One line of RECORD, `None` when it names no path.
+fn row(line: &str) -> Option<Row> {
+    let r = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
-        .from_reader(text.as_bytes())
+        // One line: the default 8 KiB buffer per row would be most of the work.
+        .buffer_capacity(line.len().clamp(64, 8192))
+        .from_reader(line.as_bytes())
         .into_records()
-        .filter_map(Result::ok)
-        .filter_map(|r| {
-            let path = r.get(0).filter(|p| !p.is_empty())?.to_owned();
-            let hash = r
-                .get(1)
-                .and_then(|h| h.split_once('='))
-                .filter(|(a, d)| !a.is_empty() && !d.is_empty())
-                .map(|(a, d)| (a.to_owned(), d.to_owned()));
-            let size = r.get(2).and_then(|n| n.trim().parse::<u64>().ok());
-            Some(Row { path, hash, size, well_formed: r.len() == 3 })
-        })
+        .next()?
+        .ok()?;
+    let path = r.get(0).filter(|p| !p.is_empty())?.to_owned();
+    let hash = r
+        .get(1)
+        .and_then(|h| h.split_once('='))
+        .filter(|(a, d)| !a.is_empty() && !d.is_empty())
+        .map(|(a, d)| (a.to_owned(), d.to_owned()));
+    let size = r.get(2).and_then(|n| n.trim().parse::<u64>().ok());
+    Some(Row { path, hash, size, well_formed: r.len() == 3 })
 }
 
 /// The paths RECORD lists, in order.
@@ -76,6 +84,8 @@ mod tests {
         for t in ["\"", "\"\"\"", ",,,,", "\"a\nb\",x,1", "\u{0}\u{feff},=,-1", "a,=,99999999999999999999999"] {
             let _ = rows(t).count();
         }
-        assert_eq!(paths("\"a\nb\",x,1").collect::<Vec<_>>(), ["a\nb"]);
+        // An unterminated quote spoils its own line only.
+        let rows: Vec<Row> = rows("\"unterminated,quote\nok.py,sha256=x,1\n").collect();
+        assert_eq!(rows.last().map(|r| r.path.as_str()), Some("ok.py"), "{rows:?}");
     }
 }

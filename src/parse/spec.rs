@@ -32,13 +32,19 @@ impl Spec {
     /// has version clauses, a valid PEP 440 version inside them. Pre-releases match too:
     /// the question is what is installed, not what a resolver would pick.
     pub fn matches(&self, pkg: &Package) -> bool {
-        if pkg.normalized_name != self.name {
+        self.matches_version(&pkg.normalized_name, &pkg.version)
+    }
+
+    /// [`Spec::matches`] for a distribution known only by its normalised name and version
+    /// (as compact facts list it).
+    pub fn matches_version(&self, normalized_name: &str, version: &str) -> bool {
+        if normalized_name != self.name {
             return false;
         }
         match &self.requirement.version_or_url {
             None => true,
             Some(VersionOrUrl::VersionSpecifier(spec)) => {
-                Version::from_str(&pkg.version).is_ok_and(|v| spec.iter().all(|s| s.contains(&v)))
+                Version::from_str(version).is_ok_and(|v| spec.iter().all(|s| s.contains(&v)))
             }
             Some(VersionOrUrl::Url(_)) => false,
         }

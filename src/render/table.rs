@@ -151,6 +151,45 @@ pub fn render_query(r: &crate::query::QueryResult) -> String {
     out
 }
 
+/// `query --from-facts` as text: one line per match, then the hosts not answered.
+pub fn render_fleet(r: &crate::fleet::FleetResult) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    for m in &r.matches {
+        let _ = writeln!(
+            out,
+            "{}  {}  {} {}  (matches {})",
+            esc(&m.host),
+            esc(&m.venv),
+            esc(&m.normalized_name),
+            esc(&m.version),
+            esc(&m.spec)
+        );
+    }
+    let hosts: std::collections::BTreeSet<&str> = r.matches.iter().map(|m| m.host.as_str()).collect();
+    let _ = writeln!(
+        out,
+        "{}{} matches on {} hosts; {} hosts and {} environments answered",
+        if r.matches.is_empty() { "" } else { "\n" },
+        r.matches.len(),
+        hosts.len(),
+        r.hosts_answered,
+        r.venvs_scanned
+    );
+    if !r.hosts_unknown.is_empty() {
+        let _ = writeln!(out, "\nno answer from {} hosts:", r.hosts_unknown.len());
+        for u in &r.hosts_unknown {
+            let reason =
+                serde_json::to_value(u.reason).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+            let _ = writeln!(out, "{}  {}: {}", esc(&u.host), reason, esc(&u.message));
+        }
+    }
+    for e in &r.errors {
+        let _ = writeln!(out, "error: {}: {}", esc(&e.path), esc(&e.message));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -172,6 +211,9 @@ mod tests {
             owner: Owner::default(),
             package_count: 41,
             packages: None,
+            distributions: None,
+            used_by_names: None,
+            in_use_names: None,
             health: Health::Ok,
             used_by: vec![],
             in_use: unit
@@ -195,6 +237,8 @@ mod tests {
         let r = Report {
             schema_version: SCHEMA_VERSION,
             tool: Tool::default(),
+            generated_at: String::new(),
+            detail: Detail::Full,
             host: Host::default(),
             venvs: vec![venv("/srv/a\nerror   forged: row", None)],
             findings: vec![],
@@ -231,6 +275,8 @@ mod tests {
         let mut r = Report {
             schema_version: SCHEMA_VERSION,
             tool: Tool::default(),
+            generated_at: String::new(),
+            detail: Detail::Full,
             host: Host::default(),
             venvs: vec![venv("/srv/api", Some("api.service")), venv("/srv/idle", None)],
             findings,

@@ -4,6 +4,7 @@
 //! bumps [`SCHEMA_VERSION`]; adding an optional field does not. `schema/report.schema.json`
 //! mirrors this file and a test validates real output against it.
 
+pub mod compact;
 mod finding_id;
 
 pub use finding_id::{Family, FindingId, UnknownFamily, UnknownFindingId};
@@ -22,6 +23,10 @@ pub struct Report {
     pub schema_version: u32,
     /// Which tool produced the report.
     pub tool: Tool,
+    /// When the report was made, RFC 3339 UTC: readers of cached facts judge their age by it.
+    pub generated_at: String,
+    /// How much each environment says: `full`, `compact` or `summary` (see `Venv`).
+    pub detail: Detail,
     /// Facts about the scanned system (the `--root` tree when given).
     pub host: Host,
     /// Every environment found, sorted by path.
@@ -91,9 +96,20 @@ pub struct Venv {
     pub owner: Owner,
     /// Number of installed distributions (also set when `packages` is omitted).
     pub package_count: usize,
-    /// Installed distributions; omitted in summary mode.
+    /// Installed distributions; omitted in summary and compact mode.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub packages: Option<Vec<Package>>,
+    /// Compact mode only: every installed distribution as `normalized-name==version`, sorted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distributions: Option<Vec<String>>,
+    /// Compact mode only: names of the services and configuration in `used_by`, as
+    /// `kind:name` (e.g. `systemd:app.service`, `mod_wsgi:app`), sorted and unique.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub used_by_names: Option<Vec<String>>,
+    /// Compact mode only: names of the running processes in `in_use` (their systemd unit,
+    /// else the program name), sorted and unique.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_use_names: Option<Vec<String>>,
     /// Worst severity among this venv's findings; `unknown` when part of it could not be read.
     pub health: Health,
     /// Services and configuration that point at this venv (mod_wsgi, uWSGI, systemd...).
@@ -364,6 +380,32 @@ pub struct Summary {
     pub python_versions: BTreeMap<String, usize>,
     /// Environments whose interpreter is broken.
     pub broken: usize,
+}
+
+/// How much of each environment a report holds (the request key `detail`, `--detail`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Detail {
+    /// Everything: packages with their metadata, evidence, services and processes.
+    #[default]
+    Full,
+    /// Small enough to cache for a fleet yet able to answer "are we running X?": per venv the
+    /// path, kind, Python version and ABI, health, owner, names of the units and processes
+    /// that use it, and every distribution as `name==version` (`distributions`).
+    Compact,
+    /// Counts and versions only (the same as `summary: true`).
+    Summary,
+}
+
+impl Detail {
+    /// Lowercase name, as in the report's `detail`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Detail::Full => "full",
+            Detail::Compact => "compact",
+            Detail::Summary => "summary",
+        }
+    }
 }
 
 /// An environment's health: the worst severity among its findings.

@@ -38,9 +38,21 @@ options:
   summary:
     description:
       - Report only counts and versions, no package lists and no evidence, so the fact stays
-        small enough to cache for thousands of hosts.
+        small enough to cache for thousands of hosts. The same as O(detail=summary).
     type: bool
     default: false
+  detail:
+    description:
+      - How much to report per environment.
+      - V(full) (the default) reports everything.
+      - V(compact) is what a fleet fact cache should hold (about 3 KB per environment of 100
+        distributions), per environment the path, kind, Python version and ABI, health, owner,
+        C(used_by_names) and C(in_use_names) (the services and processes using it, names only)
+        and C(distributions), every installed distribution as C(name==version). The controller
+        answers "which hosts run X?" from the cache with C(venvaudit query SPEC --from-facts DIR).
+      - V(summary) reports counts and versions only, like O(summary=true).
+    type: str
+    choices: [full, compact, summary]
 attributes:
   check_mode:
     description: Can run in check_mode and return changed status prediction without modifying target.
@@ -90,6 +102,11 @@ EXAMPLES = r"""
     paths: /srv
     summary: true
 
+- name: Compact facts for a fleet fact cache (answer later with venvaudit query --from-facts)
+  venvaudit.python.venv_facts:
+    paths: [/srv, /opt]
+    detail: compact
+
 - name: Audit a container image unpacked to a directory
   venvaudit.python.venv_facts:
     root: /var/lib/images/app-rootfs
@@ -116,6 +133,14 @@ ansible_facts:
           description: Name and version of the tool.
           type: dict
           sample: {"name": "venvaudit", "version": "0.1.0"}
+        generated_at:
+          description: When the report was made (RFC 3339, UTC); C(venvaudit query --from-facts) judges the age of cached facts by it.
+          type: str
+          sample: "2026-12-03T19:25:28Z"
+        detail:
+          description: The detail level of the report, V(full), V(compact) or V(summary).
+          type: str
+          sample: compact
         host:
           description: Facts about the scanned system (C(hostname), C(arch), C(glibc), C(os), C(evidence)).
           type: dict
@@ -125,8 +150,10 @@ ansible_facts:
             - Every environment found, sorted by path, with C(path), C(kind), C(creator), C(python)
               (implementation, version, abi, executable, base_executable, home, base_exists, libpython,
               machine, evidence), C(include_system_site_packages), C(site_packages), C(owner),
-              C(package_count), C(packages) (unless O(packages=false) or O(summary=true)), C(health),
+              C(package_count), C(packages) (only at O(detail=full) and unless O(packages=false)), C(health),
               C(used_by) (services and configuration pointing at it) and C(in_use) (running processes).
+            - At O(detail=compact), C(distributions) (C(name==version), normalized names, sorted),
+              C(used_by_names) and C(in_use_names) instead of C(packages), C(used_by) and C(in_use).
             - Each package has C(name), C(normalized_name), C(version), C(version_valid), C(installer),
               C(requested), C(editable), C(direct_url), C(location), C(metadata_format),
               C(requires_python), C(requires_dist) and C(extensions).
