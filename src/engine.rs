@@ -173,7 +173,9 @@ pub fn check(req: &Request, progress: &Progress) -> Result<Report> {
         _ => None,
     };
     // Extensions read the services' LD_LIBRARY_PATH; usage judges processes and services.
-    let needs_usage = !req.summary || req.wants(report::Family::Usage) || req.wants(report::Family::Extensions);
+    let needs_usage = req.detail().ok() != Some(report::Detail::Summary)
+        || req.wants(report::Family::Usage)
+        || req.wants(report::Family::Extensions);
     let mut scan = scan_with(req, progress, needs_usage)?;
     let target = match &req.target_python {
         Some(p) => {
@@ -235,8 +237,9 @@ pub fn check(req: &Request, progress: &Progress) -> Result<Report> {
 /// `facts`: scan and report, with the interpreter health findings.
 pub fn facts(req: &Request, progress: &Progress) -> Result<Report> {
     req.detail().map_err(anyhow::Error::msg)?;
-    // A summary shows neither in_use nor used_by: no service or process is read for it.
-    let scan = scan_with(req, progress, !req.summary)?;
+    // A summary (`--summary` or `detail: summary`) shows neither in_use nor used_by: no
+    // service or process is read for it.
+    let scan = scan_with(req, progress, req.detail().ok() != Some(report::Detail::Summary))?;
     let findings: Vec<report::Finding> = scan.venvs.iter().flat_map(checks::venv_checks).collect();
     Ok(build_report(scan, findings, req))
 }
