@@ -213,7 +213,7 @@ pub fn check(req: &Request, progress: &Progress) -> Result<Report> {
         scan.warnings.push(what);
     }
     if let Some(newest) = osv_db.as_ref().and_then(|d| d.newest_modified.as_deref())
-        && let Some(age) = osv::age_days(newest, req.today())
+        && let Some(age) = crate::time::age_days(newest, req.today())
     {
         let max = req.osv_max_age_days.unwrap_or(osv::DEFAULT_MAX_AGE_DAYS);
         if age > i64::from(max) {

@@ -245,7 +245,7 @@ pub fn query_facts(req: &FleetRequest) -> Result<FleetResult> {
                 continue;
             }
         };
-        match h.generated_at.as_deref().map(|g| age_days(g, today)) {
+        match h.generated_at.as_deref().map(|g| crate::time::age_days(g, today)) {
             Some(Some(age)) if age > i64::from(max_age) => {
                 unknown.push(known(Unknown::Stale, format!("facts are {age} days old (more than {max_age})")));
                 continue;
@@ -319,12 +319,6 @@ fn newer(old: &HostFacts, new: &HostFacts) -> bool {
         (false, true) => false,
         _ => old.generated_at > new.generated_at,
     }
-}
-
-/// Whole days from the date of an RFC 3339 time to `today`; None when it is not one.
-fn age_days(time: &str, today: crate::time::Date) -> Option<i64> {
-    let date = crate::time::parse_date(time.get(..10)?)?;
-    Some(crate::time::days_between(date, today))
 }
 
 /// A file of host names, one a line (blank lines and `#` comments skipped).
@@ -758,7 +752,7 @@ mod tests {
         assert_eq!(strip_schema_prefix("sx_web"), "sx_web");
         assert_eq!(strip_schema_prefix("s1_"), "s1_");
         let day = jiff::civil::date(2026, 12, 3);
-        assert_eq!(age_days("2026-12-01T10:00:00Z", day), Some(2));
-        assert_eq!(age_days("garbage", day), None);
+        assert_eq!(crate::time::age_days("2026-12-01T10:00:00Z", day), Some(2));
+        assert_eq!(crate::time::age_days("garbage", day), None);
     }
 }

@@ -37,6 +37,13 @@ pub fn days_between(earlier: Date, later: Date) -> i64 {
     later.since((jiff::Unit::Day, earlier)).map_or(0, |s| i64::from(s.get_days()))
 }
 
+/// Whole days from the date of an RFC 3339 time (its `YYYY-MM-DD` prefix) to `today`; `None`
+/// when it does not start with a date. Ages of saved facts and of the OSV database.
+pub fn age_days(rfc3339_time: &str, today: Date) -> Option<i64> {
+    let day = parse_date(rfc3339_time.get(..10)?)?;
+    Some(days_between(day, today))
+}
+
 /// `date` moved back by whole months, the day clamped to the shorter month's length.
 pub fn months_before(date: Date, months: i32) -> Date {
     date.checked_sub(months.months()).unwrap_or(date)

@@ -195,11 +195,5 @@ pub fn locate(requested: Option<&str>) -> Result<String, String> {
     if std::path::Path::new(&candidate).exists() { Ok(candidate) } else { Err(candidate) }
 }
 
-/// Days between the database's newest `modified` (RFC 3339) and `today`, when both parse.
-pub fn age_days(newest_modified: &str, today: crate::time::Date) -> Option<i64> {
-    let day = crate::time::parse_date(newest_modified.get(..10)?)?;
-    Some(crate::time::days_between(day, today))
-}
-
 /// Shared handle, so a database can be reused across requests in one process.
 pub type SharedDatabase = Arc<Database>;
