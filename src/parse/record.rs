@@ -22,29 +22,61 @@ pub struct Row {
 /// Every row of a RECORD text, malformed ones included (`well_formed` says which). Each line
 /// is one row: a hostile line with an unterminated quote spoils that line only, never the
 /// rows after it (installers never write a newline inside a path).
+///
+/// One `csv_core` reader is built per RECORD and reset for each line: building a reader
+/// compiles its state machine, and doing that per line was 83% of `facts` on a fleet.
 pub fn rows(text: &str) -> impl Iterator<Item = Row> + '_ {
-    text.lines().filter_map(row)
+    let mut line_reader = LineReader::default();
+    text.lines().filter_map(move |line| line_reader.row(line))
 }
 
-/// One line of RECORD, `None` when it names no path.
-fn row(line: &str) -> Option<Row> {
-    let r = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        // One line: the default 8 KiB buffer per row would be most of the work.
-        .buffer_capacity(line.len().clamp(64, 8192))
-        .from_reader(line.as_bytes())
-        .into_records()
-        .next()?
-        .ok()?;
-    let path = r.get(0).filter(|p| !p.is_empty())?.to_owned();
-    let hash = r
-        .get(1)
-        .and_then(|h| h.split_once('='))
-        .filter(|(a, d)| !a.is_empty() && !d.is_empty())
-        .map(|(a, d)| (a.to_owned(), d.to_owned()));
-    let size = r.get(2).and_then(|n| n.trim().parse::<u64>().ok());
-    Some(Row { path, hash, size, well_formed: r.len() == 3 })
+/// A CSV reader and its buffers, reused for every line of one RECORD.
+struct LineReader {
+    reader: csv_core::Reader,
+    input: Vec<u8>,
+    output: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+impl Default for LineReader {
+    fn default() -> Self {
+        // `csv_core::Reader::new()`: Python's csv dialect (comma, double quote, doubled
+        // quotes, any line terminator).
+        LineReader { reader: csv_core::Reader::new(), input: Vec::new(), output: Vec::new(), ends: Vec::new() }
+    }
+}
+
+impl LineReader {
+    /// One line of RECORD, `None` when it names no path or its quoting is unterminated.
+    fn row(&mut self, line: &str) -> Option<Row> {
+        self.reader.reset();
+        // The line with its terminator: a record is complete when the reader reaches it
+        // outside quotes, so one call reads the whole line.
+        self.input.clear();
+        self.input.extend_from_slice(line.as_bytes());
+        self.input.push(b'\n');
+        // Unquoting only shrinks a line, and a line of n bytes has at most n + 1 fields.
+        self.output.clear();
+        self.output.resize(self.input.len(), 0);
+        self.ends.clear();
+        self.ends.resize(self.input.len() + 1, 0);
+        let (result, _, _, nfields) = self.reader.read_record(&self.input, &mut self.output, &mut self.ends);
+        if result != csv_core::ReadRecordResult::Record {
+            return None;
+        }
+        let field = |i: usize| -> Option<&str> {
+            let end = *self.ends[..nfields].get(i)?;
+            let start = if i == 0 { 0 } else { self.ends[i - 1] };
+            std::str::from_utf8(&self.output[start..end]).ok()
+        };
+        let path = field(0).filter(|p| !p.is_empty())?.to_owned();
+        let hash = field(1)
+            .and_then(|h| h.split_once('='))
+            .filter(|(a, d)| !a.is_empty() && !d.is_empty())
+            .map(|(a, d)| (a.to_owned(), d.to_owned()));
+        let size = field(2).and_then(|n| n.trim().parse::<u64>().ok());
+        Some(Row { path, hash, size, well_formed: nfields == 3 })
+    }
 }
 
 /// The paths RECORD lists, in order.
