@@ -52,7 +52,7 @@ pub fn check(v: &Inspected) -> (Vec<Finding>, Vec<ScanError>) {
     let mut out = Vec::new();
     for p in &packages {
         let mut seen = BTreeSet::new();
-        for text in &p.requires_dist {
+        for text in p.requires_dist.iter() {
             let req = match crate::parse::pep508::parse_requirement::<pep508_rs::VerbatimUrl>(text) {
                 Ok(r) => r,
                 Err(e) => {
@@ -72,7 +72,7 @@ pub fn check(v: &Inspected) -> (Vec<Finding>, Vec<ScanError>) {
                 continue;
             }
             let dep = crate::inspect::packages::normalize_name(req.name.as_ref());
-            if !seen.insert((dep.clone(), text.clone())) {
+            if !seen.insert((dep.clone(), text)) {
                 continue;
             }
             let Some(d) = installed.get(dep.as_str()) else {

@@ -90,7 +90,7 @@ mod tests {
             location: "/usr/lib/python3/dist-packages".into(),
             metadata_format: "egg-info".into(),
             requires_python: None,
-            requires_dist: Vec::new(),
+            requires_dist: Default::default(),
             extensions: Vec::new(),
             system,
         };

@@ -7,7 +7,7 @@
 
 use crate::host::paths::{HostRoot, display};
 use crate::parse::redact::redact_json;
-use crate::report::{Extension, Package};
+use crate::report::{Extension, Package, TextList};
 use rayon::prelude::*;
 use std::collections::HashSet;
 use std::io::Read;
@@ -195,7 +195,7 @@ fn read_distribution(
     let name = headers.get_one("name").ok_or_else(|| err("metadata has no Name".into()))?.to_owned();
     let version = headers.get_one("version").ok_or_else(|| err("metadata has no Version".into()))?.to_owned();
     let version_valid = pep440_rs::Version::from_str(&version).is_ok();
-    let mut requires_dist: Vec<String> = headers.get_all("requires-dist").map(str::to_owned).collect();
+    let mut requires_dist: TextList = headers.get_all("requires-dist").collect();
     let requires_python = headers.get_one("requires-python").map(str::to_owned);
 
     let mut pkg = Package {
@@ -210,7 +210,7 @@ fn read_distribution(
         location: display(location),
         metadata_format: format.to_owned(),
         requires_python,
-        requires_dist: Vec::new(),
+        requires_dist: TextList::default(),
         extensions: Vec::new(),
         system: false,
     };
@@ -248,7 +248,8 @@ fn read_distribution(
             let info_dir = if kind == MetaKind::Egg { meta_dir.join("EGG-INFO") } else { meta_dir.to_path_buf() };
             if real.is_dir() || kind == MetaKind::Egg {
                 if let Ok(b) = root.read_bounded(&info_dir.join("requires.txt"), MAX_SMALL_FILE) {
-                    requires_dist = requires_txt_to_requires_dist(&crate::host::paths::backslash_utf8(&b));
+                    requires_dist =
+                        requires_txt_to_requires_dist(&crate::host::paths::backslash_utf8(&b)).iter().collect();
                 }
                 if let Ok(b) = root.read_bounded(&info_dir.join("installed-files.txt"), MAX_SMALL_FILE) {
                     // Paths relative to the egg-info dir: make them relative to the location.

@@ -73,7 +73,7 @@ mod tests {
             location: "/x".into(),
             metadata_format: "dist-info".into(),
             requires_python: None,
-            requires_dist: vec![],
+            requires_dist: Default::default(),
             extensions: vec![],
             system: false,
         }

@@ -248,12 +248,75 @@ pub struct Package {
     /// Requires-Python.
     pub requires_python: Option<String>,
     /// Requires-Dist entries verbatim.
-    pub requires_dist: Vec<String>,
+    pub requires_dist: TextList,
     /// Compiled extension modules owned by the distribution.
     pub extensions: Vec<Extension>,
     /// Seen from the base installation's site directories (`include-system-site-packages`),
     /// not installed in the environment itself.
     pub system: bool,
+}
+
+/// A list of short strings (one package's Requires-Dist entries) held as one allocation,
+/// the entries joined by newlines, and written in JSON as an array of strings. A full
+/// fleet report holds hundreds of thousands of requirements: one `String` each doubled the
+/// memory they take. An entry never holds a newline (one read from a folded header has it
+/// replaced by a space).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TextList(String);
+
+impl TextList {
+    /// The entries, in order.
+    pub fn iter(&self) -> impl Iterator<Item = &str> + '_ {
+        (!self.0.is_empty()).then(|| self.0.split('\n')).into_iter().flatten()
+    }
+
+    /// Number of entries.
+    pub fn len(&self) -> usize {
+        if self.0.is_empty() { 0 } else { memchr::memchr_iter(b'\n', self.0.as_bytes()).count() + 1 }
+    }
+
+    /// True when there is no entry.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Append an entry. An empty entry is dropped (it could not be told from no entry).
+    pub fn push(&mut self, entry: &str) {
+        if entry.is_empty() {
+            return;
+        }
+        if !self.0.is_empty() {
+            self.0.push('\n');
+        }
+        if entry.contains('\n') {
+            self.0.push_str(&entry.replace('\n', " "));
+        } else {
+            self.0.push_str(entry);
+        }
+    }
+}
+
+impl<S: AsRef<str>> FromIterator<S> for TextList {
+    fn from_iter<I: IntoIterator<Item = S>>(iter: I) -> Self {
+        let mut out = TextList::default();
+        for s in iter {
+            out.push(s.as_ref());
+        }
+        out.0.shrink_to_fit();
+        out
+    }
+}
+
+impl Serialize for TextList {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.iter())
+    }
+}
+
+impl<'de> Deserialize<'de> for TextList {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(Vec::<String>::deserialize(d)?.into_iter().collect())
+    }
 }
 
 /// A compiled extension module of a distribution.
@@ -586,4 +649,28 @@ impl Report {
 /// `3.11.7` -> `3.11`.
 pub fn major_minor(version: &str) -> String {
     version.split('.').take(2).collect::<Vec<_>>().join(".")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TextList;
+
+    #[test]
+    fn text_list_is_a_json_array_of_its_entries() {
+        let list: TextList = ["numpy>=1.22", "", "pytz; extra == \"tz\"", "a\nb"].into_iter().collect();
+        // The empty entry is dropped and the folded one keeps one line.
+        assert_eq!(list.len(), 3);
+        assert_eq!(list.iter().collect::<Vec<_>>(), ["numpy>=1.22", "pytz; extra == \"tz\"", "a b"]);
+        let json = serde_json::to_string(&list).unwrap();
+        assert_eq!(json, r#"["numpy>=1.22","pytz; extra == \"tz\"","a b"]"#);
+        let back: TextList = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, list);
+
+        let empty = TextList::default();
+        assert!(empty.is_empty());
+        assert_eq!(empty.len(), 0);
+        assert_eq!(empty.iter().count(), 0);
+        assert_eq!(serde_json::to_string(&empty).unwrap(), "[]");
+        assert_eq!(serde_json::from_str::<TextList>("[]").unwrap(), empty);
+    }
 }
