@@ -8,7 +8,8 @@
 #   - check over the fleet, whole and per family, vs the walk floor `find ROOT -perm /022`
 #     (permissions, whole check) and vs reading only ELF headers (extensions: the same
 #     *.so* files, found by `find`, each opened and its ELF header, program headers and
-#     PT_DYNAMIC segment pread by a 60-line C reader compiled here: what the check must read);
+#     PT_DYNAMIC segment pread by a 60-line C reader compiled here), and extensions vs `cat`
+#     of every METADATA and RECORD (what it reads instead of walking);
 #   - check --verify (integrity) of VERIFY_VENVS venvs vs sha256sum of the same RECORD-listed files;
 #   - the OSV load (vulnerabilities on one venv with the OSV zip) vs `unzip -p` of that zip;
 #   - the peak RSS of each (GNU time).
@@ -181,6 +182,10 @@ row "check permissions, fleet" "find -perm /022" "$PERMS" "$PERM_FLOOR" ""
 ELF_FLOOR=$(measure sh -c "find '$FLEET_DIR' -type f -name '*.so*' -print0 | '$ELFHDR'")
 EXT=$(measure "$BIN" check --check extensions --format json "$FLEET_DIR")
 row "check extensions, fleet" "find + pread ELF headers" "$EXT" "$ELF_FLOOR" "<= 1 s"
+# What the family reads instead of walking: every METADATA (facts) and RECORD (the shared
+# objects they list, and the top-level names they claim).
+META_RECORD=$(measure sh -c "printf '%s\0' '$FLEET_DIR'/*/*/'$SP'/*.dist-info/METADATA '$FLEET_DIR'/*/*/'$SP'/*.dist-info/RECORD | xargs -0 cat")
+row "check extensions, fleet" "cat METADATA + RECORD (glob)" "$EXT" "$META_RECORD" ""
 for fam in interpreter eol vulnerabilities dependencies usage forbidden mod-wsgi uwsgi; do
   F=$(measure "$BIN" check --check "$fam" --format json "$FLEET_DIR")
   row "check $fam, fleet" "cat METADATA (glob)" "$F" "$META" ""

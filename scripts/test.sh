@@ -10,7 +10,7 @@
 #   1. scripts/setup.sh (idempotent; apt packages, the tools venv and the offline wheelhouse);
 #   2. ansible/build.sh, only for a whole run (no CARGO_TEST_ARGS): the glibc-2.17 zig build of
 #      the shipped binary, its glibc check and the collection (incremental when up to date);
-#   3. cargo test --all-targets --no-fail-fast [CARGO_TEST_ARGS...] -- --include-ignored
+#   3. cargo test --no-fail-fast [--all-targets | CARGO_TEST_ARGS...] -- --include-ignored
 #      --test-threads=2 [TEST_HARNESS_ARGS...]
 # e.g.  scripts/test.sh --test inventory -- inventory_equals_pip --nocapture
 set -euo pipefail
@@ -47,6 +47,11 @@ for a in "${harness_args[@]+"${harness_args[@]}"}"; do
     case "$a" in --test-threads | --test-threads=*) threads=() ;; esac
 done
 
+# Every target for a whole run; with CARGO_TEST_ARGS (`--test precision`), only what they name
+# (`--all-targets` beside `--test X` would run every target anyway).
+targets=(--all-targets)
+((${#cargo_args[@]} == 0)) || targets=()
+
 set -x
-exec cargo test --all-targets --no-fail-fast "${cargo_args[@]+"${cargo_args[@]}"}" \
+exec cargo test "${targets[@]+"${targets[@]}"}" --no-fail-fast "${cargo_args[@]+"${cargo_args[@]}"}" \
     -- --include-ignored "${threads[@]+"${threads[@]}"}" "${harness_args[@]+"${harness_args[@]}"}"

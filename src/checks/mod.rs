@@ -138,25 +138,9 @@ pub fn run_all(scan: &Scan, req: &Request, inputs: &Inputs) -> Result<Outcome> {
                     o.findings.extend(target::check(v, t));
                 }
             }
-            // One walk of the venv serves both families that need its file list.
-            let mut perms = ctx.wants(Family::Permissions).then(|| permissions::Judge::new(&scan.root, v));
-            let walk_root = perms.as_ref().map(|p| p.walk_root().to_path_buf());
-            let mut objects =
-                ctx.wants(Family::Extensions).then(|| extensions::Candidates::new(&scan.root, v, walk_root.as_deref()));
-            if let Some(w) = &walk_root {
-                tree::walk(w, |e| {
-                    if let Some(p) = &mut perms {
-                        p.visit(e);
-                    }
-                    if let Some(c) = &mut objects {
-                        c.visit(e);
-                    }
-                });
-            }
-            if let Some(objects) = objects {
+            if ctx.wants(Family::Extensions) {
                 let services_path = scan.usage.per_venv.get(i).map_or(&[][..], |u| u.library_path.as_slice());
-                let (f, e) =
-                    extensions::check_collected(&scan.root, &scan.host, v, python, &elf_cache, services_path, objects);
+                let (f, e) = extensions::check(&scan.root, &scan.host, v, python, &elf_cache, services_path);
                 o.findings.extend(f);
                 o.errors.extend(e);
             }
@@ -174,8 +158,8 @@ pub fn run_all(scan: &Scan, req: &Request, inputs: &Inputs) -> Result<Outcome> {
                 o.findings.extend(f);
                 o.errors.extend(e);
             }
-            if let Some(p) = perms {
-                o.findings.extend(p.finish());
+            if ctx.wants(Family::Permissions) {
+                o.findings.extend(permissions::check(&scan.root, v));
             }
             o
         })

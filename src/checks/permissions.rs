@@ -138,8 +138,8 @@ pub fn check(root: &HostRoot, v: &Inspected) -> Vec<Finding> {
     judge.finish()
 }
 
-/// The permission check of one environment, fed by a walk it may share with other families.
-pub struct Judge<'a> {
+/// The permission check of one environment, fed by its walk.
+struct Judge<'a> {
     root: &'a HostRoot,
     v: &'a Inspected,
     code: CodeTree,
@@ -150,19 +150,19 @@ pub struct Judge<'a> {
 
 impl<'a> Judge<'a> {
     /// Start judging `v` (reads its `.pth` files).
-    pub fn new(root: &'a HostRoot, v: &'a Inspected) -> Self {
+    fn new(root: &'a HostRoot, v: &'a Inspected) -> Self {
         let code = CodeTree::new(root, v);
         let walk_root = root.resolve(&v.path).map(|r| root.real(&r)).unwrap_or_else(|_| code.root.clone());
         Judge { root, v, code, walk_root, bad: Vec::new() }
     }
 
     /// The real directory to walk: [`Judge::visit`] takes entries relative to it.
-    pub fn walk_root(&self) -> &Path {
+    fn walk_root(&self) -> &Path {
         &self.walk_root
     }
 
     /// Judge one path of the walk.
-    pub fn visit(&mut self, e: &Entry) {
+    fn visit(&mut self, e: &Entry) {
         if e.kind == Kind::Symlink {
             return;
         }
@@ -204,7 +204,7 @@ impl<'a> Judge<'a> {
     }
 
     /// The finding, if any path was bad.
-    pub fn finish(self) -> Vec<Finding> {
+    fn finish(self) -> Vec<Finding> {
         findings(self.v, self.bad)
     }
 }

@@ -1,5 +1,6 @@
-//! One traversal of an environment's tree, shared by every family that needs its file list
-//! (permissions, extensions), so a `check` costs one walk, as `find -perm` does.
+//! Walking an environment's tree as `find -perm` does, at the cost of one traversal
+//! (permissions walk every file; extensions walk only what no RECORD lists, and look up
+//! the files RECORDs name through [`Below`]).
 //!
 //! Each directory is opened once, relative to the walk's root descriptor with `openat2`
 //! (`RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_XDEV`: the kernel refuses any link and
@@ -52,6 +53,15 @@ pub struct Entry<'a> {
 /// for, as `find ROOT` does), calling `visit` for the root and every path below it on the
 /// same filesystem. Unreadable directories and entries that vanish are skipped.
 pub fn walk(root: &Path, mut visit: impl FnMut(&Entry)) {
+    walk_where(root, |e| {
+        visit(e);
+        true
+    });
+}
+
+/// [`walk`], descending into a directory only when `visit` returns true for it (what it
+/// returns for anything else is ignored).
+pub fn walk_where(root: &Path, mut visit: impl FnMut(&Entry) -> bool) {
     let Ok(c) = CString::new(root.as_os_str().as_bytes()) else { return };
     // SAFETY: NUL-terminated path; the returned descriptor is owned below.
     let fd = unsafe { libc::open(c.as_ptr(), libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC) };
@@ -62,7 +72,9 @@ pub fn walk(root: &Path, mut visit: impl FnMut(&Entry)) {
     let root_fd = unsafe { OwnedFd::from_raw_fd(fd) };
     let Some(st) = fstat(root_fd.as_raw_fd()) else { return };
     let root_dev = st.st_dev;
-    visit(&entry(Path::new(""), 0, &st));
+    if !visit(&entry(Path::new(""), 0, &st)) {
+        return;
+    }
     let mut pending: Vec<(PathBuf, usize)> = vec![(PathBuf::new(), 0)];
     while let Some((rel, depth)) = pending.pop() {
         let dir = if rel.as_os_str().is_empty() {
@@ -79,25 +91,148 @@ pub fn walk(root: &Path, mut visit: impl FnMut(&Entry)) {
                 Err(_) => continue,
             }
         };
-        read_dir(dir, |name, st| {
-            let child = rel.join(OsStr::from_bytes(name));
-            let e = entry(&child, depth + 1, st);
-            visit(&e);
-            if e.kind == Kind::Dir && st.st_dev == root_dev {
-                pending.push((child, depth + 1));
-            }
-        });
+        read_dir(
+            dir,
+            |_| true,
+            |name, st| {
+                let child = rel.join(OsStr::from_bytes(name));
+                let e = entry(&child, depth + 1, st);
+                if visit(&e) && e.kind == Kind::Dir && st.st_dev == root_dev {
+                    pending.push((child, depth + 1));
+                }
+            },
+        );
     }
 }
 
 fn entry<'a>(rel: &'a Path, depth: usize, st: &libc::stat) -> Entry<'a> {
-    let kind = match st.st_mode & libc::S_IFMT {
+    Entry { rel, depth, kind: kind_of(st), mode: st.st_mode, uid: st.st_uid, dev: st.st_dev, ino: st.st_ino }
+}
+
+fn kind_of(st: &libc::stat) -> Kind {
+    match st.st_mode & libc::S_IFMT {
         libc::S_IFDIR => Kind::Dir,
         libc::S_IFREG => Kind::File,
         libc::S_IFLNK => Kind::Symlink,
         _ => Kind::Other,
-    };
-    Entry { rel, depth, kind, mode: st.st_mode, uid: st.st_uid, dev: st.st_dev, ino: st.st_ino }
+    }
+}
+
+/// What [`Below::lstat`] tells of a path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stat {
+    /// File type (links are not followed).
+    pub kind: Kind,
+    /// Device.
+    pub dev: u64,
+    /// Inode.
+    pub ino: u64,
+}
+
+/// A directory opened once, below which named paths are looked up without following any
+/// link and without leaving it: for looking at the files a list (RECORD) names instead of
+/// walking the tree to find them. Each lookup opens the parent directory relative to this
+/// one as [`walk`] does (the last parent is kept open: a sorted list reuses it).
+pub struct Below {
+    fd: OwnedFd,
+    path: PathBuf,
+    parent: Option<(PathBuf, OwnedFd)>,
+}
+
+impl Below {
+    /// Open the real directory `dir` (a link there is followed: it is what was asked for).
+    pub fn open(dir: &Path) -> Option<Below> {
+        let c = CString::new(dir.as_os_str().as_bytes()).ok()?;
+        // SAFETY: NUL-terminated path; the returned descriptor is owned below.
+        let fd = unsafe { libc::open(c.as_ptr(), libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC) };
+        if fd < 0 {
+            return None;
+        }
+        // SAFETY: a fresh descriptor nothing else owns.
+        Some(Below { fd: unsafe { OwnedFd::from_raw_fd(fd) }, path: dir.to_path_buf(), parent: None })
+    }
+
+    /// The descriptor of `rel`'s parent directory and `rel`'s last component, for a relative
+    /// path of plain components (no `..`, no `/` at the start).
+    fn parent_of(&mut self, rel: &Path) -> Option<(i32, CString)> {
+        if rel.components().any(|c| !matches!(c, std::path::Component::Normal(_))) {
+            return None;
+        }
+        let name = CString::new(rel.file_name()?.as_bytes()).ok()?;
+        let parent = rel.parent().unwrap_or(Path::new(""));
+        if parent.as_os_str().is_empty() {
+            return Some((self.fd.as_raw_fd(), name));
+        }
+        if self.parent.as_ref().is_none_or(|(p, _)| p != parent) {
+            self.parent = None;
+            let fd = open_below(&self.fd, &self.path, parent).ok()?;
+            self.parent = Some((parent.to_path_buf(), fd));
+        }
+        Some((self.parent.as_ref()?.1.as_raw_fd(), name))
+    }
+
+    /// The `lstat` of `rel`, a relative path of plain components (no `..`, no `/` at the
+    /// start): `None` when it is absent or only reachable through a link.
+    pub fn lstat(&mut self, rel: &Path) -> Option<Stat> {
+        let (dir_fd, name) = self.parent_of(rel)?;
+        // SAFETY: plain-data out parameter, a valid descriptor, a NUL-terminated name.
+        let mut st: libc::stat = unsafe { std::mem::zeroed() };
+        if unsafe { libc::fstatat(dir_fd, name.as_ptr(), &mut st, libc::AT_SYMLINK_NOFOLLOW) } != 0 {
+            return None;
+        }
+        Some(Stat { kind: kind_of(&st), dev: st.st_dev, ino: st.st_ino })
+    }
+
+    /// The names and `lstat`s of the entries of the directory `rel` (as in [`Below::lstat`];
+    /// empty for this directory itself) whose names `want` accepts: only those are stat'ed.
+    pub fn list(&self, rel: &Path, want: impl Fn(&[u8]) -> bool) -> Vec<(std::ffi::OsString, Stat)> {
+        let dir = if rel.as_os_str().is_empty() {
+            // SAFETY: dup of a valid descriptor, owned by the result.
+            let d = unsafe { libc::fcntl(self.fd.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 0) };
+            if d < 0 {
+                return Vec::new();
+            }
+            // SAFETY: fresh descriptor.
+            unsafe { OwnedFd::from_raw_fd(d) }
+        } else if rel.components().all(|c| matches!(c, std::path::Component::Normal(_))) {
+            match open_below(&self.fd, &self.path, rel) {
+                Ok(d) => d,
+                Err(_) => return Vec::new(),
+            }
+        } else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        read_dir(dir, want, |name, st| {
+            out.push((
+                OsStr::from_bytes(name).to_os_string(),
+                Stat { kind: kind_of(st), dev: st.st_dev, ino: st.st_ino },
+            ));
+        });
+        out
+    }
+
+    /// At most `limit` bytes of the regular file `rel` (as in [`Below::lstat`]: no link is
+    /// followed, and a FIFO or device is not read).
+    pub fn read_bounded(&mut self, rel: &Path, limit: u64) -> io::Result<Vec<u8>> {
+        use std::io::Read;
+        let (dir_fd, name) = self.parent_of(rel).ok_or_else(|| io::Error::from(io::ErrorKind::NotFound))?;
+        let flags = libc::O_RDONLY | libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC;
+        // SAFETY: a valid descriptor and a NUL-terminated single-component name.
+        let fd = unsafe { libc::openat(dir_fd, name.as_ptr(), flags) };
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: a fresh descriptor nothing else owns.
+        let file = std::fs::File::from(unsafe { OwnedFd::from_raw_fd(fd) });
+        let meta = file.metadata()?;
+        if !meta.is_file() {
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, "not a regular file"));
+        }
+        let mut buf = Vec::with_capacity(meta.len().min(limit) as usize);
+        file.take(limit).read_to_end(&mut buf)?;
+        Ok(buf)
+    }
 }
 
 fn fstat(fd: i32) -> Option<libc::stat> {
@@ -145,8 +280,8 @@ fn open_below(root_fd: &OwnedFd, root: &Path, rel: &Path) -> io::Result<OwnedFd>
 }
 
 /// Call `each` with the name and `lstat` of every entry of the open directory `dir`
-/// (`.` and `..` excluded), stat'ed relative to it. Consumes `dir`.
-fn read_dir(dir: OwnedFd, mut each: impl FnMut(&[u8], &libc::stat)) {
+/// (`.` and `..` excluded) whose name `want` accepts, stat'ed relative to it. Consumes `dir`.
+fn read_dir(dir: OwnedFd, want: impl Fn(&[u8]) -> bool, mut each: impl FnMut(&[u8], &libc::stat)) {
     let raw = dir.into_raw_fd();
     // SAFETY: fdopendir takes ownership of the descriptor on success.
     let stream = unsafe { libc::fdopendir(raw) };
@@ -164,7 +299,7 @@ fn read_dir(dir: OwnedFd, mut each: impl FnMut(&[u8], &libc::stat)) {
         // SAFETY: d_name is NUL-terminated within the dirent.
         let name = unsafe { CStr::from_ptr((*ent).d_name.as_ptr()) };
         let bytes = name.to_bytes();
-        if bytes == b"." || bytes == b".." {
+        if bytes == b"." || bytes == b".." || !want(bytes) {
             continue;
         }
         // SAFETY: plain-data out parameter, the stream's descriptor, a NUL-terminated name.

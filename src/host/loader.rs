@@ -31,7 +31,7 @@
 use crate::host::LibrarySearch;
 use crate::host::paths::{HostRoot, display};
 use crate::parse::elf::{self, ElfInfo};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -157,6 +157,9 @@ pub struct Process {
     pub caller: Option<usize>,
     /// ELF machine and class of the process, which every object must match.
     pub machine: Option<(String, bool)>,
+    /// The Python C-API symbols its objects define (the global scope every module's
+    /// symbols are looked up in), gathered once instead of once per module loaded.
+    pub defined_py: HashSet<Box<str>>,
 }
 
 /// A DT_NEEDED that no search found.
@@ -277,14 +280,15 @@ impl<'a> Loader<'a> {
         let Some(exe) = executable else { return Process::default() };
         let Ok((id, info)) = self.cache.parse_view(self.root, exe) else { return Process::default() };
         let machine = Some((info.machine.clone(), info.is_64));
-        let empty = Process { objects: Vec::new(), caller: None, machine };
+        let empty = Process { objects: Vec::new(), caller: None, machine, defined_py: HashSet::new() };
         let closure = self.load(&empty, exe, id, info);
         let objects = closure.objects;
         let caller = objects
             .iter()
             .position(|o| o.names.iter().any(|n| n.starts_with("libpython")) && o.loader == Some(0))
             .or(Some(0));
-        Process { objects, caller, machine: empty.machine }
+        let defined_py = objects.iter().flat_map(|o| o.info.defined_py.iter().map(|d| d.as_str().into())).collect();
+        Process { objects, caller, machine: empty.machine, defined_py }
     }
 
     /// Model `dlopen(view)` by the process's caller: map the object and the closure of its
@@ -342,7 +346,7 @@ impl<'a> Loader<'a> {
         }
         // Only judged when nothing is missing: an unfound library may define what is needed.
         if closure.unfound.is_empty() && closure.unreadable.is_empty() {
-            closure.symbol_gaps = symbol_gaps(&objects, first_new);
+            closure.symbol_gaps = symbol_gaps(&objects, first_new, &process.defined_py);
         }
         closure.objects = objects;
         closure
@@ -421,20 +425,26 @@ enum Search {
 }
 
 /// Python C-API symbols the new objects need that no mapped object defines: the process's
-/// objects are the global scope, the new ones the module's local scope. Judged only when the
-/// process is a CPython (it defines `Py_IsInitialized`) and every mapped symbol table was
-/// read: otherwise the symbol may be defined where we could not look.
-fn symbol_gaps(objects: &[Mapped], first_new: usize) -> Vec<SymbolGap> {
-    let cpython = objects[..first_new].iter().any(|o| o.info.defined_py.iter().any(|d| d == "Py_IsInitialized"));
+/// objects (`objects[..first_new]`, whose definitions are `process_defined`) are the global
+/// scope, the new ones the module's local scope. Judged only when the process is a CPython
+/// (it defines `Py_IsInitialized`) and every mapped symbol table was read: otherwise the
+/// symbol may be defined where we could not look.
+fn symbol_gaps(objects: &[Mapped], first_new: usize, process_defined: &HashSet<Box<str>>) -> Vec<SymbolGap> {
+    let cpython = process_defined.contains("Py_IsInitialized");
     if !cpython || objects.iter().any(|o| !o.info.py_symbols_read) {
         return Vec::new();
     }
-    let defined: std::collections::HashSet<&str> =
-        objects.iter().flat_map(|o| o.info.defined_py.iter().map(String::as_str)).collect();
+    let local: HashSet<&str> =
+        objects[first_new..].iter().flat_map(|o| o.info.defined_py.iter().map(String::as_str)).collect();
     let mut out = Vec::new();
     for (i, o) in objects.iter().enumerate().skip(first_new) {
-        let mut missing: Vec<&str> =
-            o.info.undefined_py.iter().map(String::as_str).filter(|s| !defined.contains(s)).collect();
+        let mut missing: Vec<&str> = o
+            .info
+            .undefined_py
+            .iter()
+            .map(String::as_str)
+            .filter(|s| !process_defined.contains(*s) && !local.contains(s))
+            .collect();
         if missing.is_empty() {
             continue;
         }

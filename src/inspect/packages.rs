@@ -252,15 +252,9 @@ fn read_distribution(
                         requires_txt_to_requires_dist(&crate::host::paths::backslash_utf8(&b)).iter().collect();
                 }
                 if let Ok(b) = root.read_bounded(&info_dir.join("installed-files.txt"), MAX_SMALL_FILE) {
-                    // Paths relative to the egg-info dir: make them relative to the location.
                     let text = crate::host::paths::backslash_utf8(&b);
-                    let names = text.lines().map(|l| {
-                        let p = crate::host::paths::normalize(
-                            &Path::new("/x").join(meta_dir.file_name().unwrap_or_default()).join(l.trim()),
-                        );
-                        p.strip_prefix("/x").map(|r| r.to_string_lossy().into_owned()).unwrap_or_default()
-                    });
-                    pkg.extensions = extensions_from_paths(names);
+                    pkg.extensions =
+                        extensions_from_paths(installed_files(meta_dir.file_name().unwrap_or_default(), &text));
                 }
             }
         }
@@ -278,6 +272,17 @@ fn is_pure_wheel(root: &HostRoot, dist_info: &Path) -> bool {
     let purelib = h.get_one("root-is-purelib").is_some_and(|v| v.eq_ignore_ascii_case("true"));
     let mut tags = h.get_all("tag").peekable();
     purelib && tags.peek().is_some() && tags.all(|t| t.ends_with("-none-any"))
+}
+
+/// The paths an `installed-files.txt` lists, made relative to the location (the directory
+/// holding the `.egg-info` named `meta_name`; the file's paths are relative to the egg-info
+/// directory itself). Paths outside the location (`../../bin/x`) are left out.
+pub(crate) fn installed_files<'a>(meta_name: &'a std::ffi::OsStr, text: &'a str) -> impl Iterator<Item = String> + 'a {
+    text.lines().filter_map(move |l| {
+        let p = crate::host::paths::normalize(&Path::new("/x").join(meta_name).join(l.trim()));
+        let rel = p.strip_prefix("/x").ok()?.to_string_lossy().into_owned();
+        (!rel.is_empty()).then_some(rel)
+    })
 }
 
 /// Extension modules listed in a RECORD (CSV: path,hash,size).
