@@ -266,17 +266,28 @@ fn candidates_in(sp: &Path, base: &Path, found: &mut Vec<Candidate>) {
     // the lists name.
     let mut claimed: HashSet<std::ffi::OsString> = HashSet::new();
     let mut object_dirs: BTreeSet<String> = BTreeSet::new();
-    let mut note = |path: &str, claimed: &mut HashSet<std::ffi::OsString>| {
-        let path = path.trim_start_matches("./");
-        if path.starts_with('/') || path.split('/').any(|c| c == ".." || c == "." || c.is_empty()) {
+    // RECORD lists a package's files together, so the top-level name repeats line after
+    // line: it is hashed and stored only when it changes (per-line work is what a fleet of
+    // large RECORDs costs).
+    let mut last_top = String::new();
+    let mut note = |mut path: &str, claimed: &mut HashSet<std::ffi::OsString>| {
+        while let Some(rest) = path.strip_prefix("./") {
+            path = rest;
+        }
+        if path.starts_with('/')
+            || path.as_bytes().split(|&b| b == b'/').any(|c| c == b".." || c == b"." || c.is_empty())
+        {
             return;
         }
-        if let Some(top) = path.split('/').next() {
+        let (top, dir, name) = match (memchr::memchr(b'/', path.as_bytes()), memchr::memrchr(b'/', path.as_bytes())) {
+            (Some(first), Some(last)) => (&path[..first], &path[..last], &path[last + 1..]),
+            _ => (path, "", path),
+        };
+        if top != last_top {
             claimed.insert(top.into());
+            top.clone_into(&mut last_top);
         }
-        if let Some((dir, name)) = path.rsplit_once('/').or(Some(("", path)))
-            && is_shared_object_name(name)
-        {
+        if memchr::memmem::find(name.as_bytes(), b".so").is_some() && is_shared_object_name(name) {
             object_dirs.insert(dir.to_owned());
         }
     };

@@ -46,6 +46,9 @@ pub type FileId = (u64, u64);
 /// An ELF file parsed once, or why it could not be.
 type Parsed = Arc<Result<Arc<ElfInfo>, String>>;
 
+/// A file found by view path: its identity and headers, or why it is not a loadable object.
+pub type Opened = Result<(FileId, Arc<ElfInfo>), String>;
+
 /// Parsed ELF files shared by every venv of a run, keyed by (device, inode): uv hardlinks
 /// the same wheel into many environments, and every module asks about the same libc.
 ///
@@ -55,7 +58,15 @@ type Parsed = Arc<Result<Arc<ElfInfo>, String>>;
 #[derive(Default)]
 pub struct ElfCache {
     files: Mutex<(HashMap<FileId, Parsed>, usize)>,
+    /// Candidates in the system library directories, by view path: `None` when there is no
+    /// such file. Every module of every venv searches the same directories for the same
+    /// names, and they do not change during a run. Bounded by [`MAX_SYSTEM_CANDIDATES`].
+    system: Mutex<HashMap<PathBuf, Option<Opened>>>,
 }
+
+/// Most system-directory candidates remembered before [`ElfCache`] starts that memo over:
+/// names times directories, a few thousand on a real host.
+pub const MAX_SYSTEM_CANDIDATES: usize = 16_384;
 
 /// Approximate bytes of parsed headers an [`ElfCache`] holds before it is emptied.
 pub const ELF_CACHE_BYTES: usize = 16 << 20;
@@ -102,15 +113,35 @@ impl ElfCache {
     }
 
     /// Resolve a view path inside the root and parse the regular file it names.
-    pub fn parse_view(&self, root: &HostRoot, view: &Path) -> Result<(FileId, Arc<ElfInfo>), String> {
-        let resolved = root.resolve(view).map_err(|_| "no such file".to_owned())?;
-        let real = root.real(&resolved);
+    pub fn parse_view(&self, root: &HostRoot, view: &Path) -> Opened {
+        // On the live host the kernel resolves links the same way, in one stat.
+        let real = if root.is_chroot() || !view.is_absolute() {
+            root.real(&root.resolve(view).map_err(|_| "no such file".to_owned())?)
+        } else {
+            view.to_path_buf()
+        };
         let meta = std::fs::metadata(&real).map_err(|e| e.to_string())?;
         if !meta.is_file() {
             return Err("not a regular file".into());
         }
         let id = (meta.dev(), meta.ino());
         Ok((id, self.parse_real(&real, id)?))
+    }
+
+    /// A candidate in a system library directory: `None` when no such file exists, else
+    /// [`ElfCache::parse_view`]'s answer, remembered for the rest of the run.
+    pub fn system_candidate(&self, root: &HostRoot, view: &Path) -> Option<Opened> {
+        if let Some(hit) = self.system.lock().ok().and_then(|m| m.get(view).cloned()) {
+            return hit;
+        }
+        let found = root.exists(view).then(|| self.parse_view(root, view));
+        if let Ok(mut m) = self.system.lock() {
+            if m.len() >= MAX_SYSTEM_CANDIDATES {
+                m.clear();
+            }
+            m.insert(view.to_path_buf(), found.clone());
+        }
+        found
     }
 }
 
@@ -391,19 +422,23 @@ impl<'a> Loader<'a> {
         }
         dirs.extend(self.env_path.iter().cloned());
         dirs.extend(req.info.runpath.iter().map(|d| self.libs.expand(d, &origin)));
+        let system_from = dirs.len();
         dirs.extend(self.libs.dirs.iter().cloned());
         let mut searched: Vec<PathBuf> = Vec::new();
         let mut rejected = Vec::new();
-        for d in dirs {
+        for (n, d) in dirs.into_iter().enumerate() {
             if searched.contains(&d) {
                 continue;
             }
             let p = d.join(name);
             searched.push(d);
-            if !self.root.exists(&p) {
-                continue;
-            }
-            match self.cache.parse_view(self.root, &p) {
+            let candidate = if n >= system_from {
+                self.cache.system_candidate(self.root, &p)
+            } else {
+                self.root.exists(&p).then(|| self.cache.parse_view(self.root, &p))
+            };
+            let Some(candidate) = candidate else { continue };
+            match candidate {
                 Ok((id, info)) => match machine {
                     Some((m, is_64)) if info.machine != *m || info.is_64 != *is_64 => rejected
                         .push((p, format!("built for {} ({}-bit)", info.machine, if info.is_64 { 64 } else { 32 }))),

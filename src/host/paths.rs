@@ -123,7 +123,12 @@ impl HostRoot {
 
     /// True when the view path resolves to an existing file or directory.
     pub fn exists(&self, view: &Path) -> bool {
-        self.resolve(view).is_ok()
+        match &self.base {
+            // On the live host the kernel's own resolution is the same walk, in one stat
+            // instead of an lstat per component.
+            None if view.is_absolute() => std::fs::metadata(view).is_ok(),
+            _ => self.resolve(view).is_ok(),
+        }
     }
 
     /// Read at most `limit` bytes of a view path, opened through [`HostRoot::open`].
@@ -239,15 +244,16 @@ pub fn display(p: &Path) -> String {
 
 /// Render an OS string as in [`display`].
 pub fn display_os(s: &OsStr) -> String {
-    backslash_utf8(s.as_bytes())
+    backslash_utf8(s.as_bytes()).into_owned()
 }
 
 /// Text of bytes read from the scanned system (paths, METADATA, RECORD): valid UTF-8 as is,
 /// each invalid byte as `\xNN` (Python's `backslashreplace`), so nothing is mangled into
-/// U+FFFD and two different names never read the same.
-pub fn backslash_utf8(bytes: &[u8]) -> String {
+/// U+FFFD and two different names never read the same. Borrowed when the bytes are valid
+/// UTF-8: a RECORD of megabytes is not copied to be read.
+pub fn backslash_utf8(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
     match std::str::from_utf8(bytes) {
-        Ok(text) => text.to_owned(),
+        Ok(text) => std::borrow::Cow::Borrowed(text),
         Err(_) => {
             let mut out = String::with_capacity(bytes.len() + 8);
             for chunk in bytes.utf8_chunks() {
@@ -256,7 +262,7 @@ pub fn backslash_utf8(bytes: &[u8]) -> String {
                     out.push_str(&format!("\\x{b:02x}"));
                 }
             }
-            out
+            std::borrow::Cow::Owned(out)
         }
     }
 }
