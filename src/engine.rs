@@ -7,7 +7,8 @@
 use crate::checks::{self, Inputs};
 use crate::discover::{self, Progress, WalkOptions};
 use crate::host::HostFacts;
-use crate::host::paths::{HostRoot, request_path, view_path};
+use crate::host::paths::{HostRoot, display, request_path, view_path};
+use crate::inspect::hosted::HostedEnvs;
 use crate::inspect::{self, Inspected, Scan};
 use crate::report::{self, Family, FindingId, Report, ScanError};
 use crate::request::Request;
@@ -186,9 +187,13 @@ pub fn check(req: &Request, progress: &Progress) -> Result<Report> {
         }
         None => None,
     };
-    let inputs = Inputs { db: db.as_ref(), target, forbid, today: req.today() };
-    // Checks (ELF reads, --verify hashing) honour --jobs too.
-    let mut outcome = worker_pool(req)?.install(|| checks::run_all(&scan, req, &inputs))?;
+    // Checks (ELF reads, --verify hashing) and the environments configuration names outside
+    // the scanned paths honour --jobs too.
+    let mut outcome = worker_pool(req)?.install(|| -> Result<checks::Outcome> {
+        let servers = resolve_servers(req, &scan)?;
+        let inputs = Inputs { db: db.as_ref(), target, forbid, today: req.today(), servers };
+        Ok(checks::run_all(&scan, req, &inputs))
+    })?;
     let osv_db = db.as_ref().map(|d| d.describe());
     // The one scope rule for every family: configuration names environments anywhere on
     // the host, but a request about some paths answers about those paths only.
@@ -232,6 +237,53 @@ pub fn check(req: &Request, progress: &Progress) -> Result<Report> {
     let mut report = build_report(scan, outcome.findings, req);
     report.osv_db = osv_db;
     Ok(report)
+}
+
+/// Load the server configuration the mod-wsgi and uwsgi families judge (only for a family
+/// that is wanted), inspect `--mod-wsgi`, and resolve every home and `sys.path` entry the
+/// configuration names, once, before the checks run.
+fn resolve_servers(req: &Request, scan: &Scan) -> Result<checks::Servers> {
+    // Configuration files are read under the configuration root; the modules and
+    // environments they name are the scanned system's.
+    let config_root = &scan.config_root;
+    let named = |files: &[String], option: &str| -> Result<Vec<PathBuf>> {
+        files
+            .iter()
+            .map(|f| {
+                let p = view_path(config_root, f);
+                if !config_root.exists(&p) {
+                    anyhow::bail!("{option} {}: no such file", display(&p));
+                }
+                Ok(p)
+            })
+            .collect()
+    };
+    let mut servers = checks::Servers::default();
+    let (mut homes, mut entries) = (Vec::new(), Vec::new());
+    if req.wants(Family::ModWsgi) {
+        let files = named(&req.apache_config, "--apache-config")?;
+        if let Some(m) = &req.mod_wsgi {
+            let p = view_path(&scan.root, m);
+            let module = checks::embed::inspect_module(&scan.root, &scan.host.libs, &p)
+                .map_err(|e| anyhow::anyhow!("--mod-wsgi {}: {e}", display(&p)))?;
+            servers.mod_wsgi = Some(module);
+        }
+        servers.apache = host::config::apache::load(config_root, &files);
+        let (h, e) = checks::mod_wsgi::paths_named(&servers.apache);
+        homes.extend(h);
+        entries.extend(e);
+    }
+    if req.wants(Family::Uwsgi) {
+        let files = named(&req.uwsgi_config, "--uwsgi-config")?;
+        let (apps, errors) = host::config::uwsgi::load(config_root, &files);
+        servers.uwsgi_errors = errors.into_iter().map(|(path, message)| ScanError { path, message }).collect();
+        let (h, e) = checks::uwsgi::paths_named(&apps);
+        homes.extend(h);
+        entries.extend(e);
+        servers.uwsgi = apps;
+    }
+    servers.hosted = HostedEnvs::resolve(&scan.root, &scan.host.libs, &scan.venvs, homes, entries);
+    Ok(servers)
 }
 
 /// `facts`: scan and report, with the interpreter health findings.

@@ -1,18 +1,15 @@
 //! What mod_wsgi and uWSGI's python plugin have in common: a server module linked against
 //! exactly one libpython hosts environments named in configuration. This module learns the
-//! embedded Python from the module's ELF headers, finds what a configured path refers to,
-//! and judges the pair.
+//! embedded Python from the module's ELF headers and judges it against what a configured
+//! path refers to ([`HostedEnvs`], resolved by the engine before the checks run).
 
-use super::CheckContext;
-use crate::discover::{Found, recognise};
 use crate::host::paths::{HostRoot, display};
 use crate::inspect::Inspected;
+pub use crate::inspect::hosted::{Hosted, HostedEnvs};
 use crate::inspect::interpreter::{parse_lib_dir_name, xy_from_libpython};
 use crate::parse::elf;
 use crate::report::major_minor;
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 
 /// The Python a server module embeds.
 #[derive(Debug, Clone)]
@@ -111,112 +108,6 @@ pub fn install_prefix(file: &Path) -> Option<PathBuf> {
         dir = dir.parent()?;
     }
     Some(dir.to_path_buf())
-}
-
-/// What a configured path (a python-home, a uWSGI virtualenv) refers to.
-#[derive(Debug, Clone)]
-pub enum Hosted {
-    /// A Python environment.
-    Venv(Box<Inspected>),
-    /// A Python installation that is not an environment (`WSGIPythonHome /usr`): legal.
-    Installation {
-        /// Its prefix.
-        prefix: PathBuf,
-        /// X.Y of each of its `lib/pythonX.Y` (a distribution may ship several).
-        xys: Vec<String>,
-    },
-    /// Nothing usable: the reason.
-    Missing(String),
-}
-
-/// Environments found at configured paths, inspected once per check run.
-#[derive(Default)]
-pub struct Resolver {
-    cache: Mutex<HashMap<PathBuf, Hosted>>,
-}
-
-impl Resolver {
-    /// What `path` (a normalised view path) is.
-    pub fn home(&self, ctx: &CheckContext, path: &Path) -> Hosted {
-        if let Some(h) = self.cache.lock().ok().and_then(|c| c.get(path).cloned()) {
-            return h;
-        }
-        let h = self.resolve_home(ctx, path);
-        if let Ok(mut c) = self.cache.lock() {
-            c.insert(path.to_path_buf(), h.clone());
-        }
-        h
-    }
-
-    fn resolve_home(&self, ctx: &CheckContext, path: &Path) -> Hosted {
-        if let Some(v) = ctx.scan.venvs.iter().find(|v| v.path == path) {
-            return Hosted::Venv(Box::new(v.clone()));
-        }
-        let root = &ctx.scan.root;
-        let Ok(resolved) = root.resolve(path) else {
-            return Hosted::Missing(format!("{} does not exist", display(path)));
-        };
-        let real = root.real(&resolved);
-        if !real.is_dir() {
-            return Hosted::Missing(format!("{} is not a directory", display(path)));
-        }
-        if let Some(v) = ctx.scan.venvs.iter().find(|v| v.path == resolved) {
-            return Hosted::Venv(Box::new(v.clone()));
-        }
-        if let Some(marker) = recognise(&real) {
-            let found = Found { path: path.to_path_buf(), marker };
-            let (v, _) = crate::inspect::inspect_venv(root, &ctx.scan.host.libs, &HashMap::new(), &found);
-            return Hosted::Venv(Box::new(v));
-        }
-        let xys = installation_xys(&real);
-        if !xys.is_empty() {
-            return Hosted::Installation { prefix: resolved, xys };
-        }
-        Hosted::Missing(format!("{} is not a Python environment", display(path)))
-    }
-
-    /// The environment a `python-path` entry lies in, if any: the nearest ancestor that is
-    /// one. Entries outside environments (application code) give `None`; an entry into a
-    /// site-packages directory that does not exist gives `Missing`.
-    pub fn containing(&self, ctx: &CheckContext, entry: &Path) -> Option<(PathBuf, Hosted)> {
-        let root = &ctx.scan.root;
-        if let Some(v) =
-            ctx.scan.venvs.iter().filter(|v| entry.starts_with(&v.path)).max_by_key(|v| v.path.as_os_str().len())
-        {
-            return Some((v.path.clone(), Hosted::Venv(Box::new(v.clone()))));
-        }
-        for anc in entry.ancestors().filter(|a| a.parent().is_some()) {
-            if let Ok(r) = root.resolve(anc)
-                && recognise(&root.real(&r)).is_some()
-            {
-                return Some((anc.to_path_buf(), self.home(ctx, anc)));
-            }
-        }
-        if entry.components().any(|c| c.as_os_str() == "site-packages") && !root.exists(entry) {
-            // Point at the would-be environment: the directory above lib/pythonX.Y.
-            let venv = entry
-                .ancestors()
-                .find(|a| a.file_name().is_some_and(|n| n == "lib"))
-                .and_then(Path::parent)
-                .unwrap_or(entry)
-                .to_path_buf();
-            return Some((venv, Hosted::Missing(format!("{} does not exist", display(entry)))));
-        }
-        None
-    }
-}
-
-/// X.Y of each `lib/pythonX.Y` holding `os.py` under a Python installation prefix.
-fn installation_xys(real_prefix: &Path) -> Vec<String> {
-    let Ok(rd) = std::fs::read_dir(real_prefix.join("lib")) else { return Vec::new() };
-    let mut found: Vec<String> = rd
-        .flatten()
-        .filter(|e| e.path().join("os.py").is_file())
-        .filter_map(|e| parse_lib_dir_name(&e.file_name().to_string_lossy()).map(|l| l.xy))
-        .collect();
-    found.sort();
-    found.dedup();
-    found
 }
 
 /// The verdict on hosting an environment in an embedded Python.

@@ -21,7 +21,6 @@ pub mod vulns;
 use crate::inspect::{Inspected, Scan};
 use crate::report::{Family, Finding, FindingId, ScanError, UsedBy};
 use crate::request::Request;
-use anyhow::Result;
 use rayon::prelude::*;
 
 /// What every check may consult.
@@ -117,10 +116,29 @@ pub struct Inputs<'a> {
     pub forbid: Vec<crate::parse::spec::Spec>,
     /// The day date-driven checks judge by.
     pub today: crate::time::Date,
+    /// Servers hosting environments: their configuration and what it names, resolved.
+    pub servers: Servers,
+}
+
+/// What the mod-wsgi and uwsgi families judge, loaded and resolved by the engine: the
+/// configuration files, the modules given on the command line, and what every configured
+/// home and `sys.path` entry refers to. Empty for a family that is not wanted.
+#[derive(Debug, Default)]
+pub struct Servers {
+    /// Apache configurations (one per server root, or the `--apache-config` files).
+    pub apache: Vec<crate::host::config::apache::ApacheConfig>,
+    /// `--mod-wsgi`: the module every environment is judged against instead of Apache's.
+    pub mod_wsgi: Option<embed::Embedded>,
+    /// uWSGI app configurations (packaged app directories and `--uwsgi-config` files).
+    pub uwsgi: Vec<crate::host::config::uwsgi::UwsgiApp>,
+    /// uWSGI configuration files that could not be read.
+    pub uwsgi_errors: Vec<ScanError>,
+    /// What the configured homes and `sys.path` entries are.
+    pub hosted: embed::HostedEnvs,
 }
 
 /// Run every selected family over a scan.
-pub fn run_all(scan: &Scan, req: &Request, inputs: &Inputs) -> Result<Outcome> {
+pub fn run_all(scan: &Scan, req: &Request, inputs: &Inputs) -> Outcome {
     let ctx = CheckContext { scan, req };
     let mut out = Outcome::default();
     let (db, target, forbid, today) = (inputs.db, &inputs.target, &inputs.forbid, inputs.today);
@@ -168,12 +186,11 @@ pub fn run_all(scan: &Scan, req: &Request, inputs: &Inputs) -> Result<Outcome> {
         o.findings = cap_per_id(o.findings);
         out.merge(o);
     }
-    let resolver = embed::Resolver::default();
     if ctx.wants(Family::ModWsgi) {
-        out.merge(mod_wsgi::run(&ctx, &resolver)?);
+        out.merge(mod_wsgi::run(&scan.root, &scan.host.libs, &scan.venvs, &inputs.servers));
     }
     if ctx.wants(Family::Uwsgi) {
-        out.merge(uwsgi::run(&ctx, &resolver)?);
+        out.merge(uwsgi::run(&scan.root, &scan.host.libs, &inputs.servers));
     }
     // Off by default: it reads every installed file.
     if req.verify && ctx.wants(Family::Integrity) {
@@ -192,7 +209,7 @@ pub fn run_all(scan: &Scan, req: &Request, inputs: &Inputs) -> Result<Outcome> {
                 .filter(|f| !(f.id == FindingId::Unused && f.venv.as_deref().is_some_and(|v| served.contains(v)))),
         );
     }
-    Ok(out)
+    out
 }
 
 #[cfg(test)]

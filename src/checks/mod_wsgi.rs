@@ -5,15 +5,15 @@
 //! time (`No module named 'encodings'`, or a crash); one made from another installation of
 //! the same X.Y mostly works until a compiled package or the standard library disagrees.
 
-use super::embed::{self, Embedded, Hosted, Resolver, Verdict};
-use super::{CheckContext, Outcome};
+use super::embed::{self, Embedded, Hosted, Verdict};
+use super::{Outcome, Servers};
+use crate::host::LibrarySearch;
 use crate::host::config::Directive;
-use crate::host::config::apache::{self, ApacheConfig, getword_conf};
-use crate::host::paths::display;
-use crate::host::paths::normalize;
+use crate::host::config::apache::{ApacheConfig, getword_conf};
+use crate::host::paths::{HostRoot, display, normalize};
+use crate::inspect::Inspected;
 use crate::report::FindingId;
 use crate::report::{Finding, ScanError, Severity, UsedBy};
-use anyhow::{Result, bail};
 use std::path::{Path, PathBuf};
 
 /// A configured reference to a Python home.
@@ -69,6 +69,12 @@ pub fn references(cfg: &ApacheConfig) -> Vec<Reference<'_>> {
     out
 }
 
+/// Whether a reference's option adds to `sys.path` (its path lies in an environment) rather
+/// than naming a home (its path is one).
+fn is_sys_path(option: &str) -> bool {
+    matches!(option, "python-path" | "WSGIPythonPath")
+}
+
 /// `WSGIDaemonProcess` arguments as mod_wsgi parses them (`wsgi_parse_option`): the group
 /// name is a word, then `name=value` options whose value may be quoted (`python-home="/a b"`).
 /// Parsing stops at the first malformed option, where httpd would refuse the configuration.
@@ -88,36 +94,16 @@ pub fn daemon_options(raw: &str) -> (String, Vec<(String, String)>) {
     (group, options)
 }
 
-/// Run the family: every Apache configuration, or the ones named with `apache_config`.
-pub fn run(ctx: &CheckContext, resolver: &Resolver) -> Result<Outcome> {
-    let root = &ctx.scan.root;
-    let libs = &ctx.scan.host.libs;
+/// Run the family over the loaded Apache configurations (or, with `--mod-wsgi`, against that
+/// module): every configured home and `sys.path` entry in an environment is judged against
+/// the mod_wsgi the configuration loads.
+pub fn run(root: &HostRoot, libs: &LibrarySearch, venvs: &[Inspected], servers: &Servers) -> Outcome {
     let mut out = Outcome::default();
-    // Configuration files are read under the configuration root; the modules and
-    // environments they name are the scanned system's.
-    let config_root = &ctx.scan.config_root;
-    let explicit: Vec<PathBuf> =
-        ctx.req.apache_config.iter().map(|f| crate::host::paths::view_path(config_root, f)).collect();
-    for f in &explicit {
-        if !config_root.exists(f) {
-            bail!("--apache-config {}: no such file", display(f));
-        }
-    }
-    let forced: Option<Embedded> = match &ctx.req.mod_wsgi {
-        Some(m) => {
-            let p = crate::host::paths::view_path(root, m);
-            Some(
-                embed::inspect_module(root, libs, &p)
-                    .map_err(|e| anyhow::anyhow!("--mod-wsgi {}: {e}", display(&p)))?,
-            )
-        }
-        None => None,
-    };
-    let configs = apache::load(config_root, &explicit);
+    let forced = servers.mod_wsgi.as_ref();
     let mut judged: Vec<PathBuf> = Vec::new();
-    for cfg in &configs {
+    for cfg in &servers.apache {
         out.errors.extend(cfg.errors.iter().map(|(p, m)| ScanError { path: p.clone(), message: m.clone() }));
-        let module: Option<(Embedded, Option<&Directive>)> = match &forced {
+        let module: Option<(Embedded, Option<&Directive>)> = match forced {
             Some(e) => Some((e.clone(), None)),
             None => match cfg.module("wsgi_module") {
                 Some((path, d)) => match embed::inspect_module(root, libs, &path) {
@@ -134,15 +120,18 @@ pub fn run(ctx: &CheckContext, resolver: &Resolver) -> Result<Outcome> {
             },
         };
         for r in references(cfg) {
-            let (venv_path, hosted) = if matches!(r.option, "python-path" | "WSGIPythonPath") {
-                match resolver.containing(ctx, &r.path) {
-                    Some(x) => x,
+            let (venv_path, hosted) = if is_sys_path(r.option) {
+                match servers.hosted.containing(&r.path) {
+                    Some((p, h)) => (p.clone(), h),
                     None => continue,
                 }
             } else {
-                (r.path.clone(), resolver.home(ctx, &r.path))
+                match servers.hosted.home(&r.path) {
+                    Some(h) => (r.path.clone(), h),
+                    None => continue,
+                }
             };
-            if let Hosted::Venv(v) = &hosted {
+            if let Hosted::Venv(v) = hosted {
                 out.used_by.push((
                     display(&v.path),
                     UsedBy {
@@ -154,21 +143,32 @@ pub fn run(ctx: &CheckContext, resolver: &Resolver) -> Result<Outcome> {
                 ));
                 judged.push(v.path.clone());
             }
-            if let Some(f) = judge_reference(root, &r, &venv_path, &hosted, module.as_ref()) {
+            if let Some(f) = judge_reference(root, &r, &venv_path, hosted, module.as_ref()) {
                 out.findings.push(f);
             }
         }
     }
     // `--mod-wsgi` alone asks "would these environments run under that module?".
-    if let Some(e) = &forced {
-        for v in ctx.scan.venvs.iter().filter(|v| !judged.contains(&v.path)) {
+    if let Some(e) = forced {
+        for v in venvs.iter().filter(|v| !judged.contains(&v.path)) {
             let hosted = Hosted::Venv(Box::new(v.clone()));
             if let Some(f) = verdict_finding(root, &v.venv.path, &hosted, e, None, None) {
                 out.findings.push(f);
             }
         }
     }
-    Ok(out)
+    out
+}
+
+/// Every configured home (resolved as what it is) and `sys.path` entry (resolved as the
+/// environment it lies in) of some configurations, for
+/// [`crate::inspect::hosted::HostedEnvs::resolve`].
+pub fn paths_named(configs: &[ApacheConfig]) -> (Vec<PathBuf>, Vec<PathBuf>) {
+    let (mut homes, mut entries) = (Vec::new(), Vec::new());
+    for r in configs.iter().flat_map(references) {
+        if is_sys_path(r.option) { entries.push(r.path) } else { homes.push(r.path) }
+    }
+    (homes, entries)
 }
 
 fn judge_reference(

@@ -2,52 +2,75 @@
 //! The plugin (`python3_plugin.so`, `python311_plugin.so`) is linked against one libpython,
 //! exactly like mod_wsgi.
 
-use super::embed::{self, Embedded, Hosted, Resolver, Verdict};
-use super::{CheckContext, Outcome};
+use super::embed::{self, Embedded, Hosted, Verdict};
+use super::{Outcome, Servers};
+use crate::host::LibrarySearch;
 use crate::host::config::Directive;
 use crate::host::config::uwsgi::{self, HOME_KEYS, UwsgiApp};
-use crate::host::paths::display;
-use crate::host::paths::normalize;
+use crate::host::paths::{HostRoot, display, normalize};
 use crate::report::FindingId;
 use crate::report::{Finding, ScanError, Severity, UsedBy};
-use anyhow::{Result, bail};
 use std::path::{Path, PathBuf};
 
 /// Options that add to `sys.path`; an entry inside an environment means that environment is used.
 const PATH_KEYS: &[&str] = &["pythonpath", "python-path", "pp"];
 
-/// Run the family over the packaged app directories and `uwsgi_config` files.
-pub fn run(ctx: &CheckContext, resolver: &Resolver) -> Result<Outcome> {
-    let mut out = Outcome::default();
-    // Configuration files are read under the configuration root; the plugins and
-    // environments they name are the scanned system's.
-    let config_root = &ctx.scan.config_root;
-    let explicit: Vec<PathBuf> =
-        ctx.req.uwsgi_config.iter().map(|f| crate::host::paths::view_path(config_root, f)).collect();
-    for f in &explicit {
-        if !config_root.exists(f) {
-            bail!("--uwsgi-config {}: no such file", display(f));
+/// One option of an app naming a Python home or a `sys.path` entry.
+pub struct Reference<'a> {
+    /// The option's line.
+    pub directive: &'a Directive,
+    /// Its name as uWSGI reads it (`_` spelled `-`).
+    pub key: String,
+    /// The path it names (normalised view path).
+    pub path: PathBuf,
+    /// Whether the path is a home (`virtualenv`, `home`) rather than a `sys.path` entry.
+    pub is_home: bool,
+}
+
+/// Every home and `sys.path` entry an app configuration names.
+pub fn references(app: &UwsgiApp) -> impl Iterator<Item = Reference<'_>> {
+    app.options.iter().filter_map(|d| {
+        let key = d.name.replace('_', "-");
+        let value = d.args.first().filter(|v| !v.is_empty())?;
+        let is_home = HOME_KEYS.contains(&key.as_str());
+        if !is_home && !PATH_KEYS.contains(&key.as_str()) {
+            return None;
         }
+        Some(Reference { directive: d, key, path: normalize(&Path::new("/").join(value)), is_home })
+    })
+}
+
+/// Every configured home and `sys.path` entry of some apps, for
+/// [`crate::inspect::hosted::HostedEnvs::resolve`].
+pub fn paths_named(apps: &[UwsgiApp]) -> (Vec<PathBuf>, Vec<PathBuf>) {
+    let (mut homes, mut entries) = (Vec::new(), Vec::new());
+    for r in apps.iter().flat_map(references) {
+        if r.is_home { homes.push(r.path) } else { entries.push(r.path) }
     }
-    let (apps, errors) = uwsgi::load(config_root, &explicit);
-    out.errors.extend(errors.into_iter().map(|(path, message)| ScanError { path, message }));
-    for app in &apps {
-        let plugin = python_plugin(ctx, app, &mut out.errors);
-        for d in &app.options {
-            let key = d.name.replace('_', "-");
-            let Some(value) = d.args.first().filter(|v| !v.is_empty()) else { continue };
-            let path = normalize(&Path::new("/").join(value));
-            let (venv_path, hosted) = if HOME_KEYS.contains(&key.as_str()) {
-                (path.clone(), resolver.home(ctx, &path))
-            } else if PATH_KEYS.contains(&key.as_str()) {
-                match resolver.containing(ctx, &path) {
-                    Some(x) => x,
+    (homes, entries)
+}
+
+/// Run the family over the loaded app configurations: every configured home and `sys.path`
+/// entry in an environment is judged against the python plugin the app loads.
+pub fn run(root: &HostRoot, libs: &LibrarySearch, servers: &Servers) -> Outcome {
+    let mut out = Outcome::default();
+    out.errors.extend(servers.uwsgi_errors.iter().cloned());
+    for app in &servers.uwsgi {
+        let plugin = python_plugin(root, libs, app, &mut out.errors);
+        for r in references(app) {
+            let (venv_path, hosted) = if r.is_home {
+                match servers.hosted.home(&r.path) {
+                    Some(h) => (r.path.clone(), h),
                     None => continue,
                 }
             } else {
-                continue;
+                match servers.hosted.containing(&r.path) {
+                    Some((p, h)) => (p.clone(), h),
+                    None => continue,
+                }
             };
-            if let Hosted::Venv(v) = &hosted {
+            let d = r.directive;
+            if let Hosted::Venv(v) = hosted {
                 out.used_by.push((
                     display(&v.path),
                     UsedBy {
@@ -58,19 +81,19 @@ pub fn run(ctx: &CheckContext, resolver: &Resolver) -> Result<Outcome> {
                     },
                 ));
             }
-            out.findings.extend(judge(ctx, app, d, &key, &venv_path, &hosted, plugin.as_ref()));
+            out.findings.extend(judge(root, app, d, &r.key, &venv_path, hosted, plugin.as_ref()));
         }
     }
-    Ok(out)
+    out
 }
 
 /// The python plugin an app loads, with the line that names it.
 fn python_plugin<'a>(
-    ctx: &CheckContext,
+    root: &HostRoot,
+    libs: &LibrarySearch,
     app: &'a UwsgiApp,
     errors: &mut Vec<ScanError>,
 ) -> Option<(Embedded, &'a Directive)> {
-    let root = &ctx.scan.root;
     for (name, d) in uwsgi::plugins(app) {
         let base = name.rsplit('/').next().unwrap_or(&name);
         if !base.starts_with("python") {
@@ -83,7 +106,7 @@ fn python_plugin<'a>(
             });
             continue;
         };
-        match embed::inspect_module(root, &ctx.scan.host.libs, &file) {
+        match embed::inspect_module(root, libs, &file) {
             Ok(e) => return Some((e, d)),
             Err(e) => errors.push(ScanError { path: display(&file), message: e }),
         }
@@ -92,7 +115,7 @@ fn python_plugin<'a>(
 }
 
 fn judge(
-    ctx: &CheckContext,
+    root: &HostRoot,
     app: &UwsgiApp,
     d: &Directive,
     key: &str,
@@ -112,7 +135,7 @@ fn judge(
         )
     } else {
         let (emb, plugin_line) = plugin?;
-        let f = match embed::judge(&ctx.scan.root, hosted, emb) {
+        let f = match embed::judge(root, hosted, emb) {
             Verdict::Ok => return None,
             Verdict::Abi(xy, why) => Finding::new(
                 FindingId::UwsgiAbiMismatch,

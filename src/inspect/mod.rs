@@ -1,6 +1,7 @@
 //! Turning a recognised environment into facts: interpreter, packages, owner.
 
 pub mod getpath;
+pub mod hosted;
 pub mod interpreter;
 pub mod packages;
 pub mod target;
