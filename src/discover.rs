@@ -118,7 +118,7 @@ pub fn discover(
     roots: &[PathBuf],
     opts: &WalkOptions,
     progress: &Progress,
-) -> anyhow::Result<Discovery> {
+) -> Result<Discovery, ExcludeError> {
     let excludes = build_excludes(&opts.exclude)?;
     let skipped_mounts = skipped_mount_points();
     let ctx = WalkCtx { root, opts, excludes: &excludes, skipped_mounts: &skipped_mounts, progress };
@@ -160,23 +160,45 @@ pub const MAX_EXCLUDES: usize = 4096;
 /// Longest `--exclude` pattern.
 pub const MAX_EXCLUDE_BYTES: usize = 4096;
 
+/// Why the `--exclude` patterns were refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ExcludeError {
+    /// More than [`MAX_EXCLUDES`] patterns.
+    #[error("{0} --exclude patterns; at most {MAX_EXCLUDES} are accepted")]
+    TooMany(usize),
+    /// A pattern longer than [`MAX_EXCLUDE_BYTES`].
+    #[error("an --exclude pattern is {0} bytes long; at most {MAX_EXCLUDE_BYTES}")]
+    TooLong(usize),
+    /// A pattern that is not a glob.
+    #[error("invalid --exclude pattern {pattern:?}: {cause}")]
+    Invalid {
+        /// The pattern as given.
+        pattern: String,
+        /// The glob compiler's error.
+        cause: globset::Error,
+    },
+    /// The patterns could not be compiled together.
+    #[error("cannot compile the --exclude patterns: {0}")]
+    Set(globset::Error),
+}
+
 /// The `--exclude` patterns as one glob set matched against view paths of directories.
 /// More than [`MAX_EXCLUDES`] patterns, or one longer than [`MAX_EXCLUDE_BYTES`], is an error
 /// before anything is compiled.
-pub fn build_excludes(patterns: &[String]) -> anyhow::Result<GlobSet> {
+pub fn build_excludes(patterns: &[String]) -> Result<GlobSet, ExcludeError> {
     if patterns.len() > MAX_EXCLUDES {
-        anyhow::bail!("{} --exclude patterns; at most {MAX_EXCLUDES} are accepted", patterns.len());
+        return Err(ExcludeError::TooMany(patterns.len()));
     }
     if let Some(p) = patterns.iter().find(|p| p.len() > MAX_EXCLUDE_BYTES) {
-        anyhow::bail!("an --exclude pattern is {} bytes long; at most {MAX_EXCLUDE_BYTES}", p.len());
+        return Err(ExcludeError::TooLong(p.len()));
     }
     let mut b = GlobSetBuilder::new();
     for p in patterns {
         // A bare name (`node_modules`) matches that name anywhere, as in ripgrep and rsync.
         let full = if p.contains('/') { p.clone() } else { format!("**/{p}") };
-        b.add(Glob::new(&full).map_err(|e| anyhow::anyhow!("invalid --exclude pattern {p:?}: {e}"))?);
+        b.add(Glob::new(&full).map_err(|cause| ExcludeError::Invalid { pattern: p.clone(), cause })?);
     }
-    Ok(b.build()?)
+    b.build().map_err(ExcludeError::Set)
 }
 
 /// Mount points (real paths) of filesystems that are never walked, from mountinfo.

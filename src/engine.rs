@@ -13,9 +13,71 @@ use crate::inspect::{self, Inspected, Scan};
 use crate::report::{self, Family, FindingId, Report, ScanError};
 use crate::request::Request;
 use crate::{host, ignore, osv};
-use anyhow::{Context, Result};
 use rayon::prelude::*;
 use std::path::PathBuf;
+
+/// Why a command could not run: a request that cannot be honoured, or an input it names that
+/// cannot be used. Problems with one scanned path are not errors but [`ScanError`]s in the
+/// report, and the rest of the scan goes on.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// `--root` (or `config_root`) is not a directory that can be opened.
+    #[error("cannot use {option} {path}: {cause}")]
+    Root {
+        /// `--root` or `config_root`.
+        option: &'static str,
+        /// The directory as given.
+        path: String,
+        /// The operating system's error.
+        cause: std::io::Error,
+    },
+    /// An empty string among the paths to scan.
+    #[error("an empty path was given (a variable that rendered to nothing?); name the directories to scan")]
+    EmptyPath,
+    /// The worker threads could not be started.
+    #[error("cannot start worker threads: {0}")]
+    Threads(rayon::ThreadPoolBuildError),
+    /// A request value outside its vocabulary (`detail`).
+    #[error("{0}")]
+    Request(String),
+    /// `query` without a specifier.
+    #[error("query needs at least one specifier, e.g. 'django<4.2.16'")]
+    NoSpecifier,
+    /// `--target-python` is not an interpreter that can be judged.
+    #[error("--target-python: {0}")]
+    TargetPython(String),
+    /// A configuration file named on the command line does not exist.
+    #[error("{option} {path}: no such file")]
+    NoSuchFile {
+        /// `--apache-config` or `--uwsgi-config`.
+        option: &'static str,
+        /// The file (view path).
+        path: String,
+    },
+    /// `--mod-wsgi` is not a module that can be read.
+    #[error("--mod-wsgi {path}: {reason}")]
+    ModWsgi {
+        /// The module (view path).
+        path: String,
+        /// Why it cannot be read.
+        reason: String,
+    },
+    /// A `--forbid` or query specifier.
+    #[error(transparent)]
+    Spec(#[from] crate::parse::spec::SpecError),
+    /// The `--exclude` patterns.
+    #[error(transparent)]
+    Exclude(#[from] discover::ExcludeError),
+    /// The ignore policy.
+    #[error(transparent)]
+    Policy(#[from] ignore::PolicyError),
+    /// The vulnerability database.
+    #[error(transparent)]
+    Db(#[from] osv::load::DbError),
+}
+
+/// A command's result.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Discover and inspect the environments a request names.
 pub fn scan(req: &Request, progress: &Progress) -> Result<Scan> {
@@ -27,15 +89,23 @@ pub fn scan(req: &Request, progress: &Progress) -> Result<Scan> {
 /// `usage` is empty, as if nothing used the environments, and nothing in `/proc` is read.
 pub fn scan_with(req: &Request, progress: &Progress, usage: bool) -> Result<Scan> {
     let root = match &req.root {
-        Some(r) => HostRoot::at(std::path::Path::new(r)).with_context(|| format!("cannot use --root {r}"))?,
+        Some(r) => HostRoot::at(std::path::Path::new(r)).map_err(|cause| Error::Root {
+            option: "--root",
+            path: r.clone(),
+            cause,
+        })?,
         None => HostRoot::host(),
     };
     let config_root = match &req.config_root {
-        Some(c) => HostRoot::at(std::path::Path::new(c)).with_context(|| format!("cannot use config_root {c}"))?,
+        Some(c) => HostRoot::at(std::path::Path::new(c)).map_err(|cause| Error::Root {
+            option: "config_root",
+            path: c.clone(),
+            cause,
+        })?,
         None => root.clone(),
     };
     if req.paths.iter().any(|p| p.trim().is_empty()) {
-        anyhow::bail!("an empty path was given (a variable that rendered to nothing?); name the directories to scan");
+        return Err(Error::EmptyPath);
     }
     let paths: Vec<PathBuf> = if req.paths.is_empty() {
         vec![PathBuf::from("/")]
@@ -127,7 +197,7 @@ pub fn jobs(requested: Option<usize>) -> (usize, bool) {
 
 /// The thread pool bounded by `--jobs` (default: one thread per CPU).
 fn worker_pool(req: &Request) -> Result<rayon::ThreadPool> {
-    rayon::ThreadPoolBuilder::new().num_threads(jobs(req.jobs).0).build().context("cannot start worker threads")
+    rayon::ThreadPoolBuilder::new().num_threads(jobs(req.jobs).0).build().map_err(Error::Threads)
 }
 
 /// Build the report of a scan with the given findings.
@@ -154,7 +224,7 @@ pub fn build_report(scan: Scan, findings: Vec<report::Finding>, req: &Request) -
 
 /// `check`: scan, run every selected check family, apply the ignore policy.
 pub fn check(req: &Request, progress: &Progress) -> Result<Report> {
-    req.detail().map_err(anyhow::Error::msg)?;
+    req.detail().map_err(Error::Request)?;
     let policy = ignore::Policy::load(req)?;
     let forbid = crate::parse::spec::parse_specs(&req.forbid)?;
     // The vulnerability database: named, from the environment, or at the default path. Its
@@ -182,7 +252,7 @@ pub fn check(req: &Request, progress: &Progress) -> Result<Report> {
         Some(p) => {
             let view = view_path(&scan.root, p);
             let t = inspect::target::inspect_interpreter_file(&scan.root, &scan.host.libs, &view)
-                .map_err(|e| anyhow::anyhow!("--target-python: {e}"))?;
+                .map_err(Error::TargetPython)?;
             Some(t)
         }
         None => None,
@@ -246,13 +316,13 @@ fn resolve_servers(req: &Request, scan: &Scan) -> Result<checks::Servers> {
     // Configuration files are read under the configuration root; the modules and
     // environments they name are the scanned system's.
     let config_root = &scan.config_root;
-    let named = |files: &[String], option: &str| -> Result<Vec<PathBuf>> {
+    let named = |files: &[String], option: &'static str| -> Result<Vec<PathBuf>> {
         files
             .iter()
             .map(|f| {
                 let p = view_path(config_root, f);
                 if !config_root.exists(&p) {
-                    anyhow::bail!("{option} {}: no such file", display(&p));
+                    return Err(Error::NoSuchFile { option, path: display(&p) });
                 }
                 Ok(p)
             })
@@ -265,7 +335,7 @@ fn resolve_servers(req: &Request, scan: &Scan) -> Result<checks::Servers> {
         if let Some(m) = &req.mod_wsgi {
             let p = view_path(&scan.root, m);
             let module = checks::embed::inspect_module(&scan.root, &scan.host.libs, &p)
-                .map_err(|e| anyhow::anyhow!("--mod-wsgi {}: {e}", display(&p)))?;
+                .map_err(|reason| Error::ModWsgi { path: display(&p), reason })?;
             servers.mod_wsgi = Some(module);
         }
         servers.apache = host::config::apache::load(config_root, &files);
@@ -288,7 +358,7 @@ fn resolve_servers(req: &Request, scan: &Scan) -> Result<checks::Servers> {
 
 /// `facts`: scan and report, with the interpreter health findings.
 pub fn facts(req: &Request, progress: &Progress) -> Result<Report> {
-    req.detail().map_err(anyhow::Error::msg)?;
+    req.detail().map_err(Error::Request)?;
     // A summary (`--summary` or `detail: summary`) shows neither in_use nor used_by: no
     // service or process is read for it.
     let scan = scan_with(req, progress, req.detail().ok() != Some(report::Detail::Summary))?;
@@ -299,6 +369,28 @@ pub fn facts(req: &Request, progress: &Progress) -> Result<Report> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every error is one complete message (front-ends print `{e}`), and its cause is not
+    /// repeated by an error chain (main prints `{e:#}` through anyhow).
+    #[test]
+    fn errors_name_the_input_and_carry_their_cause_once() {
+        let missing = "/nonexistent-venvaudit-root";
+        let req = Request::from_json(serde_json::json!({"root": missing, "paths": ["/srv"]})).unwrap();
+        let Err(e) = scan(&req, &Progress::default()) else { panic!("a missing --root was accepted") };
+        let msg = e.to_string();
+        assert!(msg.starts_with(&format!("cannot use --root {missing}: ")), "{msg}");
+        assert!(msg.contains("No such file"), "{msg}");
+        assert_eq!(format!("{:#}", anyhow::Error::from(e)), msg);
+
+        let req = Request::from_json(serde_json::json!({"paths": ["/srv"], "forbid": ["django @ https://x/d.whl"]}))
+            .unwrap();
+        let Err(e) = check(&req, &Progress::default()) else { panic!("a URL specifier was accepted") };
+        assert!(matches!(e, Error::Spec(_)), "{e:?}");
+        assert_eq!(
+            format!("{:#}", anyhow::Error::from(e)),
+            "invalid specifier \"django @ https://x/d.whl\": URL requirements cannot match installed versions"
+        );
+    }
 
     #[test]
     fn jobs_are_capped_per_cpu() {

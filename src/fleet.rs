@@ -19,7 +19,6 @@
 use crate::inspect::packages::normalize_name;
 use crate::query::parse_specs;
 use crate::report::{SCHEMA_VERSION, ScanError, Tool};
-use anyhow::{Result, anyhow};
 use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -166,13 +165,39 @@ struct HostFacts {
     facts: Result<Vec<VenvFacts>, String>,
 }
 
+/// Why a fleet query could not run (a facts file that cannot be read is an error entry of
+/// the result instead, and the rest of the fleet is answered).
+#[derive(Debug, thiserror::Error)]
+pub enum FleetError {
+    /// No specifier to look for.
+    #[error("query needs at least one specifier, e.g. 'django<4.2.16'")]
+    NoSpecifier,
+    /// No facts to read.
+    #[error("--from-facts needs at least one path")]
+    NoSources,
+    /// A specifier that was refused.
+    #[error(transparent)]
+    Spec(#[from] crate::parse::spec::SpecError),
+    /// The `--hosts` file could not be read.
+    #[error("cannot read --hosts {}: {cause}", path.display())]
+    HostsFile {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The operating system's error.
+        cause: std::io::Error,
+    },
+    /// The `--hosts` file names more hosts than a fleet query accepts.
+    #[error("--hosts {} names more than {MAX_HOSTS} hosts", .0.display())]
+    TooManyHosts(std::path::PathBuf),
+}
+
 /// Answer `req` from saved facts.
-pub fn query_facts(req: &FleetRequest) -> Result<FleetResult> {
+pub fn query_facts(req: &FleetRequest) -> Result<FleetResult, FleetError> {
     if req.specs.is_empty() {
-        return Err(anyhow!("query needs at least one specifier, e.g. 'django<4.2.16'"));
+        return Err(FleetError::NoSpecifier);
     }
     if req.sources.is_empty() {
-        return Err(anyhow!("--from-facts needs at least one path"));
+        return Err(FleetError::NoSources);
     }
     let specs = parse_specs(&req.specs)?;
     let max_age = req.max_age_days.unwrap_or(DEFAULT_MAX_AGE_DAYS);
@@ -322,14 +347,14 @@ fn newer(old: &HostFacts, new: &HostFacts) -> bool {
 }
 
 /// A file of host names, one a line (blank lines and `#` comments skipped).
-fn read_hosts_file(path: &Path) -> Result<BTreeSet<String>> {
-    let bytes =
-        read_limited(path, MAX_HOSTS_FILE_BYTES).map_err(|e| anyhow!("cannot read --hosts {}: {e}", path.display()))?;
+fn read_hosts_file(path: &Path) -> Result<BTreeSet<String>, FleetError> {
+    let bytes = read_limited(path, MAX_HOSTS_FILE_BYTES)
+        .map_err(|cause| FleetError::HostsFile { path: path.to_path_buf(), cause })?;
     let text = String::from_utf8_lossy(&bytes);
     let hosts: BTreeSet<String> =
         text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).map(str::to_owned).collect();
     if hosts.len() > MAX_HOSTS {
-        return Err(anyhow!("--hosts {} names more than {MAX_HOSTS} hosts", path.display()));
+        return Err(FleetError::TooManyHosts(path.to_path_buf()));
     }
     Ok(hosts)
 }

@@ -12,9 +12,90 @@ use crate::report::FindingId;
 use crate::report::{Finding, Severity};
 use crate::request::{IgnoreEntry, Request};
 use crate::time::Date;
-use anyhow::{Context, Result, anyhow, bail};
 use serde_json::{Value, json};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+/// Why an ignore policy was refused: a gate never runs with half its policy.
+#[derive(Debug, thiserror::Error)]
+pub enum PolicyError {
+    /// An entry of the request's `ignore` list (numbered from 1).
+    #[error("invalid ignore entry #{index}: {problem}")]
+    RequestEntry {
+        /// Its position, from 1.
+        index: usize,
+        /// What is wrong with it.
+        problem: EntryProblem,
+    },
+    /// An entry of the ignore file (numbered from 1).
+    #[error("ignore file {file}: invalid entry #{index}: {problem}")]
+    FileEntry {
+        /// The file as given.
+        file: String,
+        /// Its position, from 1.
+        index: usize,
+        /// What is wrong with it.
+        problem: EntryProblem,
+    },
+    /// The file could not be read (or is over the size limit).
+    #[error("cannot read ignore file {}: {cause}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The operating system's error.
+        cause: std::io::Error,
+    },
+    /// The file is not UTF-8.
+    #[error("ignore file {} is not UTF-8", .0.display())]
+    NotUtf8(PathBuf),
+    /// The file is not valid JSON.
+    #[error("ignore file {} is not valid JSON: {cause}", path.display())]
+    Json {
+        /// The file.
+        path: PathBuf,
+        /// The parser's error.
+        cause: serde_json::Error,
+    },
+    /// The file is not valid TOML.
+    #[error("ignore file {} is not valid TOML: {cause}", path.display())]
+    Toml {
+        /// The file.
+        path: PathBuf,
+        /// The parser's error.
+        cause: toml::de::Error,
+    },
+    /// The file parses but does not have the policy's shape (an unknown key, a wrong type).
+    #[error("ignore file {}: {message} at {at}", path.display())]
+    Shape {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+        /// Where (`ignore[2].until`).
+        at: String,
+    },
+}
+
+/// What is wrong with one ignore entry.
+#[derive(Debug, thiserror::Error)]
+pub enum EntryProblem {
+    /// An accepted risk must say why.
+    #[error("`reason` is required and must not be empty")]
+    NoReason,
+    /// An entry that selects nothing would ignore everything.
+    #[error("an entry needs at least one of `id`, `advisory`, `package`, `venv`")]
+    NoSelector,
+    /// `until` is not a day.
+    #[error("`until` must be a date YYYY-MM-DD, got {0:?}")]
+    BadUntil(String),
+    /// `venv` is not a glob.
+    #[error("invalid `venv` glob {glob:?}: {cause}")]
+    BadGlob {
+        /// The pattern.
+        glob: String,
+        /// The glob compiler's error.
+        cause: globset::Error,
+    },
+}
 
 /// Largest ignore file read.
 const MAX_FILE: u64 = 16 << 20;
@@ -43,18 +124,21 @@ struct File {
 
 impl Policy {
     /// Load the request's entries and its ignore file; any invalid entry is an error naming it.
-    pub fn load(req: &Request) -> Result<Policy> {
+    pub fn load(req: &Request) -> Result<Policy, PolicyError> {
         let mut rules = Vec::new();
         for (i, e) in req.ignore.iter().enumerate() {
             rules.push(
-                Rule::new(e.clone(), "request".into()).with_context(|| format!("invalid ignore entry #{}", i + 1))?,
+                Rule::new(e.clone(), "request".into())
+                    .map_err(|problem| PolicyError::RequestEntry { index: i + 1, problem })?,
             );
         }
         if let Some(f) = &req.ignore_file {
             for (i, e) in read_file(Path::new(f))?.into_iter().enumerate() {
-                rules.push(
-                    Rule::new(e, f.clone()).with_context(|| format!("ignore file {f}: invalid entry #{}", i + 1))?,
-                );
+                rules.push(Rule::new(e, f.clone()).map_err(|problem| PolicyError::FileEntry {
+                    file: f.clone(),
+                    index: i + 1,
+                    problem,
+                })?);
             }
         }
         Ok(Policy { rules })
@@ -109,18 +193,16 @@ impl Policy {
 }
 
 impl Rule {
-    fn new(mut entry: IgnoreEntry, source: String) -> Result<Rule> {
+    fn new(mut entry: IgnoreEntry, source: String) -> Result<Rule, EntryProblem> {
         if entry.reason.trim().is_empty() {
-            bail!("`reason` is required and must not be empty");
+            return Err(EntryProblem::NoReason);
         }
         if entry.id.is_none() && entry.advisory.is_none() && entry.package.is_none() && entry.venv.is_none() {
-            bail!("an entry needs at least one of `id`, `advisory`, `package`, `venv`");
+            return Err(EntryProblem::NoSelector);
         }
         let until = match &entry.until {
             None => None,
-            Some(u) => Some(
-                crate::time::parse_date(u).ok_or_else(|| anyhow!("`until` must be a date YYYY-MM-DD, got {u:?}"))?,
-            ),
+            Some(u) => Some(crate::time::parse_date(u).ok_or_else(|| EntryProblem::BadUntil(u.clone()))?),
         };
         let venv_glob = match &mut entry.venv {
             None => None,
@@ -131,7 +213,7 @@ impl Rule {
                 let g = globset::GlobBuilder::new(v)
                     .literal_separator(true)
                     .build()
-                    .map_err(|e| anyhow!("invalid `venv` glob {v:?}: {e}"))?;
+                    .map_err(|cause| EntryProblem::BadGlob { glob: v.clone(), cause })?;
                 Some(g.compile_matcher())
             }
         };
@@ -169,21 +251,24 @@ impl Rule {
 }
 
 /// Read an ignore file: JSON when it is `.json` or parses as JSON, else TOML.
-fn read_file(path: &Path) -> Result<Vec<IgnoreEntry>> {
+fn read_file(path: &Path) -> Result<Vec<IgnoreEntry>, PolicyError> {
     let bytes = crate::host::paths::read_bounded(path, MAX_FILE)
-        .with_context(|| format!("cannot read ignore file {}", path.display()))?;
-    let text = String::from_utf8(bytes).map_err(|_| anyhow!("ignore file {} is not UTF-8", path.display()))?;
+        .map_err(|cause| PolicyError::Read { path: path.to_path_buf(), cause })?;
+    let text = String::from_utf8(bytes).map_err(|_| PolicyError::NotUtf8(path.to_path_buf()))?;
     let is_json = path.extension().is_some_and(|e| e == "json")
         || (path.extension().is_none_or(|e| e != "toml") && text.trim_start().starts_with('{'));
     let value: Value = if is_json {
-        serde_json::from_str(&text).with_context(|| format!("ignore file {} is not valid JSON", path.display()))?
+        serde_json::from_str(&text).map_err(|cause| PolicyError::Json { path: path.to_path_buf(), cause })?
     } else {
         let t: toml::Table =
-            toml::from_str(&text).with_context(|| format!("ignore file {} is not valid TOML", path.display()))?;
+            toml::from_str(&text).map_err(|cause| PolicyError::Toml { path: path.to_path_buf(), cause })?;
         toml_to_json(toml::Value::Table(t))
     };
-    let file: File = serde_path_to_error::deserialize(value)
-        .map_err(|e| anyhow!("ignore file {}: {} at {}", path.display(), e.inner(), e.path()))?;
+    let file: File = serde_path_to_error::deserialize(value).map_err(|e| PolicyError::Shape {
+        path: path.to_path_buf(),
+        message: e.inner().to_string(),
+        at: e.path().to_string(),
+    })?;
     Ok(file.ignore)
 }
 

@@ -270,7 +270,8 @@ fn print_json<T: serde::Serialize>(v: &T) {
 }
 
 /// Exit code 2 with a message: usage or internal error.
-fn fail(e: anyhow::Error) -> ExitCode {
+fn fail(e: impl Into<anyhow::Error>) -> ExitCode {
+    let e = e.into();
     eprintln!("venvaudit: {e:#}");
     ExitCode::from(2)
 }

@@ -2,10 +2,10 @@
 //! specifiers ([`Spec`], which also backs `check --forbid`).
 
 use crate::discover::Progress;
+use crate::engine::{Error, Result};
 pub use crate::parse::spec::{Spec, parse_specs};
 use crate::report::{Host, SCHEMA_VERSION, ScanError, Tool};
 use crate::request::Request;
-use anyhow::{Result, anyhow};
 use serde::Serialize;
 
 /// One installed distribution that matched.
@@ -66,7 +66,7 @@ impl QueryResult {
 /// Scan and list every installed distribution matching any of `req.specs`.
 pub fn query(req: &Request, progress: &Progress) -> Result<QueryResult> {
     if req.specs.is_empty() {
-        return Err(anyhow!("query needs at least one specifier, e.g. 'django<4.2.16'"));
+        return Err(Error::NoSpecifier);
     }
     let specs = parse_specs(&req.specs)?;
     let scan = crate::engine::scan(req, progress)?;

@@ -3,9 +3,28 @@
 //! scripts/release.sh; main.rs handles it before clap, so it is in no page or completion) calls
 //! [`write`] with the CLI's `clap::Command`.
 
-use anyhow::{Context, Result};
 use clap_complete::Shell;
 use std::path::{Path, PathBuf};
+
+/// A file or directory that could not be written.
+#[derive(Debug, thiserror::Error)]
+#[error("{what} {}: {cause}", path.display())]
+pub struct AssetError {
+    /// `creating`, `writing` or `rendering`.
+    what: &'static str,
+    /// The file or directory.
+    path: PathBuf,
+    /// The operating system's error.
+    cause: std::io::Error,
+}
+
+type Result<T, E = AssetError> = std::result::Result<T, E>;
+
+/// Attach what was being done to which path to an I/O error.
+fn at(what: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> AssetError {
+    let path = path.to_path_buf();
+    move |cause| AssetError { what, path, cause }
+}
 
 /// The argument that makes the binary write its assets (`venvaudit __generate-assets DIR`).
 pub const SUBCOMMAND: &str = "__generate-assets";
@@ -21,7 +40,7 @@ pub fn write(cmd: clap::Command, dir: &Path) -> Result<Vec<PathBuf>> {
     let man = dir.join("man");
     let comp = dir.join("completions");
     for d in [&man, &comp] {
-        std::fs::create_dir_all(d).with_context(|| format!("creating {}", d.display()))?;
+        std::fs::create_dir_all(d).map_err(at("creating", d))?;
     }
     let mut written = Vec::new();
     let mut page = |c: &clap::Command, title: &str, file: PathBuf| -> Result<()> {
@@ -29,8 +48,8 @@ pub fn write(cmd: clap::Command, dir: &Path) -> Result<Vec<PathBuf>> {
         clap_mangen::Man::new(c.clone().bin_name(title))
             .title(title)
             .render(&mut buf)
-            .context("rendering the man page")?;
-        std::fs::write(&file, buf).with_context(|| format!("writing {}", file.display()))?;
+            .map_err(at("rendering the man page", &file))?;
+        std::fs::write(&file, buf).map_err(at("writing", &file))?;
         written.push(file);
         Ok(())
     };
@@ -46,7 +65,7 @@ pub fn write(cmd: clap::Command, dir: &Path) -> Result<Vec<PathBuf>> {
         let path = comp.join(file);
         let mut buf = Vec::new();
         clap_complete::generate(shell, &mut cmd, name.clone(), &mut buf);
-        std::fs::write(&path, buf).with_context(|| format!("writing {}", path.display()))?;
+        std::fs::write(&path, buf).map_err(at("writing", &path))?;
         written.push(path);
     }
     Ok(written)

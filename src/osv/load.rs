@@ -4,12 +4,44 @@
 
 use super::{Advisory, Affected, Bound, Database, Event, EventKind, Rating, RatingMethod, cvss};
 use crate::inspect::packages::normalize_name;
-use anyhow::{Context, Result, bail};
 use pep440_rs::Version;
 use rayon::prelude::*;
 use serde::Deserialize;
 use std::io::{Cursor, Read};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+/// Why a database could not be loaded at all (a record that cannot be read is skipped and
+/// counted instead).
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// The path does not exist or cannot be stat'ed.
+    #[error("cannot open OSV database {}: {cause}", path.display())]
+    Open {
+        /// The database path.
+        path: PathBuf,
+        /// The operating system's error.
+        cause: std::io::Error,
+    },
+    /// The path could not be opened or read (or the zip is over the size limit).
+    #[error("cannot read OSV database {}: {cause}", path.display())]
+    Read {
+        /// The database path.
+        path: PathBuf,
+        /// The operating system's error.
+        cause: std::io::Error,
+    },
+    /// Neither a directory nor a regular file.
+    #[error("OSV database {} is neither a directory nor a zip file", .0.display())]
+    NotADatabase(PathBuf),
+    /// A file that is not a readable zip archive.
+    #[error("OSV database {} is not a directory or a readable zip: {cause}", path.display())]
+    NotAZip {
+        /// The database path.
+        path: PathBuf,
+        /// The archive reader's error.
+        cause: zip::result::ZipError,
+    },
+}
 use std::str::FromStr;
 use std::time::Instant;
 
@@ -129,15 +161,15 @@ pub(crate) enum Outcome {
 }
 
 /// Load a database from a directory or a zip.
-pub fn load(path: &Path) -> Result<Database> {
+pub fn load(path: &Path) -> Result<Database, DbError> {
     let start = Instant::now();
-    let meta = std::fs::metadata(path).with_context(|| format!("cannot open OSV database {}", path.display()))?;
+    let meta = std::fs::metadata(path).map_err(|cause| DbError::Open { path: path.to_path_buf(), cause })?;
     let (format, results) = if meta.is_dir() {
-        ("directory", load_dir(path)?)
+        ("directory", load_dir(path))
     } else if meta.is_file() {
         ("zip", load_zip(path, MAX_INFLATED_BYTES)?)
     } else {
-        bail!("OSV database {} is neither a directory nor a zip file", path.display());
+        return Err(DbError::NotADatabase(path.to_path_buf()));
     };
     let mut db = Database { path: crate::host::paths::display(path), format, ..Database::default() };
     for (file, r) in results {
@@ -166,7 +198,7 @@ pub fn load(path: &Path) -> Result<Database> {
 
 type FileResult = (String, Result<Outcome, String>);
 
-fn load_dir(dir: &Path) -> Result<Vec<FileResult>> {
+fn load_dir(dir: &Path) -> Vec<FileResult> {
     let mut files = Vec::new();
     let mut unreadable = Vec::new();
     for e in walkdir::WalkDir::new(dir).follow_links(true).max_depth(4) {
@@ -183,7 +215,7 @@ fn load_dir(dir: &Path) -> Result<Vec<FileResult>> {
         }
     }
     files.sort();
-    Ok(unreadable
+    unreadable
         .into_iter()
         .chain(
             files
@@ -197,14 +229,14 @@ fn load_dir(dir: &Path) -> Result<Vec<FileResult>> {
                 })
                 .collect::<Vec<_>>(),
         )
-        .collect())
+        .collect()
 }
 
-fn load_zip(path: &Path, max_inflated: u64) -> Result<Vec<FileResult>> {
+fn load_zip(path: &Path, max_inflated: u64) -> Result<Vec<FileResult>, DbError> {
     let bytes = crate::host::paths::read_bounded(path, MAX_ZIP_BYTES)
-        .with_context(|| format!("cannot read OSV database {}", path.display()))?;
+        .map_err(|cause| DbError::Read { path: path.to_path_buf(), cause })?;
     let archive = zip::ZipArchive::new(Cursor::new(bytes.as_slice()))
-        .with_context(|| format!("OSV database {} is not a directory or a readable zip", path.display()))?;
+        .map_err(|cause| DbError::NotAZip { path: path.to_path_buf(), cause })?;
     let n = archive.len();
     let inflated = std::sync::atomic::AtomicU64::new(0);
     let over_cap = std::sync::atomic::AtomicUsize::new(0);

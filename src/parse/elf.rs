@@ -7,10 +7,46 @@
 //! version tables and symbols are decoded here because goblin reads them from a whole-file
 //! buffer.
 
-use anyhow::{Context, Result, anyhow};
 use goblin::elf::{Elf, header};
 use std::ops::ControlFlow;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+/// Why an ELF file could not be read. Callers report it as a per-path error; none branches
+/// on the kind, but the path and the cause stay separate for those that format them.
+#[derive(Debug, thiserror::Error)]
+pub enum ElfError {
+    /// The file could not be opened or stat'ed.
+    #[error("cannot read {}: {cause}", path.display())]
+    Io {
+        /// The real path.
+        path: PathBuf,
+        /// The operating system's error.
+        cause: std::io::Error,
+    },
+    /// A directory, device or socket where an ELF file was expected.
+    #[error("{} is not a regular file", .0.display())]
+    NotRegular(PathBuf),
+    /// Not an ELF object, or headers that contradict themselves or the file's size.
+    #[error("malformed ELF file {}: {reason}", path.display())]
+    Malformed {
+        /// The real path.
+        path: PathBuf,
+        /// What is wrong.
+        reason: Malformed,
+    },
+}
+
+/// What is wrong with an ELF object's headers: a description for the report.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Malformed(String);
+
+/// `Malformed(format!(...))`.
+macro_rules! malformed {
+    ($($arg:tt)*) => { Malformed(format!($($arg)*)) };
+}
+
+type Result<T, E = Malformed> = std::result::Result<T, E>;
 
 /// What venvaudit needs to know about one ELF file.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -79,9 +115,9 @@ impl Source for &[u8] {
         <[u8]>::len(self) as u64
     }
     fn read_at(&self, offset: u64, len: u64) -> Result<Vec<u8>> {
-        let end = offset.checked_add(len).ok_or_else(|| anyhow!("offset overflow"))?;
+        let end = offset.checked_add(len).ok_or_else(|| malformed!("offset overflow"))?;
         if end > self.len() {
-            return Err(anyhow!("read of {len} bytes at {offset} is past the end of the file ({})", self.len()));
+            return Err(malformed!("read of {len} bytes at {offset} is past the end of the file ({})", self.len()));
         }
         Ok(self[offset as usize..end as usize].to_vec())
     }
@@ -98,12 +134,12 @@ impl Source for FileSource {
     }
     fn read_at(&self, offset: u64, len: u64) -> Result<Vec<u8>> {
         use std::os::unix::fs::FileExt;
-        let end = offset.checked_add(len).ok_or_else(|| anyhow!("offset overflow"))?;
+        let end = offset.checked_add(len).ok_or_else(|| malformed!("offset overflow"))?;
         if end > self.len {
-            return Err(anyhow!("read of {len} bytes at {offset} is past the end of the file ({})", self.len));
+            return Err(malformed!("read of {len} bytes at {offset} is past the end of the file ({})", self.len));
         }
         let mut buf = vec![0u8; len as usize];
-        self.file.read_exact_at(&mut buf, offset)?;
+        self.file.read_exact_at(&mut buf, offset).map_err(|e| malformed!("read of {len} bytes at {offset}: {e}"))?;
         Ok(buf)
     }
 }
@@ -111,20 +147,21 @@ impl Source for FileSource {
 /// Parse the ELF file at a real path, reading only its headers, dynamic section, the strings
 /// it names and its version tables, at their offsets: a 4 GiB CUDA library costs a few
 /// kilobytes of reads, and no header can make us allocate more than [`MAX_PIECE`] at once.
-pub fn read_elf(path: &Path) -> Result<ElfInfo> {
-    let meta = std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
+pub fn read_elf(path: &Path) -> Result<ElfInfo, ElfError> {
+    let io = |cause| ElfError::Io { path: path.to_path_buf(), cause };
+    let meta = std::fs::metadata(path).map_err(io)?;
     if !meta.is_file() {
-        return Err(anyhow!("{} is not a regular file", path.display()));
+        return Err(ElfError::NotRegular(path.to_path_buf()));
     }
-    let file = std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let file = std::fs::File::open(path).map_err(io)?;
     contained(|| parse_source(&FileSource { file, len: meta.len() }))
-        .with_context(|| format!("malformed ELF file {}", path.display()))
+        .map_err(|reason| ElfError::Malformed { path: path.to_path_buf(), reason })
 }
 
 /// Run a parse with any panic contained to this one file: the code below is written not to
 /// panic, and this runs as root over untrusted trees, so one slip must not end the scan.
 fn contained(parse: impl FnOnce() -> Result<ElfInfo> + std::panic::UnwindSafe) -> Result<ElfInfo> {
-    std::panic::catch_unwind(parse).map_err(|_| anyhow!("ELF parser failed on malformed input"))?
+    std::panic::catch_unwind(parse).map_err(|_| malformed!("ELF parser failed on malformed input"))?
 }
 
 /// Parse ELF bytes in memory (tests and fuzzing; files go through [`read_elf`]).
@@ -208,9 +245,9 @@ impl<S: Source> Reader<'_, S> {
 
     /// The NUL-terminated string at index `idx` of the dynamic string table.
     fn string(&self, idx: u64) -> Result<String> {
-        let (off, size) = self.strtab.ok_or_else(|| anyhow!("no dynamic string table"))?;
+        let (off, size) = self.strtab.ok_or_else(|| malformed!("no dynamic string table"))?;
         if idx >= size {
-            return Err(anyhow!("string index {idx} outside the string table ({size} bytes)"));
+            return Err(malformed!("string index {idx} outside the string table ({size} bytes)"));
         }
         let mut out = Vec::new();
         let mut at = off + idx;
@@ -227,29 +264,29 @@ impl<S: Source> Reader<'_, S> {
             at += piece.len() as u64;
             out.extend_from_slice(&piece);
         }
-        Err(anyhow!("unterminated string at index {idx}"))
+        Err(malformed!("unterminated string at index {idx}"))
     }
 }
 
 fn parse_source<S: Source>(src: &S) -> Result<ElfInfo> {
-    let ident = src.read_at(0, 16.min(src.len())).map_err(|_| anyhow!("not an ELF file"))?;
+    let ident = src.read_at(0, 16.min(src.len())).map_err(|_| malformed!("not an ELF file"))?;
     if ident.len() < 16 || &ident[..4] != b"\x7fELF" {
-        return Err(anyhow!("not an ELF file"));
+        return Err(malformed!("not an ELF file"));
     }
     let is_64 = match ident[header::EI_CLASS] {
         header::ELFCLASS64 => true,
         header::ELFCLASS32 => false,
-        c => return Err(anyhow!("unknown ELF class {c}")),
+        c => return Err(malformed!("unknown ELF class {c}")),
     };
     let little = match ident[header::EI_DATA] {
         header::ELFDATA2LSB => true,
         header::ELFDATA2MSB => false,
-        d => return Err(anyhow!("unknown ELF data encoding {d}")),
+        d => return Err(malformed!("unknown ELF data encoding {d}")),
     };
     let layout = Layout { is_64, little };
     let ehdr_size = if is_64 { header::header64::SIZEOF_EHDR } else { header::header32::SIZEOF_EHDR } as u64;
-    let ehdr_bytes = src.read_at(0, ehdr_size).map_err(|_| anyhow!("truncated ELF header"))?;
-    let ehdr = Elf::parse_header(&ehdr_bytes).map_err(|e| anyhow!("{e}"))?;
+    let ehdr_bytes = src.read_at(0, ehdr_size).map_err(|_| malformed!("truncated ELF header"))?;
+    let ehdr = Elf::parse_header(&ehdr_bytes).map_err(|e| malformed!("{e}"))?;
     let ctx = goblin::container::Ctx::new(
         if is_64 { goblin::container::Container::Big } else { goblin::container::Container::Little },
         if little { goblin::container::Endian::Little } else { goblin::container::Endian::Big },
@@ -257,11 +294,11 @@ fn parse_source<S: Source>(src: &S) -> Result<ElfInfo> {
 
     let phnum = ehdr.e_phnum as usize;
     if phnum > MAX_PHDRS {
-        return Err(anyhow!("{phnum} program headers"));
+        return Err(malformed!("{phnum} program headers"));
     }
     let phent = if is_64 { 56 } else { 32 };
-    let ph_bytes = src.read_at(ehdr.e_phoff, (phnum * phent) as u64).map_err(|e| anyhow!("program headers: {e}"))?;
-    let phdrs = goblin::elf::ProgramHeader::parse(&ph_bytes, 0, phnum, ctx).map_err(|e| anyhow!("{e}"))?;
+    let ph_bytes = src.read_at(ehdr.e_phoff, (phnum * phent) as u64).map_err(|e| malformed!("program headers: {e}"))?;
+    let phdrs = goblin::elf::ProgramHeader::parse(&ph_bytes, 0, phnum, ctx).map_err(|e| malformed!("{e}"))?;
 
     let mut reader = Reader { src, layout, loads: Vec::new(), strtab: None };
     let mut interpreter = None;
@@ -270,7 +307,7 @@ fn parse_source<S: Source>(src: &S) -> Result<ElfInfo> {
         match ph.p_type {
             goblin::elf::program_header::PT_LOAD => reader.loads.push((ph.p_vaddr, ph.p_offset, ph.p_filesz)),
             goblin::elf::program_header::PT_INTERP if ph.p_filesz > 0 => {
-                let b = src.read_at(ph.p_offset, ph.p_filesz.min(4096)).map_err(|e| anyhow!("PT_INTERP: {e}"))?;
+                let b = src.read_at(ph.p_offset, ph.p_filesz.min(4096)).map_err(|e| malformed!("PT_INTERP: {e}"))?;
                 let end = memchr::memchr(0, &b).unwrap_or(b.len());
                 interpreter = Some(String::from_utf8_lossy(&b[..end]).into_owned());
             }
@@ -291,9 +328,9 @@ fn parse_source<S: Source>(src: &S) -> Result<ElfInfo> {
         return Ok(info); // statically linked: nothing needed
     };
     if dyn_size > MAX_PIECE {
-        return Err(anyhow!("dynamic section of {dyn_size} bytes"));
+        return Err(malformed!("dynamic section of {dyn_size} bytes"));
     }
-    let dyn_bytes = src.read_at(dyn_off, dyn_size).map_err(|e| anyhow!("dynamic section: {e}"))?;
+    let dyn_bytes = src.read_at(dyn_off, dyn_size).map_err(|e| malformed!("dynamic section: {e}"))?;
     let entry = 2 * layout.word_size();
     let mut d = Dynamic::default();
     for i in 0..dyn_bytes.len() / entry {
@@ -323,14 +360,14 @@ fn parse_source<S: Source>(src: &S) -> Result<ElfInfo> {
         }
     }
     if let (Some(addr), Some(size)) = (d.strtab, d.strsz) {
-        let off = reader.offset_of(addr).ok_or_else(|| anyhow!("DT_STRTAB outside any PT_LOAD segment"))?;
+        let off = reader.offset_of(addr).ok_or_else(|| malformed!("DT_STRTAB outside any PT_LOAD segment"))?;
         if off.checked_add(size).is_none_or(|end| end > src.len()) {
-            return Err(anyhow!("dynamic string table past the end of the file"));
+            return Err(malformed!("dynamic string table past the end of the file"));
         }
         reader.strtab = Some((off, size));
     }
     if reader.strtab.is_none() && !(d.needed.is_empty() && d.soname.is_none()) {
-        return Err(anyhow!("dynamic entries name strings but there is no string table"));
+        return Err(malformed!("dynamic entries name strings but there is no string table"));
     }
     let strings = |ids: &[u64]| -> Result<Vec<String>> { ids.iter().map(|&i| reader.string(i)).collect() };
     info.needed = strings(&d.needed)?;
@@ -365,10 +402,10 @@ fn parse_source<S: Source>(src: &S) -> Result<ElfInfo> {
 fn version_needs<S: Source>(r: &Reader<S>, addr: u64, num: u64) -> Result<Vec<(String, String)>> {
     let l = r.layout;
     let mut out = Vec::new();
-    let mut at = r.offset_of(addr).ok_or_else(|| anyhow!("DT_VERNEED outside any PT_LOAD segment"))?;
+    let mut at = r.offset_of(addr).ok_or_else(|| malformed!("DT_VERNEED outside any PT_LOAD segment"))?;
     let mut followed = 0;
     for _ in 0..num.min(MAX_VERSION_ENTRIES as u64) {
-        let b = r.src.read_at(at, 16).map_err(|e| anyhow!("version needs: {e}"))?;
+        let b = r.src.read_at(at, 16).map_err(|e| malformed!("version needs: {e}"))?;
         let (cnt, file, aux, next) = (l.u16(&b, 2).unwrap_or(0), l.u32(&b, 4), l.u32(&b, 8), l.u32(&b, 12));
         let (Some(file), Some(aux), Some(next)) = (file, aux, next) else { break };
         let file = r.string(u64::from(file))?;
@@ -376,9 +413,9 @@ fn version_needs<S: Source>(r: &Reader<S>, addr: u64, num: u64) -> Result<Vec<(S
         for _ in 0..cnt {
             followed += 1;
             if followed > MAX_VERSION_ENTRIES {
-                return Err(anyhow!("more than {MAX_VERSION_ENTRIES} version needs"));
+                return Err(malformed!("more than {MAX_VERSION_ENTRIES} version needs"));
             }
-            let ab = r.src.read_at(a, 16).map_err(|e| anyhow!("version needs: {e}"))?;
+            let ab = r.src.read_at(a, 16).map_err(|e| malformed!("version needs: {e}"))?;
             let (Some(name), Some(anext)) = (l.u32(&ab, 8), l.u32(&ab, 12)) else { break };
             out.push((file.clone(), r.string(u64::from(name))?));
             if anext == 0 {
@@ -400,13 +437,13 @@ fn version_needs<S: Source>(r: &Reader<S>, addr: u64, num: u64) -> Result<Vec<(S
 fn version_defs<S: Source>(r: &Reader<S>, addr: u64, num: u64) -> Result<Vec<String>> {
     let l = r.layout;
     let mut out = Vec::new();
-    let mut at = r.offset_of(addr).ok_or_else(|| anyhow!("DT_VERDEF outside any PT_LOAD segment"))?;
+    let mut at = r.offset_of(addr).ok_or_else(|| malformed!("DT_VERDEF outside any PT_LOAD segment"))?;
     for _ in 0..num.min(MAX_VERSION_ENTRIES as u64) {
-        let b = r.src.read_at(at, 20).map_err(|e| anyhow!("version definitions: {e}"))?;
+        let b = r.src.read_at(at, 20).map_err(|e| malformed!("version definitions: {e}"))?;
         let (cnt, aux, next) = (l.u16(&b, 6).unwrap_or(0), l.u32(&b, 12), l.u32(&b, 16));
         let (Some(aux), Some(next)) = (aux, next) else { break };
         if cnt > 0 {
-            let ab = r.src.read_at(at + u64::from(aux), 8).map_err(|e| anyhow!("version definitions: {e}"))?;
+            let ab = r.src.read_at(at + u64::from(aux), 8).map_err(|e| malformed!("version definitions: {e}"))?;
             if let Some(name) = l.u32(&ab, 0) {
                 out.push(r.string(u64::from(name))?);
             }
@@ -770,7 +807,7 @@ mod tests {
     }
 
     /// `read_elf` of `bytes` written to a file then extended (sparse) to `len` bytes.
-    fn read_sparse(bytes: &[u8], len: u64) -> Result<ElfInfo> {
+    fn read_sparse(bytes: &[u8], len: u64) -> Result<ElfInfo, ElfError> {
         let dir = std::env::temp_dir().join(format!("venvaudit-elf-sparse-{}-{len}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("sparse.so");

@@ -3,10 +3,19 @@
 
 use crate::parse::pep508::normalize_name;
 use crate::report::Package;
-use anyhow::{Result, anyhow};
 use pep440_rs::Version;
 use pep508_rs::{Requirement, VersionOrUrl};
 use std::str::FromStr;
+
+/// A specifier that was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid specifier {text:?}: {reason}")]
+pub struct SpecError {
+    /// The text as given.
+    pub text: String,
+    /// Why it is not a specifier.
+    pub reason: String,
+}
 
 /// A parsed specifier such as `django<4.2.16`, `requests==2.25.*` or `pyyaml`.
 #[derive(Debug, Clone)]
@@ -19,11 +28,11 @@ pub struct Spec {
 
 impl Spec {
     /// Parse a PEP 508 requirement (name plus optional version specifiers; no URLs).
-    pub fn parse(text: &str) -> Result<Spec> {
-        let requirement: Requirement = crate::parse::pep508::parse_requirement(text.trim())
-            .map_err(|e| anyhow!("invalid specifier {text:?}: {e}"))?;
+    pub fn parse(text: &str) -> Result<Spec, SpecError> {
+        let refuse = |reason: String| SpecError { text: text.to_owned(), reason };
+        let requirement: Requirement = crate::parse::pep508::parse_requirement(text.trim()).map_err(refuse)?;
         if matches!(requirement.version_or_url, Some(VersionOrUrl::Url(_))) {
-            return Err(anyhow!("invalid specifier {text:?}: URL requirements cannot match installed versions"));
+            return Err(refuse("URL requirements cannot match installed versions".into()));
         }
         Ok(Spec { text: text.to_owned(), name: normalize_name(requirement.name.as_ref()), requirement })
     }
@@ -52,7 +61,7 @@ impl Spec {
 }
 
 /// Parse a list of specifiers, failing on the first invalid one.
-pub fn parse_specs(texts: &[String]) -> Result<Vec<Spec>> {
+pub fn parse_specs(texts: &[String]) -> Result<Vec<Spec>, SpecError> {
     texts.iter().map(|t| Spec::parse(t)).collect()
 }
 
