@@ -382,8 +382,8 @@ mod tests {
         assert!(msg.contains("No such file"), "{msg}");
         assert_eq!(format!("{:#}", anyhow::Error::from(e)), msg);
 
-        let req = Request::from_json(serde_json::json!({"paths": ["/srv"], "forbid": ["django @ https://x/d.whl"]}))
-            .unwrap();
+        let req =
+            Request::from_json(serde_json::json!({"paths": ["/srv"], "forbid": ["django @ https://x/d.whl"]})).unwrap();
         let Err(e) = check(&req, &Progress::default()) else { panic!("a URL specifier was accepted") };
         assert!(matches!(e, Error::Spec(_)), "{e:?}");
         assert_eq!(

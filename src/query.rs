@@ -81,7 +81,7 @@ pub fn query(req: &Request, progress: &Progress) -> Result<QueryResult> {
                     version: p.version.clone(),
                     spec: s.text.clone(),
                     python: v.venv.python.version.clone(),
-                    location: p.location.clone(),
+                    location: p.location.to_string(),
                 });
             }
         }

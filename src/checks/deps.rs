@@ -59,7 +59,7 @@ pub fn check(v: &Inspected) -> (Vec<Finding>, Vec<ScanError>) {
                     let shown: String = text.chars().take(120).collect();
                     let more = if shown.len() < text.len() { "…" } else { "" };
                     errors.push(ScanError {
-                        path: p.location.clone(),
+                        path: p.location.to_string(),
                         message: format!(
                             "{} {}: a Requires-Dist was not judged ({e}): {shown}{more}",
                             p.name, p.version

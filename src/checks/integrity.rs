@@ -9,7 +9,7 @@ use crate::host::paths::{HostRoot, Unresolved, display};
 use crate::inspect::Inspected;
 use crate::inspect::packages::normalize_name;
 use crate::report::FindingId;
-use crate::report::{Finding, Package, ScanError, Severity};
+use crate::report::{Finding, MetadataFormat, Package, ScanError, Severity};
 use rayon::prelude::*;
 use sha2::{Digest, Sha256, Sha384, Sha512};
 use std::collections::BTreeMap;
@@ -68,7 +68,7 @@ pub fn check(root: &HostRoot, venvs: &[&Inspected]) -> Verified {
     let mut errors = Vec::new();
     for (vi, v) in venvs.iter().enumerate() {
         for (pi, p) in v.venv.packages.iter().flatten().enumerate() {
-            if p.metadata_format != "dist-info" || !Path::new(&p.location).starts_with(&v.path) {
+            if p.metadata_format != MetadataFormat::DistInfo || !Path::new(&*p.location).starts_with(&v.path) {
                 continue;
             }
             let Some(dist_info) = find_dist_info(root, p) else { continue };
@@ -112,7 +112,7 @@ pub fn check(root: &HostRoot, venvs: &[&Inspected]) -> Verified {
                 if listed.split('/').next().is_some_and(|c| c.ends_with(".data")) {
                     continue;
                 }
-                let path = crate::host::paths::normalize(&Path::new(&p.location).join(&listed));
+                let path = crate::host::paths::normalize(&Path::new(&*p.location).join(&listed));
                 if !path.starts_with(&v.path) {
                     continue;
                 }
@@ -178,7 +178,7 @@ pub fn check(root: &HostRoot, venvs: &[&Inspected]) -> Verified {
 
 /// The `.dist-info` directory of a distribution: `{name}-{version}.dist-info` in its location.
 fn find_dist_info(root: &HostRoot, p: &Package) -> Option<PathBuf> {
-    let loc = Path::new(&p.location);
+    let loc = Path::new(&*p.location);
     let rd = std::fs::read_dir(root.real(loc)).ok()?;
     let mut best: Option<(bool, PathBuf)> = None;
     for e in rd.flatten() {

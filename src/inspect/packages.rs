@@ -7,12 +7,13 @@
 
 use crate::host::paths::{HostRoot, display};
 use crate::parse::redact::redact_json;
-use crate::report::{Extension, Package, TextList};
+use crate::report::{Extension, MetadataFormat, Package, TextList};
 use rayon::prelude::*;
 use std::collections::HashSet;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::Arc;
 
 /// Most bytes of METADATA headers read: headers are small; the body (the long
 /// description) is never needed.
@@ -49,20 +50,20 @@ pub fn inspect_packages(root: &HostRoot, site_packages: &[PathBuf], system_site:
     let (search_path, editable_dirs) = sys_path(root, site_packages, system_site, &mut scan.errors);
 
     // Collect metadata dirs in sys.path order, then read them in parallel.
-    let mut candidates: Vec<(PathBuf, PathBuf, MetaKind, bool)> = Vec::new();
+    let mut candidates: Vec<(&Path, Arc<str>, PathBuf, MetadataFormat, bool)> = Vec::new();
     for (dir, system) in &search_path {
         let Ok(rd) = std::fs::read_dir(root.real(dir)) else { continue };
-        let mut entries: Vec<(PathBuf, MetaKind)> = rd
+        let mut entries: Vec<(PathBuf, MetadataFormat)> = rd
             .flatten()
             .filter_map(|e| {
                 let name = e.file_name();
                 let n = name.to_string_lossy();
                 let kind = if n.ends_with(".dist-info") {
-                    MetaKind::DistInfo
+                    MetadataFormat::DistInfo
                 } else if n.ends_with(".egg-info") {
-                    MetaKind::EggInfo
+                    MetadataFormat::EggInfo
                 } else if n.ends_with(".egg") {
-                    MetaKind::Egg
+                    MetadataFormat::Egg
                 } else {
                     return None;
                 };
@@ -70,21 +71,30 @@ pub fn inspect_packages(root: &HostRoot, site_packages: &[PathBuf], system_site:
             })
             .collect();
         entries.sort();
-        candidates.extend(entries.into_iter().map(|(p, k)| (dir.clone(), p, k, *system)));
+        let location: Arc<str> = display(dir).into();
+        candidates.extend(entries.into_iter().map(|(p, k)| (dir.as_path(), location.clone(), p, k, *system)));
     }
     let read: Vec<Result<Package, (String, String)>> = candidates
         .par_iter()
-        .map(|(loc, meta_dir, kind, system)| {
-            read_distribution(root, loc, meta_dir, *kind, &editable_dirs).map(|mut p| {
+        .map(|(dir, location, meta_dir, kind, system)| {
+            read_distribution(root, dir, location, meta_dir, *kind, &editable_dirs).map(|mut p| {
                 p.system = *system;
                 p
             })
         })
         .collect();
     let mut seen = HashSet::new();
+    let mut installers: Vec<Arc<str>> = Vec::new();
     for r in read {
         match r {
-            Ok(p) => {
+            Ok(mut p) => {
+                // One allocation per installer name per environment, not one per package.
+                if let Some(i) = &mut p.installer {
+                    match installers.iter().find(|k| ***k == **i) {
+                        Some(k) => *i = k.clone(),
+                        None => installers.push(i.clone()),
+                    }
+                }
                 // Like importlib.metadata and pip: the first of a name on sys.path wins.
                 if seen.insert(p.normalized_name.clone()) {
                     scan.packages.push(p);
@@ -94,13 +104,6 @@ pub fn inspect_packages(root: &HostRoot, site_packages: &[PathBuf], system_site:
         }
     }
     scan
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum MetaKind {
-    DistInfo,
-    EggInfo,
-    Egg,
 }
 
 /// The `sys.path` entries `site.py` would add: each site-packages dir followed by the
@@ -175,20 +178,21 @@ fn sys_path(
 fn read_distribution(
     root: &HostRoot,
     location: &Path,
+    location_text: &Arc<str>,
     meta_dir: &Path,
-    kind: MetaKind,
+    kind: MetadataFormat,
     editable_dirs: &HashSet<PathBuf>,
 ) -> Result<Package, (String, String)> {
     let real = root.real(meta_dir);
     let err = |msg: String| (display(meta_dir), msg);
     // Every file is read by view path through the root (`HostRoot::open`): a METADATA or
     // direct_url.json that links to `/etc/shadow` is read inside `--root`, never on the host.
-    let (meta_file, format) = match kind {
-        MetaKind::DistInfo => (meta_dir.join("METADATA"), "dist-info"),
-        MetaKind::EggInfo if real.is_dir() => (meta_dir.join("PKG-INFO"), "egg-info"),
-        MetaKind::EggInfo => (meta_dir.to_path_buf(), "egg-info"),
-        MetaKind::Egg if real.is_dir() => (meta_dir.join("EGG-INFO").join("PKG-INFO"), "egg"),
-        MetaKind::Egg => return Err(err("zipped .egg files are not inspected".into())),
+    let meta_file = match kind {
+        MetadataFormat::DistInfo => meta_dir.join("METADATA"),
+        MetadataFormat::EggInfo if real.is_dir() => meta_dir.join("PKG-INFO"),
+        MetadataFormat::EggInfo => meta_dir.to_path_buf(),
+        MetadataFormat::Egg if real.is_dir() => meta_dir.join("EGG-INFO").join("PKG-INFO"),
+        MetadataFormat::Egg => return Err(err("zipped .egg files are not inspected".into())),
     };
     let headers =
         root.open(&meta_file).and_then(read_headers).map_err(|e| err(format!("cannot read metadata: {e}")))?;
@@ -207,19 +211,19 @@ fn read_distribution(
         requested: false,
         editable: editable_dirs.contains(location),
         direct_url: None,
-        location: display(location),
-        metadata_format: format.to_owned(),
+        location: location_text.clone(),
+        metadata_format: kind,
         requires_python,
         requires_dist: TextList::default(),
         extensions: Vec::new(),
         system: false,
     };
     match kind {
-        MetaKind::DistInfo => {
+        MetadataFormat::DistInfo => {
             pkg.installer = root
                 .read_bounded(&meta_dir.join("INSTALLER"), 4096)
                 .ok()
-                .map(|b| crate::host::paths::backslash_utf8(&b).trim().to_owned())
+                .map(|b| Arc::<str>::from(crate::host::paths::backslash_utf8(&b).trim()))
                 .filter(|s| !s.is_empty());
             pkg.requested = root.symlink_metadata(&meta_dir.join("REQUESTED")).is_ok();
             if let Ok(b) = root.read_bounded(&meta_dir.join("direct_url.json"), MAX_SMALL_FILE) {
@@ -244,9 +248,9 @@ fn read_distribution(
                 }
             }
         }
-        MetaKind::EggInfo | MetaKind::Egg => {
-            let info_dir = if kind == MetaKind::Egg { meta_dir.join("EGG-INFO") } else { meta_dir.to_path_buf() };
-            if real.is_dir() || kind == MetaKind::Egg {
+        MetadataFormat::EggInfo | MetadataFormat::Egg => {
+            let info_dir = if kind == MetadataFormat::Egg { meta_dir.join("EGG-INFO") } else { meta_dir.to_path_buf() };
+            if real.is_dir() || kind == MetadataFormat::Egg {
                 if let Ok(b) = root.read_bounded(&info_dir.join("requires.txt"), MAX_SMALL_FILE) {
                     requires_dist =
                         requires_txt_to_requires_dist(&crate::host::paths::backslash_utf8(&b)).iter().collect();
@@ -408,6 +412,36 @@ fn find_blank_line(b: &[u8]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A fleet report holds tens of thousands of packages: the location and the installer
+    /// are one allocation per directory and per name, not one per package.
+    #[test]
+    fn packages_of_one_directory_share_location_and_installer() {
+        let dir = std::env::temp_dir().join(format!("venvaudit-shared-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let sp = dir.join("lib/python3.12/site-packages");
+        for (name, installer) in [("a", "pip"), ("b", "pip"), ("c", "uv")] {
+            let d = sp.join(format!("{name}-1.0.dist-info"));
+            std::fs::create_dir_all(&d).unwrap();
+            std::fs::write(d.join("METADATA"), format!("Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")).unwrap();
+            std::fs::write(d.join("INSTALLER"), format!("{installer}\n")).unwrap();
+        }
+        let egg = sp.join("d-2.0.egg-info");
+        std::fs::create_dir_all(&egg).unwrap();
+        std::fs::write(egg.join("PKG-INFO"), "Metadata-Version: 1.1\nName: d\nVersion: 2.0\n").unwrap();
+        let root = HostRoot::at(&dir).unwrap();
+        let scan = inspect_packages(&root, &[PathBuf::from("/lib/python3.12/site-packages")], &[]);
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(scan.errors.is_empty(), "{:?}", scan.errors);
+        let by = |n: &str| scan.packages.iter().find(|p| p.name == n).unwrap();
+        let (a, b, c, d) = (by("a"), by("b"), by("c"), by("d"));
+        assert_eq!(&*a.location, "/lib/python3.12/site-packages");
+        assert!(Arc::ptr_eq(&a.location, &d.location));
+        assert!(Arc::ptr_eq(a.installer.as_ref().unwrap(), b.installer.as_ref().unwrap()));
+        assert_eq!(c.installer.as_deref(), Some("uv"));
+        assert_eq!((a.metadata_format, d.metadata_format), (MetadataFormat::DistInfo, MetadataFormat::EggInfo));
+        assert_eq!(serde_json::to_value(d.metadata_format).unwrap(), "egg-info");
+    }
 
     /// Invalid UTF-8 in METADATA reaches the report as `\xNN`, not U+FFFD; headers longer than
     /// the cap are an error, not a silent cut.

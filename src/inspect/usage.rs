@@ -326,8 +326,8 @@ fn stamp(root: &HostRoot, v: &Inspected, u: &mut VenvUsage) {
         .packages
         .iter()
         .flatten()
-        .filter(|p| p.metadata_format == "dist-info")
-        .map(|p| p.location.as_str())
+        .filter(|p| p.metadata_format == crate::report::MetadataFormat::DistInfo)
+        .map(|p| &*p.location)
         .collect();
     for loc in locations {
         let Ok(rd) = std::fs::read_dir(root.real(Path::new(loc))) else { continue };
@@ -341,7 +341,7 @@ fn stamp(root: &HostRoot, v: &Inspected, u: &mut VenvUsage) {
     // RECORDs are only needed to name the owners of deleted mapped files.
     let need_owners = u.processes.iter().any(|p| !p.deleted.is_empty());
     for pkg in v.venv.packages.iter().flatten() {
-        let Some(dir) = dist_infos.get(&(pkg.location.clone(), pkg.normalized_name.clone())) else { continue };
+        let Some(dir) = dist_infos.get(&(pkg.location.to_string(), pkg.normalized_name.clone())) else { continue };
         let dir_time = std::fs::metadata(dir).ok().and_then(|m| m.modified().ok());
         let record_time = std::fs::metadata(dir.join("RECORD")).ok().and_then(|m| m.modified().ok());
         if let Some(modified) = dir_time.max(record_time) {

@@ -80,7 +80,7 @@ mod tests {
             editable: false,
             direct_url: None,
             location: "/x".into(),
-            metadata_format: "dist-info".into(),
+            metadata_format: crate::report::MetadataFormat::DistInfo,
             requires_python: None,
             requires_dist: Default::default(),
             extensions: vec![],

@@ -55,9 +55,9 @@ pub fn cyclonedx(report: &Report) -> Value {
         for p in v.packages.iter().flatten() {
             let r = pkg_ref(&v.path, &p.normalized_name, &p.version);
             refs.insert((v.path.clone(), p.normalized_name.clone()), r.clone());
-            let mut props = vec![prop("venvaudit:location", p.location.as_str())];
+            let mut props = vec![prop("venvaudit:location", &*p.location)];
             if let Some(i) = &p.installer {
-                props.push(prop("venvaudit:installer", i.as_str()));
+                props.push(prop("venvaudit:installer", &**i));
             }
             if p.editable {
                 props.push(prop("venvaudit:editable", "true"));

@@ -12,6 +12,7 @@ pub use finding_id::{Family, FindingId, UnknownFamily, UnknownFindingId};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// Version of the report contract.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -222,6 +223,29 @@ pub struct Owner {
     pub user: Option<String>,
 }
 
+/// The kind of metadata a distribution is installed with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MetadataFormat {
+    /// A `*.dist-info` directory (wheels; pip, uv).
+    DistInfo,
+    /// A `*.egg-info` directory or file (setuptools, `setup.py develop`, distutils).
+    EggInfo,
+    /// An `*.egg` directory (easy_install).
+    Egg,
+}
+
+impl MetadataFormat {
+    /// The name in the report: `dist-info`, `egg-info`, `egg`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MetadataFormat::DistInfo => "dist-info",
+            MetadataFormat::EggInfo => "egg-info",
+            MetadataFormat::Egg => "egg",
+        }
+    }
+}
+
 /// One installed distribution.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Package {
@@ -233,18 +257,20 @@ pub struct Package {
     pub version: String,
     /// Whether `version` is valid PEP 440.
     pub version_valid: bool,
-    /// Contents of INSTALLER (`pip`, `uv`, `conda`), null when absent.
-    pub installer: Option<String>,
+    /// Contents of INSTALLER (`pip`, `uv`, `conda`), null when absent. Shared between the
+    /// packages of one environment that name the same installer.
+    pub installer: Option<Arc<str>>,
     /// Whether REQUESTED exists (installed on purpose, not as a dependency).
     pub requested: bool,
     /// Installed in editable/development mode.
     pub editable: bool,
     /// PEP 610 direct_url.json, credentials redacted.
     pub direct_url: Option<Value>,
-    /// The `sys.path` directory holding its metadata.
-    pub location: String,
-    /// `dist-info`, `egg-info` or `egg`.
-    pub metadata_format: String,
+    /// The `sys.path` directory holding its metadata: one allocation shared by the packages
+    /// of that directory (a fleet report holds tens of thousands of packages).
+    pub location: Arc<str>,
+    /// The kind of metadata it was read from.
+    pub metadata_format: MetadataFormat,
     /// Requires-Python.
     pub requires_python: Option<String>,
     /// Requires-Dist entries verbatim.
