@@ -120,17 +120,7 @@ pub fn run(root: &HostRoot, libs: &LibrarySearch, venvs: &[Inspected], servers: 
             },
         };
         for r in references(cfg) {
-            let (venv_path, hosted) = if is_sys_path(r.option) {
-                match servers.hosted.containing(&r.path) {
-                    Some((p, h)) => (p.clone(), h),
-                    None => continue,
-                }
-            } else {
-                match servers.hosted.home(&r.path) {
-                    Some(h) => (r.path.clone(), h),
-                    None => continue,
-                }
-            };
+            let Some((venv_path, hosted)) = servers.hosted.named(&r.path, !is_sys_path(r.option)) else { continue };
             if let Hosted::Venv(v) = hosted {
                 out.used_by.push((
                     display(&v.path),
@@ -143,7 +133,7 @@ pub fn run(root: &HostRoot, libs: &LibrarySearch, venvs: &[Inspected], servers: 
                 ));
                 judged.push(v.path.clone());
             }
-            if let Some(f) = judge_reference(root, &r, &venv_path, hosted, module.as_ref()) {
+            if let Some(f) = judge_reference(root, &r, venv_path, hosted, module.as_ref()) {
                 out.findings.push(f);
             }
         }

@@ -58,17 +58,7 @@ pub fn run(root: &HostRoot, libs: &LibrarySearch, servers: &Servers) -> Outcome 
     for app in &servers.uwsgi {
         let plugin = python_plugin(root, libs, app, &mut out.errors);
         for r in references(app) {
-            let (venv_path, hosted) = if r.is_home {
-                match servers.hosted.home(&r.path) {
-                    Some(h) => (r.path.clone(), h),
-                    None => continue,
-                }
-            } else {
-                match servers.hosted.containing(&r.path) {
-                    Some((p, h)) => (p.clone(), h),
-                    None => continue,
-                }
-            };
+            let Some((venv_path, hosted)) = servers.hosted.named(&r.path, r.is_home) else { continue };
             let d = r.directive;
             if let Hosted::Venv(v) = hosted {
                 out.used_by.push((
@@ -81,7 +71,7 @@ pub fn run(root: &HostRoot, libs: &LibrarySearch, servers: &Servers) -> Outcome 
                     },
                 ));
             }
-            out.findings.extend(judge(root, app, d, &r.key, &venv_path, hosted, plugin.as_ref()));
+            out.findings.extend(judge(root, app, d, &r.key, venv_path, hosted, plugin.as_ref()));
         }
     }
     out

@@ -73,6 +73,17 @@ impl HostedEnvs {
         self.homes.get(path)
     }
 
+    /// What a configured path names, with the environment path a finding is about: a home is
+    /// itself, a `sys.path` entry (`is_home` false) the environment it lies in. `None` for an
+    /// entry outside environments, or a path not given to [`HostedEnvs::resolve`].
+    pub fn named(&self, path: &Path, is_home: bool) -> Option<(&Path, &Hosted)> {
+        if is_home {
+            self.homes.get_key_value(path).map(|(p, h)| (p.as_path(), h))
+        } else {
+            self.containing(path).map(|(p, h)| (p.as_path(), h))
+        }
+    }
+
     /// The environment a `sys.path` entry lies in (its path and what it is); `None` for an
     /// entry outside environments (application code) or one not given to
     /// [`HostedEnvs::resolve`].
@@ -209,6 +220,12 @@ mod tests {
         assert_eq!(venv, Path::new("/srv/other"));
         assert!(matches!(hosted, Hosted::Venv(_)));
         assert!(h.containing(Path::new("/srv/code")).is_none(), "application code is in no environment");
+        // `named` answers both kinds: a home is itself, an entry the environment it lies in.
+        let (p, _) = h.named(Path::new("/opt/py"), true).unwrap();
+        assert_eq!(p, Path::new("/opt/py"));
+        let (p, hosted) = h.named(Path::new("/srv/other/lib/python3.11/site-packages"), false).unwrap();
+        assert_eq!((p, matches!(hosted, Hosted::Venv(_))), (Path::new("/srv/other"), true));
+        assert!(h.named(Path::new("/srv/code"), false).is_none());
         let (venv, hosted) = h.containing(Path::new("/srv/gone/lib/python3.11/site-packages")).unwrap();
         assert_eq!(venv, Path::new("/srv/gone"));
         assert!(matches!(hosted, Hosted::Missing(m) if m.contains("does not exist")));

@@ -84,15 +84,18 @@ pub fn inspect_packages(root: &HostRoot, site_packages: &[PathBuf], system_site:
         })
         .collect();
     let mut seen = HashSet::new();
-    let mut installers: Vec<Arc<str>> = Vec::new();
+    // Distinct INSTALLER texts are the venv's to choose: a set, not a scan of a list.
+    let mut installers: HashSet<Arc<str>> = HashSet::new();
     for r in read {
         match r {
             Ok(mut p) => {
                 // One allocation per installer name per environment, not one per package.
                 if let Some(i) = &mut p.installer {
-                    match installers.iter().find(|k| ***k == **i) {
+                    match installers.get(&**i) {
                         Some(k) => *i = k.clone(),
-                        None => installers.push(i.clone()),
+                        None => {
+                            installers.insert(i.clone());
+                        }
                     }
                 }
                 // Like importlib.metadata and pip: the first of a name on sys.path wins.

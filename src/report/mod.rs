@@ -235,17 +235,6 @@ pub enum MetadataFormat {
     Egg,
 }
 
-impl MetadataFormat {
-    /// The name in the report: `dist-info`, `egg-info`, `egg`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MetadataFormat::DistInfo => "dist-info",
-            MetadataFormat::EggInfo => "egg-info",
-            MetadataFormat::Egg => "egg",
-        }
-    }
-}
-
 /// One installed distribution.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Package {
