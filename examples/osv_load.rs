@@ -9,7 +9,7 @@ fn main() {
     let runs: usize = args.get(2).and_then(|r| r.parse().ok()).unwrap_or(5);
     let mut times = Vec::new();
     for _ in 0..runs {
-        let db = venvaudit::osv::load(std::path::Path::new(path)).expect("load");
+        let db = venvaudit::internals::load_osv(std::path::Path::new(path)).expect("load");
         times.push(db.load_ms);
         if times.len() == 1 {
             println!("{}", serde_json::to_string_pretty(&db.describe()).unwrap());

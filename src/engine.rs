@@ -183,7 +183,7 @@ pub fn scan_with(req: &Request, progress: &Progress, usage: bool) -> Result<Scan
 pub const MAX_JOBS_PER_CPU: usize = 4;
 
 /// The number of worker threads for a `--jobs` request: at least 1, at most
-/// [`MAX_JOBS_PER_CPU`] per CPU. Returns the number and whether the request was capped.
+/// `MAX_JOBS_PER_CPU` per CPU. Returns the number and whether the request was capped.
 pub fn jobs(requested: Option<usize>) -> (usize, bool) {
     let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     match requested {
@@ -220,6 +220,12 @@ pub fn build_report(scan: Scan, findings: Vec<report::Finding>, req: &Request) -
     report.finish();
     report::compact::apply(&mut report, req.detail().unwrap_or_default(), req.packages);
     report
+}
+
+/// The families a check request runs: the selected ones (all by default), integrity only with
+/// `verify`, since it reads every installed file.
+fn families(req: &Request) -> std::collections::BTreeSet<Family> {
+    Family::ALL.iter().copied().filter(|&f| req.wants(f) && (f != Family::Integrity || req.verify)).collect()
 }
 
 /// `check`: scan, run every selected check family, apply the ignore policy.
@@ -261,8 +267,8 @@ pub fn check(req: &Request, progress: &Progress) -> Result<Report> {
     // the scanned paths honour --jobs too.
     let mut outcome = worker_pool(req)?.install(|| -> Result<checks::Outcome> {
         let servers = resolve_servers(req, &scan)?;
-        let inputs = Inputs { db: db.as_ref(), target, forbid, today: req.today(), servers };
-        Ok(checks::run_all(&scan, req, &inputs))
+        let inputs = Inputs { families: families(req), db: db.as_ref(), target, forbid, today: req.today(), servers };
+        Ok(checks::run_all(&scan, &inputs))
     })?;
     let osv_db = db.as_ref().map(|d| d.describe());
     // The one scope rule for every family: configuration names environments anywhere on

@@ -144,11 +144,6 @@ impl Policy {
         Ok(Policy { rules })
     }
 
-    /// True when there are no entries.
-    pub fn is_empty(&self) -> bool {
-        self.rules.is_empty()
-    }
-
     /// Mark matching findings ignored and append one `ignore-expired` warning per expired entry.
     pub fn apply(&self, findings: &mut Vec<Finding>, today: Date) {
         let mut expired = Vec::new();

@@ -6,32 +6,65 @@
 //!
 //! | layer | modules | what it holds |
 //! |---|---|---|
-//! | contract | [`report`], [`request`], [`time`] | the output and input contracts, finding ids, the clock |
-//! | parsers | [`parse`] | pure readers: ELF, pyvenv.cfg, PEP 508, specifiers, RECORD, redaction |
-//! | host | [`host`] | the scanned system: root view, loader model, configuration, /proc, scope |
-//! | facts | [`discover`], [`inspect`], [`osv`] | finding environments, facts from files, the advisory database |
-//! | checks | [`checks`] | one module per family, findings from facts and resolved inputs |
-//! | engine | [`engine`], [`ignore`], [`query`], [`fleet`] | resolves inputs once and runs the pipeline; answers from saved facts |
-//! | output | [`render`], [`frontends`] | table, CycloneDX, Prometheus; JSON and Ansible modes |
+//! | contract | `report`, `request`, `time` | the output and input contracts, finding ids, the clock |
+//! | parsers | `parse` | pure readers: ELF, pyvenv.cfg, PEP 508, specifiers, RECORD, redaction |
+//! | host | `host` | the scanned system: root view, loader model, configuration, /proc, scope |
+//! | facts | `discover`, `inspect`, `osv` | finding environments, facts from files, the advisory database |
+//! | checks | `checks` | one module per family, findings from facts and resolved inputs |
+//! | engine | `engine`, `ignore`, `query`, `fleet` | resolves inputs once and runs the pipeline; answers from saved facts |
+//! | output | `render`, `frontends` | table, CycloneDX, Prometheus; JSON and Ansible modes |
 
-pub mod checks;
-pub mod discover;
-pub mod engine;
-pub mod fleet;
-pub mod frontends;
+#![warn(missing_docs)]
+
+// Every module is crate-private: the layers are an implementation detail, and the items below
+// are the whole public API (the binary in main.rs, the integration tests and the benchmarks use
+// only these). An unused item in a module is then a dead-code warning instead of a hidden API.
+pub(crate) mod checks;
+pub(crate) mod discover;
+pub(crate) mod engine;
+pub(crate) mod fleet;
+pub(crate) mod frontends;
 #[doc(hidden)]
 pub mod fuzz_api;
-pub mod host;
-pub mod ignore;
-pub mod inspect;
-pub mod osv;
-pub mod parse;
-pub mod query;
-pub mod render;
-pub mod report;
-pub mod request;
-pub mod time;
+pub(crate) mod host;
+pub(crate) mod ignore;
+pub(crate) mod inspect;
+pub(crate) mod osv;
+pub(crate) mod parse;
+pub(crate) mod query;
+pub(crate) mod render;
+pub(crate) mod report;
+pub(crate) mod request;
+pub(crate) mod time;
 
-pub use engine::{check, facts, jobs, scan};
-pub use report::{Family, Finding, FindingId, Report, Severity};
-pub use request::Request;
+// The pipeline: scan (discover + inspect), facts, check, and the worker count they use.
+pub use discover::Progress;
+pub use engine::{Error, Result, check, facts, jobs, scan};
+// The input contract.
+pub use request::{Action, Detail, FailOn, IgnoreEntry, Request};
+// The output contract: every type of the report, its finding ids and families.
+pub use report::{
+    Creator, Extension, Family, Finding, FindingId, Health, Host, Ignored, InUse, LibPython, Linkage, MetadataFormat,
+    OsvDbInfo, Owner, Package, Python, Report, SCHEMA_VERSION, ScanError, Severity, Summary, TextList, Tool,
+    UnknownFamily, UnknownFindingId, UsageKind, UsedBy, Venv, VenvKind,
+};
+// The clock every date decision reads.
+pub use time::{Date, TODAY_VAR, parse_date};
+// Answers about packages: one host (query) and saved facts of many (fleet).
+pub use fleet::{FleetError, FleetRequest, FleetResult, query_facts};
+pub use query::{QueryResult, query};
+// Output formats besides JSON.
+pub use render::export::{cyclonedx, prometheus};
+pub use render::table::{
+    render as render_table, render_fleet as render_fleet_table, render_query as render_query_table,
+};
+// The front-ends the binary dispatches to: JSON-in/JSON-out, the Ansible module, packaging.
+pub use frontends::{ansible, assets, json};
+
+/// Internals the integration tests and examples reach (the ELF reader that checks the
+/// portable build, the OSV loader the load benchmark times). Not part of the stable API.
+#[doc(hidden)]
+pub mod internals {
+    pub use crate::osv::load as load_osv;
+    pub use crate::parse::elf::{glibc_version, read_elf};
+}

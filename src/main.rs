@@ -5,8 +5,8 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::Ordering;
-use venvaudit::discover::Progress;
-use venvaudit::request::{Detail, FailOn, Request};
+use venvaudit::Progress;
+use venvaudit::{Detail, FailOn, Request};
 
 /// Audit Python virtualenvs from their files alone: no Python is run, nothing is written.
 #[derive(Parser)]
@@ -53,7 +53,7 @@ struct CheckArgs {
     fail_on: FailOnArg,
     /// Run only these check families (repeatable).
     #[arg(long = "check", value_name = "FAMILY")]
-    checks: Vec<venvaudit::report::Family>,
+    checks: Vec<venvaudit::Family>,
     /// Judge environments against this interpreter instead of their own base interpreter.
     #[arg(long, value_name = "PATH")]
     target_python: Option<String>,
@@ -88,12 +88,12 @@ struct CheckArgs {
     /// Judge end of life, ignore expiry and database age as on this day (YYYY-MM-DD; default
     /// VENVAUDIT_TODAY, else today): for tests and reproducible reports.
     #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_day)]
-    today: Option<venvaudit::time::Date>,
+    today: Option<venvaudit::Date>,
 }
 
 /// `--today`: a real calendar day written YYYY-MM-DD.
-fn parse_day(s: &str) -> Result<venvaudit::time::Date, String> {
-    venvaudit::time::parse_date(s).ok_or_else(|| format!("{s:?} is not a date YYYY-MM-DD"))
+fn parse_day(s: &str) -> Result<venvaudit::Date, String> {
+    venvaudit::parse_date(s).ok_or_else(|| format!("{s:?} is not a date YYYY-MM-DD"))
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -125,7 +125,7 @@ struct QueryArgs {
     /// With --from-facts: judge the age of facts as on this day (YYYY-MM-DD; default
     /// VENVAUDIT_TODAY, else today).
     #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_day, requires = "from_facts")]
-    today: Option<venvaudit::time::Date>,
+    today: Option<venvaudit::Date>,
     /// With --from-facts: the hosts asked about, one a line; those without facts are listed, others ignored.
     #[arg(long, value_name = "FILE", requires = "from_facts")]
     hosts: Option<PathBuf>,
@@ -251,12 +251,12 @@ fn default_format(f: Option<Format>) -> Format {
 }
 
 /// Print a report in the chosen format.
-fn print_report(r: &venvaudit::report::Report, format: Format) {
+fn print_report(r: &venvaudit::Report, format: Format) {
     match format {
         Format::Json => print_json(r),
-        Format::Table => print!("{}", venvaudit::render::table::render(r)),
-        Format::Cyclonedx => print_json(&venvaudit::render::export::cyclonedx(r)),
-        Format::Prometheus => print!("{}", venvaudit::render::export::prometheus(r)),
+        Format::Table => print!("{}", venvaudit::render_table(r)),
+        Format::Cyclonedx => print_json(&venvaudit::cyclonedx(r)),
+        Format::Prometheus => print!("{}", venvaudit::prometheus(r)),
     }
 }
 
@@ -280,13 +280,13 @@ fn main() -> ExitCode {
     // Ansible runs the binary module as `AnsiballZ_venv_facts ARGS_FILE`: answer in its result
     // format before clap sees the arguments.
     let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    if let Some(inv) = venvaudit::frontends::ansible::detect(&argv) {
-        return ExitCode::from(venvaudit::frontends::ansible::main(inv) as u8);
+    if let Some(inv) = venvaudit::ansible::detect(&argv) {
+        return ExitCode::from(venvaudit::ansible::main(inv) as u8);
     }
     // `venvaudit __generate-assets DIR` (scripts/release.sh): man pages and completions from
     // the CLI definition. Kept outside clap so that it appears in neither.
-    if argv.len() == 3 && argv[1] == venvaudit::frontends::assets::SUBCOMMAND {
-        return match venvaudit::frontends::assets::write(Cli::command(), argv[2].as_ref()) {
+    if argv.len() == 3 && argv[1] == venvaudit::assets::SUBCOMMAND {
+        return match venvaudit::assets::write(Cli::command(), argv[2].as_ref()) {
             Ok(_) => ExitCode::SUCCESS,
             Err(e) => fail(e),
         };
@@ -294,7 +294,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Run { args } => {
-            let (value, code) = venvaudit::frontends::json::run(args.as_deref());
+            let (value, code) = venvaudit::json::run(args.as_deref());
             println!("{value}");
             ExitCode::from(code as u8)
         }
@@ -322,17 +322,17 @@ fn main() -> ExitCode {
             }
         }
         Command::Query(a) if !a.from_facts.is_empty() => {
-            let req = venvaudit::fleet::FleetRequest {
+            let req = venvaudit::FleetRequest {
                 specs: a.specs.clone(),
                 sources: a.from_facts.clone(),
                 max_age_days: a.max_age,
                 today: a.today,
                 hosts_file: a.hosts.clone(),
             };
-            match venvaudit::fleet::query_facts(&req) {
+            match venvaudit::query_facts(&req) {
                 Ok(r) => {
                     match default_format(a.format) {
-                        Format::Table => print!("{}", venvaudit::render::table::render_fleet(&r)),
+                        Format::Table => print!("{}", venvaudit::render_fleet_table(&r)),
                         _ => print_json(&r),
                     }
                     ExitCode::from(r.exit_code())
@@ -344,10 +344,10 @@ fn main() -> ExitCode {
             let format = default_format(a.format);
             let progress = Progress::default();
             let req = Request { specs: a.specs.clone(), ..a.walk.request(&a.paths) };
-            match with_progress(format == Format::Table, &progress, || venvaudit::query::query(&req, &progress)) {
+            match with_progress(format == Format::Table, &progress, || venvaudit::query(&req, &progress)) {
                 Ok(r) => {
                     match format {
-                        Format::Table => print!("{}", venvaudit::render::table::render_query(&r)),
+                        Format::Table => print!("{}", venvaudit::render_query_table(&r)),
                         _ => print_json(&r),
                     }
                     ExitCode::from(r.exit_code())

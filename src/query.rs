@@ -3,7 +3,7 @@
 
 use crate::discover::Progress;
 use crate::engine::{Error, Result};
-pub use crate::parse::spec::{Spec, parse_specs};
+pub use crate::parse::spec::parse_specs;
 use crate::report::{Host, SCHEMA_VERSION, ScanError, Tool};
 use crate::request::Request;
 use serde::Serialize;

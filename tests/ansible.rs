@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 use support::{Creator, check as run, make_bare_venv, make_venv, pip_install, pyenv, pyenv_prefix};
-use venvaudit::frontends::ansible::{CHECK_SPEC, FACTS_SPEC, IGNORE_SPEC, argspec::Opt};
+use venvaudit::ansible::{CHECK_SPEC, FACTS_SPEC, IGNORE_SPEC, argspec::Opt};
 
 /// Everything the tests share, set up once.
 struct Fixture {
@@ -573,7 +573,7 @@ fn assert_doc_matches_spec(doc_opts: &Value, spec: &[Opt], module: &str) {
     let documented: BTreeSet<&str> = doc_opts.as_object().unwrap().keys().map(String::as_str).collect();
     let specified: BTreeSet<&str> = spec.iter().map(|o| o.name).collect();
     assert_eq!(documented, specified, "{module}: documented vs implemented options");
-    use venvaudit::frontends::ansible::argspec::{Elem, Kind};
+    use venvaudit::ansible::argspec::{Elem, Kind};
     for o in spec {
         let d = &doc_opts[o.name];
         let (ty, elements) = match o.kind {

@@ -9,7 +9,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use venvaudit::parse::elf::{glibc_version, read_elf};
+use venvaudit::internals::{glibc_version, read_elf};
 
 /// Every `GLIBC_` version the binary needs, newest first.
 fn glibc_needs(binary: &Path) -> Vec<(u32, u32)> {

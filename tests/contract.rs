@@ -9,7 +9,7 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use support::*;
-use venvaudit::report::FindingId;
+use venvaudit::FindingId;
 
 /// Validate a JSON value against schema/report.schema.json with the real `jsonschema`
 /// package from the tools venv (not our own code).
@@ -343,7 +343,7 @@ fn exclude_and_max_depth_limit_the_walk() {
 fn docs_and_examples_name_real_finding_ids() {
     use std::collections::BTreeSet;
     let known: BTreeSet<&str> = FindingId::ALL.iter().map(|id| id.as_str()).collect();
-    let families: BTreeSet<&str> = venvaudit::report::Family::NAMES.iter().copied().collect();
+    let families: BTreeSet<&str> = venvaudit::Family::NAMES.iter().copied().collect();
     let id_words: BTreeSet<&str> = known.iter().flat_map(|id| id.split('-')).collect();
     let root = repo_root();
     let mut files = vec![root.join("README.md")];
@@ -460,4 +460,28 @@ fn layers_import_only_layers_below() {
     }
     assert!(files > 40 && refs > 200, "the sources were not read ({files} files, {refs} references)");
     assert!(upward.is_empty(), "imports of a higher layer:\n{}", upward.join("\n"));
+}
+
+/// `src/lib.rs` is the whole public API: every layer module is `pub(crate)`, and the only
+/// public modules are the hidden ones for the fuzz targets and tests, so an item no front-end
+/// uses is a dead-code warning instead of an accidental API.
+#[test]
+fn lib_exports_a_curated_api_and_no_layer_module() {
+    let lib = std::fs::read_to_string(repo_root().join("src/lib.rs")).unwrap();
+    let lines: Vec<&str> = lib.lines().collect();
+    let (mut private, mut public) = (0, Vec::new());
+    for (i, line) in lines.iter().enumerate() {
+        let line = line.trim();
+        if line.starts_with("pub(crate) mod ") {
+            private += 1;
+        } else if line.starts_with("pub mod ") {
+            let hidden = i > 0 && lines[i - 1].trim() == "#[doc(hidden)]";
+            if !hidden {
+                public.push(line.to_owned());
+            }
+        }
+    }
+    assert!(private >= 15, "the layer modules were not found in src/lib.rs ({private})");
+    assert!(public.is_empty(), "public modules besides the hidden ones: {public:?}");
+    assert!(lib.contains("#![warn(missing_docs)]"), "every public item needs its doc comment");
 }

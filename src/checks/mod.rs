@@ -20,23 +20,7 @@ pub mod vulns;
 
 use crate::inspect::{Inspected, Scan};
 use crate::report::{Family, Finding, FindingId, ScanError, UsedBy};
-use crate::request::Request;
 use rayon::prelude::*;
-
-/// What every check may consult.
-pub struct CheckContext<'a> {
-    /// The scan: host facts, environments, root.
-    pub scan: &'a Scan,
-    /// The request, for check options.
-    pub req: &'a Request,
-}
-
-impl CheckContext<'_> {
-    /// Whether a family was selected (all are, unless `checks` lists some).
-    pub fn wants(&self, family: Family) -> bool {
-        self.req.wants(family)
-    }
-}
 
 /// The result of running checks.
 #[derive(Debug, Default)]
@@ -108,6 +92,9 @@ fn cap_per_id(findings: Vec<Finding>) -> Vec<Finding> {
 /// What the engine resolved from the request before the checks run: the checks read no
 /// request file themselves and load nothing.
 pub struct Inputs<'a> {
+    /// The families that run: those the request selected (all by default), integrity only
+    /// when `verify` asked for the hashing.
+    pub families: std::collections::BTreeSet<Family>,
     /// The vulnerability database, when one was found and the family is wanted.
     pub db: Option<&'a crate::osv::Database>,
     /// `--target-python`: judge every environment against this interpreter instead of its own.
@@ -138,8 +125,8 @@ pub struct Servers {
 }
 
 /// Run every selected family over a scan.
-pub fn run_all(scan: &Scan, req: &Request, inputs: &Inputs) -> Outcome {
-    let ctx = CheckContext { scan, req };
+pub fn run_all(scan: &Scan, inputs: &Inputs) -> Outcome {
+    let wants = |f: Family| inputs.families.contains(&f);
     let mut out = Outcome::default();
     let (db, target, forbid, today) = (inputs.db, &inputs.target, &inputs.forbid, inputs.today);
     let elf_cache = crate::host::loader::ElfCache::new();
@@ -150,33 +137,33 @@ pub fn run_all(scan: &Scan, req: &Request, inputs: &Inputs) -> Outcome {
         .map(|(i, v)| {
             let python = target.as_ref().unwrap_or(&v.venv.python);
             let mut o = Outcome::default();
-            if ctx.wants(Family::Interpreter) {
+            if wants(Family::Interpreter) {
                 o.findings.extend(interpreter::check(v));
                 if let Some(t) = &target {
                     o.findings.extend(target::check(v, t));
                 }
             }
-            if ctx.wants(Family::Extensions) {
+            if wants(Family::Extensions) {
                 let services_path = scan.usage.per_venv.get(i).map_or(&[][..], |u| u.library_path.as_slice());
                 let (f, e) = extensions::check(&scan.root, &scan.host, v, python, &elf_cache, services_path);
                 o.findings.extend(f);
                 o.errors.extend(e);
             }
-            if ctx.wants(Family::Eol) {
+            if wants(Family::Eol) {
                 o.findings.extend(eol::check(v, python, today));
             }
             if let Some(db) = db {
                 o.findings.extend(vulns::check(db, v));
             }
-            if ctx.wants(Family::Forbidden) {
+            if wants(Family::Forbidden) {
                 o.findings.extend(forbidden::check(forbid, v));
             }
-            if ctx.wants(Family::Dependencies) {
+            if wants(Family::Dependencies) {
                 let (f, e) = deps::check(v);
                 o.findings.extend(f);
                 o.errors.extend(e);
             }
-            if ctx.wants(Family::Permissions) {
+            if wants(Family::Permissions) {
                 o.findings.extend(permissions::check(&scan.root, v));
             }
             o
@@ -186,20 +173,19 @@ pub fn run_all(scan: &Scan, req: &Request, inputs: &Inputs) -> Outcome {
         o.findings = cap_per_id(o.findings);
         out.merge(o);
     }
-    if ctx.wants(Family::ModWsgi) {
+    if wants(Family::ModWsgi) {
         out.merge(mod_wsgi::run(&scan.root, &scan.host.libs, &scan.venvs, &inputs.servers));
     }
-    if ctx.wants(Family::Uwsgi) {
+    if wants(Family::Uwsgi) {
         out.merge(uwsgi::run(&scan.root, &scan.host.libs, &inputs.servers));
     }
-    // Off by default: it reads every installed file.
-    if req.verify && ctx.wants(Family::Integrity) {
+    if wants(Family::Integrity) {
         let venvs: Vec<&Inspected> = scan.venvs.iter().collect();
         let verified = integrity::check(&scan.root, &venvs);
         out.findings.extend(verified.findings);
         out.errors.extend(verified.errors);
     }
-    if ctx.wants(Family::Usage) {
+    if wants(Family::Usage) {
         // mod_wsgi and uWSGI references count as use, though they reach the venvs' `used_by` later.
         let served: std::collections::HashSet<&str> = out.used_by.iter().map(|(p, _)| p.as_str()).collect();
         let usage = usage::check(&scan.venvs, &scan.usage);

@@ -171,19 +171,7 @@ impl Below {
         Some((self.parent.as_ref()?.1.as_raw_fd(), name))
     }
 
-    /// The `lstat` of `rel`, a relative path of plain components (no `..`, no `/` at the
-    /// start): `None` when it is absent or only reachable through a link.
-    pub fn lstat(&mut self, rel: &Path) -> Option<Stat> {
-        let (dir_fd, name) = self.parent_of(rel)?;
-        // SAFETY: plain-data out parameter, a valid descriptor, a NUL-terminated name.
-        let mut st: libc::stat = unsafe { std::mem::zeroed() };
-        if unsafe { libc::fstatat(dir_fd, name.as_ptr(), &mut st, libc::AT_SYMLINK_NOFOLLOW) } != 0 {
-            return None;
-        }
-        Some(Stat { kind: kind_of(&st), dev: st.st_dev, ino: st.st_ino })
-    }
-
-    /// The names and `lstat`s of the entries of the directory `rel` (as in [`Below::lstat`];
+    /// The names and `lstat`s of the entries of the directory `rel` (`rel` as for [`Below::parent_of`];
     /// empty for this directory itself) whose names `want` accepts: only those are stat'ed.
     pub fn list(&self, rel: &Path, want: impl Fn(&[u8]) -> bool) -> Vec<(std::ffi::OsString, Stat)> {
         let dir = if rel.as_os_str().is_empty() {
@@ -212,7 +200,7 @@ impl Below {
         out
     }
 
-    /// At most `limit` bytes of the regular file `rel` (as in [`Below::lstat`]: no link is
+    /// At most `limit` bytes of the regular file `rel` (as for [`Below::parent_of`]: no link is
     /// followed, and a FIFO or device is not read).
     pub fn read_bounded(&mut self, rel: &Path, limit: u64) -> io::Result<Vec<u8>> {
         use std::io::Read;

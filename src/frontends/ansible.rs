@@ -133,7 +133,7 @@ pub struct Invocation {
 
 /// Decide from the command line whether this process is an Ansible module run.
 ///
-/// Yes when argv[0]'s base name is a module name (`venv_facts`, `AnsiballZ_venv_check`, ...),
+/// Yes when `argv[0]`'s base name is a module name (`venv_facts`, `AnsiballZ_venv_check`, ...),
 /// or when the only argument is a readable JSON file of a task's arguments (it carries
 /// `_ansible_module_name`) — so a binary installed under another name still works.
 pub fn detect(args: &[OsString]) -> Option<Invocation> {

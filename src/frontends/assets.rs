@@ -1,7 +1,7 @@
 //! Man pages and shell completions generated from the command-line definition, so that what a
 //! release ships never drifts from `--help`. `venvaudit __generate-assets DIR` (run by
 //! scripts/release.sh; main.rs handles it before clap, so it is in no page or completion) calls
-//! [`write`] with the CLI's `clap::Command`.
+//! [`write()`] with the CLI's `clap::Command`.
 
 use clap_complete::Shell;
 use std::path::{Path, PathBuf};

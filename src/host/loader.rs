@@ -254,14 +254,6 @@ pub struct Closure {
 }
 
 impl Closure {
-    /// True when the load would fail.
-    pub fn fails(&self) -> bool {
-        !self.unfound.is_empty()
-            || !self.version_gaps.is_empty()
-            || !self.unreadable.is_empty()
-            || !self.symbol_gaps.is_empty()
-    }
-
     /// Objects this load added (the loaded object first).
     pub fn added(&self) -> &[Mapped] {
         &self.objects[self.first_new..]

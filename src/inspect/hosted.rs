@@ -67,12 +67,6 @@ impl HostedEnvs {
         HostedEnvs { homes: r.homes, entries: resolved_entries }
     }
 
-    /// What a configured home is; `None` only for a path that was not given to
-    /// [`HostedEnvs::resolve`].
-    pub fn home(&self, path: &Path) -> Option<&Hosted> {
-        self.homes.get(path)
-    }
-
     /// What a configured path names, with the environment path a finding is about: a home is
     /// itself, a `sys.path` entry (`is_home` false) the environment it lies in. `None` for an
     /// entry outside environments, or a path not given to [`HostedEnvs::resolve`].
@@ -197,11 +191,12 @@ mod tests {
         let entries =
             [p("/srv/other/lib/python3.11/site-packages"), p("/srv/code"), p("/srv/gone/lib/python3.11/site-packages")];
         let h = HostedEnvs::resolve(&root, &libs, &[], homes, entries);
-        match h.home(Path::new("/srv/other")) {
+        let home = |h: &HostedEnvs, p: &Path| h.named(p, true).map(|(_, hosted)| hosted.clone());
+        match home(&h, Path::new("/srv/other")) {
             Some(Hosted::Venv(v)) => assert_eq!(v.venv.python.version.as_deref(), Some("3.11.2")),
             other => panic!("/srv/other: {other:?}"),
         }
-        match h.home(Path::new("/opt/py")) {
+        match home(&h, Path::new("/opt/py")) {
             Some(Hosted::Installation { prefix, xys }) => {
                 assert_eq!((prefix.as_path(), xys.as_slice()), (Path::new("/opt/py"), &["3.12".to_owned()][..]))
             }
@@ -210,12 +205,12 @@ mod tests {
         for (path, why) in
             [("/srv/file", "is not a directory"), ("/srv/none", "does not exist"), ("/srv/code", "is not a Python")]
         {
-            match h.home(Path::new(path)) {
+            match home(&h, Path::new(path)) {
                 Some(Hosted::Missing(m)) => assert!(m.contains(why), "{path}: {m}"),
                 other => panic!("{path}: {other:?}"),
             }
         }
-        assert!(h.home(Path::new("/never/named")).is_none());
+        assert!(home(&h, Path::new("/never/named")).is_none());
         let (venv, hosted) = h.containing(Path::new("/srv/other/lib/python3.11/site-packages")).unwrap();
         assert_eq!(venv, Path::new("/srv/other"));
         assert!(matches!(hosted, Hosted::Venv(_)));

@@ -134,12 +134,6 @@ pub fn read_sources(config_root: &HostRoot, read_procs: bool) -> Sources {
     Sources { refs, table }
 }
 
-/// Gather usage: static service references always (read under `config_root`), processes
-/// unless `read_procs` is false.
-pub fn gather(root: &HostRoot, config_root: &HostRoot, venvs: &[Inspected], read_procs: bool) -> Usage {
-    attach(root, venvs, read_sources(config_root, read_procs))
-}
-
 /// Usage of `venvs` from sources read by [`read_sources`].
 pub fn attach(root: &HostRoot, venvs: &[Inspected], sources: Sources) -> Usage {
     let index = VenvIndex::new(root, venvs);

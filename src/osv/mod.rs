@@ -14,10 +14,9 @@ use crate::report::Severity;
 use pep440_rs::Version;
 use serde_json::json;
 use std::collections::HashMap;
-use std::sync::Arc;
 
 pub use load::load;
-pub use matching::{Hit, affecting};
+pub use matching::affecting;
 
 /// One advisory, reduced to what findings report.
 #[derive(Debug, Clone)]
@@ -194,6 +193,3 @@ pub fn locate(requested: Option<&str>) -> Result<String, String> {
     let candidate = std::env::var(DB_ENV).ok().filter(|v| !v.trim().is_empty()).unwrap_or_else(|| DEFAULT_DB.into());
     if std::path::Path::new(&candidate).exists() { Ok(candidate) } else { Err(candidate) }
 }
-
-/// Shared handle, so a database can be reused across requests in one process.
-pub type SharedDatabase = Arc<Database>;

@@ -146,7 +146,7 @@ impl Source for FileSource {
 
 /// Parse the ELF file at a real path, reading only its headers, dynamic section, the strings
 /// it names and its version tables, at their offsets: a 4 GiB CUDA library costs a few
-/// kilobytes of reads, and no header can make us allocate more than [`MAX_PIECE`] at once.
+/// kilobytes of reads, and no header can make us allocate more than `MAX_PIECE` at once.
 pub fn read_elf(path: &Path) -> Result<ElfInfo, ElfError> {
     let io = |cause| ElfError::Io { path: path.to_path_buf(), cause };
     let meta = std::fs::metadata(path).map_err(io)?;

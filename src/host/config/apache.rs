@@ -39,8 +39,6 @@ const MAX_FILES: usize = 10_000;
 /// One Apache configuration, fully read.
 #[derive(Debug, Clone, Default)]
 pub struct ApacheConfig {
-    /// The main file (view path).
-    pub main: PathBuf,
     /// ServerRoot in effect at the end of the configuration.
     pub server_root: PathBuf,
     /// Every active directive, in the order httpd reads them (sections excluded).
@@ -88,7 +86,7 @@ pub fn read(root: &HostRoot, main: &Path, server_root: Option<PathBuf>) -> Apach
     let server_root = server_root.unwrap_or_else(|| main.parent().unwrap_or(Path::new("/")).to_path_buf());
     let mut p = Parser {
         root,
-        cfg: ApacheConfig { main: main.clone(), server_root: server_root.clone(), ..ApacheConfig::default() },
+        cfg: ApacheConfig { server_root: server_root.clone(), ..ApacheConfig::default() },
         vars: envvars(root, &server_root),
         loaded: Vec::new(),
         sections: Vec::new(),

@@ -21,8 +21,6 @@ pub const HOME_KEYS: &[&str] = &["virtualenv", "venv", "home", "pyhome"];
 /// One app configuration.
 #[derive(Debug, Clone, Default)]
 pub struct UwsgiApp {
-    /// View path of the file.
-    pub file: PathBuf,
     /// App name: the file name without extension (uWSGI's `%n`).
     pub name: String,
     /// Every option of the `[uwsgi]` section, in order, placeholders expanded.
@@ -58,7 +56,7 @@ pub fn load(root: &HostRoot, explicit: &[PathBuf]) -> (Vec<UwsgiApp>, Vec<Config
 /// Parse the `[uwsgi]` section of an ini file.
 pub fn parse(text: &str, file: &Path) -> UwsgiApp {
     let name = file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-    let mut app = UwsgiApp { file: file.to_path_buf(), name, options: Vec::new() };
+    let mut app = UwsgiApp { name, options: Vec::new() };
     let mut in_uwsgi = false;
     let mut seen: HashMap<String, String> = HashMap::new();
     for (i, raw) in text.lines().enumerate() {
