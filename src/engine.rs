@@ -38,8 +38,8 @@ pub enum Error {
     #[error("cannot start worker threads: {0}")]
     Threads(rayon::ThreadPoolBuildError),
     /// A request value outside its vocabulary (`detail`).
-    #[error("{0}")]
-    Request(String),
+    #[error(transparent)]
+    Request(#[from] crate::request::RequestError),
     /// `query` without a specifier.
     #[error("query needs at least one specifier, e.g. 'django<4.2.16'")]
     NoSpecifier,
@@ -230,7 +230,7 @@ fn families(req: &Request) -> std::collections::BTreeSet<Family> {
 
 /// `check`: scan, run every selected check family, apply the ignore policy.
 pub fn check(req: &Request, progress: &Progress) -> Result<Report> {
-    req.detail().map_err(Error::Request)?;
+    req.detail()?;
     let policy = ignore::Policy::load(req)?;
     let forbid = crate::parse::spec::parse_specs(&req.forbid)?;
     // The vulnerability database: named, from the environment, or at the default path. Its
@@ -364,7 +364,7 @@ fn resolve_servers(req: &Request, scan: &Scan) -> Result<checks::Servers> {
 
 /// `facts`: scan and report, with the interpreter health findings.
 pub fn facts(req: &Request, progress: &Progress) -> Result<Report> {
-    req.detail().map_err(Error::Request)?;
+    req.detail()?;
     // A summary (`--summary` or `detail: summary`) shows neither in_use nor used_by: no
     // service or process is read for it.
     let scan = scan_with(req, progress, req.detail().ok() != Some(report::Detail::Summary))?;

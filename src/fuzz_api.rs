@@ -204,9 +204,9 @@ pub fn osv_record(data: &[u8]) {
 
 /// A `run` request (the JSON front-end's stdin), parsed to a [`crate::request::Request`].
 pub fn run_request(data: &[u8]) {
-    let _ = serde_json::from_slice::<serde_json::Value>(data)
-        .map_err(|e| e.to_string())
-        .and_then(crate::request::Request::from_json);
+    if let Ok(v) = serde_json::from_slice::<serde_json::Value>(data) {
+        let _ = crate::request::Request::from_json(v);
+    }
 }
 
 /// The Ansible module arguments file, through validation to a request, for both modules.

@@ -52,6 +52,38 @@ impl FailOn {
 
 pub use crate::report::Detail;
 
+/// Why a request was refused before anything was scanned; each message names the key at
+/// fault, as the front-ends show it (`msg` of a failed JSON result or Ansible task).
+#[derive(Debug, thiserror::Error)]
+pub enum RequestError {
+    /// The request is JSON but not an object.
+    #[error("request must be a JSON object")]
+    NotAnObject,
+    /// A key the request does not have (a typo, or an option of a newer version).
+    #[error("unsupported parameter: {key}; supported parameters: {}", KEYS.join(", "))]
+    UnknownKey {
+        /// The key as given.
+        key: String,
+    },
+    /// `paths: []`, which must not widen a request about some paths to the whole host.
+    #[error("invalid value for paths: an empty list; name the directories to scan, or leave paths out to scan /")]
+    EmptyPaths,
+    /// A value of the wrong type or outside its vocabulary.
+    #[error("invalid value for {key}: {message}")]
+    InvalidValue {
+        /// The key path (`ignore[0].until`).
+        key: String,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// `summary: true` with another `detail`.
+    #[error("summary: true contradicts detail: {}; give one of them", detail.as_str())]
+    SummaryContradictsDetail {
+        /// The detail asked for besides `summary`.
+        detail: Detail,
+    },
+}
+
 /// One entry of the ignore policy: a finding is ignored when it matches every key given.
 #[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
@@ -221,11 +253,9 @@ pub const KEYS: &[&str] = &[
 impl Request {
     /// The detail level asked for: `detail`, else `summary`, else full. `summary: true` with
     /// another `detail` is a contradiction and an error.
-    pub fn detail(&self) -> Result<Detail, String> {
+    pub fn detail(&self) -> Result<Detail, RequestError> {
         match (self.detail, self.summary) {
-            (Some(d), true) if d != Detail::Summary => {
-                Err(format!("summary: true contradicts detail: {}; give one of them", d.as_str()))
-            }
+            (Some(d), true) if d != Detail::Summary => Err(RequestError::SummaryContradictsDetail { detail: d }),
             (Some(d), _) => Ok(d),
             (None, true) => Ok(Detail::Summary),
             (None, false) => Ok(Detail::Full),
@@ -244,23 +274,18 @@ impl Request {
     }
 
     /// Parse a JSON request, naming the key at fault on error.
-    pub fn from_json(v: Value) -> Result<Request, String> {
-        let obj = v.as_object().ok_or_else(|| "request must be a JSON object".to_owned())?;
+    pub fn from_json(v: Value) -> Result<Request, RequestError> {
+        let obj = v.as_object().ok_or(RequestError::NotAnObject)?;
         if let Some(bad) = obj.keys().find(|k| !KEYS.contains(&k.as_str())) {
-            return Err(format!("unsupported parameter: {bad}; supported parameters: {}", KEYS.join(", ")));
+            return Err(RequestError::UnknownKey { key: bad.clone() });
         }
         // An empty list (a template that rendered to nothing) must not turn a request about
         // some paths into a scan of the whole host.
         if obj.get("paths").and_then(Value::as_array).is_some_and(Vec::is_empty) {
-            return Err(
-                "invalid value for paths: an empty list; name the directories to scan, or leave paths out to scan /"
-                    .into(),
-            );
+            return Err(RequestError::EmptyPaths);
         }
-        serde_path_to_error::deserialize(v).map_err(|e| {
-            let path = e.path().to_string();
-            format!("invalid value for {path}: {}", e.inner())
-        })
+        serde_path_to_error::deserialize(v)
+            .map_err(|e| RequestError::InvalidValue { key: e.path().to_string(), message: e.inner().to_string() })
     }
 }
 
@@ -271,18 +296,28 @@ mod tests {
 
     #[test]
     fn empty_paths_are_refused() {
-        let e = Request::from_json(json!({"action": "facts", "paths": []})).unwrap_err();
+        let e = Request::from_json(json!({"action": "facts", "paths": []})).unwrap_err().to_string();
         assert!(e.contains("empty list"), "{e}");
         assert!(Request::from_json(json!({"action": "facts"})).unwrap().paths.is_empty());
     }
 
     #[test]
     fn unknown_keys_and_types_are_named() {
-        let e = Request::from_json(json!({"action": "facts", "pathz": []})).unwrap_err();
+        let e = Request::from_json(json!({"action": "facts", "pathz": []})).unwrap_err().to_string();
         assert!(e.contains("pathz") && e.contains("paths"), "{e}");
-        let e = Request::from_json(json!({"action": "facts", "max_depth": "x"})).unwrap_err();
+        let e = Request::from_json(json!({"action": "facts", "max_depth": "x"})).unwrap_err().to_string();
         assert!(e.contains("max_depth"), "{e}");
         let r = Request::from_json(json!({"action": "facts"})).unwrap();
         assert!(r.packages);
+    }
+
+    #[test]
+    fn refusals_are_typed_for_the_callers_that_branch() {
+        let e = Request::from_json(json!({"checks": ["eol", "nope"]})).unwrap_err();
+        assert!(matches!(&e, RequestError::InvalidValue { key, .. } if key == "checks[1]"), "{e:?}");
+        assert!(matches!(Request::from_json(json!([1])), Err(RequestError::NotAnObject)));
+        let r = Request::from_json(json!({"summary": true, "detail": "compact"})).unwrap();
+        assert!(matches!(r.detail(), Err(RequestError::SummaryContradictsDetail { detail: Detail::Compact })));
+        assert_eq!(Request::from_json(json!({"summary": true})).unwrap().detail().unwrap(), Detail::Summary);
     }
 }

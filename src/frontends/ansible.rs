@@ -8,8 +8,10 @@
 
 pub mod argspec;
 
-use crate::request::Request;
-use argspec::{Elem, Kind, Opt};
+use super::json::{Failure, Outcome};
+use crate::report::{Finding, FindingId, Report};
+use crate::request::{Request, RequestError};
+use argspec::{ArgError, Elem, Kind, Opt};
 use serde_json::{Map, Value, json};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -155,20 +157,49 @@ pub fn detect(args: &[OsString]) -> Option<Invocation> {
     params.contains_key("_ansible_module_name").then_some(Invocation { module: None, args_file: Some(file) })
 }
 
+/// Why a module run produced no result; its message is the task's `msg`.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ModuleError {
+    /// The arguments file could not be read.
+    #[error("cannot read the module arguments file {}: {cause}", path.display())]
+    ReadArgs { path: PathBuf, cause: std::io::Error },
+    /// The arguments file is not JSON.
+    #[error("the module arguments file {} is not valid JSON: {cause}", path.display())]
+    ArgsNotJson { path: PathBuf, cause: serde_json::Error },
+    /// The arguments file is JSON but not an object.
+    #[error("the module arguments file {} must hold a JSON object", path.display())]
+    ArgsNotObject { path: PathBuf },
+    /// `ANSIBLE_MODULE_ARGS` is there but not an object.
+    #[error("ANSIBLE_MODULE_ARGS must be a JSON object")]
+    WrappedArgsNotObject,
+    /// Options AnsibleModule would refuse.
+    #[error(transparent)]
+    Arguments(#[from] ArgError),
+    /// `max_depth` below 0 (an int to Ansible, a count to venvaudit).
+    #[error("argument 'max_depth' must be 0 or more, got {value}")]
+    NegativeDepth { value: Value },
+    /// The options make no valid request (a key the spec has and the request lacks is a bug).
+    #[error(transparent)]
+    Request(#[from] RequestError),
+    /// The scan could not run.
+    #[error(transparent)]
+    Run(#[from] Failure),
+}
+
 /// Read the arguments file: a JSON object (bare, as ansible-core writes it for binary
 /// modules, or wrapped in `ANSIBLE_MODULE_ARGS` as for Python modules).
-pub(crate) fn read_args(path: &Path) -> Result<Map<String, Value>, String> {
+pub(crate) fn read_args(path: &Path) -> Result<Map<String, Value>, ModuleError> {
     let bytes = crate::host::paths::read_bounded(path, MAX_ARGS_BYTES)
-        .map_err(|e| format!("cannot read the module arguments file {}: {e}", path.display()))?;
-    let v: Value = serde_json::from_slice(&bytes)
-        .map_err(|e| format!("the module arguments file {} is not valid JSON: {e}", path.display()))?;
+        .map_err(|cause| ModuleError::ReadArgs { path: path.to_path_buf(), cause })?;
+    let v: Value =
+        serde_json::from_slice(&bytes).map_err(|cause| ModuleError::ArgsNotJson { path: path.to_path_buf(), cause })?;
     match v {
         Value::Object(mut m) => match m.remove("ANSIBLE_MODULE_ARGS") {
             Some(Value::Object(inner)) => Ok(inner),
-            Some(_) => Err("ANSIBLE_MODULE_ARGS must be a JSON object".to_owned()),
+            Some(_) => Err(ModuleError::WrappedArgsNotObject),
             None => Ok(m),
         },
-        _ => Err(format!("the module arguments file {} must hold a JSON object", path.display())),
+        _ => Err(ModuleError::ArgsNotObject { path: path.to_path_buf() }),
     }
 }
 
@@ -254,7 +285,7 @@ pub fn run(inv: &Invocation) -> Value {
     };
     let params = match read_args(file) {
         Ok(p) => p,
-        Err(e) => return fail(e),
+        Err(e) => return fail(e.to_string()),
     };
     let (opts, int) = split_internal(params);
     let module = match int.module_name.as_deref().and_then(Module::from_name).or(inv.module) {
@@ -270,13 +301,13 @@ pub fn run(inv: &Invocation) -> Value {
     let display_name = int.module_name.clone().unwrap_or_else(|| module.name().to_owned());
     let params = match argspec::validate(&display_name, module.spec(), &opts, int.ignore_unknown_opts) {
         Ok(p) => p,
-        Err(e) => return fail(e),
+        Err(e) => return fail(e.to_string()),
     };
     let mut result = match module {
         Module::Facts => facts(&params),
         Module::Check => check(&params, &int),
     }
-    .unwrap_or_else(fail);
+    .unwrap_or_else(|e| fail(e.to_string()));
     if !int.no_log {
         result["invocation"] = json!({"module_args": params});
     }
@@ -289,7 +320,7 @@ pub fn run(inv: &Invocation) -> Value {
 
 /// Map validated options to a [`Request`]. Keys the spec has and the request lacks are a bug,
 /// named by `Request::from_json`.
-pub(crate) fn request(action: &str, params: &Map<String, Value>) -> Result<Request, String> {
+pub(crate) fn request(action: &str, params: &Map<String, Value>) -> Result<Request, ModuleError> {
     let mut obj = Map::new();
     obj.insert("action".to_owned(), json!(action));
     for (k, v) in params {
@@ -297,7 +328,7 @@ pub(crate) fn request(action: &str, params: &Map<String, Value>) -> Result<Reque
             continue;
         }
         if k == "max_depth" && v.as_i64().is_some_and(|d| d < 0) {
-            return Err(format!("argument 'max_depth' must be 0 or more, got {v}"));
+            return Err(ModuleError::NegativeDepth { value: v.clone() });
         }
         if k == "processes" {
             obj.insert("no_processes".to_owned(), json!(v == &json!(false)));
@@ -305,16 +336,20 @@ pub(crate) fn request(action: &str, params: &Map<String, Value>) -> Result<Reque
         }
         obj.insert(k.clone(), v.clone());
     }
-    Request::from_json(Value::Object(obj))
+    Ok(Request::from_json(Value::Object(obj))?)
 }
 
-fn facts(params: &Map<String, Value>) -> Result<Value, String> {
+fn facts(params: &Map<String, Value>) -> Result<Value, ModuleError> {
     let req = request("facts", params)?;
-    let mut report = super::json::execute(&req)?;
+    let outcome = super::json::execute(&req)?;
+    let warnings = match &outcome {
+        Outcome::Facts(report) => scan_warnings(report),
+        _ => Vec::new(),
+    };
+    let mut report = outcome.to_value()?;
     if let Some(o) = report.as_object_mut() {
         o.remove("failed");
     }
-    let warnings = scan_warnings(&report);
     let mut out = json!({
         "changed": false,
         "failed": false,
@@ -326,56 +361,52 @@ fn facts(params: &Map<String, Value>) -> Result<Value, String> {
     Ok(out)
 }
 
-fn check(params: &Map<String, Value>, int: &Internal) -> Result<Value, String> {
+fn check(params: &Map<String, Value>, int: &Internal) -> Result<Value, ModuleError> {
     let req = request("check", params)?;
-    let report = super::json::execute(&req)?;
-    let passed = report["passed"].as_bool().unwrap_or(false);
-    let s = &report["summary"];
-    let counts = json!({"error": s["error"], "warning": s["warning"], "info": s["info"], "ignored": s["ignored"]});
-    let venvs: Vec<Value> = report["venvs"]
-        .as_array()
-        .map(|vs| {
-            vs.iter()
-                .map(|v| json!({"path": v["path"], "kind": v["kind"], "python": v["python"]["version"], "health": v["health"]}))
-                .collect()
-        })
-        .unwrap_or_default();
-    let findings = report["findings"].as_array().cloned().unwrap_or_default();
+    let Outcome::Check { report, fail_on, passed } = super::json::execute(&req)? else {
+        unreachable!("a check request gives a check outcome")
+    };
+    let s = &report.summary;
+    let counts = json!({"error": s.error, "warning": s.warning, "info": s.info, "ignored": s.ignored});
+    let venvs: Vec<Value> = report
+        .venvs
+        .iter()
+        .map(|v| json!({"path": v.path, "kind": v.kind, "python": v.python.version, "health": v.health}))
+        .collect();
     let mut warnings = scan_warnings(&report);
     warnings.extend(
-        findings
+        report
+            .findings
             .iter()
-            .filter(|f| f["id"] == crate::report::FindingId::IgnoreExpired.as_str() && f["ignored"].is_null())
-            .map(|f| f["message"].as_str().unwrap_or("an ignore entry has expired").to_owned()),
+            .filter(|f| f.id == FindingId::IgnoreExpired && f.ignored.is_none())
+            .map(|f| f.message.clone()),
     );
+    let serialise = |cause| ModuleError::Run(Failure::Serialise { cause });
     let mut out = json!({
         "changed": false,
         "failed": false,
         "passed": passed,
-        "fail_on": req.fail_on.as_str(),
+        "fail_on": fail_on.as_str(),
         "counts": counts,
-        "summary": report["summary"],
+        "summary": serde_json::to_value(&report.summary).map_err(serialise)?,
         "venvs": venvs,
-        "findings": findings,
-        "errors": report["errors"],
+        "findings": serde_json::to_value(&report.findings).map_err(serialise)?,
+        "errors": serde_json::to_value(&report.errors).map_err(serialise)?,
     });
-    if !report["osv_db"].is_null() {
-        out["osv_db"] = report["osv_db"].clone();
+    if let Some(db) = &report.osv_db {
+        out["osv_db"] = serde_json::to_value(db).map_err(serialise)?;
     }
-    let threshold = req.fail_on.threshold();
-    let failing: Vec<&Value> = findings
-        .iter()
-        .filter(|f| f["ignored"].is_null())
-        .filter(|f| threshold.is_some_and(|t| severity(f).is_some_and(|s| s >= t)))
-        .collect();
+    let threshold = fail_on.threshold();
+    let failing: Vec<&Finding> =
+        report.findings.iter().filter(|f| f.ignored.is_none() && threshold.is_some_and(|t| f.severity >= t)).collect();
     let head = format!(
         "{} error(s), {} warning(s), {} info, {} ignored in {} venv(s) (fail_on: {})",
-        counts["error"],
-        counts["warning"],
-        counts["info"],
-        counts["ignored"],
+        s.error,
+        s.warning,
+        s.info,
+        s.ignored,
         venvs.len(),
-        req.fail_on.as_str()
+        fail_on.as_str()
     );
     if passed {
         out["msg"] = json!(format!("venv_check passed: {head}"));
@@ -395,28 +426,17 @@ fn check(params: &Map<String, Value>, int: &Internal) -> Result<Value, String> {
     Ok(out)
 }
 
-fn severity(f: &Value) -> Option<crate::report::Severity> {
-    serde_json::from_value(f["severity"].clone()).ok()
-}
-
 /// `id venv: message`, one line (host-wide findings say `host`).
-pub fn finding_line(f: &Value) -> String {
-    let venv = f["venv"].as_str().unwrap_or("host");
-    let msg = f["message"].as_str().unwrap_or("").replace('\n', " ");
-    format!("{} {venv}: {msg}", f["id"].as_str().unwrap_or("?"))
+pub fn finding_line(f: &Finding) -> String {
+    let venv = f.venv.as_deref().unwrap_or("host");
+    format!("{} {venv}: {}", f.id.as_str(), f.message.replace('\n', " "))
 }
 
 /// The report's caveats and its unreadable paths (at most [`MAX_WARNINGS`]) as task warnings.
-fn scan_warnings(report: &Value) -> Vec<String> {
-    let caveats = report["warnings"].as_array().map(Vec::as_slice).unwrap_or(&[]);
-    let errors = report["errors"].as_array().map(Vec::as_slice).unwrap_or(&[]);
-    let mut w: Vec<String> = caveats.iter().filter_map(Value::as_str).map(str::to_owned).collect();
-    w.extend(
-        errors
-            .iter()
-            .take(MAX_WARNINGS)
-            .map(|e| format!("{}: {}", e["path"].as_str().unwrap_or("?"), e["message"].as_str().unwrap_or(""))),
-    );
+fn scan_warnings(report: &Report) -> Vec<String> {
+    let errors = &report.errors;
+    let mut w: Vec<String> = report.warnings.clone();
+    w.extend(errors.iter().take(MAX_WARNINGS).map(|e| format!("{}: {}", e.path, e.message)));
     if errors.len() > MAX_WARNINGS {
         w.push(format!("... and {} more unreadable paths (see the report's errors)", errors.len() - MAX_WARNINGS));
     }
@@ -481,8 +501,10 @@ mod tests {
 
     #[test]
     fn finding_lines_are_single_lines() {
-        let f = json!({"id": "broken-interpreter", "venv": "/srv/a", "message": "gone\nreally"});
+        use crate::report::Severity;
+        let f = Finding::new(FindingId::BrokenInterpreter, Severity::Error, Some("/srv/a"), "gone\nreally".into(), "r");
         assert_eq!(finding_line(&f), "broken-interpreter /srv/a: gone really");
-        assert_eq!(finding_line(&json!({"id": "x", "venv": null, "message": "m"})), "x host: m");
+        let host = Finding::new(FindingId::Unused, Severity::Info, None, "m".into(), "r");
+        assert_eq!(finding_line(&host), "unused host: m");
     }
 }

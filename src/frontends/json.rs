@@ -2,57 +2,128 @@
 //! Failures are `{"failed": true, "msg": ...}` with a non-zero exit, never a panic text.
 
 use crate::discover::Progress;
-use crate::request::{Action, Request};
+use crate::query::QueryResult;
+use crate::report::Report;
+use crate::request::{Action, FailOn, Request, RequestError};
 use serde_json::{Value, json};
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Largest request accepted.
 const MAX_REQUEST_BYTES: u64 = 16 << 20;
 
+/// Why a request produced no result; its message is the failure's `msg`.
+#[derive(Debug, thiserror::Error)]
+pub enum Failure {
+    /// The `--args` file could not be read.
+    #[error("cannot read request file {}: {cause}", path.display())]
+    ReadFile {
+        /// The file named.
+        path: PathBuf,
+        /// Why.
+        cause: std::io::Error,
+    },
+    /// Standard input could not be read.
+    #[error("cannot read request from stdin: {cause}")]
+    ReadStdin {
+        /// Why.
+        cause: std::io::Error,
+    },
+    /// The request is not JSON.
+    #[error("request is not valid JSON: {cause}")]
+    NotJson {
+        /// Where and why the JSON parser stopped.
+        cause: serde_json::Error,
+    },
+    /// The request is JSON but not a valid request.
+    #[error(transparent)]
+    Request(#[from] RequestError),
+    /// No `action`.
+    #[error("missing required parameter: action (one of: facts, check, query)")]
+    NoAction,
+    /// The scan could not run (a missing root, a bad specifier, an unreadable database...).
+    #[error(transparent)]
+    Engine(#[from] crate::engine::Error),
+    /// The result could not be turned into JSON (a bug: every report type serialises).
+    #[error("cannot serialise the result: {cause}")]
+    Serialise {
+        /// Why.
+        cause: serde_json::Error,
+    },
+}
+
+/// What a request produced, in the typed model; [`Outcome::to_value`] is the JSON result.
+#[derive(Debug)]
+pub enum Outcome {
+    /// `facts`: the report.
+    Facts(Report),
+    /// `check`: the report and the gate's verdict at `fail_on`.
+    Check {
+        /// The report with its findings.
+        report: Report,
+        /// The threshold the gate judged by.
+        fail_on: FailOn,
+        /// No active finding at or above `fail_on`.
+        passed: bool,
+    },
+    /// `query`: the matching environments.
+    Query(QueryResult),
+}
+
+impl Outcome {
+    /// The JSON result object: the report (or query result) with `failed: false`, and for a
+    /// check `passed` and `fail_on`.
+    pub fn to_value(&self) -> Result<Value, Failure> {
+        let serialise = |e| Failure::Serialise { cause: e };
+        let mut v = match self {
+            Outcome::Facts(report) => serde_json::to_value(report).map_err(serialise)?,
+            Outcome::Check { report, fail_on, passed } => {
+                let mut v = serde_json::to_value(report).map_err(serialise)?;
+                v["passed"] = json!(passed);
+                v["fail_on"] = json!(fail_on.as_str());
+                v
+            }
+            Outcome::Query(result) => serde_json::to_value(result).map_err(serialise)?,
+        };
+        v["failed"] = json!(false);
+        Ok(v)
+    }
+
+    /// The exit code of a successful run: 1 when a check gate failed or a query matched; 2
+    /// when a query matched nothing but could not read part of the scan.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Outcome::Facts(_) => 0,
+            Outcome::Check { passed, .. } => i32::from(!passed),
+            Outcome::Query(result) => i32::from(result.exit_code()),
+        }
+    }
+}
+
 /// Read the request, run it, and return (result, exit code).
 pub fn run(args_file: Option<&Path>) -> (Value, i32) {
+    match read_and_execute(args_file).and_then(|o| Ok((o.to_value()?, o.exit_code()))) {
+        Ok(done) => done,
+        Err(e) => (failure(&e.to_string()), 2),
+    }
+}
+
+/// The request from `args_file` (else stdin), parsed and run.
+fn read_and_execute(args_file: Option<&Path>) -> Result<Outcome, Failure> {
     let raw = match args_file {
         Some(p) => crate::host::paths::read_bounded(p, MAX_REQUEST_BYTES)
-            .map_err(|e| format!("cannot read request file {}: {e}", p.display())),
+            .map_err(|cause| Failure::ReadFile { path: p.to_path_buf(), cause })?,
         None => {
             let mut buf = Vec::new();
             std::io::stdin()
                 .take(MAX_REQUEST_BYTES)
                 .read_to_end(&mut buf)
-                .map(|_| buf)
-                .map_err(|e| format!("cannot read request from stdin: {e}"))
+                .map_err(|cause| Failure::ReadStdin { cause })?;
+            buf
         }
     };
-    let result = raw
-        .and_then(|b| serde_json::from_slice::<Value>(&b).map_err(|e| format!("request is not valid JSON: {e}")))
-        .and_then(Request::from_json)
-        .and_then(|req| execute(&req));
-    match result {
-        Ok(v) => {
-            let code = exit_code(&v);
-            (v, code)
-        }
-        Err(msg) => (failure(&msg), 2),
-    }
-}
-
-fn to_object<T: serde::Serialize>(v: &T) -> Result<Value, String> {
-    let mut v = serde_json::to_value(v).map_err(|e| e.to_string())?;
-    v["failed"] = json!(false);
-    Ok(v)
-}
-
-/// The exit code for a successful result: 1 when a check gate failed or a query matched; 2
-/// when a query matched nothing but could not read part of the scan.
-pub fn exit_code(v: &Value) -> i32 {
-    if v["passed"] == json!(false) || v["matched"] == json!(true) {
-        1
-    } else if v["complete"] == json!(false) {
-        2
-    } else {
-        0
-    }
+    let v: Value = serde_json::from_slice(&raw).map_err(|cause| Failure::NotJson { cause })?;
+    execute(&Request::from_json(v)?)
 }
 
 /// The failure object every JSON front-end prints.
@@ -60,25 +131,16 @@ pub fn failure(msg: &str) -> Value {
     json!({"failed": true, "msg": msg})
 }
 
-/// Run a parsed request and return its result object.
-pub fn execute(req: &Request) -> Result<Value, String> {
+/// Run a parsed request.
+pub fn execute(req: &Request) -> Result<Outcome, Failure> {
     let progress = Progress::default();
-    match req.action {
-        None => Err("missing required parameter: action (one of: facts, check, query)".to_owned()),
-        Some(Action::Facts) => {
-            let report = crate::engine::facts(req, &progress).map_err(|e| format!("{e:#}"))?;
-            to_object(&report)
+    Ok(match req.action.ok_or(Failure::NoAction)? {
+        Action::Facts => Outcome::Facts(crate::engine::facts(req, &progress)?),
+        Action::Check => {
+            let report = crate::engine::check(req, &progress)?;
+            let passed = !report.fails(req.fail_on.threshold());
+            Outcome::Check { report, fail_on: req.fail_on, passed }
         }
-        Some(Action::Check) => {
-            let report = crate::engine::check(req, &progress).map_err(|e| format!("{e:#}"))?;
-            let mut v = to_object(&report)?;
-            v["passed"] = json!(!report.fails(req.fail_on.threshold()));
-            v["fail_on"] = json!(req.fail_on.as_str());
-            Ok(v)
-        }
-        Some(Action::Query) => {
-            let result = crate::query::query(req, &progress).map_err(|e| format!("{e:#}"))?;
-            to_object(&result)
-        }
-    }
+        Action::Query => Outcome::Query(crate::query::query(req, &progress)?),
+    })
 }

@@ -71,6 +71,12 @@ impl Opt {
     }
 }
 
+/// Arguments AnsibleModule would refuse, in its words (`Unsupported parameters for ...`,
+/// `missing required arguments: ...`, `value of fail_on must be one of: ...`).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ArgError(pub String);
+
 /// Validate `params` (without `_ansible_*` keys) against `spec` and return every option of
 /// the spec with its converted value or default, as AnsibleModule's `module.params`.
 /// Unknown options are an error unless `ignore_unknown` (`_ansible_ignore_unknown_opts`).
@@ -79,8 +85,8 @@ pub fn validate(
     spec: &[Opt],
     params: &Map<String, Value>,
     ignore_unknown: bool,
-) -> Result<Map<String, Value>, String> {
-    validate_in(module, spec, params, ignore_unknown, &[])
+) -> Result<Map<String, Value>, ArgError> {
+    validate_in(module, spec, params, ignore_unknown, &[]).map_err(ArgError)
 }
 
 fn validate_in(
@@ -363,7 +369,7 @@ mod tests {
     ];
 
     fn run(v: Value) -> Result<Map<String, Value>, String> {
-        validate("venv_check", SPEC, v.as_object().unwrap(), false)
+        validate("venv_check", SPEC, v.as_object().unwrap(), false).map_err(|e| e.to_string())
     }
 
     #[test]
