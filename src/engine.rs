@@ -340,14 +340,26 @@ fn resolve_servers(req: &Request, scan: &Scan) -> Result<checks::Servers> {
         let files = named(&req.apache_config, "--apache-config")?;
         if let Some(m) = &req.mod_wsgi {
             let p = view_path(&scan.root, m);
-            let module = checks::embed::inspect_module(&scan.root, &scan.host.libs, &p)
-                .map_err(|reason| Error::ModWsgi { path: display(&p), reason })?;
+            let module = inspect::embedded::inspect_module(&scan.root, &scan.host.libs, &p)
+                .map_err(|e| Error::ModWsgi { path: display(&p), reason: e.to_string() })?;
             servers.mod_wsgi = Some(module);
         }
-        servers.apache = host::config::apache::load(config_root, &files);
-        let (h, e) = checks::mod_wsgi::paths_named(&servers.apache);
+        let configs = host::config::apache::load(config_root, &files);
+        let (h, e) = checks::mod_wsgi::paths_named(&configs);
         homes.extend(h);
         entries.extend(e);
+        let forced = servers.mod_wsgi.is_some();
+        servers.apache = configs
+            .into_iter()
+            .map(|config| {
+                // With --mod-wsgi the configured module is not judged, so it is not read.
+                let mod_wsgi = config.module("wsgi_module").filter(|_| !forced).map(|(path, d)| {
+                    let embedded = inspect::embedded::inspect_module(&scan.root, &scan.host.libs, &path);
+                    checks::LoadedModule { path, directive: d.clone(), embedded }
+                });
+                checks::ApacheServer { config, mod_wsgi }
+            })
+            .collect();
     }
     if req.wants(Family::Uwsgi) {
         let files = named(&req.uwsgi_config, "--uwsgi-config")?;
@@ -356,7 +368,18 @@ fn resolve_servers(req: &Request, scan: &Scan) -> Result<checks::Servers> {
         let (h, e) = checks::uwsgi::paths_named(&apps);
         homes.extend(h);
         entries.extend(e);
-        servers.uwsgi = apps;
+        servers.uwsgi = apps
+            .into_iter()
+            .map(|app| {
+                let plugin = inspect::embedded::uwsgi_python_plugin(
+                    &scan.root,
+                    &scan.host.libs,
+                    &app,
+                    &mut servers.uwsgi_errors,
+                );
+                checks::UwsgiServer { app, plugin }
+            })
+            .collect();
     }
     servers.hosted = HostedEnvs::resolve(&scan.root, &scan.host.libs, &scan.venvs, homes, entries);
     Ok(servers)

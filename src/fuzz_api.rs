@@ -109,7 +109,7 @@ pub fn record(data: &[u8]) {
     use crate::inspect::packages as p;
     let text = crate::host::paths::backslash_utf8(data);
     for e in p::extensions_from_record(&text) {
-        let _ = p::extension_abi_tag(&e.path);
+        let _ = crate::parse::abi_tag::extension_abi_tag(&e.path);
     }
     let _ = crate::parse::record::rows(&text).count();
 }

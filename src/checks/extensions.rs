@@ -16,7 +16,8 @@ use crate::host::HostFacts;
 use crate::host::loader::{self, Closure, ElfCache, FileId, Loader, Process, Unfound};
 use crate::host::paths::{HostRoot, display};
 use crate::inspect::Inspected;
-use crate::inspect::packages::{extension_abi_tag, normalize_name};
+use crate::inspect::packages::normalize_name;
+use crate::parse::abi_tag::{AbiTag, extension_abi_tag, parse_abi_tag};
 use crate::parse::elf::{self, ElfInfo};
 use crate::report::FindingId;
 use crate::report::{Finding, Python, ScanError, Severity};
@@ -28,52 +29,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 const REINSTALL: &str = "Reinstall the distribution from a wheel built for this Python and host (`pip install --force-reinstall --no-cache-dir NAME`), or recreate the environment with the Python it was built for";
-
-/// An extension-module ABI tag from a file name, parsed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AbiTag {
-    /// `cpython-311-x86_64-linux-gnu`, `cpython-37m-x86_64-linux-gnu`, `cpython-313t-…`.
-    CPython {
-        /// Major version.
-        major: u32,
-        /// Minor version.
-        minor: u32,
-        /// ABI flags: `t` free-threaded, `d` debug, `m` pymalloc (3.7 and older), `u` wide unicode.
-        flags: String,
-        /// Multiarch triplet, e.g. `x86_64-linux-gnu`, absent in old tags.
-        platform: Option<String>,
-    },
-    /// The stable ABI (`.abi3.so`): loads in CPython 3 builds that are not free-threaded.
-    Abi3,
-    /// PyPy and GraalPy tags, compared verbatim.
-    Other(String),
-}
-
-/// Parse the tag part of an extension file name (`cpython-311-x86_64-linux-gnu`). Anything
-/// that is not a Python ABI tag (`libopenblas.0.3.23.dev.so` gives `dev`) is `None`.
-pub fn parse_abi_tag(tag: &str) -> Option<AbiTag> {
-    if tag == "abi3" {
-        return Some(AbiTag::Abi3);
-    }
-    if let Some(rest) = tag.strip_prefix("cpython-") {
-        let (ver, platform) = match rest.split_once('-') {
-            Some((v, p)) => (v, Some(p.to_owned())),
-            None => (rest, None),
-        };
-        let end = ver.find(|c: char| !c.is_ascii_digit()).unwrap_or(ver.len());
-        let (digits, flags) = ver.split_at(end);
-        if digits.len() < 2 || !flags.chars().all(|c| "dmut".contains(c)) {
-            return None;
-        }
-        let major = digits[..1].parse().ok()?;
-        let minor = digits[1..].parse().ok()?;
-        return Some(AbiTag::CPython { major, minor, flags: flags.to_owned(), platform });
-    }
-    if tag.starts_with("pypy") || tag.starts_with("graalpy") {
-        return Some(AbiTag::Other(tag.to_owned()));
-    }
-    None
-}
 
 /// The C library a multiarch triplet names.
 fn platform_libc(platform: &str) -> Option<&'static str> {
@@ -963,18 +918,6 @@ mod tests {
 
     fn verdict(tag: &str, abi: &str) -> TagVerdict {
         judge_tag(&parse_abi_tag(tag).unwrap(), &Expect::of(&py(abi, "CPython")))
-    }
-
-    #[test]
-    fn tags_parse() {
-        assert_eq!(
-            parse_abi_tag("cpython-37m-x86_64-linux-gnu"),
-            Some(AbiTag::CPython { major: 3, minor: 7, flags: "m".into(), platform: Some("x86_64-linux-gnu".into()) })
-        );
-        assert_eq!(parse_abi_tag("abi3"), Some(AbiTag::Abi3));
-        assert_eq!(parse_abi_tag("dev"), None);
-        assert_eq!(parse_abi_tag("cpython-x"), None);
-        assert!(matches!(parse_abi_tag("pypy39-pp73-x86_64-linux-gnu"), Some(AbiTag::Other(_))));
     }
 
     #[test]

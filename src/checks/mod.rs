@@ -108,20 +108,51 @@ pub struct Inputs<'a> {
 }
 
 /// What the mod-wsgi and uwsgi families judge, loaded and resolved by the engine: the
-/// configuration files, the modules given on the command line, and what every configured
-/// home and `sys.path` entry refers to. Empty for a family that is not wanted.
+/// configuration files, the modules they load (their embedded Python read from the ELF
+/// headers), the module given on the command line, and what every configured home and
+/// `sys.path` entry refers to. Empty for a family that is not wanted.
 #[derive(Debug, Default)]
 pub struct Servers {
     /// Apache configurations (one per server root, or the `--apache-config` files).
-    pub apache: Vec<crate::host::config::apache::ApacheConfig>,
+    pub apache: Vec<ApacheServer>,
     /// `--mod-wsgi`: the module every environment is judged against instead of Apache's.
     pub mod_wsgi: Option<embed::Embedded>,
     /// uWSGI app configurations (packaged app directories and `--uwsgi-config` files).
-    pub uwsgi: Vec<crate::host::config::uwsgi::UwsgiApp>,
-    /// uWSGI configuration files that could not be read.
+    pub uwsgi: Vec<UwsgiServer>,
+    /// uWSGI configuration files or plugins that could not be read.
     pub uwsgi_errors: Vec<ScanError>,
     /// What the configured homes and `sys.path` entries are.
     pub hosted: embed::HostedEnvs,
+}
+
+/// One Apache configuration and the mod_wsgi it loads.
+#[derive(Debug)]
+pub struct ApacheServer {
+    /// The configuration, fully read.
+    pub config: crate::host::config::apache::ApacheConfig,
+    /// The `LoadModule wsgi_module` line and what its file embeds; `None` without one, or
+    /// when `--mod-wsgi` replaces it (then it is not read).
+    pub mod_wsgi: Option<LoadedModule>,
+}
+
+/// A module a configuration loads.
+#[derive(Debug)]
+pub struct LoadedModule {
+    /// The module file (view path).
+    pub path: std::path::PathBuf,
+    /// The line loading it.
+    pub directive: crate::host::config::Directive,
+    /// Its embedded Python, or why it could not be read.
+    pub embedded: Result<embed::Embedded, crate::inspect::embedded::ModuleError>,
+}
+
+/// One uWSGI app and the python plugin it loads.
+#[derive(Debug)]
+pub struct UwsgiServer {
+    /// The app configuration.
+    pub app: crate::host::config::uwsgi::UwsgiApp,
+    /// Its python plugin and the line naming it; `None` when it loads none that can be read.
+    pub plugin: Option<(embed::Embedded, crate::host::config::Directive)>,
 }
 
 /// Run every selected family over a scan.
@@ -174,10 +205,10 @@ pub fn run_all(scan: &Scan, inputs: &Inputs) -> Outcome {
         out.merge(o);
     }
     if wants(Family::ModWsgi) {
-        out.merge(mod_wsgi::run(&scan.root, &scan.host.libs, &scan.venvs, &inputs.servers));
+        out.merge(mod_wsgi::run(&scan.root, &scan.venvs, &inputs.servers));
     }
     if wants(Family::Uwsgi) {
-        out.merge(uwsgi::run(&scan.root, &scan.host.libs, &inputs.servers));
+        out.merge(uwsgi::run(&scan.root, &inputs.servers));
     }
     if wants(Family::Integrity) {
         let venvs: Vec<&Inspected> = scan.venvs.iter().collect();

@@ -5,9 +5,8 @@
 //! time (`No module named 'encodings'`, or a crash); one made from another installation of
 //! the same X.Y mostly works until a compiled package or the standard library disagrees.
 
-use super::embed::{self, Embedded, Hosted, Verdict};
+use super::embed::{self, Embedded, Hosted, HostedVenv, Verdict};
 use super::{Outcome, Servers};
-use crate::host::LibrarySearch;
 use crate::host::config::Directive;
 use crate::host::config::apache::{ApacheConfig, getword_conf};
 use crate::host::paths::{HostRoot, display, normalize};
@@ -97,27 +96,26 @@ pub fn daemon_options(raw: &str) -> (String, Vec<(String, String)>) {
 /// Run the family over the loaded Apache configurations (or, with `--mod-wsgi`, against that
 /// module): every configured home and `sys.path` entry in an environment is judged against
 /// the mod_wsgi the configuration loads.
-pub fn run(root: &HostRoot, libs: &LibrarySearch, venvs: &[Inspected], servers: &Servers) -> Outcome {
+pub fn run(root: &HostRoot, venvs: &[Inspected], servers: &Servers) -> Outcome {
     let mut out = Outcome::default();
     let forced = servers.mod_wsgi.as_ref();
     let mut judged: Vec<PathBuf> = Vec::new();
-    for cfg in &servers.apache {
+    for server in &servers.apache {
+        let cfg = &server.config;
         out.errors.extend(cfg.errors.iter().map(|(p, m)| ScanError { path: p.clone(), message: m.clone() }));
-        let module: Option<(Embedded, Option<&Directive>)> = match forced {
-            Some(e) => Some((e.clone(), None)),
-            None => match cfg.module("wsgi_module") {
-                Some((path, d)) => match embed::inspect_module(root, libs, &path) {
-                    Ok(e) => Some((e, Some(d))),
-                    Err(e) => {
-                        out.errors.push(ScanError {
-                            path: display(&path),
-                            message: format!("mod_wsgi loaded at {}: {e}", d.location()),
-                        });
-                        None
-                    }
-                },
-                None => None,
+        let module: Option<(Embedded, Option<&Directive>)> = match (forced, &server.mod_wsgi) {
+            (Some(e), _) => Some((e.clone(), None)),
+            (None, Some(m)) => match &m.embedded {
+                Ok(e) => Some((e.clone(), Some(&m.directive))),
+                Err(e) => {
+                    out.errors.push(ScanError {
+                        path: display(&m.path),
+                        message: format!("mod_wsgi loaded at {}: {e}", m.directive.location()),
+                    });
+                    None
+                }
             },
+            (None, None) => None,
         };
         for r in references(cfg) {
             let Some((venv_path, hosted)) = servers.hosted.named(&r.path, !is_sys_path(r.option)) else { continue };
@@ -141,7 +139,7 @@ pub fn run(root: &HostRoot, libs: &LibrarySearch, venvs: &[Inspected], servers: 
     // `--mod-wsgi` alone asks "would these environments run under that module?".
     if let Some(e) = forced {
         for v in venvs.iter().filter(|v| !judged.contains(&v.path)) {
-            let hosted = Hosted::Venv(Box::new(v.clone()));
+            let hosted = Hosted::Venv(Box::new(HostedVenv::of(v)));
             if let Some(f) = verdict_finding(root, &v.venv.path, &hosted, e, None, None) {
                 out.findings.push(f);
             }

@@ -2,8 +2,8 @@
 //! another interpreter (the one on the host it is deployed to, a new base image's). It runs
 //! only on the Python X.Y, implementation and build (free-threaded or not) it was made with.
 
-use super::extensions::{AbiTag, parse_abi_tag};
 use crate::inspect::Inspected;
+use crate::parse::abi_tag::{AbiTag, parse_abi_tag};
 use crate::report::FindingId;
 use crate::report::{Finding, Python, Severity, major_minor};
 

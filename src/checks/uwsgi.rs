@@ -3,13 +3,12 @@
 //! exactly like mod_wsgi.
 
 use super::embed::{self, Embedded, Hosted, Verdict};
-use super::{Outcome, Servers};
-use crate::host::LibrarySearch;
+use super::{Outcome, Servers, UwsgiServer};
 use crate::host::config::Directive;
-use crate::host::config::uwsgi::{self, HOME_KEYS, UwsgiApp};
+use crate::host::config::uwsgi::{HOME_KEYS, UwsgiApp};
 use crate::host::paths::{HostRoot, display, normalize};
 use crate::report::FindingId;
-use crate::report::{Finding, ScanError, Severity, UsedBy};
+use crate::report::{Finding, Severity, UsedBy};
 use std::path::{Path, PathBuf};
 
 /// Options that add to `sys.path`; an entry inside an environment means that environment is used.
@@ -52,11 +51,10 @@ pub fn paths_named(apps: &[UwsgiApp]) -> (Vec<PathBuf>, Vec<PathBuf>) {
 
 /// Run the family over the loaded app configurations: every configured home and `sys.path`
 /// entry in an environment is judged against the python plugin the app loads.
-pub fn run(root: &HostRoot, libs: &LibrarySearch, servers: &Servers) -> Outcome {
+pub fn run(root: &HostRoot, servers: &Servers) -> Outcome {
     let mut out = Outcome::default();
     out.errors.extend(servers.uwsgi_errors.iter().cloned());
-    for app in &servers.uwsgi {
-        let plugin = python_plugin(root, libs, app, &mut out.errors);
+    for UwsgiServer { app, plugin } in &servers.uwsgi {
         for r in references(app) {
             let Some((venv_path, hosted)) = servers.hosted.named(&r.path, r.is_home) else { continue };
             let d = r.directive;
@@ -77,33 +75,6 @@ pub fn run(root: &HostRoot, libs: &LibrarySearch, servers: &Servers) -> Outcome 
     out
 }
 
-/// The python plugin an app loads, with the line that names it.
-fn python_plugin<'a>(
-    root: &HostRoot,
-    libs: &LibrarySearch,
-    app: &'a UwsgiApp,
-    errors: &mut Vec<ScanError>,
-) -> Option<(Embedded, &'a Directive)> {
-    for (name, d) in uwsgi::plugins(app) {
-        let base = name.rsplit('/').next().unwrap_or(&name);
-        if !base.starts_with("python") {
-            continue;
-        }
-        let Some(file) = uwsgi::plugin_file(root, app, &name) else {
-            errors.push(ScanError {
-                path: d.location(),
-                message: format!("uWSGI plugin {name} not found in the plugin directories"),
-            });
-            continue;
-        };
-        match embed::inspect_module(root, libs, &file) {
-            Ok(e) => return Some((e, d)),
-            Err(e) => errors.push(ScanError { path: display(&file), message: e }),
-        }
-    }
-    None
-}
-
 fn judge(
     root: &HostRoot,
     app: &UwsgiApp,
@@ -111,7 +82,7 @@ fn judge(
     key: &str,
     venv_path: &Path,
     hosted: &Hosted,
-    plugin: Option<&(Embedded, &Directive)>,
+    plugin: Option<&(Embedded, Directive)>,
 ) -> Option<Finding> {
     let venv = display(venv_path);
     let head = format!("{}: {key} = {}", d.location(), d.args[0]);

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone)]
 pub enum Hosted {
     /// An environment, found by the scan or inspected because configuration names it.
-    Venv(Box<Inspected>),
+    Venv(Box<HostedVenv>),
     /// A Python installation that is not an environment (`WSGIPythonHome /usr`): legal.
     Installation {
         /// Its prefix.
@@ -25,6 +25,23 @@ pub enum Hosted {
     },
     /// Nothing usable: the reason.
     Missing(String),
+}
+
+/// What the server checks need of a hosted environment: where it is and its interpreter (not
+/// its packages, so resolving a fleet's configuration copies no package lists).
+#[derive(Debug, Clone)]
+pub struct HostedVenv {
+    /// The environment (view path).
+    pub path: PathBuf,
+    /// Its interpreter facts.
+    pub python: crate::report::Python,
+}
+
+impl HostedVenv {
+    /// The hosting facts of an inspected environment.
+    pub fn of(v: &Inspected) -> Self {
+        HostedVenv { path: v.path.clone(), python: v.venv.python.clone() }
+    }
 }
 
 /// The configured paths of a run, resolved: homes (what the path itself is) and `sys.path`
@@ -99,7 +116,7 @@ impl Resolving<'_> {
 
     fn resolve_home(&self, path: &Path) -> Hosted {
         if let Some(v) = self.venvs.iter().find(|v| v.path == path) {
-            return Hosted::Venv(Box::new(v.clone()));
+            return Hosted::Venv(Box::new(HostedVenv::of(v)));
         }
         let root = self.root;
         let Ok(resolved) = root.resolve(path) else {
@@ -110,12 +127,12 @@ impl Resolving<'_> {
             return Hosted::Missing(format!("{} is not a directory", display(path)));
         }
         if let Some(v) = self.venvs.iter().find(|v| v.path == resolved) {
-            return Hosted::Venv(Box::new(v.clone()));
+            return Hosted::Venv(Box::new(HostedVenv::of(v)));
         }
         if let Some(marker) = recognise(&real) {
             let found = Found { path: path.to_path_buf(), marker };
             let (v, _) = crate::inspect::inspect_venv(root, self.libs, &HashMap::new(), &found);
-            return Hosted::Venv(Box::new(v));
+            return Hosted::Venv(Box::new(HostedVenv::of(&v)));
         }
         let xys = installation_xys(&real);
         if !xys.is_empty() {
@@ -132,7 +149,7 @@ impl Resolving<'_> {
         if let Some(v) =
             self.venvs.iter().filter(|v| entry.starts_with(&v.path)).max_by_key(|v| v.path.as_os_str().len())
         {
-            return Some((v.path.clone(), Hosted::Venv(Box::new(v.clone()))));
+            return Some((v.path.clone(), Hosted::Venv(Box::new(HostedVenv::of(v)))));
         }
         for anc in entry.ancestors().filter(|a| a.parent().is_some()) {
             if let Ok(r) = root.resolve(anc)
@@ -193,7 +210,7 @@ mod tests {
         let h = HostedEnvs::resolve(&root, &libs, &[], homes, entries);
         let home = |h: &HostedEnvs, p: &Path| h.named(p, true).map(|(_, hosted)| hosted.clone());
         match home(&h, Path::new("/srv/other")) {
-            Some(Hosted::Venv(v)) => assert_eq!(v.venv.python.version.as_deref(), Some("3.11.2")),
+            Some(Hosted::Venv(v)) => assert_eq!(v.python.version.as_deref(), Some("3.11.2")),
             other => panic!("/srv/other: {other:?}"),
         }
         match home(&h, Path::new("/opt/py")) {

@@ -381,7 +381,7 @@ pub fn abi_tag(root: &HostRoot, prefix: &Path, lv: &LibDirVersion) -> Option<(St
         let mut names: Vec<String> = rd.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
         names.sort();
         for n in &names {
-            if let Some(tag) = crate::inspect::packages::extension_abi_tag(n)
+            if let Some(tag) = crate::parse::abi_tag::extension_abi_tag(n)
                 && (tag.starts_with("cpython-") || tag.starts_with("pypy"))
             {
                 return Some((tag, display(&stdlib.join("lib-dynload").join(n))));

@@ -1,5 +1,6 @@
 //! Turning a recognised environment into facts: interpreter, packages, owner.
 
+pub mod embedded;
 pub mod getpath;
 pub mod hosted;
 pub mod interpreter;

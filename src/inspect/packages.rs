@@ -32,15 +32,6 @@ pub struct PackageScan {
 
 pub use crate::parse::pep508::normalize_name;
 
-/// The ABI tag of an extension module file name: `x.cpython-311-x86_64-linux-gnu.so` ->
-/// `cpython-311-x86_64-linux-gnu`, `x.abi3.so` -> `abi3`; `None` for a plain `x.so` or a
-/// non-extension.
-pub fn extension_abi_tag(file_name: &str) -> Option<String> {
-    let stem = file_name.strip_suffix(".so")?;
-    let (_, tag) = stem.rsplit_once('.')?;
-    (!tag.is_empty()).then(|| tag.to_owned())
-}
-
 /// Inspect every distribution visible from the environment's own site-packages dirs and,
 /// after them, the base installation's site dirs it sees with `include-system-site-packages`
 /// (view paths, in `sys.path` order). Distributions found through `system_site` (or the
@@ -309,7 +300,7 @@ fn extensions_from_paths<S: AsRef<str>>(paths: impl Iterator<Item = S>) -> Vec<E
         .map(|p| {
             let p = p.as_ref();
             let file = p.rsplit('/').next().unwrap_or(p);
-            Extension { abi_tag: extension_abi_tag(file), path: p.to_owned() }
+            Extension { abi_tag: crate::parse::abi_tag::extension_abi_tag(file), path: p.to_owned() }
         })
         .collect();
     out.sort_by(|a, b| a.path.cmp(&b.path));
@@ -468,17 +459,6 @@ mod tests {
     fn pep503() {
         assert_eq!(normalize_name("Foo.Bar__baz-Qux"), "foo-bar-baz-qux");
         assert_eq!(normalize_name("PyYAML"), "pyyaml");
-    }
-
-    #[test]
-    fn abi_tags() {
-        assert_eq!(
-            extension_abi_tag("_x.cpython-311-x86_64-linux-gnu.so").as_deref(),
-            Some("cpython-311-x86_64-linux-gnu")
-        );
-        assert_eq!(extension_abi_tag("_rust.abi3.so").as_deref(), Some("abi3"));
-        assert_eq!(extension_abi_tag("_x.so"), None);
-        assert_eq!(extension_abi_tag("libfoo.so.1"), None);
     }
 
     #[test]

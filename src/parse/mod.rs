@@ -1,6 +1,7 @@
 //! Pure parsers of the files venvaudit reads: text in, typed values out, no I/O. Each one is
 //! bounded by its caller's read limit and never panics on any input (see `fuzz/`).
 
+pub mod abi_tag;
 pub mod elf;
 pub mod pep508;
 pub mod pyvenv_cfg;
