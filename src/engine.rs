@@ -45,7 +45,7 @@ pub enum Error {
     NoSpecifier,
     /// `--target-python` is not an interpreter that can be judged.
     #[error("--target-python: {0}")]
-    TargetPython(String),
+    TargetPython(crate::inspect::target::TargetError),
     /// A configuration file named on the command line does not exist.
     #[error("{option} {path}: no such file")]
     NoSuchFile {
@@ -241,7 +241,7 @@ pub fn check(req: &Request, progress: &Progress) -> Result<Report> {
     if wants_vulns {
         match osv::locate(req.osv_db.as_deref()) {
             Ok(p) => req.osv_db = Some(p),
-            Err(looked) => db_missing = Some(looked),
+            Err(missing) => db_missing = Some(missing.looked),
         }
     }
     let req = &req;
@@ -419,6 +419,25 @@ mod tests {
             format!("{:#}", anyhow::Error::from(e)),
             "invalid specifier \"django @ https://x/d.whl\": URL requirements cannot match installed versions"
         );
+
+        // A --target-python that is not an ELF file: typed, named, and its cause told once.
+        let dir = std::env::temp_dir().join(format!("venvaudit-target-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let not_elf = dir.join("python3.12");
+        std::fs::write(&not_elf, "#!/bin/sh\n").unwrap();
+        let req = Request::from_json(serde_json::json!({
+            "paths": [dir.display().to_string()], "target_python": not_elf.display().to_string(), "checks": ["interpreter"],
+        }))
+        .unwrap();
+        let Err(e) = check(&req, &Progress::default()) else { panic!("a shell script was taken for an interpreter") };
+        assert!(matches!(e, Error::TargetPython(crate::inspect::target::TargetError::Unreadable { .. })), "{e:?}");
+        let msg = format!("{:#}", anyhow::Error::from(e));
+        assert!(
+            msg.starts_with(&format!("--target-python: {} is not a readable interpreter: ", not_elf.display())),
+            "{msg}"
+        );
+        assert_eq!(msg.matches("is not a readable interpreter").count(), 1, "{msg}");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -9,12 +9,37 @@ use crate::parse::elf;
 use crate::report::{LibPython, Python};
 use std::path::{Path, PathBuf};
 
+/// Why `--target-python` cannot be judged against.
+#[derive(Debug, thiserror::Error)]
+pub enum TargetError {
+    /// Nothing at the path.
+    #[error("{path} does not exist")]
+    Missing {
+        /// The path given (view path).
+        path: String,
+    },
+    /// Not a readable ELF executable.
+    #[error("{path} is not a readable interpreter: {cause}")]
+    Unreadable {
+        /// The path given (view path).
+        path: String,
+        /// What the ELF reader found.
+        cause: elf::ElfError,
+    },
+    /// Neither its name, its libpython nor its installation says which Python it is.
+    #[error("cannot tell the Python version of {path} from its name, libpython or lib/ directory")]
+    UnknownVersion {
+        /// The path given (view path).
+        path: String,
+    },
+}
+
 /// Inspect the interpreter at `exe` (a view path). The result has the shape of a venv's
 /// `python` section, so checks can judge a venv against either without knowing which.
-pub fn inspect_interpreter_file(root: &HostRoot, libs: &LibrarySearch, exe: &Path) -> Result<Python, String> {
-    let resolved = root.resolve(exe).map_err(|_| format!("{} does not exist", display(exe)))?;
-    let info = elf::read_elf(&root.real(&resolved))
-        .map_err(|e| format!("{} is not a readable interpreter: {e:#}", display(exe)))?;
+pub fn inspect_interpreter_file(root: &HostRoot, libs: &LibrarySearch, exe: &Path) -> Result<Python, TargetError> {
+    let resolved = root.resolve(exe).map_err(|_| TargetError::Missing { path: display(exe) })?;
+    let info =
+        elf::read_elf(&root.real(&resolved)).map_err(|cause| TargetError::Unreadable { path: display(exe), cause })?;
     let mut py = Python {
         executable: Some(display(exe)),
         base_executable: Some(display(&resolved)),
@@ -49,10 +74,7 @@ pub fn inspect_interpreter_file(root: &HostRoot, libs: &LibrarySearch, exe: &Pat
         prefix.as_ref().and_then(|p| single_lib_dir(root, p))
     };
     let Some((lv, src)) = lib_dir else {
-        return Err(format!(
-            "cannot tell the Python version of {} from its name, libpython or lib/ directory",
-            display(exe)
-        ));
+        return Err(TargetError::UnknownVersion { path: display(exe) });
     };
     py.version = Some(lv.xy.clone());
     py.evidence.insert("version".into(), src);

@@ -184,12 +184,21 @@ pub const DB_ENV: &str = "VENVAUDIT_OSV_DB";
 /// Default for "too old": osv.dev exports daily.
 pub const DEFAULT_MAX_AGE_DAYS: u32 = 7;
 
-/// Where the database of a request is: named by the request (which must then exist), else by
-/// [`DB_ENV`], else [`DEFAULT_DB`]; `Err` holds where it was looked for when neither exists.
-pub fn locate(requested: Option<&str>) -> Result<String, String> {
+/// No database where one was looked for: vulnerabilities are then not checked, with a warning
+/// (and with `require_osv_db` a failed gate) naming the place.
+#[derive(Debug, thiserror::Error)]
+#[error("no OSV database at {looked}")]
+pub struct NoDatabase {
+    /// Where it was looked for: [`DB_ENV`]'s value, else [`DEFAULT_DB`].
+    pub looked: String,
+}
+
+/// Where the database of a request is: named by the request (which must then exist, as the
+/// loader reports), else by [`DB_ENV`], else [`DEFAULT_DB`].
+pub fn locate(requested: Option<&str>) -> Result<String, NoDatabase> {
     if let Some(p) = requested {
         return Ok(p.to_owned());
     }
     let candidate = std::env::var(DB_ENV).ok().filter(|v| !v.trim().is_empty()).unwrap_or_else(|| DEFAULT_DB.into());
-    if std::path::Path::new(&candidate).exists() { Ok(candidate) } else { Err(candidate) }
+    if std::path::Path::new(&candidate).exists() { Ok(candidate) } else { Err(NoDatabase { looked: candidate }) }
 }
