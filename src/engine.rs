@@ -37,7 +37,7 @@ pub enum Error {
     /// The worker threads could not be started.
     #[error("cannot start worker threads: {0}")]
     Threads(rayon::ThreadPoolBuildError),
-    /// A request value outside its vocabulary (`detail`).
+    /// The request itself is invalid (an unknown key, a wrong type, `summary` against `detail`).
     #[error(transparent)]
     Request(#[from] crate::request::RequestError),
     /// `query` without a specifier.
@@ -55,12 +55,12 @@ pub enum Error {
         path: String,
     },
     /// `--mod-wsgi` is not a module that can be read.
-    #[error("--mod-wsgi {path}: {reason}")]
+    #[error("--mod-wsgi {path}: {cause}")]
     ModWsgi {
         /// The module (view path).
         path: String,
         /// Why it cannot be read.
-        reason: String,
+        cause: crate::inspect::embedded::ModuleError,
     },
     /// A `--forbid` or query specifier.
     #[error(transparent)]
@@ -341,7 +341,7 @@ fn resolve_servers(req: &Request, scan: &Scan) -> Result<checks::Servers> {
         if let Some(m) = &req.mod_wsgi {
             let p = view_path(&scan.root, m);
             let module = inspect::embedded::inspect_module(&scan.root, &scan.host.libs, &p)
-                .map_err(|e| Error::ModWsgi { path: display(&p), reason: e.to_string() })?;
+                .map_err(|cause| Error::ModWsgi { path: display(&p), cause })?;
             servers.mod_wsgi = Some(module);
         }
         let configs = host::config::apache::load(config_root, &files);
