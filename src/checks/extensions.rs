@@ -17,8 +17,8 @@ use crate::host::loader::{self, Closure, ElfCache, FileId, Loader, Process, Unfo
 use crate::host::paths::{HostRoot, display};
 use crate::inspect::Inspected;
 use crate::inspect::packages::normalize_name;
-use crate::parse::abi_tag::{AbiTag, extension_abi_tag, parse_abi_tag};
-use crate::parse::elf::{self, ElfInfo};
+use crate::parse::abi_tag::{AbiTag, extension_abi_tag, parse_abi_tag, platform_libc};
+use crate::parse::elf::{self, ElfInfo, LibcFlavor};
 use crate::report::FindingId;
 use crate::report::{Finding, Python, ScanError, Severity};
 use rayon::prelude::*;
@@ -29,17 +29,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 const REINSTALL: &str = "Reinstall the distribution from a wheel built for this Python and host (`pip install --force-reinstall --no-cache-dir NAME`), or recreate the environment with the Python it was built for";
-
-/// The C library a multiarch triplet names.
-fn platform_libc(platform: &str) -> Option<&'static str> {
-    if platform.contains("-linux-musl") {
-        Some("musl")
-    } else if platform.contains("-linux-gnu") {
-        Some("glibc")
-    } else {
-        None
-    }
-}
 
 /// What an interpreter accepts, from its ABI tag or, failing that, its version.
 #[derive(Debug, Clone, Default)]
@@ -89,7 +78,7 @@ enum TagVerdict {
     /// Built for another interpreter; the reason says how.
     Mismatch(String),
     /// Same interpreter, other C library (`-linux-musl` on glibc or the reverse).
-    Libc(&'static str),
+    Libc(Option<LibcFlavor>),
 }
 
 fn judge_tag(tag: &AbiTag, want: &Expect) -> TagVerdict {
@@ -130,7 +119,7 @@ fn judge_tag(tag: &AbiTag, want: &Expect) -> TagVerdict {
                 let (pl, wl) = (platform_libc(p), platform_libc(wp));
                 let arch = |s: &str| s.split('-').next().unwrap_or("").to_owned();
                 if pl != wl && arch(p) == arch(wp) {
-                    return TagVerdict::Libc(pl.unwrap_or("another C library"));
+                    return TagVerdict::Libc(pl);
                 }
                 return TagVerdict::Mismatch(format!("built for platform {p}"));
             }
@@ -143,19 +132,6 @@ fn judge_tag(tag: &AbiTag, want: &Expect) -> TagVerdict {
             None => TagVerdict::Ok,
         },
     }
-}
-
-/// Which C library an ELF object was linked against, from its DT_NEEDED and version needs.
-fn linked_libc(info: &ElfInfo) -> Option<&'static str> {
-    if info.needed.iter().any(|n| n == "libc.so" || elf::is_musl_name(n))
-        || info.interpreter.as_deref().is_some_and(elf::is_musl_name)
-    {
-        return Some("musl");
-    }
-    if info.needed.iter().any(|n| n == "libc.so.6") || info.version_needs.iter().any(|(_, v)| v.starts_with("GLIBC_")) {
-        return Some("glibc");
-    }
-    None
 }
 
 /// How a file under site-packages is used, which decides what is judged and how severely.
@@ -631,8 +607,8 @@ impl Judge<'_> {
             AbiTag::CPython { platform: Some(p), .. } => platform_libc(p),
             _ => None,
         });
-        let elf_libc = linked_libc(info);
-        let foreign_libc = |l: Option<&'static str>| match (host_libc, l) {
+        let elf_libc = info.linked_libc();
+        let foreign_libc = |l: Option<LibcFlavor>| match (host_libc, l) {
             (Some(h), Some(o)) if h != o => Some(o),
             _ => None,
         };
@@ -645,11 +621,15 @@ impl Judge<'_> {
             out.push(
                 mk(
                     FindingId::ExtensionLibcMismatch,
-                    format!("{shown} {how} {other} but the host's C library is {}", host_libc.unwrap_or("?")),
+                    format!(
+                        "{shown} {how} {} but the host's C library is {}",
+                        other.as_str(),
+                        host_libc.map_or("?", LibcFlavor::as_str)
+                    ),
                 )
-                .detail("linked_libc", elf_libc)
-                .detail("tag_libc", tag_libc)
-                .detail("host_libc", host_libc),
+                .detail("linked_libc", elf_libc.map(LibcFlavor::as_str))
+                .detail("tag_libc", tag_libc.map(LibcFlavor::as_str))
+                .detail("host_libc", host_libc.map(LibcFlavor::as_str)),
             );
         }
 
@@ -928,7 +908,7 @@ mod tests {
         assert!(matches!(verdict("cpython-39-x86_64-linux-gnu", abi), TagVerdict::Mismatch(_)));
         assert!(matches!(verdict("cpython-37m-x86_64-linux-gnu", abi), TagVerdict::Mismatch(_)));
         assert!(matches!(verdict("cpython-311-aarch64-linux-gnu", abi), TagVerdict::Mismatch(_)));
-        assert_eq!(verdict("cpython-311-x86_64-linux-musl", abi), TagVerdict::Libc("musl"));
+        assert_eq!(verdict("cpython-311-x86_64-linux-musl", abi), TagVerdict::Libc(Some(LibcFlavor::Musl)));
         assert!(matches!(verdict("pypy39-pp73-x86_64-linux-gnu", abi), TagVerdict::Mismatch(_)));
         let ft = "cpython-313t-x86_64-linux-gnu";
         assert!(matches!(verdict("cpython-313-x86_64-linux-gnu", ft), TagVerdict::Mismatch(_)));

@@ -33,8 +33,8 @@ const DEFAULT_LIB_DIRS: &[&str] = &[
 /// The system's C library.
 #[derive(Debug, Clone, Default)]
 pub struct Libc {
-    /// `glibc` or `musl`.
-    pub flavor: Option<&'static str>,
+    /// Which C library it is; `None` when neither was found.
+    pub flavor: Option<elf::LibcFlavor>,
     /// Newest GLIBC version defined, as (major, minor).
     pub glibc: Option<(u32, u32)>,
     /// Machine of the C library: the system's native architecture.
@@ -252,12 +252,17 @@ fn find_libc(root: &HostRoot, libs: &LibrarySearch) -> Libc {
         && let Ok(info) = elf::read_elf(&root.real(&resolved))
     {
         let glibc = info.version_defs.iter().filter_map(|v| elf::glibc_version(v)).max();
-        return Libc { flavor: Some("glibc"), glibc, machine: Some(info.machine), path: Some(display(&view)) };
+        return Libc {
+            flavor: Some(elf::LibcFlavor::Glibc),
+            glibc,
+            machine: Some(info.machine),
+            path: Some(display(&view)),
+        };
     }
     for dir in ["/lib", "/usr/lib"] {
         if let Some(p) = glob_files(root, &Path::new(dir).join("ld-musl-*.so.1")).into_iter().next() {
             let machine = root.resolve(&p).ok().and_then(|r| elf::read_elf(&root.real(&r)).ok()).map(|i| i.machine);
-            return Libc { flavor: Some("musl"), glibc: None, machine, path: Some(display(&p)) };
+            return Libc { flavor: Some(elf::LibcFlavor::Musl), glibc: None, machine, path: Some(display(&p)) };
         }
     }
     Libc::default()
@@ -270,7 +275,7 @@ mod tests {
     #[test]
     fn this_host_has_a_glibc() {
         let facts = HostFacts::gather(&HostRoot::host());
-        assert_eq!(facts.libc.flavor, Some("glibc"));
+        assert_eq!(facts.libc.flavor, Some(elf::LibcFlavor::Glibc));
         let (major, minor) = facts.libc.glibc.unwrap();
         assert!(major == 2 && minor >= 17);
         assert_eq!(facts.host.arch.as_deref(), Some(std::env::consts::ARCH));

@@ -10,6 +10,18 @@ pub fn extension_abi_tag(file_name: &str) -> Option<String> {
     (!tag.is_empty()).then(|| tag.to_owned())
 }
 
+/// The C library a multiarch triplet names (`x86_64-linux-musl`, `aarch64-linux-gnu`).
+pub fn platform_libc(platform: &str) -> Option<crate::parse::elf::LibcFlavor> {
+    use crate::parse::elf::LibcFlavor;
+    if platform.contains("-linux-musl") {
+        Some(LibcFlavor::Musl)
+    } else if platform.contains("-linux-gnu") {
+        Some(LibcFlavor::Glibc)
+    } else {
+        None
+    }
+}
+
 /// An extension-module ABI tag from a file name, parsed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AbiTag {

@@ -668,6 +668,43 @@ pub fn glibc_version(name: &str) -> Option<(u32, u32)> {
     Some((major, minor))
 }
 
+/// A C library: the host's, or the one an object is linked against or named for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LibcFlavor {
+    /// GNU libc (`libc.so.6`, `GLIBC_x.y` versions, `-linux-gnu` platforms).
+    Glibc,
+    /// musl (`ld-musl-*.so.1`, `libc.musl-*`, `-linux-musl` platforms).
+    Musl,
+}
+
+impl LibcFlavor {
+    /// `glibc` or `musl`, as messages and finding details say it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LibcFlavor::Glibc => "glibc",
+            LibcFlavor::Musl => "musl",
+        }
+    }
+}
+
+impl ElfInfo {
+    /// Which C library the object was linked against, from its DT_NEEDED, program
+    /// interpreter and version needs; `None` when nothing says (a static object).
+    pub fn linked_libc(&self) -> Option<LibcFlavor> {
+        if self.needed.iter().any(|n| n == "libc.so" || is_musl_name(n))
+            || self.interpreter.as_deref().is_some_and(is_musl_name)
+        {
+            return Some(LibcFlavor::Musl);
+        }
+        if self.needed.iter().any(|n| n == "libc.so.6")
+            || self.version_needs.iter().any(|(_, v)| v.starts_with("GLIBC_"))
+        {
+            return Some(LibcFlavor::Glibc);
+        }
+        None
+    }
+}
+
 /// True for a musl libc dynamic loader path or soname.
 pub fn is_musl_name(name: &str) -> bool {
     let base = name.rsplit('/').next().unwrap_or(name);
