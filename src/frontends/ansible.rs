@@ -8,7 +8,8 @@
 
 pub mod argspec;
 
-use super::json::{Failure, Outcome};
+use super::json::{Failure, Gate};
+use crate::discover::Progress;
 use crate::report::{Finding, FindingId, Report};
 use crate::request::{Request, RequestError};
 use argspec::{ArgError, Elem, Kind, Opt};
@@ -341,15 +342,9 @@ pub(crate) fn request(action: &str, params: &Map<String, Value>) -> Result<Reque
 
 fn facts(params: &Map<String, Value>) -> Result<Value, ModuleError> {
     let req = request("facts", params)?;
-    let outcome = super::json::execute(&req)?;
-    let warnings = match &outcome {
-        Outcome::Facts(report) => scan_warnings(report),
-        _ => Vec::new(),
-    };
-    let mut report = outcome.to_value()?;
-    if let Some(o) = report.as_object_mut() {
-        o.remove("failed");
-    }
+    let report = crate::engine::facts(&req, &Progress::default()).map_err(Failure::from)?;
+    let warnings = scan_warnings(&report);
+    let report = serde_json::to_value(&report).map_err(|cause| Failure::Serialise { cause })?;
     let mut out = json!({
         "changed": false,
         "failed": false,
@@ -363,9 +358,7 @@ fn facts(params: &Map<String, Value>) -> Result<Value, ModuleError> {
 
 fn check(params: &Map<String, Value>, int: &Internal) -> Result<Value, ModuleError> {
     let req = request("check", params)?;
-    let Outcome::Check { report, fail_on, passed } = super::json::execute(&req)? else {
-        unreachable!("a check request gives a check outcome")
-    };
+    let Gate { report, fail_on, passed } = super::json::check(&req, &Progress::default())?;
     let s = &report.summary;
     let counts = json!({"error": s.error, "warning": s.warning, "info": s.info, "ignored": s.ignored});
     let venvs: Vec<Value> = report

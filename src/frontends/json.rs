@@ -57,17 +57,21 @@ pub enum Failure {
 pub enum Outcome {
     /// `facts`: the report.
     Facts(Report),
-    /// `check`: the report and the gate's verdict at `fail_on`.
-    Check {
-        /// The report with its findings.
-        report: Report,
-        /// The threshold the gate judged by.
-        fail_on: FailOn,
-        /// No active finding at or above `fail_on`.
-        passed: bool,
-    },
+    /// `check`: the report and the gate's verdict.
+    Check(Gate),
     /// `query`: the matching environments.
     Query(QueryResult),
+}
+
+/// A check's report and the gate's verdict at `fail_on`.
+#[derive(Debug)]
+pub struct Gate {
+    /// The report with its findings.
+    pub report: Report,
+    /// The threshold the gate judged by.
+    pub fail_on: FailOn,
+    /// No active finding at or above `fail_on`.
+    pub passed: bool,
 }
 
 impl Outcome {
@@ -77,7 +81,7 @@ impl Outcome {
         let serialise = |e| Failure::Serialise { cause: e };
         let mut v = match self {
             Outcome::Facts(report) => serde_json::to_value(report).map_err(serialise)?,
-            Outcome::Check { report, fail_on, passed } => {
+            Outcome::Check(Gate { report, fail_on, passed }) => {
                 let mut v = serde_json::to_value(report).map_err(serialise)?;
                 v["passed"] = json!(passed);
                 v["fail_on"] = json!(fail_on.as_str());
@@ -94,7 +98,7 @@ impl Outcome {
     pub fn exit_code(&self) -> i32 {
         match self {
             Outcome::Facts(_) => 0,
-            Outcome::Check { passed, .. } => i32::from(!passed),
+            Outcome::Check(gate) => i32::from(!gate.passed),
             Outcome::Query(result) => i32::from(result.exit_code()),
         }
     }
@@ -131,16 +135,19 @@ pub fn failure(msg: &str) -> Value {
     json!({"failed": true, "msg": msg})
 }
 
+/// Run a check request: the report and the gate's verdict at its `fail_on`.
+pub fn check(req: &Request, progress: &Progress) -> Result<Gate, Failure> {
+    let report = crate::engine::check(req, progress)?;
+    let passed = !report.fails(req.fail_on.threshold());
+    Ok(Gate { report, fail_on: req.fail_on, passed })
+}
+
 /// Run a parsed request.
 pub fn execute(req: &Request) -> Result<Outcome, Failure> {
     let progress = Progress::default();
     Ok(match req.action.ok_or(Failure::NoAction)? {
         Action::Facts => Outcome::Facts(crate::engine::facts(req, &progress)?),
-        Action::Check => {
-            let report = crate::engine::check(req, &progress)?;
-            let passed = !report.fails(req.fail_on.threshold());
-            Outcome::Check { report, fail_on: req.fail_on, passed }
-        }
+        Action::Check => Outcome::Check(check(req, &progress)?),
         Action::Query => Outcome::Query(crate::query::query(req, &progress)?),
     })
 }
