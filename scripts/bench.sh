@@ -186,6 +186,34 @@ row "check extensions, fleet" "find + pread ELF headers" "$EXT" "$ELF_FLOOR" "<=
 # objects they list, and the top-level names they claim).
 META_RECORD=$(measure sh -c "printf '%s\0' '$FLEET_DIR'/*/*/'$SP'/*.dist-info/METADATA '$FLEET_DIR'/*/*/'$SP'/*.dist-info/RECORD | xargs -0 cat")
 row "check extensions, fleet" "cat METADATA + RECORD (glob)" "$EXT" "$META_RECORD" ""
+# A module that fails to load in every venv: the import graph is then read (every top-level
+# package's __init__.py and what they import, across the ~110 distributions). The module is a
+# plugin nothing imports (a warning), so the whole graph is built. Floor: METADATA, RECORD
+# and the top-level packages' __init__.py (the least the graph reads; it reads more: the
+# modules those import).
+BROKEN_DIR=$BENCH_DIR/fleet-failing
+if [ "$(cat "$BROKEN_DIR/.complete" 2>/dev/null)" != "$RECIPE-$FLEET" ]; then
+  rm -rf "$BROKEN_DIR"; mkdir -p "$BROKEN_DIR"
+  tag=$(cd "$TEMPLATE/$SP" && ls -d */*.cpython-3*-*.so | head -n1 | sed 's/.*\.\(cpython-[^.]*\)\.so$/\1/')
+  printf 'void gone(void) {}\n' > "$BENCH_DIR/gone.c"
+  cc -shared -fPIC -Wl,-soname,libvabenchgone.so.1 -o "$BENCH_DIR/libvabenchgone.so.1" "$BENCH_DIR/gone.c"
+  printf 'extern void gone(void);\nvoid PyInit__plugin(void) { gone(); }\n' > "$BENCH_DIR/plugin.c"
+  mkdir -p "$BENCH_DIR/plugin"
+  cc -shared -fPIC -Wl,--no-as-needed -o "$BENCH_DIR/plugin/_plugin.$tag.so" "$BENCH_DIR/plugin.c" "$BENCH_DIR/libvabenchgone.so.1"
+  rm "$BENCH_DIR/libvabenchgone.so.1"
+  for ((n = 0; n < FLEET; n++)); do
+    dir="$BROKEN_DIR/team$((n / 50))/app$n"
+    mkdir -p "$(dirname "$dir")"
+    cp -al "$TEMPLATE" "$dir"
+    mkdir -p "$dir/$SP/zz_plugins"
+    ln "$BENCH_DIR/plugin/_plugin.$tag.so" "$dir/$SP/zz_plugins/_plugin.$tag.so"
+  done
+  echo "$RECIPE-$FLEET" > "$BROKEN_DIR/.complete"
+fi
+EXT_FAILING=$(measure "$BIN" check --check extensions --format json "$BROKEN_DIR")
+META_RECORD_INIT=$(measure sh -c "printf '%s\0' '$BROKEN_DIR'/*/*/'$SP'/*.dist-info/METADATA '$BROKEN_DIR'/*/*/'$SP'/*.dist-info/RECORD '$BROKEN_DIR'/*/*/'$SP'/*/__init__.py | xargs -0 cat")
+row "check extensions, fleet, a failing module per venv (import graph read)" "cat METADATA + RECORD + top-level __init__.py" "$EXT_FAILING" "$META_RECORD_INIT" "<= 1.3x"
+row "check extensions, fleet, a failing module per venv" "the same, healthy fleet" "$EXT_FAILING" "$EXT" ""
 for fam in interpreter eol vulnerabilities dependencies usage forbidden mod-wsgi uwsgi; do
   F=$(measure "$BIN" check --check "$fam" --format json "$FLEET_DIR")
   row "check $fam, fleet" "cat METADATA (glob)" "$F" "$META" ""

@@ -13,6 +13,9 @@
 #      built pyyaml==5.3.1 wheel per Python. Rebuilt only when those inputs change.
 #   3b. a mod_wsgi wheel for Python 3.12 in .tools/wheels, compiled by pip against apache2-dev
 #      and pyenv's 3.12 (the compat tests load it into Apache as a second, pip-built mod_wsgi).
+#   3c. large binary wheels for Python 3.12 only (scripts/wheelhouse-py312.txt: panda3d,
+#      scikit-learn-intelex, PyQt6 and what they need; 227 MB in 14 new wheels), downloaded by
+#      pyenv's 3.12 alone into .tools/wheels under their own stamp (tests/reachability.rs).
 #   4. .tools/bin (wrappers for the tools, zig included) and .tools/env.sh, which
 #      scripts/test.sh sources. This script exports nothing itself.
 #
@@ -229,6 +232,27 @@ step_wheelhouse_nodeps() {
     printf '%s\n' "$want" >"$stamp"
 }
 
+# ---------------------------------------------------------------- 6. wheelhouse, Python 3.12 only
+# scripts/wheelhouse-py312.txt: large binary distributions that only tests/reachability.rs uses,
+# on CPython 3.12, so only pyenv's 3.12 downloads them (the other test Pythons would fetch
+# hundreds of MB for nothing). Its own stamp lives in $WHEELS, so a wheelhouse rebuild (which
+# empties $WHEELS) brings them back; changing the file downloads what is new.
+step_wheelhouse_py312() {
+    local reqs="$REPO/scripts/wheelhouse-py312.txt" stamp="$WHEELS/.venvaudit-stamp-py312" want py before
+    [[ -f "$reqs" ]] || return 0
+    py="$(pyenv_python 3.12)" || die "wheelhouse 3.12: no pyenv Python 3.12 under $PYENV_ROOT/versions"
+    want="$({ cat "$reqs"; printf '%s\n' "$py"; } | sha256sum | cut -d' ' -f1)"
+    if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
+        log "wheelhouse 3.12: up to date"
+        return
+    fi
+    before="$(du -sm "$WHEELS" | cut -f1)"
+    log "wheelhouse 3.12: $py: scripts/wheelhouse-py312.txt (227 MB the first time)"
+    "$py" -m pip download -q --only-binary=:all: -d "$WHEELS" -r "$reqs" >&2
+    printf '%s\n' "$want" >"$stamp"
+    log "wheelhouse 3.12: done (+$(($(du -sm "$WHEELS" | cut -f1) - before)) MB)"
+}
+
 timed() {
     local t0=$SECONDS
     "$@"
@@ -242,4 +266,5 @@ timed step_wheelhouse
 timed step_mod_wsgi_wheel
 timed step_env
 timed step_wheelhouse_nodeps
+timed step_wheelhouse_py312
 log "all done in $((SECONDS - start))s"

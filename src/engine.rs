@@ -46,6 +46,9 @@ pub enum Error {
     /// `--target-python` is not an interpreter that can be judged.
     #[error("--target-python: {0}")]
     TargetPython(crate::inspect::target::TargetError),
+    /// `--app` cannot be read.
+    #[error("--app: {0}")]
+    App(crate::inspect::imports::AppError),
     /// A configuration file named on the command line does not exist.
     #[error("{option} {path}: no such file")]
     NoSuchFile {
@@ -263,11 +266,22 @@ pub fn check(req: &Request, progress: &Progress) -> Result<Report> {
         }
         None => None,
     };
+    // The application's imports make the modules they reach required (extensions only).
+    let app = match &req.app {
+        Some(p) if req.wants(Family::Extensions) => {
+            let (app, errors) =
+                inspect::imports::app_imports(&scan.root, &view_path(&scan.root, p)).map_err(Error::App)?;
+            scan.errors.extend(errors);
+            Some(app)
+        }
+        _ => None,
+    };
     // Checks (ELF reads, --verify hashing) and the environments configuration names outside
     // the scanned paths honour --jobs too.
     let mut outcome = worker_pool(req)?.install(|| -> Result<checks::Outcome> {
         let servers = resolve_servers(req, &scan)?;
-        let inputs = Inputs { families: families(req), db: db.as_ref(), target, forbid, today: req.today(), servers };
+        let inputs =
+            Inputs { families: families(req), db: db.as_ref(), target, forbid, today: req.today(), servers, app };
         Ok(checks::run_all(&scan, &inputs))
     })?;
     let osv_db = db.as_ref().map(|d| d.describe());

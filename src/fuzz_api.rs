@@ -114,6 +114,17 @@ pub fn record(data: &[u8]) {
     let _ = crate::parse::record::rows(&text).count();
 }
 
+/// A Python source file: its imports as the import graph reads them (tokenizer, block
+/// classification, relative-import resolution by the caller's rules).
+pub fn pyimport(data: &[u8]) {
+    if let Ok(imports) = crate::parse::pyimport::imports(data) {
+        for i in imports {
+            let _ = (i.line, i.level, i.module.len(), i.names.len(), i.when.as_str());
+            let _ = crate::inspect::imports::module_of_file(&i.module.replace('.', "/"));
+        }
+    }
+}
+
 /// direct_url.json redaction; the same bytes as a URL text and as a NUL-separated process
 /// command line (`/proc/PID/cmdline`).
 pub fn direct_url(data: &[u8]) {

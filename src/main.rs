@@ -57,6 +57,11 @@ struct CheckArgs {
     /// Judge environments against this interpreter instead of their own base interpreter.
     #[arg(long, value_name = "PATH")]
     target_python: Option<String>,
+    /// The application's code (a directory or a .py file): an extension module it imports
+    /// is required, so one that cannot load is an error even when its distribution's own
+    /// import does not reach it.
+    #[arg(long, value_name = "DIR")]
+    app: Option<String>,
     /// Judge mod_wsgi compatibility against this module instead of Apache's.
     #[arg(long, value_name = "PATH")]
     mod_wsgi: Option<String>,
@@ -231,6 +236,7 @@ impl CheckArgs {
             },
             checks: self.checks.clone(),
             target_python: self.target_python.clone(),
+            app: self.app.clone(),
             mod_wsgi: self.mod_wsgi.clone(),
             apache_config: self.apache_config.clone(),
             uwsgi_config: self.uwsgi_config.clone(),

@@ -141,6 +141,9 @@ pub struct Request {
     pub checks: Vec<crate::report::Family>,
     /// `check`: judge environments against this interpreter instead of their own base.
     pub target_python: Option<String>,
+    /// `check`: the application's code (a directory or a `.py` file): an extension module it
+    /// imports is required even when its distribution's own import does not reach it.
+    pub app: Option<String>,
     /// `check`: judge mod_wsgi compatibility against this module instead of Apache's.
     pub mod_wsgi: Option<String>,
     /// `check`: Apache configuration files to read instead of the distribution default.
@@ -201,6 +204,7 @@ impl Default for Request {
             fail_on: FailOn::Error,
             checks: Vec::new(),
             target_python: None,
+            app: None,
             mod_wsgi: None,
             apache_config: Vec::new(),
             uwsgi_config: Vec::new(),
@@ -235,6 +239,7 @@ pub const KEYS: &[&str] = &[
     "fail_on",
     "checks",
     "target_python",
+    "app",
     "mod_wsgi",
     "apache_config",
     "uwsgi_config",

@@ -708,6 +708,10 @@ fn bundled_libraries_are_judged_through_the_load_chain() {
     );
 
     let module = |pkg: &str| sp.join(format!("{pkg}/_core.{tag}.so"));
+    // Each package loads its module when imported, so a module that fails fails the package.
+    for pkg in ["rpathpkg", "runpathpkg", "preloadpkg"] {
+        std::fs::write(sp.join(pkg).join("__init__.py"), "from . import _core\n").unwrap();
+    }
     // Ground truth from the real loader.
     assert!(dlopen_truth(&v, &module("rpathpkg")), "DT_RPATH is inherited down the chain");
     assert!(!dlopen_truth(&v, &module("runpathpkg")), "DT_RUNPATH is not inherited");
@@ -721,6 +725,7 @@ fn bundled_libraries_are_judged_through_the_load_chain() {
     assert_eq!(all_findings(&r).len(), 1, "{:#}", r["findings"]);
     let f = &missing[0];
     assert_eq!(f["severity"], "error");
+    assert_eq!(f["details"]["reachability"], "top-level-import", "{f:#}");
     assert!(same_path(f["details"]["file"].as_str().unwrap(), &module("runpathpkg")), "{f:#}");
     assert_eq!(f["details"]["libraries"], serde_json::json!(["libleaf-0a1b2c.so.1"]));
     let chain: Vec<String> = f["details"]["chains"][0]

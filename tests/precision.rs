@@ -4,8 +4,10 @@
 //! subprocess per file), and `venvaudit check` judged against it:
 //! - healthy venvs (three Pythons: stdlib venv, uv, virtualenv) where the oracle says everything loads get
 //!   no error finding at all;
-//! - every injected fault, first confirmed to fail in truth, gets an error naming its
-//!   distribution.
+//! - every injected fault, first confirmed to fail in truth, is named: an error when its
+//!   distribution's top-level import fails in truth, else a warning (and an error once `--app`
+//!   holds code importing the failing module). (A fault that breaks `import numpy` is in
+//!   tests/reachability.rs.)
 //!
 //! Needs scripts/setup.sh (tools venv, wheelhouse) and the pyenv Pythons 3.9, 3.11 and 3.12.
 
@@ -16,7 +18,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
-use support::{Creator, TempDir, normalize, pip_install, pyenv};
+use support::{Creator, TempDir, file_starting, normalize, pip_install, pyenv};
 
 /// Compiled distributions of the healthy venvs (all in the offline wheelhouse).
 const PACKAGES: &[&str] = &["numpy", "pillow", "psycopg2-binary", "cryptography", "pyyaml"];
@@ -60,16 +62,23 @@ impl Truth {
 
 /// `venvaudit check` on one venv: its error findings as (package, id, message).
 fn errors(venv: &Path) -> Vec<(Option<String>, String, String)> {
+    severe(venv, &[], "error")
+}
+
+/// `venvaudit check` on one venv with extra arguments: its findings of one severity as
+/// (package, id, message).
+fn severe(venv: &Path, extra: &[&str], severity: &str) -> Vec<(Option<String>, String, String)> {
     let mut args = vec!["check", "--format", "json"];
     for c in CHECKS {
         args.extend(["--check", c]);
     }
+    args.extend(extra);
     args.push(venv.to_str().unwrap());
     let (code, r, err) = support::run(&args);
     support::assert_ran(code, &err);
     support::findings(&r)
         .iter()
-        .filter(|f| f["severity"] == "error")
+        .filter(|f| f["severity"] == severity)
         .map(|f| {
             (
                 f["package"].as_str().map(normalize),
@@ -82,30 +91,6 @@ fn errors(venv: &Path) -> Vec<(Option<String>, String, String)> {
 
 fn site_packages(venv: &Path) -> PathBuf {
     support::site_packages(venv).unwrap_or_else(|| panic!("no site-packages in {}", venv.display()))
-}
-
-/// DT_NEEDED entries of an ELF file, by readelf (binutils), independent of the tool.
-fn needed(path: &Path) -> Vec<String> {
-    let out = support::check_stdout(Command::new("readelf").args(["-d", "-W"]).arg(path));
-    out.lines()
-        .filter(|l| l.contains("(NEEDED)"))
-        .filter_map(|l| l.split('[').nth(1).and_then(|s| s.split(']').next()).map(str::to_owned))
-        .collect()
-}
-
-/// The one compiled file (`*.so`) in `dir` whose name starts with `prefix`.
-fn file_starting(dir: &Path, prefix: &str) -> PathBuf {
-    let mut hits: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| {
-            let name = p.file_name().unwrap().to_string_lossy();
-            name.starts_with(prefix) && name.ends_with(".so")
-        })
-        .collect();
-    assert_eq!(hits.len(), 1, "expected one {prefix}* in {}: {hits:?}", dir.display());
-    hits.pop().unwrap()
 }
 
 #[test]
@@ -142,17 +127,17 @@ fn no_false_errors_on_real_wheels_and_every_injected_fault_found() {
     }
 
     // Fault 1: a library auditwheel bundled in pillow.libs, which PIL._imaging needs, deleted.
+    // `import PIL` does not load _imaging: the gate passes with a warning naming it, and fails
+    // once the application's code (`--app`) imports PIL.Image.
     let f1 = tmp.join("f-pillow-lib-deleted");
     support::make_venv(Creator::Uv, &pyenv("3.12"), &f1);
     pip_install(&f1, &["pillow"]);
     let sp = site_packages(&f1);
-    let imaging = file_starting(&sp.join("PIL"), "_imaging.");
-    let libs = sp.join("pillow.libs");
-    let victim = needed(&imaging)
-        .into_iter()
-        .find(|n| libs.join(n).exists())
-        .unwrap_or_else(|| panic!("{} needs nothing from {}", imaging.display(), libs.display()));
-    std::fs::remove_file(libs.join(&victim)).unwrap();
+    let victim =
+        support::delete_bundled_dependency(&file_starting(&sp.join("PIL"), "_imaging."), &sp.join("pillow.libs"));
+    let app = tmp.join("app-uses-pil");
+    std::fs::create_dir_all(&app).unwrap();
+    std::fs::write(app.join("thumbs.py"), "from PIL import Image\n").unwrap();
 
     // Fault 2: psycopg2's C module replaced by the CPython 3.11 build from the healthy 3.11 venv.
     let f2 = tmp.join("f-psycopg2-cp311-in-312");
@@ -164,24 +149,44 @@ fn no_false_errors_on_real_wheels_and_every_injected_fault_found() {
     std::fs::remove_file(&own).unwrap();
     std::fs::copy(&donor, own.with_file_name(donor.file_name().unwrap())).unwrap();
 
-    for (venv, dist, what) in [
-        (&f1, "pillow", format!("pillow.libs/{victim} deleted")),
-        (&f2, "psycopg2-binary", "psycopg2/_psycopg of CPython 3.11 in a 3.12 venv".to_owned()),
-    ] {
+    // (venv, distribution, fault, its top-level import, whether that import fails in truth)
+    let faults = [
+        (&f1, "pillow", format!("pillow.libs/{victim} deleted"), "PIL", false),
+        (&f2, "psycopg2-binary", "psycopg2/_psycopg of CPython 3.11 in a 3.12 venv".to_owned(), "psycopg2", true),
+    ];
+    for (venv, dist, what, top, import_fails) in faults {
         let truth = Truth::of(venv);
         assert!(
             truth.faulty().contains(dist),
             "{what}: the oracle does not confirm the fault: {}",
             truth.json["dists"]
         );
+        // Gate truth: the distribution's own top-level import, in a fresh interpreter.
+        let imported = Command::new(venv.join("bin/python")).args(["-c", &format!("import {top}")]).output().unwrap();
+        assert_eq!(!imported.status.success(), import_fails, "{what}: `import {top}` in truth: {imported:?}");
         let errs = errors(venv);
-        if !errs.iter().any(|(p, _, _)| p.as_deref() == Some(dist)) {
-            problems.push(format!("missed: {what} ({}): errors were {errs:?}", venv.display()));
-        }
         let faulty = truth.faulty();
-        for (package, id, message) in errs {
+        for (package, id, message) in &errs {
             if !package.as_ref().is_some_and(|p| faulty.contains(p)) {
                 problems.push(format!("false positive on {}: {id} {package:?}: {message}", venv.display()));
+            }
+        }
+        let named = |list: &[(Option<String>, String, String)]| list.iter().any(|(p, _, _)| p.as_deref() == Some(dist));
+        if import_fails && !named(&errs) {
+            problems.push(format!("missed: {what} ({}): errors were {errs:?}", venv.display()));
+        }
+        if !import_fails {
+            // File level: still named, as a warning; gate level: no error.
+            if named(&errs) {
+                problems.push(format!("gate false positive: {what}: `import {top}` works, yet errors {errs:?}"));
+            }
+            let warns = severe(venv, &[], "warning");
+            if !named(&warns) {
+                problems.push(format!("file-level miss: {what}: no warning names {dist}: {warns:?}"));
+            }
+            let with_app = severe(venv, &["--app", app.to_str().unwrap()], "error");
+            if !named(&with_app) || !with_app.iter().any(|(_, _, m)| m.contains("the application imports it")) {
+                problems.push(format!("--app importing PIL.Image did not make {what} an error: {with_app:?}"));
             }
         }
     }

@@ -30,7 +30,7 @@ convenience a single string given to a list-valued key (``paths``, ``exclude``, 
 ``forbid``, ``specs``, ``apache_config``, ``uwsgi_config``) is taken as a one-item list.
 
 Request keys: ``paths``, ``exclude``, ``max_depth``, ``root``, ``jobs``, ``follow_symlinks``,
-``cross_mounts``, ``packages``, ``summary``, ``detail``, ``fail_on``, ``checks``, ``target_python``,
+``cross_mounts``, ``packages``, ``summary``, ``detail``, ``fail_on``, ``checks``, ``target_python``, ``app``,
 ``mod_wsgi``, ``apache_config``, ``uwsgi_config``, ``config_root``, ``osv_db``,
 ``require_osv_db``, ``osv_max_age_days``, ``forbid``, ``specs``, ``verify``, ``ignore``,
 ``ignore_file`` (see the venvaudit README for their
@@ -256,7 +256,7 @@ def check(*paths, **kwargs):
     database; default ``$VENVAUDIT_OSV_DB`` or ``/var/lib/venvaudit/osv/PyPI.zip``; without
     one the result's ``warnings`` say vulnerabilities were not checked), ``require_osv_db``
     (then an ``osv-db-missing`` error), ``osv_max_age_days``, ``ignore`` (list of ``{id, advisory, package, venv, reason, until}``),
-    ``ignore_file``, ``target_python``, ``mod_wsgi``, ``verify``.
+    ``ignore_file``, ``target_python``, ``app`` (the application's code: extension modules it imports are required), ``mod_wsgi``, ``verify``.
 
     CLI Example:
 

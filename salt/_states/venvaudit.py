@@ -84,7 +84,7 @@ def compatible(name, fail_on="error", ignore=None, osv_db=None, forbid=None, **k
         PEP 508 specifiers whose matches are ``forbidden-package`` errors.
 
     Any other keyword argument is a venvaudit request key (``checks``, ``exclude``,
-    ``max_depth``, ``target_python``, ``mod_wsgi``, ``ignore_file``, ``verify``, ...) and is
+    ``max_depth``, ``target_python``, ``app``, ``mod_wsgi``, ``ignore_file``, ``verify``, ...) and is
     passed through; the binary rejects unknown ones.
     """
     ret = {"name": name, "result": False, "changes": {}, "comment": ""}

@@ -16,9 +16,11 @@ use crate::host::HostFacts;
 use crate::host::loader::{self, Closure, ElfCache, FileId, Loader, Process, Unfound};
 use crate::host::paths::{HostRoot, display};
 use crate::inspect::Inspected;
+use crate::inspect::imports::{self, AppImports, EntryKind, Reach, Reachability, SourceTree};
 use crate::inspect::packages::normalize_name;
 use crate::parse::abi_tag::{AbiTag, extension_abi_tag, parse_abi_tag, platform_libc};
 use crate::parse::elf::{self, ElfInfo, LibcFlavor};
+use crate::parse::pyimport::When;
 use crate::report::FindingId;
 use crate::report::{Finding, Python, ScanError, Severity};
 use rayon::prelude::*;
@@ -153,6 +155,10 @@ struct Candidate {
     rel: String,
     dev: u64,
     ino: u64,
+    /// The distribution directory (`x-1.0.dist-info`, `x.egg-info`) whose file list names
+    /// this file, or, for a file no list names, the one listing files in its nearest
+    /// directory: `(name, listed)`.
+    listed_by: Option<(String, bool)>,
 }
 
 /// File names of shared objects: `x.so` and versioned `libx.so.1.2`.
@@ -176,17 +182,26 @@ const MAX_FILE_LIST: u64 = 16 << 20;
 /// object added after install to a listed package's directory that held none is not judged.
 fn candidates(root: &HostRoot, v: &Inspected) -> Vec<Candidate> {
     let mut found = Vec::new();
+    for (sp, base) in site_dirs(root, v) {
+        candidates_in(&sp, &base, &mut found);
+    }
+    found
+}
+
+/// The venv's site-packages directories once each, as (view path, real path), in
+/// `sys.path` order.
+fn site_dirs(root: &HostRoot, v: &Inspected) -> Vec<(PathBuf, PathBuf)> {
     let mut seen_dirs = Vec::new();
+    let mut out = Vec::new();
     for sp in &v.site_packages {
         let Ok(resolved) = root.resolve(sp) else { continue };
         if seen_dirs.contains(&resolved) {
             continue;
         }
         seen_dirs.push(resolved.clone());
-        let base = root.real(&resolved);
-        candidates_in(sp, &base, &mut found);
+        out.push((sp.clone(), root.real(&resolved)));
     }
-    found
+    out
 }
 
 /// The candidates of one site-packages directory: `sp` as shown, `base` its real path.
@@ -197,11 +212,17 @@ fn candidates_in(sp: &Path, base: &Path, found: &mut Vec<Candidate>) {
     // the lists name.
     let mut claimed: HashSet<std::ffi::OsString> = HashSet::new();
     let mut object_dirs: BTreeSet<String> = BTreeSet::new();
-    // RECORD lists a package's files together, so the top-level name repeats line after
-    // line: it is hashed and stored only when it changes (per-line work is what a fleet of
-    // large RECORDs costs).
+    // Owners: the list naming each shared object, whatever its name (`libx.so.12` too), and
+    // the first list naming a file in each directory (for files no list names).
+    let mut lists: Vec<String> = Vec::new();
+    let mut listed: HashMap<String, usize> = HashMap::new();
+    let mut dir_owner: HashMap<String, usize> = HashMap::new();
+    // RECORD lists a package's files together, so the top-level name and the directory
+    // repeat line after line: they are hashed and stored only when they change (per-line
+    // work is what a fleet of large RECORDs costs).
     let mut last_top = String::new();
-    let mut note = |mut path: &str, claimed: &mut HashSet<std::ffi::OsString>| {
+    let mut last_dir = String::new();
+    let mut note = |mut path: &str, list: usize, claimed: &mut HashSet<std::ffi::OsString>| {
         while let Some(rest) = path.strip_prefix("./") {
             path = rest;
         }
@@ -218,8 +239,13 @@ fn candidates_in(sp: &Path, base: &Path, found: &mut Vec<Candidate>) {
             claimed.insert(top.into());
             top.clone_into(&mut last_top);
         }
+        if dir != last_dir {
+            dir_owner.entry(dir.to_owned()).or_insert(list);
+            dir.clone_into(&mut last_dir);
+        }
         if memchr::memmem::find(name.as_bytes(), b".so").is_some() && is_shared_object_name(name) {
             object_dirs.insert(dir.to_owned());
+            listed.entry(path.to_owned()).or_insert(list);
         }
     };
     for entry in entries.flatten() {
@@ -234,15 +260,31 @@ fn candidates_in(sp: &Path, base: &Path, found: &mut Vec<Candidate>) {
         };
         let Ok(text) = below.read_bounded(&Path::new(&name).join(list), MAX_FILE_LIST) else { continue };
         claimed.insert(name.clone());
+        let index = lists.len();
+        lists.push(display(Path::new(&name)));
         // Every path, not only the shared objects': the lists' top-level names are what
         // is not walked.
         let text = crate::host::paths::backslash_utf8(&text);
         if list == "RECORD" {
-            crate::parse::record::paths(&text).for_each(|p| note(&p, &mut claimed));
+            crate::parse::record::paths(&text).for_each(|p| note(&p, index, &mut claimed));
         } else {
-            crate::inspect::packages::installed_files(&name, &text).for_each(|p| note(&p, &mut claimed));
+            crate::inspect::packages::installed_files(&name, &text).for_each(|p| note(&p, index, &mut claimed));
         }
     }
+    // The list naming a file, else the one naming files in its nearest directory.
+    let owner_of = |rel: &str| -> Option<(String, bool)> {
+        if let Some(&i) = listed.get(rel) {
+            return Some((lists[i].clone(), true));
+        }
+        let mut dir = rel;
+        while let Some((up, _)) = dir.rsplit_once('/') {
+            if let Some(&i) = dir_owner.get(up) {
+                return Some((lists[i].clone(), false));
+            }
+            dir = up;
+        }
+        None
+    };
     // Every shared object in those directories, listed or not: a module swapped for another
     // build (copied in under its own ABI tag, the listed one removed) is what is judged.
     let is_object = |n: &[u8]| is_shared_object_name(&String::from_utf8_lossy(n));
@@ -250,10 +292,12 @@ fn candidates_in(sp: &Path, base: &Path, found: &mut Vec<Candidate>) {
         for (name, st) in below.list(Path::new(&dir), is_object) {
             if st.kind == tree::Kind::File {
                 let rel = Path::new(&dir).join(&name);
+                let shown = display(&rel);
                 found.push(Candidate {
                     view: sp.join(&rel),
                     real: base.join(&rel),
-                    rel: display(&rel),
+                    listed_by: owner_of(&shown),
+                    rel: shown,
                     dev: st.dev,
                     ino: st.ino,
                 });
@@ -272,27 +316,48 @@ fn candidates_in(sp: &Path, base: &Path, found: &mut Vec<Candidate>) {
                 rel: display(e.rel),
                 dev: e.dev,
                 ino: e.ino,
+                listed_by: None,
             });
         }
         true
     });
 }
 
-/// Who owns a file: the distribution whose RECORD lists it, else the one whose bundled-library
-/// directory (`pillow.libs`) or top-level package it sits in.
+/// Who owns a file: the distribution whose RECORD (or installed-files.txt) lists it, whatever
+/// the file's name; for a file no list names, the distribution listing files in its nearest
+/// directory, else the one whose bundled-library directory (`pillow.libs`) or top-level
+/// package it sits in, and the finding says the owner was guessed.
 struct Owners {
-    by_file: HashMap<String, String>,
     by_top: HashMap<String, String>,
     by_norm: HashMap<String, String>,
 }
 
+/// A file's owner and how it was told.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Owner {
+    name: String,
+    /// A file list names the file (`false`: guessed from its directory).
+    listed: bool,
+}
+
+impl Owner {
+    /// Name the owner on a finding, and how it was told (`owner_by`: `record` when a file list
+    /// names the file, `directory` when guessed, which the message says).
+    fn apply(&self, f: Finding) -> Finding {
+        let mut f = f.with_package(&self.name).detail("owner_by", if self.listed { "record" } else { "directory" });
+        if !self.listed {
+            f.message.push_str(&format!(" [no RECORD lists this file: {} is the owner of its directory]", self.name));
+        }
+        f
+    }
+}
+
 impl Owners {
     fn of(v: &Inspected) -> Owners {
-        let mut o = Owners { by_file: HashMap::new(), by_top: HashMap::new(), by_norm: HashMap::new() };
+        let mut o = Owners { by_top: HashMap::new(), by_norm: HashMap::new() };
         for p in v.venv.packages.iter().flatten() {
             o.by_norm.insert(p.normalized_name.clone(), p.name.clone());
             for e in &p.extensions {
-                o.by_file.insert(format!("{}/{}", p.location, e.path), p.name.clone());
                 if let Some(top) = e.path.split('/').next().filter(|t| e.path.contains('/') && !t.is_empty()) {
                     o.by_top.entry(top.to_owned()).or_insert_with(|| p.name.clone());
                 }
@@ -301,17 +366,25 @@ impl Owners {
         o
     }
 
-    fn owner(&self, c: &Candidate) -> Option<String> {
-        if let Some(n) = self.by_file.get(&display(&c.view)) {
-            return Some(n.clone());
+    /// The distribution a metadata directory (`nvidia_cufile-1.0.dist-info`,
+    /// `foo-1.0-py3.8.egg-info`) belongs to, as the inventory names it.
+    fn of_metadata_dir(&self, dir: &str) -> String {
+        let stem = dir.strip_suffix(".dist-info").or_else(|| dir.strip_suffix(".egg-info")).unwrap_or(dir);
+        let name = stem.split('-').next().unwrap_or(stem);
+        self.by_norm.get(&normalize_name(name)).cloned().unwrap_or_else(|| name.to_owned())
+    }
+
+    fn owner(&self, c: &Candidate) -> Option<Owner> {
+        if let Some((dir, listed)) = &c.listed_by {
+            return Some(Owner { name: self.of_metadata_dir(dir), listed: *listed });
         }
         let top = c.rel.split('/').next()?;
         if let Some(stem) = top.strip_suffix(".libs")
             && let Some(n) = self.by_norm.get(&normalize_name(stem))
         {
-            return Some(n.clone());
+            return Some(Owner { name: n.clone(), listed: false });
         }
-        self.by_top.get(top).cloned()
+        self.by_top.get(top).map(|n| Owner { name: n.clone(), listed: false })
     }
 }
 
@@ -333,6 +406,7 @@ pub fn check(
     python: &Python,
     cache: &ElfCache,
     services_path: &[PathBuf],
+    app: Option<&AppImports>,
 ) -> (Vec<Finding>, Vec<ScanError>) {
     let want = Expect::of(python);
     let owners = Owners::of(v);
@@ -362,32 +436,206 @@ pub fn check(
     }
 
     // Modules first: what their imports map is what the rest is judged by.
-    let modules: Vec<Verdict> =
-        subjects.par_iter().filter(|s| s.role == Role::Module).map(|s| judge.judge(s, Severity::Error)).collect();
+    let modules: Vec<(&Subject, Verdict)> =
+        subjects.par_iter().filter(|s| s.role == Role::Module).map(|s| (s, judge.judge(s))).collect();
+    // Whether a failing module matters is a question only when one fails: the import graph
+    // is read then, once per venv.
+    let failing = modules.iter().any(|(_, m)| !m.findings.is_empty() || !m.failures.is_empty());
+    let reach = failing.then(|| reachability_of(root, v, app));
     let mut findings = Vec::new();
     let mut mapped: HashSet<FileId> = HashSet::new();
     let mut failures = Vec::new();
-    for m in modules {
-        findings.extend(m.findings);
-        failures.extend(m.failures);
+    for (s, m) in modules {
         mapped.extend(m.mapped);
         errors.extend(m.error);
+        if m.findings.is_empty() && m.failures.is_empty() {
+            continue;
+        }
+        let importance = Arc::new(Importance::of_module(&s.c.rel, reach.as_ref()));
+        for mut f in m.findings {
+            importance.apply(&mut f);
+            findings.push(f);
+        }
+        failures.extend(m.failures.into_iter().map(|f| Failure { importance: importance.clone(), ..f }));
     }
-    findings.extend(group(failures, &v.venv.path, Severity::Error, ""));
 
     let standalone: Vec<Verdict> = subjects
         .par_iter()
         .filter(|s| s.role != Role::Module && !mapped.contains(&(s.c.dev, s.c.ino)))
-        .map(|s| judge.judge(s, Severity::Warning))
+        .map(|s| judge.judge(s))
         .collect();
-    let mut failures = Vec::new();
+    let not_loaded = Arc::new(Importance::not_loaded());
     for o in standalone {
-        findings.extend(o.findings);
-        failures.extend(o.failures);
+        for mut f in o.findings {
+            not_loaded.apply(&mut f);
+            findings.push(f);
+        }
+        failures.extend(o.failures.into_iter().map(|f| Failure { importance: not_loaded.clone(), ..f }));
         errors.extend(o.error);
     }
-    findings.extend(group(failures, &v.venv.path, Severity::Warning, NOT_LOADED));
+    findings.extend(group(failures, &v.venv.path));
     (findings, errors)
+}
+
+/// A venv's site-packages directory, read for the import graph through [`tree::Below`]: no
+/// link is followed and nothing outside it is opened.
+struct SiteTree(tree::Below);
+
+impl SourceTree for SiteTree {
+    fn list(&mut self, dir: &str) -> Option<Vec<(String, EntryKind)>> {
+        let entries = self.0.list(Path::new(dir), |_| true);
+        if entries.is_empty() && !dir.is_empty() {
+            return None;
+        }
+        Some(
+            entries
+                .into_iter()
+                .filter_map(|(name, st)| {
+                    let kind = match st.kind {
+                        tree::Kind::Dir => EntryKind::Dir,
+                        tree::Kind::File => EntryKind::File,
+                        _ => return None,
+                    };
+                    Some((name.into_string().ok()?, kind))
+                })
+                .collect(),
+        )
+    }
+
+    fn read(&mut self, file: &str, limit: u64) -> std::io::Result<Vec<u8>> {
+        self.0.read_bounded(Path::new(file), limit)
+    }
+}
+
+/// The import graph of a venv's site-packages directories (and of the application).
+fn reachability_of(root: &HostRoot, v: &Inspected, app: Option<&AppImports>) -> Reachability {
+    let mut trees: Vec<SiteTree> =
+        site_dirs(root, v).into_iter().filter_map(|(_, real)| tree::Below::open(&real).map(SiteTree)).collect();
+    imports::reachability(&mut trees, app, imports::Limits::default())
+}
+
+/// Whether a file that fails to load fails what the application runs, and why: the severity
+/// of its findings and the details that say so.
+#[derive(Debug)]
+struct Importance {
+    severity: Severity,
+    /// `top-level-import`, `application`, `unknown`, `guarded`, `lazy`, `type-checking`,
+    /// `not-imported`, `not-loaded`.
+    reachability: &'static str,
+    reason: String,
+    /// The imports leading to the module, root first.
+    chain: Vec<String>,
+}
+
+/// Remediation of a failure nothing requires.
+const NOT_REQUIRED: &str = "Nothing to do unless code imports this module (by a computed name, or in the code path given); to make it load, install the library it needs or reinstall the distribution (`pip install --force-reinstall --no-cache-dir NAME`)";
+
+impl Importance {
+    /// An extension module, at `rel` below its site-packages directory, judged by how the
+    /// venv's code reaches it (`None`: the graph was not built).
+    fn of_module(rel: &str, reach: Option<&Reachability>) -> Importance {
+        let reach = match (imports::module_of_file(rel), reach) {
+            (Some(m), Some(r)) => r.of(&m),
+            (None, _) => Reach::Unknown(format!("{rel} is not at an importable module path")),
+            (Some(_), None) => Reach::Unknown("the import graph was not read".into()),
+        };
+        let chain = |c: &[imports::Step]| c.iter().map(ToString::to_string).collect::<Vec<_>>();
+        let first_conditional = |c: &[imports::Step], w: When| {
+            c.iter().find(|s| s.when == w).map(|s| format!("{}:{}", s.file, s.line)).unwrap_or_default()
+        };
+        let (severity, reachability, reason, chain) = match &reach {
+            Reach::TopLevel(c) if c.is_empty() => {
+                (Severity::Error, "top-level-import", "it is a top-level module: importing its name loads it".to_owned(), Vec::new())
+            }
+            Reach::TopLevel(c) => (
+                Severity::Error,
+                "top-level-import",
+                format!("importing its distribution loads it ({})", chain(c).join("; ")),
+                chain(c),
+            ),
+            Reach::Application(c) => (
+                Severity::Error,
+                "application",
+                format!("the application imports it ({})", chain(c).join("; ")),
+                chain(c),
+            ),
+            Reach::Unknown(why) => (Severity::Error, "unknown", format!("{why}; treated as required"), Vec::new()),
+            Reach::Optional(When::Guarded, c) => (
+                Severity::Warning,
+                "guarded",
+                format!(
+                    "imported only under a guard that handles its ImportError ({}): what imports it works without it",
+                    first_conditional(c, When::Guarded)
+                ),
+                chain(c),
+            ),
+            Reach::Optional(When::TypeChecking, c) => (
+                Severity::Warning,
+                "type-checking",
+                format!("imported only under `if TYPE_CHECKING:` ({}), never at run time", first_conditional(c, When::TypeChecking)),
+                chain(c),
+            ),
+            Reach::Optional(_, c) => (
+                Severity::Warning,
+                "lazy",
+                format!(
+                    "imported only inside a function or a __main__ block ({}): it fails when that code runs",
+                    first_conditional(c, When::Lazy)
+                ),
+                chain(c),
+            ),
+            Reach::NotImported => (
+                Severity::Warning,
+                "not-imported",
+                "no top-level import of the environment reaches it (a plugin, an optional module or a leftover): it fails only when something imports it".to_owned(),
+                Vec::new(),
+            ),
+        };
+        Importance { severity, reachability, reason, chain }
+    }
+
+    /// A shared object no extension module loads.
+    fn not_loaded() -> Importance {
+        Importance {
+            severity: Severity::Warning,
+            reachability: "not-loaded",
+            reason: "no extension module loads it: it fails only when something else, such as ctypes, loads it".into(),
+            chain: Vec::new(),
+        }
+    }
+
+    /// The caveat appended to a finding's message.
+    fn caveat(&self) -> String {
+        match self.severity {
+            Severity::Error if self.reachability == "application" => " (the application imports it)".into(),
+            Severity::Error => String::new(),
+            _ => format!(" (not required: {})", self.reason),
+        }
+    }
+
+    /// Set a finding's severity, caveat, remediation and reachability details.
+    fn apply(&self, f: &mut Finding) {
+        f.severity = self.severity;
+        f.message.push_str(&self.caveat());
+        if self.severity != Severity::Error {
+            NOT_REQUIRED.clone_into(&mut f.remediation);
+        }
+        self.details(&mut f.details);
+    }
+
+    fn details(&self, d: &mut serde_json::Map<String, serde_json::Value>) {
+        d.insert("reachable".into(), json!(self.severity == Severity::Error));
+        d.insert("reachability".into(), json!(self.reachability));
+        d.insert("reason".into(), json!(self.reason));
+        if !self.chain.is_empty() {
+            d.insert("import_chain".into(), json!(self.chain));
+        }
+        // Before reachability, `optional: true` marked the one kind of module nothing requires
+        // (an optional backend); playbooks filtering on it keep working.
+        if self.severity != Severity::Error && self.reachability != "not-loaded" {
+            d.insert("optional".into(), json!(true));
+        }
+    }
 }
 
 /// What judging one shared object gives.
@@ -401,9 +649,6 @@ struct Verdict {
     /// The closure was too big to judge whole.
     error: Option<ScanError>,
 }
-
-/// Appended to findings about shared objects that no extension module loads.
-const NOT_LOADED: &str = " (no extension module loads it: it fails only when something else, such as ctypes, loads it)";
 
 /// The interpreter executable whose process imports the modules, as a resolved view path:
 /// `/proc/self/exe` is the resolved file, and its `$ORIGIN` is that file's directory.
@@ -421,13 +666,13 @@ struct Subject {
     role: Role,
     /// The file name's ABI tag, raw and parsed.
     tag: Option<(String, AbiTag)>,
-    owner: Option<String>,
+    owner: Option<Owner>,
 }
 
 /// One module (or standalone object) whose load fails, before findings are grouped.
 struct Failure {
     id: FindingId,
-    owner: Option<String>,
+    owner: Option<Owner>,
     /// The loaded file, as shown.
     subject: String,
     /// What fails, the same for every module that fails the same way (grouping key).
@@ -435,68 +680,22 @@ struct Failure {
     /// Remaining message after the subject.
     message: String,
     details: serde_json::Map<String, serde_json::Value>,
-    /// The module is an optional backend its distribution works without.
-    optional: Option<&'static OptionalBackend>,
-}
-
-/// An extension module that its distribution imports only to try an optional backend, and
-/// whose failure to load it handles: judging it like any other module would fail the gate on
-/// a distribution that works. Known cases only, each checked against the distribution's
-/// code; a failure for any other library stays an error.
-struct OptionalBackend {
-    /// Distribution (normalized name).
-    distribution: &'static str,
-    /// Module path relative to site-packages, up to the ABI tag.
-    module: &'static str,
-    /// Libraries whose absence only disables the backend.
-    libraries: &'static [&'static str],
-    /// What the distribution does without it, for the message.
-    effect: &'static str,
-}
-
-/// numba's threading layers: `numba/np/ufunc/parallel.py` tries tbb, then OpenMP, then its
-/// own workqueue, catching the ImportError of each.
-const OPTIONAL_BACKENDS: &[OptionalBackend] = &[
-    OptionalBackend {
-        distribution: "numba",
-        module: "numba/np/ufunc/tbbpool.",
-        libraries: &["libtbb.so.12", "libtbb.so.2"],
-        effect: "numba then uses its OpenMP or workqueue threading layer; `pip install tbb` enables this one",
-    },
-    OptionalBackend {
-        distribution: "numba",
-        module: "numba/np/ufunc/omppool.",
-        libraries: &["libgomp.so.1", "libgomp.so.1.0.0", "libomp.so", "libomp.so.5"],
-        effect: "numba then uses its tbb or workqueue threading layer",
-    },
-];
-
-/// The optional backend a failing module is, when every library it misses is one whose
-/// absence only disables that backend.
-fn optional_backend(owner: Option<&str>, rel: &str, missing: &[&str]) -> Option<&'static OptionalBackend> {
-    let owner = normalize_name(owner?);
-    OPTIONAL_BACKENDS.iter().find(|b| {
-        b.distribution == owner
-            && rel.starts_with(b.module)
-            && !missing.is_empty()
-            && missing.iter().all(|m| b.libraries.contains(m))
-    })
+    /// Whether the failure matters (shared by every failure of one file).
+    importance: Arc<Importance>,
 }
 
 /// One finding per (id, distribution, cause): forty numpy modules that all miss the same
 /// deleted bundled library are one finding listing the forty modules.
-fn group(mut failures: Vec<Failure>, venv: &str, severity: Severity, caveat: &str) -> Vec<Finding> {
+fn group(mut failures: Vec<Failure>, venv: &str) -> Vec<Finding> {
     /// Modules listed in one finding; `modules_total` counts the rest.
     const LISTED: usize = 50;
-    failures.sort_by(|a, b| (a.id, &a.owner, &a.what, &a.subject).cmp(&(b.id, &b.owner, &b.what, &b.subject)));
+    let key = |f: &Failure| (f.id, f.owner.as_ref().map(|o| o.name.clone()), f.importance.reachability, f.what.clone());
+    failures.sort_by(|a, b| (key(a), &a.subject).cmp(&(key(b), &b.subject)));
     let mut out: Vec<Finding> = Vec::new();
     let mut i = 0;
     while i < failures.len() {
         let mut j = i + 1;
-        while j < failures.len()
-            && (failures[j].id, &failures[j].owner, &failures[j].what)
-                == (failures[i].id, &failures[i].owner, &failures[i].what)
-        {
+        while j < failures.len() && key(&failures[j]) == key(&failures[i]) {
             j += 1;
         }
         let first = &failures[i];
@@ -506,28 +705,16 @@ fn group(mut failures: Vec<Failure>, venv: &str, severity: Severity, caveat: &st
             1 => format!("{} (and 1 other module)", first.subject),
             n => format!("{} (and {n} other modules)", first.subject),
         };
-        let mut f = match first.optional {
-            Some(b) => Finding::new(
-                first.id,
-                Severity::Warning,
-                Some(venv),
-                format!("{subject} {}: an optional backend ({})", first.message, b.effect),
-                "Nothing to do unless this backend is wanted; then install the library it needs",
-            ),
-            None => {
-                Finding::new(first.id, severity, Some(venv), format!("{subject} {}{caveat}", first.message), REINSTALL)
-            }
-        };
+        let mut f =
+            Finding::new(first.id, Severity::Error, Some(venv), format!("{subject} {}", first.message), REINSTALL);
         f.details = first.details.clone();
-        if first.optional.is_some() {
-            f = f.detail("optional", true);
-        }
+        first.importance.apply(&mut f);
         if others > 0 {
             let listed: Vec<&str> = failures[i..j].iter().take(LISTED).map(|x| x.subject.as_str()).collect();
             f = f.detail("modules", listed).detail("modules_total", j - i);
         }
         if let Some(o) = &first.owner {
-            f = f.with_package(o);
+            f = o.apply(f);
         }
         out.push(f);
         i = j;
@@ -545,7 +732,7 @@ struct Judge<'a> {
 }
 
 impl Judge<'_> {
-    fn subject(&self, c: Candidate, info: Arc<ElfInfo>, owner: Option<String>) -> Subject {
+    fn subject(&self, c: Candidate, info: Arc<ElfInfo>, owner: Option<Owner>) -> Subject {
         let name = c.rel.rsplit('/').next().unwrap_or(&c.rel);
         let tag = extension_abi_tag(name).and_then(|t| parse_abi_tag(&t).map(|p| (t, p)));
         let role = if tag.is_some() || info.py_init.is_some() {
@@ -559,11 +746,10 @@ impl Judge<'_> {
     }
 
     /// A shared object: its own name, machine and C library, then the closure of its load
-    /// (an extension module's import, at error severity; anything else as `ctypes` would load
-    /// it, at warning severity, with a caveat).
-    fn judge(&self, s: &Subject, severity: Severity) -> Verdict {
-        let caveat = if severity == Severity::Error { "" } else { NOT_LOADED };
-        let (findings, stop) = self.own(s, severity, caveat);
+    /// (an extension module's import; anything else as `ctypes` would load it). Findings are
+    /// errors until the caller weighs them by how the file is reached ([`Importance`]).
+    fn judge(&self, s: &Subject) -> Verdict {
+        let (findings, stop) = self.own(s);
         if stop {
             return Verdict { findings, failures: Vec::new(), mapped: Vec::new(), error: None };
         }
@@ -585,15 +771,14 @@ impl Judge<'_> {
 
     /// Checks of the file itself: C library, file-name ABI tag, machine. `stop` is true when
     /// the file cannot be mapped at all, so its dependencies are not worth judging.
-    fn own(&self, s: &Subject, severity: Severity, caveat: &str) -> (Vec<Finding>, bool) {
+    fn own(&self, s: &Subject) -> (Vec<Finding>, bool) {
         let (c, info) = (&s.c, &s.info);
         let venv = Some(self.v.venv.path.as_str());
         let shown = self.shown(&c.view);
         let mk = |id: FindingId, message: String| {
-            let f = Finding::new(id, severity, venv, format!("{message}{caveat}"), REINSTALL)
-                .detail("file", display(&c.view));
+            let f = Finding::new(id, Severity::Error, venv, message, REINSTALL).detail("file", display(&c.view));
             match &s.owner {
-                Some(o) => f.with_package(o),
+                Some(o) => o.apply(f),
                 None => f,
             }
         };
@@ -685,7 +870,7 @@ impl Judge<'_> {
             what,
             message,
             details: serde_json::Map::from_iter([("file".to_owned(), json!(display(&s.c.view)))]),
-            optional: None,
+            importance: Arc::new(Importance::not_loaded()),
         };
 
         let mut unfound: Vec<&Unfound> = closure.unfound.iter().collect();
@@ -711,10 +896,6 @@ impl Judge<'_> {
                 message.push_str(&format!("; {}", rejected.join("; ")));
             }
             let mut f = base(FindingId::ExtensionMissingLibrary, names.join(","), message);
-            f.optional = optional_backend(s.owner.as_deref(), &s.c.rel, &names);
-            if f.optional.is_some() {
-                f.what.push_str(" (optional backend)");
-            }
             f.details.insert("libraries".into(), json!(names));
             f.details.insert(
                 "chains".into(),
@@ -924,21 +1105,6 @@ mod tests {
             judge_tag(&parse_abi_tag("cpython-311-x86_64-linux-gnu").unwrap(), &bare),
             TagVerdict::Mismatch(_)
         ));
-    }
-
-    #[test]
-    fn optional_backends_are_known_cases_only() {
-        let tbb = "numba/np/ufunc/tbbpool.cpython-312-x86_64-linux-gnu.so";
-        assert!(optional_backend(Some("numba"), tbb, &["libtbb.so.12"]).is_some());
-        assert!(optional_backend(Some("Numba"), tbb, &["libtbb.so.12"]).is_some());
-        // Another library missing too, another module or another distribution: an error.
-        assert!(optional_backend(Some("numba"), tbb, &["libtbb.so.12", "libstdc++.so.6"]).is_none());
-        assert!(
-            optional_backend(Some("numba"), "numba/_helperlib.cpython-312-x86_64-linux-gnu.so", &["libtbb.so.12"])
-                .is_none()
-        );
-        assert!(optional_backend(Some("numbax"), tbb, &["libtbb.so.12"]).is_none());
-        assert!(optional_backend(None, tbb, &["libtbb.so.12"]).is_none());
     }
 
     #[test]

@@ -105,6 +105,8 @@ pub struct Inputs<'a> {
     pub today: crate::time::Date,
     /// Servers hosting environments: their configuration and what it names, resolved.
     pub servers: Servers,
+    /// `--app`: the imports of the application's code; a module it imports is required.
+    pub app: Option<crate::inspect::imports::AppImports>,
 }
 
 /// What the mod-wsgi and uwsgi families judge, loaded and resolved by the engine: the
@@ -176,7 +178,15 @@ pub fn run_all(scan: &Scan, inputs: &Inputs) -> Outcome {
             }
             if wants(Family::Extensions) {
                 let services_path = scan.usage.per_venv.get(i).map_or(&[][..], |u| u.library_path.as_slice());
-                let (f, e) = extensions::check(&scan.root, &scan.host, v, python, &elf_cache, services_path);
+                let (f, e) = extensions::check(
+                    &scan.root,
+                    &scan.host,
+                    v,
+                    python,
+                    &elf_cache,
+                    services_path,
+                    inputs.app.as_ref(),
+                );
                 o.findings.extend(f);
                 o.errors.extend(e);
             }

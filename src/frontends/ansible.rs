@@ -122,6 +122,7 @@ pub const CHECK_SPEC: &[Opt] = &[
     Opt::new("uwsgi_config", Kind::List(Elem::Path)).default("[]"),
     Opt::new("mod_wsgi", Kind::Path),
     Opt::new("target_python", Kind::Path),
+    Opt::new("app", Kind::Path),
     Opt::new("verify", Kind::Bool).default("false"),
 ];
 

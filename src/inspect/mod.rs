@@ -3,6 +3,7 @@
 pub mod embedded;
 pub mod getpath;
 pub mod hosted;
+pub mod imports;
 pub mod interpreter;
 pub mod packages;
 pub mod target;

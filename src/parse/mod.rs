@@ -4,6 +4,7 @@
 pub mod abi_tag;
 pub mod elf;
 pub mod pep508;
+pub mod pyimport;
 pub mod pyvenv_cfg;
 pub mod record;
 pub mod redact;

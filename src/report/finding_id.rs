@@ -62,7 +62,7 @@ finding_ids! {
     InterpreterMismatch = "interpreter-mismatch", Some(F::Interpreter), [Error],
         "pyvenv.cfg, lib/pythonX.Y and the base interpreter disagree on the Python version";
     /// A compiled module is built for another Python ABI (file-name tag or C-API symbols).
-    ExtensionAbiMismatch = "extension-abi-mismatch", Some(F::Extensions), [Error],
+    ExtensionAbiMismatch = "extension-abi-mismatch", Some(F::Extensions), [Warning, Error],
         "a compiled module is built for another Python (file-name ABI tag, or C-API symbols no mapped object defines)";
     /// A compiled file's ELF machine differs from the interpreter's.
     ExtensionArchMismatch = "extension-arch-mismatch", Some(F::Extensions), [Warning, Error],

@@ -712,3 +712,94 @@ pub fn cc(src: &str, out: &Path, extra_args: &[&str]) {
     write(&c_file, src);
     check(Command::new("cc").arg("-o").arg(out).arg(&c_file).args(extra_args));
 }
+
+// ------------------------------------------------------------------ fake CPython (fast tier)
+
+/// The platform part of CPython's ABI tag on this host: `x86_64-linux-gnu` (glibc hosts).
+pub fn multiarch() -> String {
+    format!("{}-linux-gnu", std::env::consts::ARCH)
+}
+
+/// A stand-in CPython `X.Y` installation under `prefix`, built with `cc` for fast-tier tests that
+/// need an interpreter without pyenv: `bin/pythonX.Y` (an ELF executable exporting no C API),
+/// `lib/pythonX.Y/os.py` (what marks a standard library) and one `lib-dynload` extension module
+/// named with the ABI tag `cpython-XY-<multiarch>` (where the tool reads the tag from).
+/// Returns the executable. It runs no Python: nothing in the fast tier executes it.
+pub fn fake_python(prefix: &Path, xy: &str) -> PathBuf {
+    let exe = prefix.join("bin").join(format!("python{xy}"));
+    mkdirs(exe.parent().unwrap());
+    cc("int main(void) { return 0; }\n", &exe, &[]);
+    let stdlib = prefix.join(format!("lib/python{xy}"));
+    write(&stdlib.join("os.py"), "# stand-in standard library\n");
+    let tag = format!("cpython-{}-{}", xy.replace('.', ""), multiarch());
+    let ssl = stdlib.join(format!("lib-dynload/_ssl.{tag}.so"));
+    mkdirs(ssl.parent().unwrap());
+    cc("void PyInit__ssl(void) {}\n", &ssl, &["-shared", "-fPIC"]);
+    // cc leaves each source beside its output: a standard library holds no such thing.
+    for out in [&exe, &ssl] {
+        let mut c = out.as_os_str().to_owned();
+        c.push(".c");
+        let _ = fs::remove_file(PathBuf::from(c));
+    }
+    exe
+}
+
+/// A venv at `dir` on a [`fake_python`], laid out as `python -m venv` lays it out (pyvenv.cfg,
+/// `bin/python*` links to the base executable, `lib/pythonX.Y/site-packages`). Returns its
+/// site-packages.
+pub fn fake_venv(python: &Path, dir: &Path, version: &str) -> PathBuf {
+    let xy = xy(version);
+    let home = python.parent().unwrap();
+    write(
+        &dir.join("pyvenv.cfg"),
+        format!(
+            "home = {}\ninclude-system-site-packages = false\nversion = {version}\nexecutable = {}\ncommand = {} -m venv {}\n",
+            home.display(),
+            python.display(),
+            python.display(),
+            dir.display()
+        ),
+    );
+    mkdirs(&dir.join("bin"));
+    for name in ["python".to_owned(), "python3".to_owned(), format!("python{xy}")] {
+        symlink(python, &dir.join("bin").join(name));
+    }
+    let sp = dir.join(format!("lib/python{xy}/site-packages"));
+    mkdirs(&sp);
+    sp
+}
+
+/// DT_NEEDED entries of an ELF file, by readelf (binutils), independent of the tool.
+pub fn needed(path: &Path) -> Vec<String> {
+    check_stdout(Command::new("readelf").args(["-d", "-W"]).arg(path))
+        .lines()
+        .filter(|l| l.contains("(NEEDED)"))
+        .filter_map(|l| l.split('[').nth(1).and_then(|s| s.split(']').next()).map(str::to_owned))
+        .collect()
+}
+
+/// The one compiled file (`*.so`) in `dir` whose name starts with `prefix`.
+pub fn file_starting(dir: &Path, prefix: &str) -> PathBuf {
+    let mut hits: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            let name = p.file_name().unwrap().to_string_lossy();
+            name.starts_with(prefix) && name.ends_with(".so")
+        })
+        .collect();
+    assert_eq!(hits.len(), 1, "expected one {prefix}* in {}: {hits:?}", dir.display());
+    hits.pop().unwrap()
+}
+
+/// Delete the first library `module` needs (DT_NEEDED) that auditwheel bundled in `libs`
+/// (`numpy.libs`, `pillow.libs`): the real fault of a half-removed install. Returns its name.
+pub fn delete_bundled_dependency(module: &Path, libs: &Path) -> String {
+    let victim = needed(module)
+        .into_iter()
+        .find(|n| libs.join(n).exists())
+        .unwrap_or_else(|| panic!("{} needs nothing from {}", module.display(), libs.display()));
+    std::fs::remove_file(libs.join(&victim)).unwrap();
+    victim
+}

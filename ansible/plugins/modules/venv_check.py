@@ -115,6 +115,13 @@ options:
     description:
       - Judge mod_wsgi compatibility against this C(mod_wsgi.so) instead of the one Apache loads.
     type: path
+  app:
+    description:
+      - The application's code (a directory or a C(.py) file). An extension module it imports
+        is required, so one that cannot load fails the gate even when its distribution's own
+        import does not reach it (for example C(from PyQt6 import QtMultimedia) without
+        libpulse). Its imports are read statically, never run.
+    type: path
   target_python:
     description:
       - Judge environments against this interpreter instead of their own base interpreter
