@@ -295,6 +295,49 @@ fn the_severity_of_a_failing_module_follows_who_imports_it() {
     assert_reach(one_about(&r, &rel("_plug")), "warning", "not-imported");
 }
 
+/// Hostile input reaches the import graph and the application scan and is not trusted: a
+/// package whose `__init__.py` is a link out of site-packages, and an `__init__.py` over the
+/// read bound, make their modules `unknown` (errors: fail safe), never a namespace that imports
+/// nothing; in the application, a `.py` link to a file outside and a FIFO named `.py` are not
+/// read (and do not hang the scan), while its real file is.
+#[test]
+fn links_and_oversized_sources_are_not_read_and_fail_safe() {
+    let t = Tree::new();
+    let outside = t.tmp.join("outside");
+    write(&outside.join("init.py"), "import linked._plug\n");
+    write(&outside.join("evil.py"), "import pkg._plug\n");
+    let rel = |pkg: &str, name: &str| format!("{pkg}/{name}.{}.so", t.tag);
+    for (pkg, name) in [("linked", "_plug"), ("big", "_plug"), ("pkg", "_plug"), ("pkg", "_lazy")] {
+        t.needs_absent(&format!("PyInit_{name}"), &t.sp.join(rel(pkg, name)));
+    }
+    t.delete_absent();
+    symlink(outside.join("init.py"), &t.sp.join("linked/__init__.py"));
+    // Over the 4 MiB bound: a comment line that long, then the import.
+    let mut big = "#".repeat(4 << 20);
+    big.push_str("\nfrom . import _plug\n");
+    write(&t.sp.join("big/__init__.py"), big);
+    write(&t.sp.join("pkg/__init__.py"), "def later():\n    from . import _lazy\n");
+    let app = t.tmp.join("app");
+    write(&app.join("main.py"), "import pkg._lazy\n");
+    symlink(outside.join("evil.py"), &app.join("evil.py"));
+    let fifo = app.join("fifo.py");
+    let c = std::ffi::CString::new(fifo.as_os_str().to_str().unwrap()).unwrap();
+    // SAFETY: a NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0, "mkfifo {}", fifo.display());
+
+    let (code, r) = check_ext(&t.venv, Some(&app));
+    for (pkg, why) in [("linked", "linked/__init__.py could not be read"), ("big", "big/__init__.py is larger than")] {
+        let f = one_about(&r, &rel(pkg, "_plug"));
+        assert_reach(f, "error", "unknown");
+        assert!(f["details"]["reason"].as_str().unwrap_or("").contains(why), "{f:#}");
+    }
+    // The application's real file was read (its import makes _lazy an error); the link to
+    // evil.py was not (pkg._plug stays a warning).
+    assert_reach(one_about(&r, &rel("pkg", "_lazy")), "error", "application");
+    assert_reach(one_about(&r, &rel("pkg", "_plug")), "warning", "not-imported");
+    assert_eq!(code, 1);
+}
+
 /// Two distributions share the namespace directory `nvidia/` (no `__init__.py`), as NVIDIA's
 /// CUDA wheels do. nvidia-bbb ships only a versioned library (`libbbb.so.12`, which needs a
 /// library that is not there): the finding names nvidia-bbb, whose RECORD lists the file, not

@@ -491,10 +491,12 @@ impl SourceTree for SiteTree {
             entries
                 .into_iter()
                 .filter_map(|(name, st)| {
+                    // A link or special file is named as a file, so that a linked `__init__.py`
+                    // is a package whose source cannot be read (Below refuses it): unknown, not
+                    // a namespace that imports nothing. Linked directories are not entered.
                     let kind = match st.kind {
                         tree::Kind::Dir => EntryKind::Dir,
-                        tree::Kind::File => EntryKind::File,
-                        _ => return None,
+                        _ => EntryKind::File,
                     };
                     Some((name.into_string().ok()?, kind))
                 })
@@ -689,7 +691,12 @@ struct Failure {
 fn group(mut failures: Vec<Failure>, venv: &str) -> Vec<Finding> {
     /// Modules listed in one finding; `modules_total` counts the rest.
     const LISTED: usize = 50;
-    let key = |f: &Failure| (f.id, f.owner.as_ref().map(|o| o.name.clone()), f.importance.reachability, f.what.clone());
+    // Modules reached alike are one finding (forty numpy modules missing one library); an
+    // `unknown` reach keeps its own cause (the file to look at), which the others do not need.
+    let key = |f: &Failure| {
+        let unknown = (f.importance.reachability == "unknown").then(|| f.importance.reason.clone());
+        (f.id, f.owner.as_ref().map(|o| o.name.clone()), f.importance.reachability, unknown, f.what.clone())
+    };
     failures.sort_by(|a, b| (key(a), &a.subject).cmp(&(key(b), &b.subject)));
     let mut out: Vec<Finding> = Vec::new();
     let mut i = 0;

@@ -669,7 +669,7 @@ pub fn app_imports(root: &HostRoot, dir: &std::path::Path) -> Result<(AppImports
             });
             break;
         }
-        let bytes = match crate::host::paths::read_bounded(&f, APP_MAX_FILE + 1) {
+        let bytes = match root.read_bounded(&view, APP_MAX_FILE + 1) {
             Ok(b) if b.len() as u64 > APP_MAX_FILE => {
                 errors.push(ScanError {
                     path: shown,
