@@ -10,13 +10,19 @@
 //! files that no module maps (debugpy's attach helpers for other architectures, plugins of
 //! other programs, ctypes libraries) fail only if something loads them: their problems are
 //! warnings, and the machine of non-bundled ones is not judged.
+//!
+//! Then a gate's question decides severity: a module that cannot load is an error only when
+//! the application will load it, which the venv's import graph tells ([`Importance`],
+//! [`crate::inspect::imports`]): reached from a top-level import through imports that always
+//! run, imported by `--app` code, or unknown. Each file is named by the distribution whose
+//! RECORD lists it ([`Owners`]).
 
 use super::tree;
 use crate::host::HostFacts;
 use crate::host::loader::{self, Closure, ElfCache, FileId, Loader, Process, Unfound};
 use crate::host::paths::{HostRoot, display};
 use crate::inspect::Inspected;
-use crate::inspect::imports::{self, AppImports, EntryKind, Reach, Reachability, SourceTree};
+use crate::inspect::imports::{self, AppImports, EntryKind, ParseCache, Reach, Reachability, SourceTree};
 use crate::inspect::packages::normalize_name;
 use crate::parse::abi_tag::{AbiTag, extension_abi_tag, parse_abi_tag, platform_libc};
 use crate::parse::elf::{self, ElfInfo, LibcFlavor};
@@ -388,6 +394,16 @@ impl Owners {
     }
 }
 
+/// What the family shares between the venvs of a run: parsed ELF headers and tokenized Python
+/// files (a fleet holds the same packages many times over).
+#[derive(Default)]
+pub struct Shared {
+    /// ELF headers and system library lookups.
+    pub elf: ElfCache,
+    /// The imports of Python source files.
+    pub parses: ParseCache,
+}
+
 /// Run the extension checks for one venv, judged against `python` (the venv's own
 /// interpreter, or `--target-python`). Unreadable files are returned as scan errors.
 ///
@@ -404,10 +420,11 @@ pub fn check(
     host: &HostFacts,
     v: &Inspected,
     python: &Python,
-    cache: &ElfCache,
+    shared: &Shared,
     services_path: &[PathBuf],
     app: Option<&AppImports>,
 ) -> (Vec<Finding>, Vec<ScanError>) {
+    let (cache, parses) = (&shared.elf, &shared.parses);
     let want = Expect::of(python);
     let owners = Owners::of(v);
     let machine = python.machine.clone().or_else(|| host.host.arch.clone());
@@ -441,7 +458,7 @@ pub fn check(
     // Whether a failing module matters is a question only when one fails: the import graph
     // is read then, once per venv.
     let failing = modules.iter().any(|(_, m)| !m.findings.is_empty() || !m.failures.is_empty());
-    let reach = failing.then(|| reachability_of(root, v, app));
+    let reach = failing.then(|| reachability_of(root, v, app, parses));
     let mut findings = Vec::new();
     let mut mapped: HashSet<FileId> = HashSet::new();
     let mut failures = Vec::new();
@@ -507,13 +524,17 @@ impl SourceTree for SiteTree {
     fn read(&mut self, file: &str, limit: u64) -> std::io::Result<Vec<u8>> {
         self.0.read_bounded(Path::new(file), limit)
     }
+
+    fn identity(&mut self, file: &str) -> Option<imports::FileIdentity> {
+        self.0.identity(Path::new(file))
+    }
 }
 
 /// The import graph of a venv's site-packages directories (and of the application).
-fn reachability_of(root: &HostRoot, v: &Inspected, app: Option<&AppImports>) -> Reachability {
+fn reachability_of(root: &HostRoot, v: &Inspected, app: Option<&AppImports>, parses: &ParseCache) -> Reachability {
     let mut trees: Vec<SiteTree> =
         site_dirs(root, v).into_iter().filter_map(|(_, real)| tree::Below::open(&real).map(SiteTree)).collect();
-    imports::reachability(&mut trees, app, imports::Limits::default())
+    imports::reachability(&mut trees, app, imports::Limits::default(), parses)
 }
 
 /// Whether a file that fails to load fails what the application runs, and why: the severity

@@ -162,7 +162,7 @@ pub fn run_all(scan: &Scan, inputs: &Inputs) -> Outcome {
     let wants = |f: Family| inputs.families.contains(&f);
     let mut out = Outcome::default();
     let (db, target, forbid, today) = (inputs.db, &inputs.target, &inputs.forbid, inputs.today);
-    let elf_cache = crate::host::loader::ElfCache::new();
+    let shared = extensions::Shared::default();
     let per_venv: Vec<Outcome> = scan
         .venvs
         .par_iter()
@@ -178,15 +178,8 @@ pub fn run_all(scan: &Scan, inputs: &Inputs) -> Outcome {
             }
             if wants(Family::Extensions) {
                 let services_path = scan.usage.per_venv.get(i).map_or(&[][..], |u| u.library_path.as_slice());
-                let (f, e) = extensions::check(
-                    &scan.root,
-                    &scan.host,
-                    v,
-                    python,
-                    &elf_cache,
-                    services_path,
-                    inputs.app.as_ref(),
-                );
+                let (f, e) =
+                    extensions::check(&scan.root, &scan.host, v, python, &shared, services_path, inputs.app.as_ref());
                 o.findings.extend(f);
                 o.errors.extend(e);
             }

@@ -200,6 +200,22 @@ impl Below {
         out
     }
 
+    /// What identifies the content of the regular file `rel` (as for [`Below::parent_of`]; a
+    /// link is not followed): device, inode, size and modification time in nanoseconds.
+    /// `None` for anything else.
+    pub fn identity(&mut self, rel: &Path) -> Option<(u64, u64, u64, i128)> {
+        let (dir_fd, name) = self.parent_of(rel)?;
+        // SAFETY: plain-data out parameter; a valid descriptor and NUL-terminated name.
+        let mut st: libc::stat = unsafe { std::mem::zeroed() };
+        if unsafe { libc::fstatat(dir_fd, name.as_ptr(), &mut st, libc::AT_SYMLINK_NOFOLLOW) } != 0 {
+            return None;
+        }
+        (kind_of(&st) == Kind::File).then(|| {
+            let mtime = i128::from(st.st_mtime) * 1_000_000_000 + i128::from(st.st_mtime_nsec);
+            (st.st_dev, st.st_ino, st.st_size as u64, mtime)
+        })
+    }
+
     /// At most `limit` bytes of the regular file `rel` (as for [`Below::parent_of`]: no link is
     /// followed, and a FIFO or device is not read).
     pub fn read_bounded(&mut self, rel: &Path, limit: u64) -> io::Result<Vec<u8>> {

@@ -89,11 +89,6 @@ fn parsed_size(p: &Result<Arc<ElfInfo>, String>) -> usize {
 }
 
 impl ElfCache {
-    /// An empty cache.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
     /// The parsed ELF file at a real path with a known identity.
     pub fn parse_real(&self, real: &Path, id: FileId) -> Result<Arc<ElfInfo>, String> {
         if let Some(hit) = self.files.lock().ok().and_then(|m| m.0.get(&id).cloned()) {

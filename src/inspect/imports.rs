@@ -21,6 +21,7 @@ use crate::report::ScanError;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::io;
 use std::rc::Rc;
+use std::sync::{Arc, Mutex};
 
 /// What a directory entry is (links are never followed: a tree reports them as neither).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,6 +41,58 @@ pub trait SourceTree {
     fn list(&mut self, dir: &str) -> Option<Vec<(String, EntryKind)>>;
     /// At most `limit` bytes of the regular file `file`.
     fn read(&mut self, file: &str, limit: u64) -> io::Result<Vec<u8>>;
+    /// What identifies `file`'s content without reading it (device, inode, size, modification
+    /// time), when the tree has such a thing: a [`ParseCache`] then knows a file it has seen
+    /// (the same package in another venv of a fleet of hard-linked copies) without reading it.
+    fn identity(&mut self, _file: &str) -> Option<FileIdentity> {
+        None
+    }
+}
+
+/// Device, inode, size and modification time (ns) of a file.
+pub type FileIdentity = (u64, u64, u64, i128);
+
+/// A file's imports, or why they are unknown.
+type Parsed = Result<Arc<Vec<Import>>, pyimport::Unparseable>;
+
+/// Tokenized files shared by every venv of a run: a fleet holds the same packages many times
+/// over, and tokenizing is most of what the graph costs. Keyed by the file's identity when
+/// its tree has one, and by its content (length and a keyed hash, so a crafted file cannot
+/// collide with another's on purpose). Bounded: at [`PARSE_CACHE_ENTRIES`] it starts over.
+#[derive(Default)]
+pub struct ParseCache {
+    by_identity: Mutex<HashMap<FileIdentity, Parsed>>,
+    by_content: Mutex<HashMap<(usize, u64), Parsed>>,
+    hasher: std::hash::RandomState,
+}
+
+/// Files a [`ParseCache`] remembers (per key kind) before it starts over.
+pub const PARSE_CACHE_ENTRIES: usize = 200_000;
+
+impl ParseCache {
+    fn remember<K: std::hash::Hash + Eq>(map: &Mutex<HashMap<K, Parsed>>, key: K, parsed: &Parsed) {
+        let mut m = map.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if m.len() >= PARSE_CACHE_ENTRIES {
+            m.clear();
+        }
+        m.insert(key, parsed.clone());
+    }
+
+    fn by_identity(&self, id: &FileIdentity) -> Option<Parsed> {
+        self.by_identity.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(id).cloned()
+    }
+
+    /// The imports of `bytes`, tokenized once per distinct content.
+    fn parse(&self, bytes: &[u8]) -> Parsed {
+        use std::hash::BuildHasher;
+        let key = (bytes.len(), self.hasher.hash_one(bytes));
+        if let Some(p) = self.by_content.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(&key) {
+            return p.clone();
+        }
+        let parsed = pyimport::imports(bytes).map(Arc::new);
+        Self::remember(&self.by_content, key, &parsed);
+        parsed
+    }
 }
 
 /// Bounds on what one graph reads.
@@ -251,7 +304,8 @@ struct Graph<'t, T: SourceTree> {
     limits: Limits,
     listings: HashMap<(usize, String), Option<Rc<Listing>>>,
     resolved: HashMap<String, Option<(usize, Resolved)>>,
-    parsed: HashMap<String, Rc<Vec<Import>>>,
+    parsed: HashMap<String, Arc<Vec<Import>>>,
+    cache: &'t ParseCache,
     out: Reachability,
     /// Conditional imports seen while following the required ones: (target, when, via, depth).
     deferred: Vec<(String, When, Via, u32)>,
@@ -259,9 +313,15 @@ struct Graph<'t, T: SourceTree> {
 
 /// The import graph of `trees` (an environment's `sys.path` directories, in order), from every
 /// top-level importable name, and from `app`'s imports when given.
-pub fn reachability<T: SourceTree>(trees: &mut [T], app: Option<&AppImports>, limits: Limits) -> Reachability {
+pub fn reachability<T: SourceTree>(
+    trees: &mut [T],
+    app: Option<&AppImports>,
+    limits: Limits,
+    cache: &ParseCache,
+) -> Reachability {
     let mut g = Graph {
         trees,
+        cache,
         limits,
         listings: HashMap::new(),
         resolved: HashMap::new(),
@@ -454,7 +514,7 @@ impl<T: SourceTree> Graph<'_, T> {
     }
 
     /// The imports of a module's source file; `Err(why)` when they cannot be known.
-    fn imports_of(&mut self, module: &str, tree: usize, file: &str) -> Result<Rc<Vec<Import>>, String> {
+    fn imports_of(&mut self, module: &str, tree: usize, file: &str) -> Result<Arc<Vec<Import>>, String> {
         if let Some(p) = self.parsed.get(module) {
             return Ok(p.clone());
         }
@@ -466,17 +526,37 @@ impl<T: SourceTree> Graph<'_, T> {
             self.out.all_unknown.get_or_insert(why.clone());
             return Err(why);
         }
-        let bytes = self.trees[tree]
-            .read(file, self.limits.file_bytes + 1)
-            .map_err(|e| format!("{file} could not be read ({e}): its imports are unknown"))?;
-        self.out.files_read += 1;
-        self.out.bytes_read += bytes.len() as u64;
-        if bytes.len() as u64 > self.limits.file_bytes {
-            return Err(format!("{file} is larger than {} bytes: its imports are unknown", self.limits.file_bytes));
-        }
-        let imports = pyimport::imports(&bytes)
-            .map_err(|e| format!("{file} could not be tokenized ({e}): its imports are unknown"))?;
-        let imports = Rc::new(imports);
+        let too_big = |size: u64| format!("{file} is larger than {size} bytes: its imports are unknown");
+        // A file seen before (by identity) is not read again; it counts against the limits as
+        // if it were, so a venv's answer never depends on what the cache holds.
+        let identity = self.trees[tree].identity(file);
+        let cached = identity.as_ref().and_then(|id| self.cache.by_identity(id));
+        let parsed = match (cached, identity) {
+            (Some(p), Some(id)) => {
+                self.out.files_read += 1;
+                self.out.bytes_read += id.2.min(self.limits.file_bytes + 1);
+                if id.2 > self.limits.file_bytes {
+                    return Err(too_big(self.limits.file_bytes));
+                }
+                p
+            }
+            _ => {
+                let bytes = self.trees[tree]
+                    .read(file, self.limits.file_bytes + 1)
+                    .map_err(|e| format!("{file} could not be read ({e}): its imports are unknown"))?;
+                self.out.files_read += 1;
+                self.out.bytes_read += bytes.len() as u64;
+                if bytes.len() as u64 > self.limits.file_bytes {
+                    return Err(too_big(self.limits.file_bytes));
+                }
+                let parsed = self.cache.parse(&bytes);
+                if let Some(id) = identity {
+                    ParseCache::remember(&self.cache.by_identity, id, &parsed);
+                }
+                parsed
+            }
+        };
+        let imports = parsed.map_err(|e| format!("{file} could not be tokenized ({e}): its imports are unknown"))?;
         self.parsed.insert(module.to_owned(), imports.clone());
         Ok(imports)
     }
@@ -797,7 +877,7 @@ mod tests {
             ("top.py", "import pkg._plug as p\n"),
             ("pkg.libs/libz.so.1", ""),
         ])];
-        let r = reachability(&mut trees, None, Limits::default());
+        let r = reachability(&mut trees, None, Limits::default(), &ParseCache::default());
         assert_eq!(kind(&r.of("pkg._core")), "top");
         assert_eq!(kind(&r.of("pkg.sub._deep")), "top");
         assert_eq!(kind(&r.of("pkg._opt")), "guarded");
@@ -825,7 +905,7 @@ mod tests {
             (&so("mypyc/__init__"), ""),
             (&so("mypyc/_other"), ""),
         ])];
-        let r = reachability(&mut trees, None, Limits::default());
+        let r = reachability(&mut trees, None, Limits::default(), &ParseCache::default());
         assert_eq!(kind(&r.of("qt.QtMultimedia")), "not-imported");
         assert_eq!(kind(&r.of("broken._ext")), "unknown");
         assert_eq!(kind(&r.of("mypyc._other")), "unknown");
@@ -837,7 +917,7 @@ mod tests {
                 .collect(),
             own_names: ["mine".to_owned()].into(),
         };
-        let r = reachability(&mut trees, Some(&app), Limits::default());
+        let r = reachability(&mut trees, Some(&app), Limits::default(), &ParseCache::default());
         let Reach::Application(chain) = r.of("qt.QtMultimedia") else { panic!("{:?}", r.of("qt.QtMultimedia")) };
         assert_eq!(chain[0].to_string(), "app.py:1 imports qt.QtMultimedia");
         assert_eq!(kind(&r.of("qt.QtWidgets")), "guarded");
@@ -851,12 +931,12 @@ mod tests {
             ("a/c.py", ""),
             (&so("z/_x"), ""),
         ])];
-        let r = reachability(&mut trees, None, Limits { files: 1, ..Limits::default() });
+        let r = reachability(&mut trees, None, Limits { files: 1, ..Limits::default() }, &ParseCache::default());
         assert_eq!(kind(&r.of("z._x")), "unknown");
         assert_eq!(r.files_read, 1);
         let big = "#".repeat(100);
         let mut trees = [Mem::with(&[("a/__init__.py", &big), (&so("a/_x"), "")])];
-        let r = reachability(&mut trees, None, Limits { file_bytes: 10, ..Limits::default() });
+        let r = reachability(&mut trees, None, Limits { file_bytes: 10, ..Limits::default() }, &ParseCache::default());
         assert_eq!(kind(&r.of("a._x")), "unknown");
     }
 

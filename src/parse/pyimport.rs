@@ -84,14 +84,6 @@ enum Tok<'a> {
     Other,
 }
 
-/// A logical line: its indentation column, first physical line and tokens.
-#[derive(Debug)]
-struct Line<'a> {
-    indent: u32,
-    line: u32,
-    toks: Vec<Tok<'a>>,
-}
-
 struct Lexer<'a> {
     src: &'a [u8],
     text: &'a str,
@@ -139,6 +131,12 @@ impl<'a> Lexer<'a> {
         let start = self.pos;
         let mut escaped = false;
         loop {
+            // Docstrings are most of the bytes of a source file: jump to the next byte that
+            // matters (f-strings, short, go byte by byte for their `{`).
+            if !fmt {
+                let rest = &self.src[self.pos.min(self.src.len())..];
+                self.pos += memchr::memchr3(q, b'\\', b'\n', rest).unwrap_or(rest.len());
+            }
             let Some(&b) = self.src.get(self.pos) else {
                 return Err(self.err(if triple { "unterminated triple-quoted string" } else { "unterminated string" }));
             };
@@ -227,10 +225,11 @@ impl<'a> Lexer<'a> {
         }
     }
 
-    /// Every logical line of the file.
-    fn lines(mut self) -> Result<Vec<Line<'a>>, Unparseable> {
-        let mut out = Vec::new();
-        let mut cur: Option<Line<'a>> = None;
+    /// Every logical line of the file, handed to `each` as (indentation column, first physical
+    /// line, tokens) as soon as it ends: one token buffer for the whole file.
+    fn lines(mut self, mut each: impl FnMut(u32, u32, &[Tok<'a>])) -> Result<(), Unparseable> {
+        let mut toks: Vec<Tok<'a>> = Vec::new();
+        let mut first_line = 0;
         let mut brackets = 0u32;
         let mut at_line_start = true;
         let mut indent = 0u32;
@@ -256,17 +255,16 @@ impl<'a> Lexer<'a> {
                     self.pos += 1;
                     self.line += 1;
                     if brackets == 0 {
-                        if let Some(l) = cur.take() {
-                            out.push(l);
+                        if !toks.is_empty() {
+                            each(indent_of_line(&toks, indent), first_line, &toks);
+                            toks.clear();
                         }
                         at_line_start = true;
                     }
                 }
                 b'\r' | b' ' | b'\t' | b'\x0c' => self.pos += 1,
                 b'#' => {
-                    while self.pos < self.src.len() && self.src[self.pos] != b'\n' {
-                        self.pos += 1;
-                    }
+                    self.pos = memchr::memchr(b'\n', &self.src[self.pos..]).map_or(self.src.len(), |i| self.pos + i);
                 }
                 b'\\' if matches!(self.peek(1), b'\n') || (self.peek(1) == b'\r' && self.peek(2) == b'\n') => {
                     self.pos += if self.peek(1) == b'\r' { 3 } else { 2 };
@@ -274,7 +272,9 @@ impl<'a> Lexer<'a> {
                 }
                 0 => return Err(self.err("NUL byte: not Python source")),
                 _ => {
-                    let line_no = self.line;
+                    if toks.is_empty() {
+                        first_line = self.line;
+                    }
                     let prefix = if b == b'\'' || b == b'"' || is_ident_start(b) { self.string_prefix() } else { None };
                     let tok = if let Some(n) = prefix {
                         self.string(n, 0)?
@@ -283,10 +283,8 @@ impl<'a> Lexer<'a> {
                         while is_ident(self.peek(0)) {
                             self.pos += 1;
                         }
-                        match std::str::from_utf8(&self.src[start..self.pos]) {
-                            Ok(s) => Tok::Name(s),
-                            Err(_) => Tok::Other,
-                        }
+                        // Both ends are at ASCII bytes or the end: char boundaries.
+                        self.text.get(start..self.pos).map_or(Tok::Other, Tok::Name)
                     } else if b.is_ascii_digit() || (b == b'.' && self.peek(1).is_ascii_digit()) {
                         while is_ident(self.peek(0)) || self.peek(0) == b'.' {
                             self.pos += 1;
@@ -304,17 +302,24 @@ impl<'a> Lexer<'a> {
                             b')' | b']' | b'}' => brackets = brackets.saturating_sub(1),
                             _ => {}
                         }
-                        let s = std::str::from_utf8(&self.src[self.pos..self.pos + n]).unwrap_or("?");
+                        let s = self.text.get(self.pos..self.pos + n).unwrap_or("?");
                         self.pos += n;
                         Tok::Op(s)
                     };
-                    cur.get_or_insert_with(|| Line { indent, line: line_no, toks: Vec::new() }).toks.push(tok);
+                    toks.push(tok);
                 }
             }
         }
-        out.extend(cur);
-        Ok(out)
+        if !toks.is_empty() {
+            each(indent_of_line(&toks, indent), first_line, &toks);
+        }
+        Ok(())
     }
+}
+
+/// The indentation a logical line is judged by: the column of its first physical line.
+fn indent_of_line(_toks: &[Tok], indent: u32) -> u32 {
+    indent
 }
 
 /// The kind of block a line is inside.
@@ -344,8 +349,6 @@ pub fn imports(src: &[u8]) -> Result<Vec<Import>, Unparseable> {
         }
     };
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let lines = Lexer { src: text.as_bytes(), text, pos: 0, line: 1 }.lines()?;
-
     // Open blocks with the indentation of their header; a line at or left of a header's
     // column is outside that block.
     let mut stack: Vec<(u32, Block)> = Vec::new();
@@ -355,20 +358,21 @@ pub fn imports(src: &[u8]) -> Result<Vec<Import>, Unparseable> {
     // The last `try` header at each indentation still open to handlers.
     let mut open_tries: Vec<(u32, usize)> = Vec::new();
     let mut found: Vec<(Import, Vec<Block>)> = Vec::new();
-    for l in &lines {
-        while stack.last().is_some_and(|(col, _)| *col >= l.indent) {
+    let lexer = Lexer { src: text.as_bytes(), text, pos: 0, line: 1 };
+    lexer.lines(|indent, line, all: &[Tok]| {
+        while stack.last().is_some_and(|(col, _)| *col >= indent) {
             stack.pop();
         }
         // A handler, `else` or `finally` at a try's column keeps that try open to more
         // handlers; anything else at or left of that column closes it.
-        let continues_try = matches!(l.toks.first(), Some(Tok::Name("except" | "else" | "finally")));
-        open_tries.retain(|(col, _)| *col < l.indent || (*col == l.indent && continues_try));
-        let mut toks: &[Tok] = &l.toks;
+        let continues_try = matches!(all.first(), Some(Tok::Name("except" | "else" | "finally")));
+        open_tries.retain(|(col, _)| *col < indent || (*col == indent && continues_try));
+        let mut toks: &[Tok] = all;
         // A compound header may carry its body, simple statements only, on the same line
         // (`try: import x`).
         let mut pushed = false;
-        if let Some((kind, rest)) = header(toks, l.indent, &mut tries, &mut open_tries) {
-            stack.push((l.indent, kind));
+        if let Some((kind, rest)) = header(toks, indent, &mut tries, &mut open_tries) {
+            stack.push((indent, kind));
             pushed = true;
             toks = rest;
         }
@@ -387,7 +391,7 @@ pub fn imports(src: &[u8]) -> Result<Vec<Import>, Unparseable> {
                     }
                 }
             }
-            for imp in statement(stmt, l.line) {
+            for imp in statement(stmt, line) {
                 found.push((imp, stack.iter().map(|(_, b)| *b).collect()));
             }
         }
@@ -395,7 +399,7 @@ pub fn imports(src: &[u8]) -> Result<Vec<Import>, Unparseable> {
         if pushed && !toks.is_empty() {
             stack.pop();
         }
-    }
+    })?;
     Ok(found
         .into_iter()
         .map(|(mut imp, blocks)| {
