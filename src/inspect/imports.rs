@@ -58,35 +58,51 @@ type Parsed = Result<Arc<Vec<Import>>, pyimport::Unparseable>;
 /// Tokenized files shared by every venv of a run: a fleet holds the same packages many times
 /// over, and tokenizing is most of what the graph costs. Keyed by the file's identity when
 /// its tree has one, and by its content (length and a keyed hash, so a crafted file cannot
-/// collide with another's on purpose). Bounded: at [`PARSE_CACHE_ENTRIES`] it starts over.
+/// collide with another's on purpose). Bounded: when what a map holds reaches
+/// [`PARSE_CACHE_BYTES`] it starts over, so memory follows the work in flight.
 #[derive(Default)]
 pub struct ParseCache {
-    by_identity: Mutex<HashMap<FileIdentity, Parsed>>,
-    by_content: Mutex<HashMap<(usize, u64), Parsed>>,
+    by_identity: Mutex<(HashMap<FileIdentity, Parsed>, usize)>,
+    by_content: Mutex<(HashMap<(usize, u64), Parsed>, usize)>,
     hasher: std::hash::RandomState,
 }
 
-/// Files a [`ParseCache`] remembers (per key kind) before it starts over.
-pub const PARSE_CACHE_ENTRIES: usize = 200_000;
+/// Approximate heap bytes of parse results a [`ParseCache`] map holds before it is emptied.
+pub const PARSE_CACHE_BYTES: usize = 32 << 20;
+
+/// Approximate heap bytes of a parse result and its key.
+fn parsed_size(p: &Parsed) -> usize {
+    let imports = p.as_ref().map_or(0, |v| {
+        v.iter()
+            .map(|i| {
+                std::mem::size_of::<Import>() + i.module.len() + i.names.iter().map(|n| n.len() + 24).sum::<usize>()
+            })
+            .sum()
+    });
+    96 + imports
+}
 
 impl ParseCache {
-    fn remember<K: std::hash::Hash + Eq>(map: &Mutex<HashMap<K, Parsed>>, key: K, parsed: &Parsed) {
+    fn remember<K: std::hash::Hash + Eq>(map: &Mutex<(HashMap<K, Parsed>, usize)>, key: K, parsed: &Parsed) {
+        let size = parsed_size(parsed);
         let mut m = map.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if m.len() >= PARSE_CACHE_ENTRIES {
-            m.clear();
+        if m.1 + size > PARSE_CACHE_BYTES {
+            m.0.clear();
+            m.1 = 0;
         }
-        m.insert(key, parsed.clone());
+        m.1 += size;
+        m.0.insert(key, parsed.clone());
     }
 
     fn by_identity(&self, id: &FileIdentity) -> Option<Parsed> {
-        self.by_identity.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(id).cloned()
+        self.by_identity.lock().unwrap_or_else(std::sync::PoisonError::into_inner).0.get(id).cloned()
     }
 
     /// The imports of `bytes`, tokenized once per distinct content.
     fn parse(&self, bytes: &[u8]) -> Parsed {
         use std::hash::BuildHasher;
         let key = (bytes.len(), self.hasher.hash_one(bytes));
-        if let Some(p) = self.by_content.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(&key) {
+        if let Some(p) = self.by_content.lock().unwrap_or_else(std::sync::PoisonError::into_inner).0.get(&key) {
             return p.clone();
         }
         let parsed = pyimport::imports(bytes).map(Arc::new);
@@ -823,6 +839,11 @@ mod tests {
                     .collect(),
             )
         }
+        fn identity(&mut self, file: &str) -> Option<FileIdentity> {
+            let content = self.0.get(file)?.as_ref()?;
+            let ino = self.0.keys().position(|k| k == file)? as u64;
+            Some((7, ino, content.len() as u64, 0))
+        }
         fn read(&mut self, file: &str, limit: u64) -> io::Result<Vec<u8>> {
             self.1 += 1;
             match self.0.get(file) {
@@ -938,6 +959,28 @@ mod tests {
         let mut trees = [Mem::with(&[("a/__init__.py", &big), (&so("a/_x"), "")])];
         let r = reachability(&mut trees, None, Limits { file_bytes: 10, ..Limits::default() }, &ParseCache::default());
         assert_eq!(kind(&r.of("a._x")), "unknown");
+    }
+
+    #[test]
+    fn a_shared_cache_saves_the_reads_not_the_answer() {
+        let files = [("a/__init__.py", "from . import b\n"), ("a/b.py", "import a._x\n"), ("a/c.py", "")];
+        let x = so("a/_x");
+        let mut all: Vec<(&str, &str)> = files.to_vec();
+        all.push((&x, ""));
+        let cache = ParseCache::default();
+        let mut first = [Mem::with(&all)];
+        let r1 = reachability(&mut first, None, Limits::default(), &cache);
+        assert_eq!((first[0].1, r1.files_read), (2, 2));
+        // The same files again (another venv of the fleet): nothing read, the same answer, the
+        // same count against the limits.
+        let mut second = [Mem::with(&all)];
+        let r2 = reachability(&mut second, None, Limits::default(), &cache);
+        assert_eq!((second[0].1, r2.files_read, r2.bytes_read), (0, 2, r1.bytes_read));
+        assert_eq!(kind(&r2.of("a._x")), "top");
+        assert_eq!(r1.of("a._x"), r2.of("a._x"));
+        // A file over the bound is unknown from the cache too.
+        let r3 = reachability(&mut [Mem::with(&all)], None, Limits { file_bytes: 5, ..Limits::default() }, &cache);
+        assert_eq!(kind(&r3.of("a._x")), "unknown");
     }
 
     #[test]
