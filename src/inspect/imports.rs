@@ -55,6 +55,9 @@ pub type FileIdentity = (u64, u64, u64, i128);
 /// A file's imports, or why they are unknown.
 type Parsed = Result<Arc<Vec<Import>>, pyimport::Unparseable>;
 
+/// Parse results by key, and the approximate bytes they hold.
+type Memo<K> = Mutex<(HashMap<K, Parsed>, usize)>;
+
 /// Tokenized files shared by every venv of a run: a fleet holds the same packages many times
 /// over, and tokenizing is most of what the graph costs. Keyed by the file's identity when
 /// its tree has one, and by its content (length and a keyed hash, so a crafted file cannot
@@ -62,8 +65,8 @@ type Parsed = Result<Arc<Vec<Import>>, pyimport::Unparseable>;
 /// [`PARSE_CACHE_BYTES`] it starts over, so memory follows the work in flight.
 #[derive(Default)]
 pub struct ParseCache {
-    by_identity: Mutex<(HashMap<FileIdentity, Parsed>, usize)>,
-    by_content: Mutex<(HashMap<(usize, u64), Parsed>, usize)>,
+    by_identity: Memo<FileIdentity>,
+    by_content: Memo<(usize, u64)>,
     hasher: std::hash::RandomState,
 }
 
@@ -83,7 +86,7 @@ fn parsed_size(p: &Parsed) -> usize {
 }
 
 impl ParseCache {
-    fn remember<K: std::hash::Hash + Eq>(map: &Mutex<(HashMap<K, Parsed>, usize)>, key: K, parsed: &Parsed) {
+    fn remember<K: std::hash::Hash + Eq>(map: &Memo<K>, key: K, parsed: &Parsed) {
         let size = parsed_size(parsed);
         let mut m = map.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if m.1 + size > PARSE_CACHE_BYTES {
