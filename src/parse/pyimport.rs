@@ -91,12 +91,30 @@ struct Lexer<'a> {
     line: u32,
 }
 
+/// Bytes that may continue an identifier: ASCII letters, digits, `_`, and every non-ASCII
+/// byte (a UTF-8 sequence of a letter; the tokenizer needs only the keywords right).
+const IDENT: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        t[i] = b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80;
+        i += 1;
+    }
+    t
+};
+
 fn is_ident_start(b: u8) -> bool {
-    b.is_ascii_alphabetic() || b == b'_' || b >= 0x80
+    IDENT[b as usize] && !b.is_ascii_digit()
 }
 
 fn is_ident(b: u8) -> bool {
-    is_ident_start(b) || b.is_ascii_digit()
+    IDENT[b as usize]
+}
+
+/// The length of the run of identifier bytes at the start of `s`.
+fn ident_len(s: &[u8]) -> usize {
+    s.iter().position(|&b| !IDENT[b as usize]).unwrap_or(s.len())
 }
 
 impl<'a> Lexer<'a> {
@@ -280,9 +298,7 @@ impl<'a> Lexer<'a> {
                         self.string(n, 0)?
                     } else if is_ident_start(b) {
                         let start = self.pos;
-                        while is_ident(self.peek(0)) {
-                            self.pos += 1;
-                        }
+                        self.pos += ident_len(&self.src[start..]);
                         // Both ends are at ASCII bytes or the end: char boundaries.
                         self.text.get(start..self.pos).map_or(Tok::Other, Tok::Name)
                     } else if b.is_ascii_digit() || (b == b'.' && self.peek(1).is_ascii_digit()) {
