@@ -3,15 +3,25 @@
 
 Builds (once; idempotent, stamped) a corpus of healthy venvs over pyenv's CPython 3.9-3.13,
 made by the stdlib `venv`, `virtualenv` and `uv venv`, holding the most-installed compiled
-distributions from PyPI, plus venvs with injected real faults. Ground truth comes from the
+distributions from PyPI and distributions with optional modules and plugins (PyQt6, Panda3D,
+sklearnex, numba, torch), plus venvs with injected real faults. Ground truth comes from the
 real interpreter and loader (tests/support/oracle.py: every extension module imported, every
-other .so dlopened, one subprocess per file). Every injected fault is verified to fail in truth
-before it is counted. Then `venvaudit check --format json` runs on each venv and its error
-findings are scored per (venv, distribution, finding id).
+other .so dlopened, one subprocess per file; and each distribution's top-level names imported
+in a fresh interpreter). Every injected fault is verified to fail in truth before it is
+counted. Then `venvaudit check --format json` runs on each venv and is scored twice:
+
+- file level: an error finding per (venv, distribution, finding id) is true when a file of that
+  distribution fails to load in truth; recall counts the distributions with such a file that an
+  error or a warning names.
+- gate level: an error finding on a distribution is true when its top-level import fails in
+  truth (or the venv's interpreter does not start); recall counts such distributions (and such
+  venvs) that have an error.
 
     python3 scripts/precision.py --bin target/release/venvaudit [--dir DIR] [--only NAME...]
+    python3 scripts/precision.py [--build-only]   # prepare the corpus (and truth) only
 
-Prints a table; writes DIR/results.json with every finding, truth and verdict.
+Prints a table; writes DIR/results.json with every finding, truth and verdict. Truth is cached
+per venv, keyed by the venv's stamp and the oracle's content.
 """
 
 import argparse
@@ -48,6 +58,10 @@ E = ["pycryptodome", "rapidfuzz", "duckdb", "websockets", "httptools", "uvloop",
 F = ["setproctitle", "tornado", "mmh3", "google-crc32c", "cytoolz", "bottleneck", "statsmodels", "protobuf",
      "pynacl", "asyncpg"]
 
+# packaging: without it (or setuptools' distutils) `import daal4py`/`import sklearnex` fails on 3.12+
+# (daal4py/sklearn/_utils.py falls back to distutils), which sklearnex does not declare.
+G = ["PyQt6", "panda3d", "scikit-learn-intelex", "packaging"]
+
 # name: (python X.Y, creator, packages)
 HEALTHY = {
     "h01-py39-venv": ("3.9", "venv", A + C),
@@ -58,6 +72,15 @@ HEALTHY = {
     "h06-py312-virtualenv": ("3.12", "virtualenv", C),
     "h07-py310-uv": ("3.10", "uv", F + ["pillow", "lxml"]),
     "h08-py39-virtualenv": ("3.9", "virtualenv", E),
+    # Distributions that ship optional modules and plugins whose libraries the host may lack:
+    # PyQt6 (QtMultimedia needs libpulse.so.0; PyQt6-Qt6's Qt plugins), Panda3D, sklearnex
+    # (daal4py's mpi_transceiver needs libmpi.so.12), numba (tbbpool needs libtbb.so.12; in h11 the
+    # `tbb` wheel that sklearnex pulls in puts it in the venv's lib/, where tbbpool, which has no
+    # RUNPATH, still does not find it), torch with its nvidia-* wheels, which share the `nvidia/`
+    # namespace directory (one venv: several GB).
+    "h09-py312-uv": ("3.12", "uv", G),
+    "h10-py313-uv": ("3.13", "uv", ["PyQt6", "panda3d", "numba", "torch"]),
+    "h11-py311-virtualenv": ("3.11", "virtualenv", ["scikit-learn-intelex", "numba", "panda3d"]),
 }
 
 # name: (python, creator, packages, fault kind, expected distribution or None for the venv)
@@ -386,91 +409,157 @@ def main():
 
 
 def score(rows, root):
-    tp, fp, warnings, misses, unverified, hits, out_of_scope = [], [], [], [], [], [], []
+    """File-level and gate-level precision/recall; prints the table, writes results.json."""
+    file_tp, file_fp, warnings, out_of_scope, unverified = [], [], [], [], []
+    file_hits, file_misses, gate_tp, gate_fp, gate_hits, gate_misses, gate_other = [], [], [], [], [], [], []
     per_id = {}
-    faults_total = 0
-    dists_total = set()
+    dists_total, pairs_total, compiled, compiled_pairs, any_so_pairs = set(), 0, set(), 0, 0
     for meta, t, report in rows:
         name = meta["name"]
         venv = t["venv"]
-        bad = {d for d, v in t["dists"].items() if v["fault"]}
         venv_broken = not t["python"]["ok"]
+        bad = {d for d, v in t["dists"].items() if v["fault"]}
+        gate_bad = {d for d, v in t["dists"].items() if v.get("import", {}).get("fault")}
         dists_total.update(meta["installed"])
-        errs = {}
+        pairs_total += len(meta["installed"])
+        here = {x["dist"] for x in t["files"] if x["kind"] != "library" and x["dist"]}
+        compiled.update(here)
+        compiled_pairs += len(here)
+        any_so_pairs += len({x["dist"] for x in t["files"] if x["dist"]})
+        errs, named = {}, {}
         for f in report.get("findings", []):
             if f.get("venv") and os.path.realpath(f["venv"]) != os.path.realpath(venv):
                 out_of_scope.append((name, f))
                 continue
-            key = (norm(f["package"]) if f.get("package") else None, f["id"])
+            dist = norm(f["package"]) if f.get("package") else None
+            if f["severity"] in ("error", "warning"):
+                named.setdefault(dist, []).append(f)
             if f["severity"] != "error":
                 warnings.append((name, f))
                 continue
-            errs.setdefault(key, f)
+            errs.setdefault((dist, f["id"]), f)
+
+        def why_files(dist):
+            return "; ".join("%s: %s" % (x["path"], x["error"]) for x in t["files"]
+                             if x["dist"] == dist and x["status"] == "fault")
+
+        # File level: every error names a distribution (or, without one, the venv) with a file
+        # that fails to load; every such distribution is named by an error or a warning.
         for (dist, fid), f in sorted(errs.items(), key=lambda x: (x[0][0] or "", x[0][1])):
             ok = (dist in bad) if dist else venv_broken
-            (tp if ok else fp).append((name, dist, fid, f))
+            (file_tp if ok else file_fp).append((name, dist, fid, f))
             c = per_id.setdefault(fid, [0, 0])
             c[0 if ok else 1] += 1
-        # Every fault in truth must be found: injected ones and any the oracle finds elsewhere.
-        expected = [(d, "truth") for d in sorted(bad)]
-        if venv_broken:
-            expected.append((None, "truth"))
+        expected = sorted(bad) + ([None] if venv_broken else [])
+        for dist in expected:
+            why = t["python"]["error"] if dist is None else why_files(dist)
+            found = sorted({(f["id"], f["severity"]) for d, fs in named.items() for f in fs if d == dist or dist is None})
+            (file_hits if found else file_misses).append((name, dist, ["%s (%s)" % x for x in found], why))
         if meta.get("fault"):
-            exp = meta["expect"]
-            exp = norm(exp) if exp else None
-            verified = (exp in bad) if exp else venv_broken
-            if not verified:
+            exp = norm(meta["expect"]) if meta["expect"] else None
+            if not ((exp in bad) if exp else venv_broken):
                 unverified.append((name, meta["fault"], meta["injected"]))
-        for dist, _ in expected:
-            faults_total += 1
-            found = [k for k in errs if (k[0] == dist if dist else True)]
-            why = t["python"]["error"] if dist is None else "; ".join(
-                "%s: %s" % (x["path"], x["error"]) for x in t["files"] if x["dist"] == dist and x["status"] == "fault")
-            if found:
-                hits.append((name, dist, sorted({k[1] for k in found}), why))
-            else:
-                misses.append((name, dist, why))
-    n_tp, n_fp = len(tp), len(fp)
-    precision = n_tp / (n_tp + n_fp) if n_tp + n_fp else 1.0
-    recall = len(hits) / faults_total if faults_total else 1.0
+
+        # Gate level: an error only on a distribution whose top-level import fails in truth (in a
+        # venv whose interpreter does not start, nothing imports); every such distribution, and
+        # every such venv, has an error.
+        by_dist = {}
+        for (dist, fid), f in errs.items():
+            by_dist.setdefault(dist, []).append(f)
+        for dist, fs in sorted(by_dist.items(), key=lambda x: x[0] or ""):
+            ok = venv_broken or (dist in gate_bad)
+            imp = t["dists"].get(dist, {}).get("import", {}) if dist else {}
+            (gate_tp if ok else gate_fp).append({
+                "venv": name, "dist": dist, "ids": sorted({f["id"] for f in fs}),
+                "messages": [f["message"] for f in fs],
+                "import": {k: imp.get(k) for k in ("names", "ok", "cause", "error")} if dist else None,
+                "file_faults": why_files(dist) if dist else None})
+        for dist in sorted(gate_bad) + ([None] if venv_broken else []):
+            ids = sorted({k[1] for k in errs if k[0] == dist or dist is None})
+            imp = t["dists"][dist]["import"] if dist else None
+            why = t["python"]["error"] if dist is None else "import %s: %s [%s]" % (imp["failed"], imp["error"],
+                                                                                   imp["cause"])
+            (gate_hits if ids else gate_misses).append((name, dist, ids, why))
+        for d, v in sorted(t["dists"].items()):
+            imp = v.get("import")
+            if imp and not imp["ok"] and not imp["fault"]:
+                gate_other.append((name, d, imp["failed"], imp["error"]))
+
+    def ratio(a, b):
+        return a / b if b else 1.0
+
+    file_precision = ratio(len(file_tp), len(file_tp) + len(file_fp))
+    file_recall = ratio(len(file_hits), len(file_hits) + len(file_misses))
+    gate_precision = ratio(len(gate_tp), len(gate_tp) + len(gate_fp))
+    gate_recall = ratio(len(gate_hits), len(gate_hits) + len(gate_misses))
     healthy = [r for r in rows if not r[0].get("fault")]
-    compiled = set()
-    for meta, t, _ in rows:
-        for x in t["files"]:
-            if x["kind"] != "library" and x["dist"]:
-                compiled.add(x["dist"])
+    files = [x for _, t, _ in rows for x in t["files"]]
     p = print
-    p("corpus: %d healthy venvs (Pythons %s; creators %s), %d fault venvs; %d distributions, %d with compiled modules"
+    p("corpus: %d healthy venvs (Pythons %s; creators %s), %d fault venvs; %d distributions (%d distinct names), "
+      "%d with extension modules (%d distinct), %d with any shared object"
       % (len(healthy), ", ".join(sorted({m["python"] for m, _, _ in healthy})),
-         ", ".join(sorted({m["creator"] for m, _, _ in healthy})), len(rows) - len(healthy), len(dists_total),
-         len(compiled)))
-    files = sum(len(t["files"]) for _, t, _ in rows)
-    p("oracle: %d compiled files probed; %d faults in truth" % (files, faults_total))
+         ", ".join(sorted({m["creator"] for m, _, _ in healthy})), len(rows) - len(healthy), pairs_total,
+         len(dists_total), compiled_pairs, len(compiled), any_so_pairs))
+    p("oracle: %d shared objects (%d extension modules, %d foreign-tagged, %d libraries); %d distributions' top-level "
+      "imports" % (len(files), sum(x["kind"] == "module" for x in files), sum(x["kind"] == "foreign" for x in files),
+                   sum(x["kind"] == "library" for x in files),
+                   sum(1 for _, t, _ in rows for v in t["dists"].values() if v.get("import", {}).get("names"))))
     p("")
-    p("%-40s %5s %5s %9s" % ("error findings by id", "true", "false", "precision"))
+    p("%-12s %-22s %-22s" % ("", "precision", "recall"))
+    p("%-12s %-22s %-22s" % ("file-level", "%.2f (%d of %d errors)" % (file_precision, len(file_tp),
+                                                                    len(file_tp) + len(file_fp)),
+                             "%.2f (%d of %d faults)" % (file_recall, len(file_hits), len(file_hits) + len(file_misses))))
+    p("%-12s %-22s %-22s" % ("gate-level", "%.2f (%d of %d dists)" % (gate_precision, len(gate_tp),
+                                                                   len(gate_tp) + len(gate_fp)),
+                             "%.2f (%d of %d dists)" % (gate_recall, len(gate_hits), len(gate_hits) + len(gate_misses))))
+    p("  file-level: an error per (venv, distribution, id) is true when a file of that distribution fails to load in")
+    p("  truth; a fault is found when an error or a warning names its distribution.")
+    p("  gate-level: an error on a distribution is true when its top-level import fails in truth (a loader error,")
+    p("  a crash or a missing module), or the venv's interpreter does not start; every such one needs an error.")
+    p("")
+    p("%-40s %5s %5s %9s" % ("file-level error findings by id", "true", "false", "precision"))
     for fid, (a, b) in sorted(per_id.items()):
         p("%-40s %5d %5d %9s" % (fid, a, b, "%.2f" % (a / (a + b))))
-    p("%-40s %5d %5d %9s" % ("all", n_tp, n_fp, "%.2f" % precision))
+    p("%-40s %5d %5d %9s" % ("all", len(file_tp), len(file_fp), "%.2f" % file_precision))
     p("")
-    p("recall: %d of %d faults in truth found (%.2f)" % (len(hits), faults_total, recall))
+    p("injected faults:")
     for meta, t, _ in rows:
         if meta.get("fault"):
             exp = norm(meta["expect"]) if meta["expect"] else None
-            hit = [h for h in hits if h[0] == meta["name"] and h[1] == exp]
-            p("  %-30s %-26s %s" % (meta["name"], meta["fault"], ("found: " + ", ".join(hit[0][2])) if hit else
-                                    ("NOT VERIFIED in truth" if (meta["name"], meta["fault"], meta["injected"]) in
-                                     unverified else "MISSED")))
+            fh = [h for h in file_hits if h[0] == meta["name"] and h[1] == exp]
+            gh = [h for h in gate_hits + gate_misses if h[0] == meta["name"] and h[1] == exp]
+            if (meta["name"], meta["fault"], meta["injected"]) in unverified:
+                verdict = "NOT VERIFIED in truth"
+            else:
+                verdict = ("file: " + ", ".join(fh[0][2])) if fh else "file: MISSED"
+                verdict += "; gate: " + (("import fails, errors: " + (", ".join(gh[0][2]) or "NONE")) if gh else
+                                         "import works in truth")
+            p("  %-30s %-26s %s" % (meta["name"], meta["fault"], verdict))
     p("")
-    p("false positives (%d):" % n_fp)
-    for name, dist, fid, f in fp:
+    p("file-level false positives (%d):" % len(file_fp))
+    for name, dist, fid, f in file_fp:
         p("  %s %s %s: %s" % (name, dist or "-", fid, f["message"]))
-    p("false negatives (%d):" % len(misses))
-    for name, dist, why in misses:
+    p("file-level false negatives (%d):" % len(file_misses))
+    for name, dist, _, why in file_misses:
         p("  %s %s: %s" % (name, dist or "(venv)", why))
+    p("gate-level false positives (%d; errors on distributions whose top-level import works):" % len(gate_fp))
+    for g in gate_fp:
+        p("  %s %s %s: import %s works; %s" % (g["venv"], g["dist"] or "-", ",".join(g["ids"]),
+                                              " ".join((g["import"] or {}).get("names") or []) or "-",
+                                              g["messages"][0][:300]))
+        if g["file_faults"]:
+            p("      fails in truth: %s" % g["file_faults"][:600])
+    p("gate-level false negatives (%d):" % len(gate_misses))
+    for name, dist, _, why in gate_misses:
+        p("  %s %s: %s" % (name, dist or "(venv)", why[:300]))
     if unverified:
         p("injected faults the oracle did not confirm (not counted):")
         for u in unverified:
             p("  %s %s: %s" % u)
+    if gate_other:
+        p("top-level imports that failed for reasons not counted (%d; review):" % len(gate_other))
+        for name, d, n, e in gate_other:
+            p("  %s %s import %s: %s" % (name, d, n, (e or "")[:200]))
     p("")
     wcount = {}
     for name, f in warnings:
@@ -478,7 +567,7 @@ def score(rows, root):
     p("warnings/info (%d; for a person to judge): %s" % (len(warnings), ", ".join("%s %d" % x for x in sorted(
         wcount.items()))))
     for name, f in warnings:
-        p("  %s [%s] %s %s: %s" % (name, f["severity"], f.get("package") or "-", f["id"], f["message"]))
+        p("  %s [%s] %s %s: %s" % (name, f["severity"], f.get("package") or "-", f["id"], f["message"][:300]))
     if out_of_scope:
         p("findings about venvs outside the scanned path (%d, not scored here):" % len(out_of_scope))
         for name, f in out_of_scope[:20]:
@@ -495,9 +584,18 @@ def score(rows, root):
         for name, x in alone:
             p("  %s %s: %s" % (name, x["path"], (x["error"] or "")[:200]))
     with open(os.path.join(root, "results.json"), "w") as f:
-        json.dump({"precision": precision, "recall": recall, "true_positives": tp, "false_positives": fp,
-                   "misses": misses, "hits": hits, "warnings": warnings, "unverified": unverified}, f, indent=1,
-                  default=str)
+        json.dump({
+            "corpus": {"venvs": len(rows), "healthy_venvs": len(healthy), "distributions": pairs_total,
+                       "distinct_distributions": len(dists_total), "compiled_distributions": compiled_pairs, "distributions_with_shared_objects": any_so_pairs,
+                       "distinct_compiled_distributions": len(compiled), "shared_objects": len(files),
+                       "extension_modules": sum(x["kind"] == "module" for x in files)},
+            "file_level": {"precision": file_precision, "recall": file_recall, "per_id": per_id,
+                           "true_positives": file_tp, "false_positives": file_fp, "hits": file_hits,
+                           "misses": file_misses},
+            "gate_level": {"precision": gate_precision, "recall": gate_recall, "true_positives": gate_tp,
+                           "false_positives": gate_fp, "hits": gate_hits, "misses": gate_misses,
+                           "import_failures_not_counted": gate_other},
+            "warnings": warnings, "unverified": unverified}, f, indent=1, default=str)
 
 
 if __name__ == "__main__":

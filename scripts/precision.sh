@@ -7,7 +7,10 @@
 # scripts/precision.py: builds the corpus under .tools/precision (once; stamped, so a rerun only
 # re-scores), takes ground truth from the venvs' own interpreters with tests/support/oracle.py
 # (cached per venv), runs `venvaudit check --format json` on every venv and prints precision and
-# recall per finding id, every false positive and negative, and the warnings for a person to judge.
+# recall at file level (errors name files that fail to load; every such file is named by an error
+# or a warning) and at gate level (errors only on distributions whose top-level import fails;
+# every such distribution has one), per finding id, every false positive and negative, and the
+# warnings for a person to judge.
 # Downloads go through uv's cache in .tools/uv-cache (PyPI must be reachable the first time).
 # Full results: .tools/precision/results.json.
 set -euo pipefail
