@@ -500,18 +500,15 @@ struct SiteTree(tree::Below);
 
 impl SourceTree for SiteTree {
     fn list(&mut self, dir: &str) -> Option<Vec<(String, EntryKind)>> {
-        let entries = self.0.list(Path::new(dir), |_| true);
-        if entries.is_empty() && !dir.is_empty() {
-            return None;
-        }
         Some(
-            entries
+            self.0
+                .kinds(Path::new(dir))?
                 .into_iter()
-                .filter_map(|(name, st)| {
+                .filter_map(|(name, kind)| {
                     // A link or special file is named as a file, so that a linked `__init__.py`
                     // is a package whose source cannot be read (Below refuses it): unknown, not
                     // a namespace that imports nothing. Linked directories are not entered.
-                    let kind = match st.kind {
+                    let kind = match kind {
                         tree::Kind::Dir => EntryKind::Dir,
                         _ => EntryKind::File,
                     };

@@ -200,6 +200,69 @@ impl Below {
         out
     }
 
+    /// The names and kinds of the entries of the directory `rel` (as for [`Below::list`]),
+    /// from the directory's own entry types (`d_type`), with an `lstat` only where the
+    /// filesystem does not give one: for looking names up, where `list`'s device and inode
+    /// are not needed. `None` when `rel` cannot be opened as a directory below this one.
+    pub fn kinds(&self, rel: &Path) -> Option<Vec<(std::ffi::OsString, Kind)>> {
+        let dir = if rel.as_os_str().is_empty() {
+            // SAFETY: dup of a valid descriptor, owned by the result.
+            let d = unsafe { libc::fcntl(self.fd.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 0) };
+            if d < 0 {
+                return None;
+            }
+            // SAFETY: fresh descriptor.
+            unsafe { OwnedFd::from_raw_fd(d) }
+        } else if rel.components().all(|c| matches!(c, std::path::Component::Normal(_))) {
+            open_below(&self.fd, &self.path, rel).ok()?
+        } else {
+            return None;
+        };
+        let raw = dir.into_raw_fd();
+        // SAFETY: fdopendir takes ownership of the descriptor on success.
+        let stream = unsafe { libc::fdopendir(raw) };
+        if stream.is_null() {
+            // SAFETY: still ours on failure.
+            unsafe { libc::close(raw) };
+            return None;
+        }
+        let mut out = Vec::new();
+        loop {
+            // SAFETY: a valid stream; the entry is read before the next readdir call.
+            let ent = unsafe { libc::readdir(stream) };
+            if ent.is_null() {
+                break;
+            }
+            // SAFETY: d_name is NUL-terminated within the dirent.
+            let name = unsafe { CStr::from_ptr((*ent).d_name.as_ptr()) };
+            let bytes = name.to_bytes();
+            if bytes == b"." || bytes == b".." {
+                continue;
+            }
+            // SAFETY: a valid entry.
+            let kind = match unsafe { (*ent).d_type } {
+                libc::DT_DIR => Kind::Dir,
+                libc::DT_REG => Kind::File,
+                libc::DT_LNK => Kind::Symlink,
+                libc::DT_UNKNOWN => {
+                    // SAFETY: plain-data out parameter, the stream's descriptor, a NUL-terminated name.
+                    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+                    if unsafe { libc::fstatat(libc::dirfd(stream), name.as_ptr(), &mut st, libc::AT_SYMLINK_NOFOLLOW) }
+                        != 0
+                    {
+                        continue;
+                    }
+                    kind_of(&st)
+                }
+                _ => Kind::Other,
+            };
+            out.push((OsStr::from_bytes(bytes).to_os_string(), kind));
+        }
+        // SAFETY: closes the stream and its descriptor once.
+        unsafe { libc::closedir(stream) };
+        Some(out)
+    }
+
     /// What identifies the content of the regular file `rel` (as for [`Below::parent_of`]; a
     /// link is not followed): device, inode, size and modification time in nanoseconds.
     /// `None` for anything else.

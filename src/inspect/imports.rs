@@ -611,6 +611,11 @@ impl<T: SourceTree> Graph<'_, T> {
         for imp in imports {
             let Some(abs) = Self::absolute(name, is_package, imp) else { continue };
             for target in self.targets(&abs, &imp.names) {
+                // Reached already (and so its parents): nodes are marked once, by the first
+                // and strongest reach, so the import adds nothing.
+                if self.out.nodes.contains_key(&target) {
+                    continue;
+                }
                 let step = Step { file: file.to_owned(), line: imp.line, module: target.clone(), when: imp.when };
                 out.push((target, Via { from: Some(name.to_owned()), step }));
             }
