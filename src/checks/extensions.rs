@@ -457,8 +457,14 @@ pub fn check(
         subjects.par_iter().filter(|s| s.role == Role::Module).map(|s| (s, judge.judge(s))).collect();
     // Whether a failing module matters is a question only when one fails: the import graph
     // is read then, once per venv.
-    let failing = modules.iter().any(|(_, m)| !m.findings.is_empty() || !m.failures.is_empty());
-    let reach = failing.then(|| reachability_of(root, v, app, parses));
+    let failing: HashSet<String> = modules
+        .iter()
+        .filter(|(_, m)| !m.findings.is_empty() || !m.failures.is_empty())
+        .filter_map(|(s, _)| imports::module_of_file(&s.c.rel))
+        .map(|m| m.split('.').next().unwrap_or_default().to_owned())
+        .collect();
+    let any_failing = modules.iter().any(|(_, m)| !m.findings.is_empty() || !m.failures.is_empty());
+    let reach = any_failing.then(|| reachability_of(root, v, app, parses, &failing));
     let mut findings = Vec::new();
     let mut mapped: HashSet<FileId> = HashSet::new();
     let mut failures = Vec::new();
@@ -528,10 +534,18 @@ impl SourceTree for SiteTree {
 }
 
 /// The import graph of a venv's site-packages directories (and of the application).
-fn reachability_of(root: &HostRoot, v: &Inspected, app: Option<&AppImports>, parses: &ParseCache) -> Reachability {
+/// `failing`: the top-level packages of the modules that fail, the only ones whose optional
+/// imports are followed to name the kind of warning.
+fn reachability_of(
+    root: &HostRoot,
+    v: &Inspected,
+    app: Option<&AppImports>,
+    parses: &ParseCache,
+    failing: &HashSet<String>,
+) -> Reachability {
     let mut trees: Vec<SiteTree> =
         site_dirs(root, v).into_iter().filter_map(|(_, real)| tree::Below::open(&real).map(SiteTree)).collect();
-    imports::reachability(&mut trees, app, imports::Limits::default(), parses)
+    imports::reachability(&mut trees, app, imports::Limits::default(), parses, Some(failing))
 }
 
 /// Whether a file that fails to load fails what the application runs, and why: the severity

@@ -331,12 +331,16 @@ struct Graph<'t, T: SourceTree> {
 }
 
 /// The import graph of `trees` (an environment's `sys.path` directories, in order), from every
-/// top-level importable name, and from `app`'s imports when given.
+/// top-level importable name, and from `app`'s imports when given. Which modules are required
+/// is always complete; which conditional import reaches an optional one is followed only into
+/// the top-level packages in `focus` when given (the packages of the modules the caller will
+/// ask about), else everywhere.
 pub fn reachability<T: SourceTree>(
     trees: &mut [T],
     app: Option<&AppImports>,
     limits: Limits,
     cache: &ParseCache,
+    focus: Option<&HashSet<String>>,
 ) -> Reachability {
     let mut g = Graph {
         trees,
@@ -377,7 +381,7 @@ pub fn reachability<T: SourceTree>(
         }
         g.run(&mut queue);
     }
-    g.run_optional();
+    g.run_optional(focus);
     g.out
 }
 
@@ -661,14 +665,24 @@ impl<T: SourceTree> Graph<'_, T> {
 
     /// Everything reached only through conditional imports: breadth first from each, with the
     /// condition of the first conditional import on the way.
-    fn run_optional(&mut self) {
+    ///
+    /// This pass only names the kind of warning (what is not required stays not required), so
+    /// it reads only the files of the top-level packages in `focus` when given (those of the
+    /// modules asked about), and stops at the limits without making anything unknown.
+    fn run_optional(&mut self, focus: Option<&HashSet<String>>) {
         let mut queue: VecDeque<(String, When, Via, u32)> = std::mem::take(&mut self.deferred).into();
         while let Some((module, when, via, depth)) = queue.pop_front() {
             for name in Self::with_parents(&module) {
                 let Some((tree, file, is_package)) = self.reach(&name, State::Optional(when), Some(&via)) else {
                     continue;
                 };
-                if depth >= self.limits.depth || self.out.all_unknown.is_some() {
+                let top = name.split('.').next().unwrap_or_default();
+                if depth >= self.limits.depth
+                    || self.out.all_unknown.is_some()
+                    || self.out.files_read >= self.limits.files
+                    || self.out.bytes_read >= self.limits.total_bytes
+                    || focus.is_some_and(|f| !f.contains(top))
+                {
                     continue;
                 }
                 // An optional module that cannot be read adds nothing: what it would import is
@@ -906,7 +920,7 @@ mod tests {
             ("top.py", "import pkg._plug as p\n"),
             ("pkg.libs/libz.so.1", ""),
         ])];
-        let r = reachability(&mut trees, None, Limits::default(), &ParseCache::default());
+        let r = reachability(&mut trees, None, Limits::default(), &ParseCache::default(), None);
         assert_eq!(kind(&r.of("pkg._core")), "top");
         assert_eq!(kind(&r.of("pkg.sub._deep")), "top");
         assert_eq!(kind(&r.of("pkg._opt")), "guarded");
@@ -934,7 +948,7 @@ mod tests {
             (&so("mypyc/__init__"), ""),
             (&so("mypyc/_other"), ""),
         ])];
-        let r = reachability(&mut trees, None, Limits::default(), &ParseCache::default());
+        let r = reachability(&mut trees, None, Limits::default(), &ParseCache::default(), None);
         assert_eq!(kind(&r.of("qt.QtMultimedia")), "not-imported");
         assert_eq!(kind(&r.of("broken._ext")), "unknown");
         assert_eq!(kind(&r.of("mypyc._other")), "unknown");
@@ -946,7 +960,7 @@ mod tests {
                 .collect(),
             own_names: ["mine".to_owned()].into(),
         };
-        let r = reachability(&mut trees, Some(&app), Limits::default(), &ParseCache::default());
+        let r = reachability(&mut trees, Some(&app), Limits::default(), &ParseCache::default(), None);
         let Reach::Application(chain) = r.of("qt.QtMultimedia") else { panic!("{:?}", r.of("qt.QtMultimedia")) };
         assert_eq!(chain[0].to_string(), "app.py:1 imports qt.QtMultimedia");
         assert_eq!(kind(&r.of("qt.QtWidgets")), "guarded");
@@ -960,12 +974,18 @@ mod tests {
             ("a/c.py", ""),
             (&so("z/_x"), ""),
         ])];
-        let r = reachability(&mut trees, None, Limits { files: 1, ..Limits::default() }, &ParseCache::default());
+        let r = reachability(&mut trees, None, Limits { files: 1, ..Limits::default() }, &ParseCache::default(), None);
         assert_eq!(kind(&r.of("z._x")), "unknown");
         assert_eq!(r.files_read, 1);
         let big = "#".repeat(100);
         let mut trees = [Mem::with(&[("a/__init__.py", &big), (&so("a/_x"), "")])];
-        let r = reachability(&mut trees, None, Limits { file_bytes: 10, ..Limits::default() }, &ParseCache::default());
+        let r = reachability(
+            &mut trees,
+            None,
+            Limits { file_bytes: 10, ..Limits::default() },
+            &ParseCache::default(),
+            None,
+        );
         assert_eq!(kind(&r.of("a._x")), "unknown");
     }
 
@@ -977,18 +997,51 @@ mod tests {
         all.push((&x, ""));
         let cache = ParseCache::default();
         let mut first = [Mem::with(&all)];
-        let r1 = reachability(&mut first, None, Limits::default(), &cache);
+        let r1 = reachability(&mut first, None, Limits::default(), &cache, None);
         assert_eq!((first[0].1, r1.files_read), (2, 2));
         // The same files again (another venv of the fleet): nothing read, the same answer, the
         // same count against the limits.
         let mut second = [Mem::with(&all)];
-        let r2 = reachability(&mut second, None, Limits::default(), &cache);
+        let r2 = reachability(&mut second, None, Limits::default(), &cache, None);
         assert_eq!((second[0].1, r2.files_read, r2.bytes_read), (0, 2, r1.bytes_read));
         assert_eq!(kind(&r2.of("a._x")), "top");
         assert_eq!(r1.of("a._x"), r2.of("a._x"));
         // A file over the bound is unknown from the cache too.
-        let r3 = reachability(&mut [Mem::with(&all)], None, Limits { file_bytes: 5, ..Limits::default() }, &cache);
+        let r3 =
+            reachability(&mut [Mem::with(&all)], None, Limits { file_bytes: 5, ..Limits::default() }, &cache, None);
         assert_eq!(kind(&r3.of("a._x")), "unknown");
+    }
+
+    #[test]
+    fn the_optional_pass_reads_only_the_packages_asked_about() {
+        let files = [
+            ("a/__init__.py", "def f():\n    import b.helper\n    import c.helper\n"),
+            ("b/__init__.py", ""),
+            ("b/helper.py", "import b._x\n"),
+            ("c/__init__.py", ""),
+            ("c/helper.py", "import c._y\n"),
+        ];
+        let (x, y) = (so("b/_x"), so("c/_y"));
+        let mut all: Vec<(&str, &str)> = files.to_vec();
+        all.extend([(x.as_str(), ""), (y.as_str(), "")]);
+        let focus: HashSet<String> = ["b".to_owned()].into();
+        let mut trees = [Mem::with(&all)];
+        let r = reachability(&mut trees, None, Limits::default(), &ParseCache::default(), Some(&focus));
+        // b's helper was read: _x is lazy through it; c's was not: _y is not-imported, which
+        // is what a module nobody asked about may be called. Neither is required.
+        assert_eq!(kind(&r.of("b._x")), "lazy");
+        assert_eq!(kind(&r.of("c._y")), "not-imported");
+        let all_read = reachability(&mut [Mem::with(&all)], None, Limits::default(), &ParseCache::default(), None);
+        assert_eq!(kind(&all_read.of("c._y")), "lazy");
+        // The optional pass stops at the limits without making anything unknown.
+        let tight = reachability(
+            &mut [Mem::with(&all)],
+            None,
+            Limits { files: 3, ..Limits::default() },
+            &ParseCache::default(),
+            None,
+        );
+        assert_ne!(kind(&tight.of("c._y")), "unknown");
     }
 
     #[test]
