@@ -82,6 +82,9 @@ fn assert_reach(f: &Value, severity: &str, reachability: &str) {
     if !want_reachable {
         assert!(d["reason"].as_str().is_some_and(|r| !r.trim().is_empty()), "a warning must say why: {f:#}");
     }
+    // README: `details.optional: true` (from 0.1) stays on module warnings, not elsewhere.
+    let optional = !want_reachable && reachability != "not-loaded";
+    assert_eq!(d["optional"].as_bool().unwrap_or(false), optional, "details.optional of {f:#}");
 }
 
 const NOT_REACHABLE: &[&str] = &["guarded", "lazy", "type-checking", "not-imported", "not-loaded"];

@@ -174,22 +174,7 @@ impl Below {
     /// The names and `lstat`s of the entries of the directory `rel` (`rel` as for [`Below::parent_of`];
     /// empty for this directory itself) whose names `want` accepts: only those are stat'ed.
     pub fn list(&self, rel: &Path, want: impl Fn(&[u8]) -> bool) -> Vec<(std::ffi::OsString, Stat)> {
-        let dir = if rel.as_os_str().is_empty() {
-            // SAFETY: dup of a valid descriptor, owned by the result.
-            let d = unsafe { libc::fcntl(self.fd.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 0) };
-            if d < 0 {
-                return Vec::new();
-            }
-            // SAFETY: fresh descriptor.
-            unsafe { OwnedFd::from_raw_fd(d) }
-        } else if rel.components().all(|c| matches!(c, std::path::Component::Normal(_))) {
-            match open_below(&self.fd, &self.path, rel) {
-                Ok(d) => d,
-                Err(_) => return Vec::new(),
-            }
-        } else {
-            return Vec::new();
-        };
+        let Some(dir) = self.open_dir(rel) else { return Vec::new() };
         let mut out = Vec::new();
         read_dir(dir, want, |name, st| {
             out.push((
@@ -205,62 +190,37 @@ impl Below {
     /// filesystem does not give one: for looking names up, where `list`'s device and inode
     /// are not needed. `None` when `rel` cannot be opened as a directory below this one.
     pub fn kinds(&self, rel: &Path) -> Option<Vec<(std::ffi::OsString, Kind)>> {
-        let dir = if rel.as_os_str().is_empty() {
-            // SAFETY: dup of a valid descriptor, owned by the result.
-            let d = unsafe { libc::fcntl(self.fd.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 0) };
-            if d < 0 {
-                return None;
-            }
-            // SAFETY: fresh descriptor.
-            unsafe { OwnedFd::from_raw_fd(d) }
-        } else if rel.components().all(|c| matches!(c, std::path::Component::Normal(_))) {
-            open_below(&self.fd, &self.path, rel).ok()?
-        } else {
-            return None;
-        };
-        let raw = dir.into_raw_fd();
-        // SAFETY: fdopendir takes ownership of the descriptor on success.
-        let stream = unsafe { libc::fdopendir(raw) };
-        if stream.is_null() {
-            // SAFETY: still ours on failure.
-            unsafe { libc::close(raw) };
-            return None;
-        }
+        let dir = self.open_dir(rel)?;
         let mut out = Vec::new();
-        loop {
-            // SAFETY: a valid stream; the entry is read before the next readdir call.
-            let ent = unsafe { libc::readdir(stream) };
-            if ent.is_null() {
-                break;
-            }
-            // SAFETY: d_name is NUL-terminated within the dirent.
-            let name = unsafe { CStr::from_ptr((*ent).d_name.as_ptr()) };
-            let bytes = name.to_bytes();
-            if bytes == b"." || bytes == b".." {
-                continue;
-            }
-            // SAFETY: a valid entry.
-            let kind = match unsafe { (*ent).d_type } {
+        let read = entries(dir, |dir_fd, name, d_type| {
+            let kind = match d_type {
                 libc::DT_DIR => Kind::Dir,
                 libc::DT_REG => Kind::File,
                 libc::DT_LNK => Kind::Symlink,
-                libc::DT_UNKNOWN => {
-                    // SAFETY: plain-data out parameter, the stream's descriptor, a NUL-terminated name.
-                    let mut st: libc::stat = unsafe { std::mem::zeroed() };
-                    if unsafe { libc::fstatat(libc::dirfd(stream), name.as_ptr(), &mut st, libc::AT_SYMLINK_NOFOLLOW) }
-                        != 0
-                    {
-                        continue;
-                    }
-                    kind_of(&st)
-                }
+                libc::DT_UNKNOWN => match fstatat(dir_fd, name) {
+                    Some(st) => kind_of(&st),
+                    None => return,
+                },
                 _ => Kind::Other,
             };
-            out.push((OsStr::from_bytes(bytes).to_os_string(), kind));
+            out.push((OsStr::from_bytes(name.to_bytes()).to_os_string(), kind));
+        });
+        read.then_some(out)
+    }
+
+    /// The directory `rel` below this one opened without following any link (`rel` as for
+    /// [`Below::parent_of`]; empty for this directory itself).
+    fn open_dir(&self, rel: &Path) -> Option<OwnedFd> {
+        if rel.as_os_str().is_empty() {
+            // SAFETY: dup of a valid descriptor, owned by the result.
+            let d = unsafe { libc::fcntl(self.fd.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 0) };
+            // SAFETY: a fresh descriptor when non-negative.
+            (d >= 0).then(|| unsafe { OwnedFd::from_raw_fd(d) })
+        } else if rel.components().all(|c| matches!(c, std::path::Component::Normal(_))) {
+            open_below(&self.fd, &self.path, rel).ok()
+        } else {
+            None
         }
-        // SAFETY: closes the stream and its descriptor once.
-        unsafe { libc::closedir(stream) };
-        Some(out)
     }
 
     /// What identifies the content of the regular file `rel` (as for [`Below::parent_of`]; a
@@ -268,11 +228,7 @@ impl Below {
     /// `None` for anything else.
     pub fn identity(&mut self, rel: &Path) -> Option<(u64, u64, u64, i128)> {
         let (dir_fd, name) = self.parent_of(rel)?;
-        // SAFETY: plain-data out parameter; a valid descriptor and NUL-terminated name.
-        let mut st: libc::stat = unsafe { std::mem::zeroed() };
-        if unsafe { libc::fstatat(dir_fd, name.as_ptr(), &mut st, libc::AT_SYMLINK_NOFOLLOW) } != 0 {
-            return None;
-        }
+        let st = fstatat(dir_fd, &name)?;
         (kind_of(&st) == Kind::File).then(|| {
             let mtime = i128::from(st.st_mtime) * 1_000_000_000 + i128::from(st.st_mtime_nsec);
             (st.st_dev, st.st_ino, st.st_size as u64, mtime)
@@ -346,16 +302,24 @@ fn open_below(root_fd: &OwnedFd, root: &Path, rel: &Path) -> io::Result<OwnedFd>
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
-/// Call `each` with the name and `lstat` of every entry of the open directory `dir`
-/// (`.` and `..` excluded) whose name `want` accepts, stat'ed relative to it. Consumes `dir`.
-fn read_dir(dir: OwnedFd, want: impl Fn(&[u8]) -> bool, mut each: impl FnMut(&[u8], &libc::stat)) {
+/// The `lstat` of `name` in the directory `dir_fd` (links not followed).
+fn fstatat(dir_fd: i32, name: &CStr) -> Option<libc::stat> {
+    // SAFETY: plain-data out parameter, a valid descriptor, a NUL-terminated name.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    (unsafe { libc::fstatat(dir_fd, name.as_ptr(), &mut st, libc::AT_SYMLINK_NOFOLLOW) } == 0).then_some(st)
+}
+
+/// Call `each` with the directory's descriptor, the name and the `d_type` of every entry of
+/// the open directory `dir` (`.` and `..` excluded). Consumes `dir`; false when it cannot be
+/// read as a directory.
+fn entries(dir: OwnedFd, mut each: impl FnMut(i32, &CStr, u8)) -> bool {
     let raw = dir.into_raw_fd();
     // SAFETY: fdopendir takes ownership of the descriptor on success.
     let stream = unsafe { libc::fdopendir(raw) };
     if stream.is_null() {
         // SAFETY: still ours on failure.
         unsafe { libc::close(raw) };
-        return;
+        return false;
     }
     loop {
         // SAFETY: a valid stream; the entry is read before the next readdir call.
@@ -366,18 +330,27 @@ fn read_dir(dir: OwnedFd, want: impl Fn(&[u8]) -> bool, mut each: impl FnMut(&[u
         // SAFETY: d_name is NUL-terminated within the dirent.
         let name = unsafe { CStr::from_ptr((*ent).d_name.as_ptr()) };
         let bytes = name.to_bytes();
-        if bytes == b"." || bytes == b".." || !want(bytes) {
+        if bytes == b"." || bytes == b".." {
             continue;
         }
-        // SAFETY: plain-data out parameter, the stream's descriptor, a NUL-terminated name.
-        let mut st: libc::stat = unsafe { std::mem::zeroed() };
-        if unsafe { libc::fstatat(libc::dirfd(stream), name.as_ptr(), &mut st, libc::AT_SYMLINK_NOFOLLOW) } != 0 {
-            continue;
-        }
-        each(bytes, &st);
+        // SAFETY: a valid stream and entry.
+        each(unsafe { libc::dirfd(stream) }, name, unsafe { (*ent).d_type });
     }
     // SAFETY: closes the stream and its descriptor once.
     unsafe { libc::closedir(stream) };
+    true
+}
+
+/// Call `each` with the name and `lstat` of every entry of the open directory `dir`
+/// (`.` and `..` excluded) whose name `want` accepts, stat'ed relative to it. Consumes `dir`.
+fn read_dir(dir: OwnedFd, want: impl Fn(&[u8]) -> bool, mut each: impl FnMut(&[u8], &libc::stat)) {
+    entries(dir, |dir_fd, name, _| {
+        if want(name.to_bytes())
+            && let Some(st) = fstatat(dir_fd, name)
+        {
+            each(name.to_bytes(), &st);
+        }
+    });
 }
 
 #[cfg(test)]
