@@ -77,6 +77,9 @@ pub enum Error {
     /// The vulnerability database.
     #[error(transparent)]
     Db(#[from] osv::load::DbError),
+    /// `check-artifact` without an artefact, or one that does not exist.
+    #[error("{0}")]
+    Artifact(String),
 }
 
 /// A command's result.
@@ -219,6 +222,7 @@ pub fn build_report(scan: Scan, findings: Vec<report::Finding>, req: &Request) -
         warnings: scan.warnings,
         osv_db: None,
         summary: report::Summary::default(),
+        artifact: None,
     };
     report.finish();
     report::compact::apply(&mut report, req.detail().unwrap_or_default(), req.packages);
@@ -228,7 +232,13 @@ pub fn build_report(scan: Scan, findings: Vec<report::Finding>, req: &Request) -
 /// The families a check request runs: the selected ones (all by default), integrity only with
 /// `verify`, since it reads every installed file.
 fn families(req: &Request) -> std::collections::BTreeSet<Family> {
-    Family::ALL.iter().copied().filter(|&f| req.wants(f) && (f != Family::Integrity || req.verify)).collect()
+    Family::ALL
+        .iter()
+        .copied()
+        .filter(|&f| {
+            req.wants(f) && (f != Family::Integrity || req.verify) && (f != Family::Drift || req.lock.is_some())
+        })
+        .collect()
 }
 
 /// `check`: scan, run every selected check family, apply the ignore policy.
@@ -276,12 +286,33 @@ pub fn check(req: &Request, progress: &Progress) -> Result<Report> {
         }
         _ => None,
     };
+    // `--lock`: read once, compared with every environment for its own interpreter.
+    let mut lock = match &req.lock {
+        Some(l) => {
+            let real = PathBuf::from(l);
+            let input =
+                checks::artifact::Input { shown: l.clone(), kind: checks::artifact::InputKind::of(&real), real };
+            let parsed =
+                checks::artifact::read_lock(&input).map_err(|e| Error::Artifact(format!("--lock {l}: {e}")))?;
+            scan.errors.extend(parsed.problems.iter().map(|p| ScanError { path: l.clone(), message: p.to_string() }));
+            Some((l.clone(), parsed))
+        }
+        None => None,
+    };
     // Checks (ELF reads, --verify hashing) and the environments configuration names outside
     // the scanned paths honour --jobs too.
     let mut outcome = worker_pool(req)?.install(|| -> Result<checks::Outcome> {
         let servers = resolve_servers(req, &scan)?;
-        let inputs =
-            Inputs { families: families(req), db: db.as_ref(), target, forbid, today: req.today(), servers, app };
+        let inputs = Inputs {
+            families: families(req),
+            db: db.as_ref(),
+            target,
+            forbid,
+            today: req.today(),
+            servers,
+            app,
+            lock: lock.take(),
+        };
         Ok(checks::run_all(&scan, &inputs))
     })?;
     let osv_db = db.as_ref().map(|d| d.describe());
@@ -326,6 +357,254 @@ pub fn check(req: &Request, progress: &Progress) -> Result<Report> {
     }
     let mut report = build_report(scan, outcome.findings, req);
     report.osv_db = osv_db;
+    Ok(report)
+}
+
+/// The scanned system's `python3`, as a shell's PATH finds it on a distribution or in an
+/// official image: `/usr/local/bin` first, then `/usr/bin`, `/bin`.
+const DEFAULT_PYTHONS: &[&str] = &["/usr/local/bin/python3", "/usr/bin/python3", "/bin/python3"];
+
+/// The version of musl the scanned system's C library is, from the version string it holds
+/// (`1.2.4`), when its C library is musl.
+fn musl_version(root: &HostRoot, host: &HostFacts) -> Option<(u32, u32)> {
+    if host.libc.flavor != Some(crate::parse::elf::LibcFlavor::Musl) {
+        return None;
+    }
+    let bytes = root.read_bounded(std::path::Path::new(host.libc.path.as_deref()?), 8 << 20).ok()?;
+    bytes.split(|&b| b == 0).find_map(|s| {
+        let t = std::str::from_utf8(s).ok()?;
+        let mut it = t.split('.');
+        let (a, b, c) = (it.next()?, it.next()?, it.next()?);
+        if it.next().is_some()
+            || a != "1"
+            || !b.bytes().all(|x| x.is_ascii_digit())
+            || c.is_empty()
+            || !c.bytes().all(|x| x.is_ascii_digit())
+        {
+            return None;
+        }
+        Some((1, b.parse().ok()?))
+    })
+}
+
+/// Fill in the full version and ABI flags of an interpreter whose facts give only X.Y, from
+/// its installation's files (build-details.json, patchlevel.h).
+fn complete_version(root: &HostRoot, py: &mut report::Python) {
+    let Some(xy) = py.version.as_deref().map(report::major_minor) else { return };
+    let prefix = py.base_prefix.clone().map(PathBuf::from).or_else(|| {
+        py.base_executable.as_deref().and_then(|e| std::path::Path::new(e).parent()?.parent().map(PathBuf::from))
+    });
+    let Some(prefix) = prefix else { return };
+    if let Some((v, flags, evidence)) = inspect::target::full_version(root, &prefix, &xy) {
+        if py.version.as_deref().is_none_or(|cur| cur.len() <= xy.len() || cur != v) {
+            py.version = Some(v);
+            py.evidence.insert("full_version".into(), evidence);
+        }
+        if let (Some(f), None) = (flags, &py.abi) {
+            let arch = py.machine.clone().unwrap_or_else(|| std::env::consts::ARCH.into());
+            py.abi = Some(format!("cpython-{}{f}-{arch}-linux-gnu", xy.replace('.', "")));
+        }
+    } else {
+        py.evidence.insert(
+            "full_version".into(),
+            "not found (no build-details.json or patchlevel.h): markers on the micro version are judged with X.Y"
+                .into(),
+        );
+    }
+}
+
+/// `check-artifact`: select the wheels an installer would pick for the target and judge them
+/// before anything is installed.
+pub fn check_artifact(req: &Request, progress: &Progress) -> Result<Report> {
+    req.detail()?;
+    if req.artifacts.is_empty() {
+        return Err(Error::Artifact("check-artifact needs at least one artefact (a wheelhouse, a .whl, pylock.toml, requirements.txt or uv.lock)".into()));
+    }
+    if req.artifacts.iter().chain(&req.find_links).any(|p| p.trim().is_empty()) {
+        return Err(Error::EmptyPath);
+    }
+    let chosen =
+        [req.target_python.is_some(), req.venv.is_some(), req.mod_wsgi.is_some()].iter().filter(|&&b| b).count();
+    if chosen > 1 {
+        return Err(Error::Artifact("give one target: --target-python, --venv or --mod-wsgi".into()));
+    }
+    let policy = ignore::Policy::load(req)?;
+    let forbid = crate::parse::spec::parse_specs(&req.forbid)?;
+    let mut req = req.clone();
+    let wants_vulns = req.wants(Family::Vulnerabilities);
+    let mut warnings = Vec::new();
+    if wants_vulns {
+        match osv::locate(req.osv_db.as_deref()) {
+            Ok(p) => req.osv_db = Some(p),
+            Err(missing) => warnings.push(format!(
+                "vulnerabilities not checked: no OSV database at {} (give --osv-db or {})",
+                missing.looked,
+                osv::DB_ENV
+            )),
+        }
+    }
+    let req = &req;
+    let db = match &req.osv_db {
+        Some(p) if wants_vulns => Some(osv::load(std::path::Path::new(p))?),
+        _ => None,
+    };
+    let inputs: Vec<checks::artifact::Input> = req
+        .artifacts
+        .iter()
+        .map(|a| {
+            let real = PathBuf::from(a);
+            if !real.exists() {
+                return Err(Error::Artifact(format!("{a}: no such file or directory")));
+            }
+            let kind = checks::artifact::InputKind::of(&real);
+            Ok(checks::artifact::Input { shown: a.clone(), real, kind })
+        })
+        .collect::<Result<_>>()?;
+    let find_links: Vec<(PathBuf, String)> = req
+        .find_links
+        .iter()
+        .map(|d| {
+            let real = PathBuf::from(d);
+            if !real.is_dir() {
+                return Err(Error::Artifact(format!("--find-links {d}: not a directory")));
+            }
+            Ok((real, d.clone()))
+        })
+        .collect::<Result<_>>()?;
+
+    // The target: a venv (scanned, so its report entry is shown), an interpreter, mod_wsgi's
+    // Python, or the system's python3.
+    let mut scan = match &req.venv {
+        Some(v) => {
+            let r = Request {
+                paths: vec![v.clone()],
+                max_depth: Some(0),
+                checks: vec![Family::Interpreter],
+                ..req.clone()
+            };
+            scan_with(&r, progress, false)?
+        }
+        None => {
+            let r = Request { paths: vec!["/nonexistent-venvaudit-target".into()], max_depth: Some(0), ..req.clone() };
+            let root = match &req.root {
+                Some(rt) => HostRoot::at(std::path::Path::new(rt)).map_err(|cause| Error::Root {
+                    option: "--root",
+                    path: rt.clone(),
+                    cause,
+                })?,
+                None => HostRoot::host(),
+            };
+            let _ = r;
+            let host = HostFacts::gather(&root);
+            Scan {
+                config_root: match &req.config_root {
+                    Some(c) => HostRoot::at(std::path::Path::new(c)).map_err(|cause| Error::Root {
+                        option: "config_root",
+                        path: c.clone(),
+                        cause,
+                    })?,
+                    None => root.clone(),
+                },
+                scope: host::scope::Scope::new(&root, &[], discover::build_excludes(&[])?),
+                root,
+                host,
+                venvs: Vec::new(),
+                errors: Vec::new(),
+                usage: Default::default(),
+                warnings: Vec::new(),
+            }
+        }
+    };
+    scan.warnings.extend(warnings);
+    let (mut python, source) = if let Some(v) = &req.venv {
+        let view = view_path(&scan.root, v);
+        let shown = display(&view);
+        let Some(found) = scan.venvs.iter().find(|i| i.venv.path == shown) else {
+            return Err(Error::Artifact(format!("--venv {v}: not a Python environment")));
+        };
+        (found.venv.python.clone(), "venv")
+    } else if let Some(p) = &req.target_python {
+        let view = view_path(&scan.root, p);
+        (
+            inspect::target::inspect_interpreter_file(&scan.root, &scan.host.libs, &view)
+                .map_err(Error::TargetPython)?,
+            "target-python",
+        )
+    } else if let Some(m) = &req.mod_wsgi {
+        let module = if m.is_empty() || m == "apache" {
+            let configs = host::config::apache::load(&scan.config_root, &[]);
+            configs.iter().find_map(|c| c.module("wsgi_module").map(|(p, _)| p)).ok_or_else(|| {
+                Error::Artifact("--mod-wsgi: no Apache configuration loads wsgi_module (name the module: --mod-wsgi /path/mod_wsgi.so)".into())
+            })?
+        } else {
+            view_path(&scan.root, m)
+        };
+        let e = inspect::embedded::inspect_module(&scan.root, &scan.host.libs, &module)
+            .map_err(|cause| Error::ModWsgi { path: display(&module), cause })?;
+        let arch = scan.host.host.arch.clone().unwrap_or_else(|| std::env::consts::ARCH.into());
+        let mut py = report::Python {
+            implementation: Some("CPython".into()),
+            version: e.xy.clone(),
+            abi: e.xy.as_ref().map(|xy| format!("cpython-{}-{arch}-linux-gnu", xy.replace('.', ""))),
+            base_executable: e.libpython.as_ref().map(|p| display(p)),
+            base_prefix: e.prefix.as_ref().map(|p| display(p)),
+            base_exists: e.libpython.is_some(),
+            machine: Some(arch),
+            ..report::Python::default()
+        };
+        py.evidence.insert("version".into(), format!("{} ({})", display(&module), e.evidence));
+        (py, "mod-wsgi")
+    } else {
+        let found = DEFAULT_PYTHONS.iter().map(std::path::Path::new).find(|p| scan.root.exists(p));
+        let Some(exe) = found else {
+            return Err(Error::Artifact(format!(
+                "no python3 on the scanned system (looked at {}): name the target with --target-python, --venv or --mod-wsgi",
+                DEFAULT_PYTHONS.join(", ")
+            )));
+        };
+        let mut py =
+            inspect::target::inspect_interpreter_file(&scan.root, &scan.host.libs, exe).map_err(Error::TargetPython)?;
+        py.evidence.insert(
+            "target".into(),
+            format!("the scanned system's python3: {} (first of {})", display(exe), DEFAULT_PYTHONS.join(", ")),
+        );
+        (py, "python3")
+    };
+    complete_version(&scan.root, &mut python);
+    let musl = musl_version(&scan.root, &scan.host);
+    let target = checks::artifact::Target::new(python, &scan.host, source, musl);
+    let app = match &req.app {
+        Some(p) if req.wants(Family::Extensions) => {
+            let (app, errors) =
+                inspect::imports::app_imports(&scan.root, &view_path(&scan.root, p)).map_err(Error::App)?;
+            scan.errors.extend(errors);
+            Some(app)
+        }
+        _ => None,
+    };
+    let (mut artifact, mut findings, errors) = worker_pool(req)?.install(|| {
+        let selection = checks::artifact::select(&target, &inputs, &find_links);
+        let inputs = Inputs {
+            families: families(req),
+            db: db.as_ref(),
+            target: None,
+            forbid,
+            today: req.today(),
+            servers: checks::Servers::default(),
+            app: None,
+            lock: None,
+        };
+        checks::artifact::judge(&scan.root, &scan.host, &target, selection, &inputs, app.as_ref())
+    });
+    if let Some(v) = scan.venvs.first() {
+        artifact.changes = Some(checks::artifact::changes(&artifact, v));
+    }
+    scan.errors.extend(errors);
+    policy.apply(&mut findings, req.today());
+    let osv_db = db.as_ref().map(|d| d.describe());
+    let mut report = build_report(scan, findings, req);
+    report.osv_db = osv_db;
+    report.artifact = Some(artifact);
     Ok(report)
 }
 

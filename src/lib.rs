@@ -39,12 +39,12 @@ pub(crate) mod time;
 
 // The pipeline: scan (discover + inspect), facts, check, and the worker count they use.
 pub use discover::Progress;
-pub use engine::{Error, Result, check, facts, jobs, scan};
+pub use engine::{Error, Result, check, check_artifact, facts, jobs, scan};
 // The input contract.
 pub use request::{Action, Detail, FailOn, IgnoreEntry, Request};
 // The output contract: every type of the report, its finding ids and families.
 pub use report::{
-    Creator, Extension, Family, Finding, FindingId, Health, Host, Ignored, InUse, LibPython, Linkage, MetadataFormat,
+    Artifact, ArtifactInput, ArtifactTarget, Changes, Creator, Extension, SelectedWheel, SkippedEntry, Family, Finding, FindingId, Health, Host, Ignored, InUse, LibPython, Linkage, MetadataFormat,
     OsvDbInfo, Owner, Package, Python, Report, SCHEMA_VERSION, ScanError, Severity, Summary, TextList, Tool,
     UnknownFamily, UnknownFindingId, UsageKind, UsedBy, Venv, VenvKind,
 };

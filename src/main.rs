@@ -22,6 +22,10 @@ enum Command {
     Facts(ScanArgs),
     /// Run every check; exit 1 when a finding at or above --fail-on remains (a deploy gate).
     Check(Box<CheckArgs>),
+    /// Judge a wheelhouse, wheels, pylock.toml, hashed requirements or uv.lock against this
+    /// host's Python (or --target-python, --venv, --mod-wsgi) before installing it; exit 1
+    /// when a finding at or above --fail-on remains (a pre-deploy gate).
+    CheckArtifact(Box<ArtifactArgs>),
     /// List environments running distributions that match PEP 508 specifiers; exit 1 on a match.
     Query(QueryArgs),
     /// Read one JSON request (stdin or --args FILE) and write one JSON result.
@@ -87,6 +91,10 @@ struct CheckArgs {
     /// Verify RECORD hashes of every installed file (reads every file).
     #[arg(long)]
     verify: bool,
+    /// Compare each environment with this lock (pylock.toml, requirements.txt, uv.lock):
+    /// `lock-drift` lists what is missing, extra, at another version or from another source.
+    #[arg(long, value_name = "FILE")]
+    lock: Option<String>,
     /// Ignore policy file (TOML or JSON).
     #[arg(long, value_name = "FILE")]
     ignore_file: Option<String>,
@@ -245,9 +253,88 @@ impl CheckArgs {
             osv_max_age_days: self.osv_max_age,
             forbid: self.forbid.clone(),
             verify: self.verify,
+            lock: self.lock.clone(),
             ignore_file: self.ignore_file.clone(),
             today: self.today,
             ..self.scan.request()
+        }
+    }
+}
+
+#[derive(Args)]
+struct ArtifactArgs {
+    /// Wheelhouse directories, .whl files, pylock.toml, requirements.txt (pinned, hashed) or
+    /// uv.lock: judged together as one install.
+    #[arg(required = true, value_name = "ARTEFACT")]
+    artifacts: Vec<String>,
+    /// The interpreter to judge against (default: the scanned system's python3).
+    #[arg(long, value_name = "PY", conflicts_with_all = ["venv", "mod_wsgi"])]
+    target_python: Option<String>,
+    /// The environment the artefact will replace or update: its interpreter is the target,
+    /// and the report says what the install changes in it.
+    #[arg(long, value_name = "DIR", conflicts_with = "mod_wsgi")]
+    venv: Option<String>,
+    /// Judge against the Python Apache's mod_wsgi embeds: the module the Apache configuration
+    /// loads, or the given .so.
+    #[arg(long, value_name = "SO", num_args = 0..=1, default_missing_value = "")]
+    mod_wsgi: Option<String>,
+    /// Directory where the wheels a lock or requirements file names are found (repeatable).
+    #[arg(long, value_name = "DIR")]
+    find_links: Vec<String>,
+    /// The application's code: an extension module it imports is required.
+    #[arg(long, value_name = "DIR")]
+    app: Option<String>,
+    /// Treat DIR as / for the target (a mounted image, container rootfs or chroot).
+    #[arg(long, value_name = "DIR")]
+    root: Option<String>,
+    /// Offline OSV database (default: $VENVAUDIT_OSV_DB, else /var/lib/venvaudit/osv/PyPI.zip).
+    #[arg(long, value_name = "PATH")]
+    osv_db: Option<String>,
+    /// PEP 508 specifier whose matches are `forbidden-package` errors (repeatable).
+    #[arg(long, value_name = "SPEC")]
+    forbid: Vec<String>,
+    /// Run only these check families (repeatable; `artifact` always runs).
+    #[arg(long = "check", value_name = "FAMILY")]
+    checks: Vec<venvaudit::Family>,
+    /// Lowest severity that fails the gate.
+    #[arg(long, value_enum, default_value = "error")]
+    fail_on: FailOnArg,
+    /// Ignore policy file (TOML or JSON).
+    #[arg(long, value_name = "FILE")]
+    ignore_file: Option<String>,
+    /// Judge end of life and ignore expiry as on this day (YYYY-MM-DD).
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_day)]
+    today: Option<venvaudit::Date>,
+    /// Worker threads (default: number of CPUs).
+    #[arg(long, value_name = "N")]
+    jobs: Option<usize>,
+    /// Output format (default: table on a terminal, JSON otherwise).
+    #[arg(long, value_enum)]
+    format: Option<Format>,
+}
+
+impl ArtifactArgs {
+    fn request(&self) -> Request {
+        Request {
+            artifacts: self.artifacts.clone(),
+            target_python: self.target_python.clone(),
+            venv: self.venv.clone(),
+            mod_wsgi: self.mod_wsgi.clone(),
+            find_links: self.find_links.clone(),
+            app: self.app.clone(),
+            root: self.root.clone(),
+            osv_db: self.osv_db.clone(),
+            forbid: self.forbid.clone(),
+            checks: self.checks.clone(),
+            fail_on: match self.fail_on {
+                FailOnArg::Error => FailOn::Error,
+                FailOnArg::Warning => FailOn::Warning,
+                FailOnArg::Never => FailOn::Never,
+            },
+            ignore_file: self.ignore_file.clone(),
+            today: self.today,
+            jobs: self.jobs,
+            ..Request::default()
         }
     }
 }
@@ -320,6 +407,18 @@ fn main() -> ExitCode {
             let progress = Progress::default();
             let req = a.request();
             match with_progress(format == Format::Table, &progress, || venvaudit::check(&req, &progress)) {
+                Ok(r) => {
+                    print_report(&r, format);
+                    if r.fails(req.fail_on.threshold()) { ExitCode::from(1) } else { ExitCode::SUCCESS }
+                }
+                Err(e) => fail(e),
+            }
+        }
+        Command::CheckArtifact(a) => {
+            let format = default_format(a.format);
+            let progress = Progress::default();
+            let req = a.request();
+            match venvaudit::check_artifact(&req, &progress) {
                 Ok(r) => {
                     print_report(&r, format);
                     if r.fails(req.fail_on.threshold()) { ExitCode::from(1) } else { ExitCode::SUCCESS }

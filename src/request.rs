@@ -15,6 +15,10 @@ pub enum Action {
     Check,
     /// Which environments run distributions matching `specs`.
     Query,
+    /// Judge artefacts (`artifacts`) against a target before they are installed; a gate on
+    /// `fail_on`.
+    #[serde(rename = "check-artifact")]
+    CheckArtifact,
 }
 
 /// Threshold for failing a gate.
@@ -145,7 +149,21 @@ pub struct Request {
     /// imports is required even when its distribution's own import does not reach it.
     pub app: Option<String>,
     /// `check`: judge mod_wsgi compatibility against this module instead of Apache's.
+    /// `check-artifact`: judge against the Python this mod_wsgi module embeds (`""` or
+    /// `apache`: the module Apache's configuration loads).
     pub mod_wsgi: Option<String>,
+    /// `check-artifact`: the artefacts (wheelhouse directories, `.whl` files, `pylock.toml`,
+    /// `requirements.txt`, `uv.lock`), judged together as one install.
+    pub artifacts: Vec<String>,
+    /// `check-artifact`: directories where the wheels a lock or requirements file names are
+    /// looked for by file name (pip's `--find-links`).
+    pub find_links: Vec<String>,
+    /// `check-artifact`: the environment the artefact will replace or update: its
+    /// interpreter is the target, and `artifact.changes` says what the install changes.
+    pub venv: Option<String>,
+    /// `check`: a `pylock.toml`, `requirements.txt` or `uv.lock` the scanned environments are
+    /// compared with (`lock-drift`).
+    pub lock: Option<String>,
     /// `check`: Apache configuration files to read instead of the distribution default.
     pub apache_config: Vec<String>,
     /// `check`: uWSGI configuration files to read in addition to /etc/uwsgi.
@@ -206,6 +224,10 @@ impl Default for Request {
             target_python: None,
             app: None,
             mod_wsgi: None,
+            artifacts: Vec::new(),
+            find_links: Vec::new(),
+            venv: None,
+            lock: None,
             apache_config: Vec::new(),
             uwsgi_config: Vec::new(),
             config_root: None,
@@ -241,6 +263,10 @@ pub const KEYS: &[&str] = &[
     "target_python",
     "app",
     "mod_wsgi",
+    "artifacts",
+    "find_links",
+    "venv",
+    "lock",
     "apache_config",
     "uwsgi_config",
     "config_root",

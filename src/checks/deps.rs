@@ -20,7 +20,12 @@ use std::str::FromStr;
 /// The marker environment of a venv's interpreter, from its facts; `None` when the Python
 /// version is unknown (markers cannot be evaluated).
 pub fn marker_environment(v: &Inspected) -> Option<MarkerEnvironment> {
-    let py = &v.venv.python;
+    environment_of(&v.venv.python)
+}
+
+/// The marker environment of an interpreter, from its facts; `None` when its version is
+/// unknown.
+pub fn environment_of(py: &crate::report::Python) -> Option<MarkerEnvironment> {
     let full = py.version.as_deref()?;
     Version::from_str(full).ok()?;
     let xy = crate::report::major_minor(full);

@@ -424,33 +424,87 @@ pub fn check(
     services_path: &[PathBuf],
     app: Option<&AppImports>,
 ) -> (Vec<Finding>, Vec<ScanError>) {
-    let (cache, parses) = (&shared.elf, &shared.parses);
-    let want = Expect::of(python);
     let owners = Owners::of(v);
-    let machine = python.machine.clone().or_else(|| host.host.arch.clone());
-    let loader = Loader::new(root, &host.libs, cache).with_library_path(services_path.to_vec());
-    let process = loader.process(interpreter_executable(root, python).as_deref());
-    let judge = Judge { host, v, want: &want, machine: machine.as_deref(), loader: &loader, process: &process };
-
     let mut errors = Vec::new();
-    let mut subjects = Vec::new();
+    let mut objects = Vec::new();
     let parsed: Vec<(Candidate, Result<Arc<ElfInfo>, String>)> = candidates(root, v)
         .into_par_iter()
         .filter(|c| elf::has_elf_magic(&c.real))
         .map(|c| {
-            let parsed = cache.parse_real(&c.real, (c.dev, c.ino));
+            let parsed = shared.elf.parse_real(&c.real, (c.dev, c.ino));
             (c, parsed)
         })
         .collect();
     for (c, parsed) in parsed {
         match parsed {
-            Ok(info) => {
-                let owner = owners.owner(&c);
-                subjects.push(judge.subject(c, info, owner));
-            }
+            Ok(info) => objects.push(Object { owner: owners.owner(&c), c, info }),
             Err(e) => errors.push(ScanError { path: display(&c.view), message: e }),
         }
     }
+    let place = Place { venv: &v.venv.path, base: &v.path, overlay: None, labels: None };
+    let reach = |failing: &HashSet<String>| reachability_of(root, v, app, &shared.parses, failing);
+    let (findings, more) = judge_objects(root, host, python, shared, services_path, &place, objects, reach);
+    errors.extend(more);
+    (findings, errors)
+}
+
+/// A shared object to judge, found and parsed: where it is, who owns it, its headers.
+pub struct Object {
+    c: Candidate,
+    info: Arc<ElfInfo>,
+    owner: Option<Owner>,
+}
+
+impl Object {
+    /// A member of a wheel, as if installed at `view` (below an [`loader::Overlay`] root), at
+    /// `rel` below site-packages, with a made-up identity, owned by the distribution `owner`
+    /// (the wheel's RECORD lists every member).
+    pub fn member(view: PathBuf, rel: String, id: FileId, info: Arc<ElfInfo>, owner: &str) -> Object {
+        let c = Candidate { real: view.clone(), view, rel, dev: id.0, ino: id.1, listed_by: None };
+        Object { c, info, owner: Some(Owner { name: owner.to_owned(), listed: true }) }
+    }
+}
+
+/// Where the judged objects are: the environment findings name, the directory paths are shown
+/// relative to, and for an artefact the overlay the loader reads its members from and the
+/// label each member is shown by (`wheel.whl:pkg/x.so`).
+pub struct Place<'a> {
+    /// The `venv` of the findings (the environment, or the artefact).
+    pub venv: &'a str,
+    /// Paths below it are shown relative to it.
+    pub base: &'a Path,
+    /// Files the loader finds in no filesystem.
+    pub overlay: Option<&'a loader::Overlay>,
+    /// How a file is named in the `file` detail, when not by its path.
+    pub labels: Option<&'a HashMap<PathBuf, String>>,
+}
+
+/// Judge shared objects the way an import maps them: modules first, then what no module maps;
+/// severity by `reach` (called only when something fails, with the failing modules' top-level
+/// packages). The same judgement for an installed venv and for an artefact's wheels.
+#[allow(clippy::too_many_arguments)]
+pub fn judge_objects(
+    root: &HostRoot,
+    host: &HostFacts,
+    python: &Python,
+    shared: &Shared,
+    services_path: &[PathBuf],
+    place: &Place,
+    objects: Vec<Object>,
+    reach: impl FnOnce(&HashSet<String>) -> Reachability,
+) -> (Vec<Finding>, Vec<ScanError>) {
+    let cache = &shared.elf;
+    let want = Expect::of(python);
+    let machine = python.machine.clone().or_else(|| host.host.arch.clone());
+    let mut loader = Loader::new(root, &host.libs, cache).with_library_path(services_path.to_vec());
+    if let Some(o) = place.overlay {
+        loader = loader.with_overlay(o);
+    }
+    let process = loader.process(interpreter_executable(root, python).as_deref());
+    let judge = Judge { host, place, want: &want, machine: machine.as_deref(), loader: &loader, process: &process };
+
+    let mut errors = Vec::new();
+    let subjects: Vec<Subject> = objects.into_iter().map(|o| judge.subject(o.c, o.info, o.owner)).collect();
 
     // Modules first: what their imports map is what the rest is judged by.
     let modules: Vec<(&Subject, Verdict)> =
@@ -464,7 +518,7 @@ pub fn check(
         .map(|m| m.split('.').next().unwrap_or_default().to_owned())
         .collect();
     let any_failing = modules.iter().any(|(_, m)| !m.findings.is_empty() || !m.failures.is_empty());
-    let reach = any_failing.then(|| reachability_of(root, v, app, parses, &failing));
+    let reach = any_failing.then(|| reach(&failing));
     let mut findings = Vec::new();
     let mut mapped: HashSet<FileId> = HashSet::new();
     let mut failures = Vec::new();
@@ -496,7 +550,7 @@ pub fn check(
         failures.extend(o.failures.into_iter().map(|f| Failure { importance: not_loaded.clone(), ..f }));
         errors.extend(o.error);
     }
-    findings.extend(group(failures, &v.venv.path));
+    findings.extend(group(failures, place.venv));
     (findings, errors)
 }
 
@@ -763,7 +817,7 @@ fn group(mut failures: Vec<Failure>, venv: &str) -> Vec<Finding> {
 
 struct Judge<'a> {
     host: &'a HostFacts,
-    v: &'a Inspected,
+    place: &'a Place<'a>,
     want: &'a Expect,
     machine: Option<&'a str>,
     loader: &'a Loader<'a>,
@@ -794,7 +848,7 @@ impl Judge<'_> {
         }
         let closure = self.loader.load(self.process, &s.c.view, (s.c.dev, s.c.ino), s.info.clone());
         let error = closure.truncated.then(|| ScanError {
-            path: display(&s.c.view),
+            path: self.file(&s.c.view),
             message: format!(
                 "its load maps more than {} shared objects; the rest were not judged",
                 loader::MAX_OBJECTS
@@ -812,10 +866,10 @@ impl Judge<'_> {
     /// the file cannot be mapped at all, so its dependencies are not worth judging.
     fn own(&self, s: &Subject) -> (Vec<Finding>, bool) {
         let (c, info) = (&s.c, &s.info);
-        let venv = Some(self.v.venv.path.as_str());
+        let venv = Some(self.place.venv);
         let shown = self.shown(&c.view);
         let mk = |id: FindingId, message: String| {
-            let f = Finding::new(id, Severity::Error, venv, message, REINSTALL).detail("file", display(&c.view));
+            let f = Finding::new(id, Severity::Error, venv, message, REINSTALL).detail("file", self.file(&c.view));
             match &s.owner {
                 Some(o) => o.apply(f),
                 None => f,
@@ -908,7 +962,7 @@ impl Judge<'_> {
             subject: subject.clone(),
             what,
             message,
-            details: serde_json::Map::from_iter([("file".to_owned(), json!(display(&s.c.view)))]),
+            details: serde_json::Map::from_iter([("file".to_owned(), json!(self.file(&s.c.view)))]),
             importance: Arc::new(Importance::not_loaded()),
         };
 
@@ -1026,11 +1080,11 @@ impl Judge<'_> {
                         "cannot be imported: it needs {} from {}{by}, which {} does not define",
                         gap.versions.join(", "),
                         gap.library,
-                        display(&provider.view)
+                        self.file(&provider.view)
                     ),
                 );
                 f.details.insert("library".into(), json!(gap.library));
-                f.details.insert("found".into(), json!(display(&provider.view)));
+                f.details.insert("found".into(), json!(self.file(&provider.view)));
                 f
             };
             f.details.insert("versions".into(), json!(gap.versions));
@@ -1038,6 +1092,14 @@ impl Judge<'_> {
             out.push(f);
         }
         out
+    }
+
+    /// A file as the `file` detail names it: its path, or an artefact member's label.
+    fn file(&self, p: &Path) -> String {
+        match self.place.labels {
+            Some(l) => l.get(&loader::fold(p)).cloned().unwrap_or_else(|| display(p)),
+            None => display(p),
+        }
     }
 
     /// A path as shown in messages: relative to the venv when inside it, with the `..` of
@@ -1052,7 +1114,10 @@ impl Judge<'_> {
                 other => folded.push(other),
             }
         }
-        folded.strip_prefix(&self.v.path).map(display).unwrap_or_else(|_| display(&folded))
+        if let Some(label) = self.place.labels.and_then(|l| l.get(&folded)) {
+            return label.clone();
+        }
+        folded.strip_prefix(self.place.base).map(display).unwrap_or_else(|_| display(&folded))
     }
 }
 

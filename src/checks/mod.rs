@@ -3,7 +3,9 @@
 //! [`run_all`] is the only place that decides which families run; each family module
 //! exposes a `check` function and knows nothing of the others.
 
+pub mod artifact;
 pub mod deps;
+pub mod drift;
 pub mod embed;
 pub mod eol;
 pub mod extensions;
@@ -107,6 +109,8 @@ pub struct Inputs<'a> {
     pub servers: Servers,
     /// `--app`: the imports of the application's code; a module it imports is required.
     pub app: Option<crate::inspect::imports::AppImports>,
+    /// `--lock`: the lock every environment is compared with (`lock-drift`), as shown.
+    pub lock: Option<(String, crate::parse::lock::Lock)>,
 }
 
 /// What the mod-wsgi and uwsgi families judge, loaded and resolved by the engine: the
@@ -218,6 +222,24 @@ pub fn run_all(scan: &Scan, inputs: &Inputs) -> Outcome {
         let verified = integrity::check(&scan.root, &venvs);
         out.findings.extend(verified.findings);
         out.errors.extend(verified.errors);
+    }
+    if wants(Family::Drift)
+        && let Some((shown, lock)) = &inputs.lock
+    {
+        let modified = drift::modified_by_venv(&out.findings);
+        for v in &scan.venvs {
+            let Some(env) = deps::marker_environment(v) else {
+                out.errors.push(ScanError {
+                    path: v.venv.path.clone(),
+                    message: format!("not compared with {shown}: its Python version is unknown, so the lock's markers cannot be evaluated"),
+                });
+                continue;
+            };
+            let (entries, problems) = lock.for_target(shown, &env);
+            out.errors.extend(problems.into_iter().map(|p| ScanError { path: shown.clone(), message: p.to_string() }));
+            let empty = Default::default();
+            out.findings.extend(drift::check(v, shown, &entries, modified.get(&v.venv.path).unwrap_or(&empty)));
+        }
     }
     if wants(Family::Usage) {
         // mod_wsgi and uWSGI references count as use, though they reach the venvs' `used_by` later.

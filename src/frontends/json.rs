@@ -142,12 +142,20 @@ pub fn check(req: &Request, progress: &Progress) -> Result<Gate, Failure> {
     Ok(Gate { report, fail_on: req.fail_on, passed })
 }
 
+/// Run a check-artifact request: the report and the gate's verdict at its `fail_on`.
+pub fn check_artifact(req: &Request, progress: &Progress) -> Result<Gate, Failure> {
+    let report = crate::engine::check_artifact(req, progress)?;
+    let passed = !report.fails(req.fail_on.threshold());
+    Ok(Gate { report, fail_on: req.fail_on, passed })
+}
+
 /// Run a parsed request.
 pub fn execute(req: &Request) -> Result<Outcome, Failure> {
     let progress = Progress::default();
     Ok(match req.action.ok_or(Failure::NoAction)? {
         Action::Facts => Outcome::Facts(crate::engine::facts(req, &progress)?),
         Action::Check => Outcome::Check(check(req, &progress)?),
+        Action::CheckArtifact => Outcome::Check(check_artifact(req, &progress)?),
         Action::Query => Outcome::Query(crate::query::query(req, &progress)?),
     })
 }

@@ -272,6 +272,8 @@ impl Closure {
 
 /// The loader of one scanned system.
 pub struct Loader<'a> {
+    /// Files judged as if installed below a directory that is not on the scanned system.
+    overlay: Option<&'a Overlay>,
     root: &'a HostRoot,
     libs: &'a LibrarySearch,
     cache: &'a ElfCache,
@@ -282,7 +284,24 @@ pub struct Loader<'a> {
 impl<'a> Loader<'a> {
     /// A loader over `root`'s ld.so.conf and default directories, with no LD_LIBRARY_PATH.
     pub fn new(root: &'a HostRoot, libs: &'a LibrarySearch, cache: &'a ElfCache) -> Self {
-        Loader { root, libs, cache, env_path: Vec::new() }
+        Loader { root, libs, cache, env_path: Vec::new(), overlay: None }
+    }
+
+    /// The same loader, answering for the paths below `overlay.root` from the overlay only.
+    pub fn with_overlay(mut self, overlay: &'a Overlay) -> Self {
+        self.overlay = Some(overlay);
+        self
+    }
+
+    /// A candidate outside the system directories: from the overlay for its paths, else the
+    /// file under the root; `None` when there is no such file.
+    fn candidate(&self, p: &Path) -> Option<Opened> {
+        if let Some(o) = self.overlay
+            && let Some(hit) = o.get(p)
+        {
+            return hit;
+        }
+        self.root.exists(p).then(|| self.cache.parse_view(self.root, p))
     }
 
     /// The same loader with LD_LIBRARY_PATH set (view paths), as a service sets it.
@@ -376,10 +395,10 @@ impl<'a> Loader<'a> {
         let origin = req.view.parent().unwrap_or(Path::new("/")).to_path_buf();
         if name.contains('/') {
             let p = self.libs.expand(name, &origin);
-            return match self.cache.parse_view(self.root, &p) {
-                Ok((id, info)) => Search::Found(p, id, info),
-                Err(e) if self.root.exists(&p) => Search::Unreadable(p, e),
-                Err(_) => Search::NotFound(vec![p], Vec::new()),
+            return match self.candidate(&p) {
+                Some(Ok((id, info))) => Search::Found(p, id, info),
+                Some(Err(e)) => Search::Unreadable(p, e),
+                None => Search::NotFound(vec![p], Vec::new()),
             };
         }
         let mut dirs: Vec<PathBuf> = Vec::new();
@@ -419,11 +438,8 @@ impl<'a> Loader<'a> {
             }
             let p = d.join(name);
             searched.push(d);
-            let candidate = if n >= system_from {
-                self.cache.system_candidate(self.root, &p)
-            } else {
-                self.root.exists(&p).then(|| self.cache.parse_view(self.root, &p))
-            };
+            let candidate =
+                if n >= system_from { self.cache.system_candidate(self.root, &p) } else { self.candidate(&p) };
             let Some(candidate) = candidate else { continue };
             match candidate {
                 Ok((id, info)) => match machine {
@@ -436,6 +452,43 @@ impl<'a> Loader<'a> {
         }
         Search::NotFound(searched, rejected)
     }
+}
+
+/// Shared objects that are not files of the scanned system: a wheel's members, judged as if
+/// installed below `root`, a directory that does not exist there. The loader answers every
+/// path below `root` from here and never from the disk, so nothing outside the artefact is
+/// taken for part of it. Paths are compared after folding `.` and `..` lexically, which is
+/// exact for an archive (it holds no links).
+#[derive(Default)]
+pub struct Overlay {
+    /// Where the files are as if installed (a view path outside the scanned system's tree).
+    pub root: PathBuf,
+    /// Each file's identity and headers, or why it is not a loadable object, by view path.
+    pub files: HashMap<PathBuf, Opened>,
+}
+
+impl Overlay {
+    /// `Some(answer)` for a path below the overlay's root (`Some(None)`: no such file there),
+    /// `None` for any other path.
+    fn get(&self, p: &Path) -> Option<Option<Opened>> {
+        let folded = fold(p);
+        folded.starts_with(&self.root).then(|| self.files.get(&folded).cloned())
+    }
+}
+
+/// `p` with `.` dropped and `..` applied lexically.
+pub fn fold(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 /// The outcome of one library search.

@@ -8,6 +8,7 @@ pub mod interpreter;
 pub mod packages;
 pub mod target;
 pub mod usage;
+pub mod wheel;
 
 use crate::discover::{Found, site_packages_dirs};
 use crate::host::LibrarySearch;

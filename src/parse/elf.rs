@@ -41,6 +41,13 @@ pub enum ElfError {
 #[error("{0}")]
 pub struct Malformed(String);
 
+impl Malformed {
+    /// A reason, for a [`Source`] outside this module (a wheel member) to report.
+    pub(crate) fn new(reason: impl Into<String>) -> Malformed {
+        Malformed(reason.into())
+    }
+}
+
 /// `Malformed(format!(...))`.
 macro_rules! malformed {
     ($($arg:tt)*) => { Malformed(format!($($arg)*)) };
@@ -101,9 +108,10 @@ const MAX_SYMBOLS: u64 = 4 << 20;
 /// Chunk size for streaming the dynamic string table and symbol table.
 const CHUNK: u64 = 256 << 10;
 
-/// Where ELF bytes come from: a file read piecewise (`pread`), or bytes in memory (tests,
-/// fuzzing). Reads past the end are errors, never short reads taken as data.
-trait Source {
+/// Where ELF bytes come from: a file read piecewise (`pread`), bytes in memory (tests,
+/// fuzzing), or another reader of the crate (a wheel member inflated on demand, through
+/// [`parse_elf_source`]). Reads past the end are errors, never short reads taken as data.
+pub(crate) trait Source {
     /// Total length.
     fn len(&self) -> u64;
     /// Exactly `len` bytes at `offset`.
@@ -167,6 +175,13 @@ fn contained(parse: impl FnOnce() -> Result<ElfInfo> + std::panic::UnwindSafe) -
 /// Parse ELF bytes in memory (tests and fuzzing; files go through [`read_elf`]).
 pub fn parse_elf(bytes: &[u8]) -> Result<ElfInfo> {
     contained(|| parse_source(&bytes))
+}
+
+/// Parse ELF headers from another byte source of the crate (a wheel member inflated on
+/// demand), reading only the pieces [`read_elf`] reads, with any panic contained as there.
+/// The source's own state is discarded by the caller after a contained panic.
+pub(crate) fn parse_elf_source<S: Source>(src: &S) -> Result<ElfInfo> {
+    contained(std::panic::AssertUnwindSafe(|| parse_source(src)))
 }
 
 /// Byte order and word size of one file.

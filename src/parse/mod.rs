@@ -3,9 +3,11 @@
 
 pub mod abi_tag;
 pub mod elf;
+pub mod lock;
 pub mod pep508;
 pub mod pyimport;
 pub mod pyvenv_cfg;
 pub mod record;
 pub mod redact;
 pub mod spec;
+pub mod wheel_tags;

@@ -245,6 +245,7 @@ mod tests {
             errors: vec![],
             warnings: vec![],
             osv_db: None,
+            artifact: None,
             summary: Summary::default(),
         };
         let text = render(&r);
@@ -283,6 +284,7 @@ mod tests {
             errors: vec![],
             warnings: vec!["partial".into()],
             osv_db: None,
+            artifact: None,
             summary: Summary::default(),
         };
         r.finish();

@@ -130,6 +130,27 @@ finding_ids! {
     /// Parts of a venv are writable by others, foreign-owned, or setuid/setgid.
     UnsafePermissions = "unsafe-permissions", Some(F::Permissions), [Warning, Error],
         "paths that can change the code a venv runs are writable by group (warning) or others, owned by another user, or setuid/setgid";
+    /// `check-artifact`: no wheel of a distribution installs on the target.
+    ArtifactNoCompatibleWheel = "artifact-no-compatible-wheel", Some(F::Artifact), [Error],
+        "check-artifact: no wheel the artefact offers for a distribution has a tag the target interpreter accepts (names the best target tags and the tags offered)";
+    /// `check-artifact`: a file's hash differs from the one the lock or requirements pin.
+    ArtifactHashMismatch = "artifact-hash-mismatch", Some(F::Artifact), [Error],
+        "check-artifact: a wheel's sha256 (or sha384/sha512) differs from every hash the lock or requirements file pins for it";
+    /// `check-artifact`: a file the lock names is not there.
+    ArtifactFileMissing = "artifact-file-missing", Some(F::Artifact), [Error],
+        "check-artifact: no file for a locked or pinned distribution is found (by path, or by name in --find-links)";
+    /// `check-artifact`: the target's Python is outside a Requires-Python.
+    ArtifactRequiresPython = "artifact-requires-python", Some(F::Artifact), [Error],
+        "check-artifact: the target Python is outside the Requires-Python of a selected wheel, of a lock entry or of the whole lock";
+    /// `check-artifact`: a malformed lock, requirements file or wheel.
+    ArtifactInvalid = "artifact-invalid", Some(F::Artifact), [Warning, Error],
+        "check-artifact: a lock, requirements file or wheel is malformed or unsafe (names the file and line or member); the rest is still judged";
+    /// `check-artifact`: only an sdist: built on the host at install time, not judged.
+    ArtifactSdistOnly = "artifact-sdist-only", Some(F::Artifact), [Warning],
+        "check-artifact: a distribution has only a source distribution (or a VCS/directory source): it will be built on the host and cannot be judged";
+    /// `check --lock`: the installed venv differs from its lock.
+    LockDrift = "lock-drift", Some(F::Drift), [Warning, Error],
+        "check --lock: the installed environment differs from its lock: missing, other version, other source (errors), extra (warning), files changed since install (--verify, error)";
     /// An ignore policy entry is past its `until` date.
     IgnoreExpired = "ignore-expired", None, [Warning],
         "an ignore policy entry is past its until date and no longer applies";
@@ -205,6 +226,10 @@ families! {
     Permissions = "permissions";
     /// Processes and services using environments.
     Usage = "usage";
+    /// `check-artifact`: the artefact's own problems (selection, hashes, files, Requires-Python).
+    Artifact = "artifact";
+    /// `check --lock`: an installed environment against its lock.
+    Drift = "drift";
 }
 
 impl fmt::Display for Family {

@@ -43,6 +43,114 @@ pub struct Report {
     pub osv_db: Option<OsvDbInfo>,
     /// Counts of findings by severity (ignored findings are counted apart).
     pub summary: Summary,
+    /// `check-artifact`: what was judged, against which target, and the wheels selected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub artifact: Option<Artifact>,
+}
+
+/// What `check-artifact` judged: the artefacts, the target interpreter and the wheels an
+/// installer would pick for it.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Artifact {
+    /// The first artefact as given (every one is in `inputs`).
+    pub path: String,
+    /// Its kind: `wheelhouse`, `wheel`, `pylock`, `requirements`, `uv-lock`.
+    pub kind: String,
+    /// Every artefact given, `{path, kind}`, judged together as one install.
+    pub inputs: Vec<ArtifactInput>,
+    /// The interpreter and host the artefact is judged against.
+    pub target: ArtifactTarget,
+    /// One wheel per distribution, as the installer would pick it.
+    pub selected: Vec<SelectedWheel>,
+    /// Entries of a lock that install nothing from a wheel (the project itself, a marker
+    /// false for the target), with why.
+    pub skipped: Vec<SkippedEntry>,
+    /// `--venv`: how the installed environment differs from what the artefact installs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changes: Option<Changes>,
+}
+
+/// One artefact given to `check-artifact`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ArtifactInput {
+    /// As given.
+    pub path: String,
+    /// `wheelhouse`, `wheel`, `pylock`, `requirements`, `uv-lock`.
+    pub kind: String,
+}
+
+/// The interpreter an artefact is judged against, described from files.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ArtifactTarget {
+    /// How it was chosen: `python3` (the scanned system's), `target-python`, `venv`, `mod-wsgi`.
+    pub source: String,
+    /// The interpreter's facts, with their evidence.
+    pub python: Python,
+    /// `CPython` or `PyPy`.
+    pub implementation: String,
+    /// The version markers are evaluated with (`3.12.1`; `X.Y` when only that is known).
+    pub version: Option<String>,
+    /// A free-threaded build (`cp313t`).
+    pub free_threaded: bool,
+    /// `platform.machine()`.
+    pub arch: Option<String>,
+    /// `glibc` or `musl`, and its version.
+    pub libc: Option<String>,
+    /// The C library's version (`2.36`).
+    pub libc_version: Option<String>,
+    /// The directories the dynamic loader searches (ld.so.conf, then the defaults).
+    pub loader_paths: Vec<String>,
+    /// The best tags the target accepts, best first (the first ten).
+    pub best_tags: Vec<String>,
+    /// How many tags it accepts.
+    pub tag_count: usize,
+}
+
+/// A wheel the installer would pick for one distribution.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct SelectedWheel {
+    /// Distribution name as the wheel spells it.
+    pub name: String,
+    /// Its version.
+    pub version: String,
+    /// The wheel file (path as found).
+    pub file: String,
+    /// The best of its tags that the target accepts.
+    pub tag: String,
+    /// Why this file: candidates, version, tag rank, build tag, hash.
+    pub why: String,
+    /// Its hash was checked against the lock or requirements (`false`: nothing to check against).
+    pub hash_verified: bool,
+    /// The artefact it comes from.
+    pub input: String,
+}
+
+/// A lock entry that installs no wheel.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct SkippedEntry {
+    /// Distribution name.
+    pub name: String,
+    /// Version, when pinned.
+    pub version: Option<String>,
+    /// Why nothing is installed from a wheel.
+    pub why: String,
+}
+
+/// `--venv`: the installed environment against the artefact.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Changes {
+    /// The environment.
+    pub venv: String,
+    /// Distributions the artefact adds: `name==version`.
+    pub install: Vec<String>,
+    /// Installed at another version: `name old -> new`.
+    pub upgrade: Vec<String>,
+    /// Installed at a newer version than the artefact's: `name old -> new`.
+    pub downgrade: Vec<String>,
+    /// Installed and not in the artefact (left as they are by `pip install`).
+    pub not_in_artifact: Vec<String>,
+    /// How many are unchanged.
+    pub unchanged: usize,
 }
 
 /// Name and version of the tool.
