@@ -879,6 +879,8 @@ fn missing(venv: &str, name: &str, version: Option<&str>, what: &str, input: &In
 struct Opened {
     wheel: Wheel,
     package: Package,
+    /// What is wrong with the wheel but does not stop it being judged.
+    problems: Vec<Finding>,
 }
 
 /// Judge the selected wheels as if installed together: their own problems, Requires-Python,
@@ -897,14 +899,21 @@ pub fn judge(
     let venv = artifact.path.clone();
     let mut errors = Vec::new();
     let opened: Vec<Result<Opened, Box<Finding>>> = choices.par_iter().map(|c| open(c, &venv)).collect();
+    // Each opened wheel with its choice: a wheel that cannot be opened is a finding, and the
+    // others keep their own choice.
     let mut wheels: Vec<Opened> = Vec::new();
-    for o in opened {
+    let mut chosen: Vec<&Choice> = Vec::new();
+    for (o, c) in opened.into_iter().zip(&choices) {
         match o {
-            Ok(o) => wheels.push(o),
+            Ok(o) => {
+                wheels.push(o);
+                chosen.push(c);
+            }
             Err(f) => findings.push(*f),
         }
     }
-    for (o, c) in wheels.iter().zip(&choices) {
+    for (o, c) in wheels.iter_mut().zip(chosen) {
+        findings.append(&mut o.problems);
         for p in o.wheel.problems() {
             findings.push(invalid(&venv, Severity::Error, &c.file.shown, 0, p, Some(&c.name)));
         }
@@ -930,7 +939,15 @@ pub fn judge(
     }
     if wants(crate::report::Family::Dependencies) {
         let (f, e) = super::deps::check(&v);
-        findings.extend(f);
+        // In an artefact, "not installed" means the artefact does not bring it: a
+        // `--no-index` install from it fails.
+        findings.extend(f.into_iter().map(|mut f| {
+            if f.details.get("kind").and_then(|k| k.as_str()) == Some("missing") {
+                f.message = f.message.replace("which is not installed", "which the artefact does not provide");
+                f.remediation = "Add the missing distribution's wheel to the artefact (a `--no-index` install from it fails without it)".into();
+            }
+            f
+        }));
         errors.extend(e);
     }
     if let Some(db) = inputs.db {
@@ -969,7 +986,7 @@ fn open(c: &Choice, venv: &str) -> Result<Opened, Box<Finding>> {
     let headers = Headers::parse(&crate::host::paths::backslash_utf8(&bytes));
     let name = headers.get_one("name").unwrap_or(&c.name).to_owned();
     let version = headers.get_one("version").unwrap_or(&c.version).to_owned();
-    let mut problems = Vec::new();
+    let mut problems: Vec<String> = Vec::new();
     if normalize_name(&name) != normalize_name(&c.name)
         || Version::from_str(&version).ok() != Version::from_str(&c.version).ok()
     {
@@ -992,10 +1009,9 @@ fn open(c: &Choice, venv: &str) -> Result<Opened, Box<Finding>> {
         extensions: Vec::new(),
         system: false,
     };
-    if let Some(p) = problems.pop() {
-        return Err(Box::new(invalid(venv, Severity::Error, &c.file.shown, 0, &p, Some(&c.name))));
-    }
-    Ok(Opened { wheel, package })
+    let problems =
+        problems.into_iter().map(|p| invalid(venv, Severity::Error, &c.file.shown, 0, &p, Some(&c.name))).collect();
+    Ok(Opened { wheel, package, problems })
 }
 
 /// An inventory of the artefact shaped as an environment's, for the families that judge

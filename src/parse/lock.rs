@@ -1697,9 +1697,8 @@ impl ReqReader<'_> {
             Err(e) => {
                 // `name @ ./local/path.whl`: a path pep508_rs does not take for a URL.
                 if let Some((head, rest)) = text.split_once('@')
-                    && head.trim().trim_end_matches(|c| c != '[').trim_end_matches('[').trim() == written_name
                     && !written_name.is_empty()
-                    && head.len() >= name_end
+                    && head.split('[').next().unwrap_or_default().trim() == written_name
                 {
                     let (location, marker) = match rest.split_once(" ;") {
                         Some((l, m)) => (l.trim(), Some(m.trim())),
@@ -2117,7 +2116,8 @@ name = "nothing"
              -e ./lib\n\
              -e ../other#egg=Other_Pkg\n\
              https://files.example/no-name/\n\
-             Local_Pkg[x] @ ./dist/local_pkg-3.1-py3-none-any.whl ; os_name == 'posix'\n"
+             Local_Pkg[x] @ ./dist/local_pkg-3.1-py3-none-any.whl ; os_name == 'posix'\n\
+             plain @ ../plain-0.2.tar.gz\n"
         );
         let lock = parse_lock("requirements.txt", &text);
         let a = get(&lock, "pkg-a");
@@ -2135,6 +2135,9 @@ name = "nothing"
         assert_eq!((local.name.as_str(), local.version.as_deref()), ("Local_Pkg", Some("3.1")));
         assert_eq!(local.wheels[0].path.as_deref(), Some("./dist/local_pkg-3.1-py3-none-any.whl"));
         assert_eq!(local.marker.as_deref(), Some("os_name == 'posix'"));
+        let plain = get(&lock, "plain");
+        assert_eq!(plain.source, Some(("path".to_owned(), "../plain-0.2.tar.gz".to_owned())));
+        assert_eq!(plain.sdist.as_ref().map(|f| f.filename.as_str()), Some("plain-0.2.tar.gz"));
         assert_eq!(lock.problems.len(), 1, "{:?}", lock.problems);
         assert_eq!(lock.problems[0].line, 6);
         assert!(lock.problems[0].message.contains("names no package"));

@@ -35,6 +35,9 @@ pub fn esc(s: &str) -> std::borrow::Cow<'_, str> {
 /// Render a report as a plain-text table.
 pub fn render(report: &Report) -> String {
     let mut out = String::new();
+    if let Some(a) = &report.artifact {
+        render_artifact(a, &mut out);
+    }
     let rows: Vec<[String; 6]> = report
         .venvs
         .iter()
@@ -149,6 +152,44 @@ pub fn render_query(r: &crate::query::QueryResult) -> String {
     }
     let _ = writeln!(out, "\n{} matches in {} environments scanned", r.matches.len(), r.venvs_scanned);
     out
+}
+
+/// `check-artifact`'s target and selection, before the findings.
+fn render_artifact(a: &crate::report::Artifact, out: &mut String) {
+    let t = &a.target;
+    let _ = writeln!(
+        out,
+        "target ({}): {} {} {}{} {} {}  best tag {}",
+        esc(&t.source),
+        esc(&t.implementation),
+        esc(t.version.as_deref().unwrap_or("?")),
+        esc(t.arch.as_deref().unwrap_or("?")),
+        if t.free_threaded { " free-threaded" } else { "" },
+        esc(t.libc.as_deref().unwrap_or("?")),
+        esc(t.libc_version.as_deref().unwrap_or("?")),
+        esc(t.best_tags.first().map_or("-", String::as_str)),
+    );
+    let _ = writeln!(out, "artefact: {} ({}), {} wheels selected", esc(&a.path), esc(&a.kind), a.selected.len());
+    for s in &a.selected {
+        let _ = writeln!(out, "  {} {}  {}  {}", esc(&s.name), esc(&s.version), esc(&s.tag), esc(&s.file));
+    }
+    for s in &a.skipped {
+        let _ =
+            writeln!(out, "  skipped {} {}: {}", esc(&s.name), esc(s.version.as_deref().unwrap_or("")), esc(&s.why));
+    }
+    if let Some(c) = &a.changes {
+        let _ = writeln!(
+            out,
+            "changes to {}: {} new, {} upgraded, {} downgraded, {} unchanged, {} not in the artefact",
+            esc(&c.venv),
+            c.install.len(),
+            c.upgrade.len(),
+            c.downgrade.len(),
+            c.unchanged,
+            c.not_in_artifact.len()
+        );
+    }
+    out.push('\n');
 }
 
 /// `query --from-facts` as text: one line per match, then the hosts not answered.
