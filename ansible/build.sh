@@ -6,9 +6,13 @@
 #   2. the check that each needs no GLIBC_ symbol version above 2.17, with venvaudit's own ELF
 #      reader (`cargo test --test ansible_glibc -- --include-ignored`);
 #   3. a copy of the collection in $OUT/collection with files/venvaudit-linux-ARCH = those
-#      binaries (the action plugins venv_facts/venv_check pick one by the target's machine) and
-#      the licence files;
-#   4. ansible-galaxy collection build -> $OUT/venvaudit-python-VERSION.tar.gz.
+#      binaries (the action plugins venv_facts/venv_check/artifact_check pick one by the
+#      target's machine) and the licence files;
+#   4. every `choices:` of the modules' documentation (plugins/modules/*.py) written into that
+#      copy from the binary's own argument spec (`NAME --argspec` of the build host's binary):
+#      the check families are Family::NAMES, never a hand-kept list; an option documented with
+#      choices the binary does not have, or the reverse, fails the build;
+#   5. ansible-galaxy collection build -> $OUT/venvaudit-python-VERSION.tar.gz.
 # scripts/release.sh runs this and packs the same binaries into its other artefacts.
 #
 # Environment knobs (all optional):
@@ -61,6 +65,7 @@ else
     done
 fi
 
+python="$(tool python3)"
 declare -A binaries=()
 if [[ -n "${VENVAUDIT_MODULE_BINARY:-}" ]]; then
     [[ -x "$VENVAUDIT_MODULE_BINARY" ]] || die "VENVAUDIT_MODULE_BINARY=$VENVAUDIT_MODULE_BINARY is not executable"
@@ -68,7 +73,6 @@ if [[ -n "${VENVAUDIT_MODULE_BINARY:-}" ]]; then
     log "using prebuilt $VENVAUDIT_MODULE_BINARY for $(uname -m) (no glibc $GLIBC check)"
 else
     zigbuild="$(tool cargo-zigbuild)"
-    python="$(tool python3)"
     # cargo-zigbuild runs `zig`; the ziglang wheel provides it as `python -m ziglang`.
     zigbin="$(mktemp -d "${TMPDIR:-/tmp}/venvaudit-zig.XXXXXX")"
     trap 'rm -rf "$zigbin"' EXIT
@@ -102,6 +106,65 @@ for arch in "${!binaries[@]}"; do
     install -D -m 755 "${binaries[$arch]}" "$stage/files/venvaudit-linux-$arch"
 done
 install -m 644 "$REPO/LICENSE-MIT" "$REPO/LICENSE-APACHE" "$stage/"
+
+# The documented choices are the binary's: `NAME --argspec` prints module NAME's argument spec
+# (src/frontends/ansible.rs), which takes its lists from the enums (Family::NAMES, ...).
+host_binary="${binaries[$(uname -m)]:-}"
+[[ -n "$host_binary" ]] ||
+    die "no binary for this machine ($(uname -m)) to read the modules' argument specs from; add it to VENVAUDIT_ARCHS"
+specs="$OUT/argspec"   # kept: each module's spec as NAME.json
+rm -rf "$specs"
+mkdir -p "$specs"
+for stub in "$stage"/plugins/modules/*.py; do
+    name="$(basename "$stub" .py)"
+    ln -s "$host_binary" "$specs/$name"
+    "$specs/$name" --argspec >"$specs/$name.json" ||
+        die "$host_binary does not know the module $name (plugins/modules/$name.py)"
+done
+log "writing the documented choices from the binary's argument specs"
+"$python" - "$stage/plugins/modules" "$specs" <<'PY' || die "the module documentation does not match the binary's argument specs"
+import json, os, re, sys
+
+modules, specs = sys.argv[1:3]
+bad = []
+for fn in sorted(os.listdir(modules)):
+    if not fn.endswith(".py"):
+        continue
+    name = fn[:-3]
+    with open(os.path.join(specs, name + ".json")) as f:
+        spec = json.load(f)
+    path = os.path.join(modules, fn)
+    with open(path) as f:
+        lines = f.read().split("\n")
+    in_doc = in_options = False
+    option, written = None, set()
+    for i, line in enumerate(lines):
+        if line.startswith("DOCUMENTATION = "):
+            in_doc = True
+        elif in_doc and line.startswith('"""'):
+            in_doc = False
+        elif in_doc and re.match(r"\S", line):
+            in_options, option = line.rstrip() == "options:", None
+        elif in_doc and in_options:
+            m = re.match(r"  ([A-Za-z_]\w*):\s*$", line)
+            if m:
+                option = m.group(1)
+            elif option and re.match(r"    choices:", line):
+                choices = spec.get(option, {}).get("choices")
+                if not choices:
+                    bad.append("%s: option %s is documented with choices the binary does not have" % (fn, option))
+                    continue
+                lines[i] = "    choices: " + json.dumps(choices)
+                written.add(option)
+    for option, s in sorted(spec.items()):
+        if s.get("choices") and option not in written:
+            bad.append("%s: option %s has choices; document it with a `choices:` line" % (fn, option))
+    with open(path, "w") as f:
+        f.write("\n".join(lines))
+for b in bad:
+    print("build.sh: " + b, file=sys.stderr)
+sys.exit(1 if bad else 0)
+PY
 
 mkdir -p "$OUT"
 log "ansible-galaxy collection build -> $OUT"

@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 use support::{Creator, check as run, make_bare_venv, make_venv, pip_install, pyenv, pyenv_prefix};
-use venvaudit::ansible::{CHECK_SPEC, FACTS_SPEC, IGNORE_SPEC, argspec::Opt};
+use venvaudit::ansible::{ARTIFACT_SPEC, CHECK_SPEC, FACTS_SPEC, IGNORE_SPEC, argspec::Opt};
 
 /// Everything the tests share, set up once.
 struct Fixture {
@@ -609,15 +609,14 @@ fn assert_doc_matches_spec(doc_opts: &Value, spec: &[Opt], module: &str) {
 
 #[test]
 #[ignore = "real-tool tier: pyenv venvs, Apache mod_wsgi, ansible-playbook (scripts/test.sh runs it)"]
-fn ansible_doc_renders_both_modules() {
+fn ansible_doc_renders_every_module() {
     let f = fixture();
     let out = run(f.ansible("ansible-doc", &f.tmp).args(["-l", "venvaudit.python"]));
     let listed = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        listed.contains("venvaudit.python.venv_facts") && listed.contains("venvaudit.python.venv_check"),
-        "{listed}\n{stderr}"
-    );
+    for m in ["venv_facts", "venv_check", "artifact_check"] {
+        assert!(listed.contains(&format!("venvaudit.python.{m}")), "{m} not listed:\n{listed}\n{stderr}");
+    }
     assert!(!stderr.contains("WARNING") && !stderr.contains("ERROR"), "ansible-doc -l complained: {stderr}");
 
     for (module, words) in [
@@ -627,7 +626,12 @@ fn ansible_doc_renders_both_modules() {
         ),
         (
             "venv_check",
-            &["OPTIONS", "fail_on", "ignore", "reason", "EXAMPLES", "RETURN VALUES", "findings", "check_mode"][..],
+            &["OPTIONS", "fail_on", "ignore", "reason", "lock", "EXAMPLES", "RETURN VALUES", "findings", "check_mode"]
+                [..],
+        ),
+        (
+            "artifact_check",
+            &["OPTIONS", "artifacts", "find_links", "venv", "EXAMPLES", "RETURN VALUES", "selected", "check_mode"][..],
         ),
     ] {
         let out = run(f.ansible("ansible-doc", &f.tmp).arg(format!("venvaudit.python.{module}")));
@@ -645,6 +649,32 @@ fn ansible_doc_renders_both_modules() {
     assert_eq!(check["doc"]["attributes"]["check_mode"]["support"], json!("full"));
     assert!(check["examples"].as_str().unwrap().contains("venvaudit.python.venv_check"));
     assert!(check["return"]["findings"].is_object());
+    let artifact = doc_json(f, "artifact_check");
+    assert_doc_matches_spec(&artifact["doc"]["options"], ARTIFACT_SPEC, "artifact_check");
+    assert_eq!(artifact["doc"]["attributes"]["check_mode"]["support"], json!("full"));
+    assert!(artifact["examples"].as_str().unwrap().contains("venvaudit.python.artifact_check"));
+    assert!(artifact["return"]["artifact"]["contains"]["selected"].is_object(), "{}", artifact["return"]);
+    // The documented families are the enum's, written by build.sh from the binary: the new
+    // families are there without anyone editing a list.
+    let families = |doc: &Value| -> Vec<String> {
+        doc["doc"]["options"]["checks"]["choices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_str().unwrap().to_owned())
+            .collect()
+    };
+    let names: Vec<String> = venvaudit::Family::NAMES.iter().map(|n| n.to_string()).collect();
+    assert!(names.contains(&"artifact".to_owned()) && names.contains(&"drift".to_owned()), "{names:?}");
+    assert_eq!(families(&check), names);
+    assert_eq!(families(&artifact), names);
+    // The source stubs carry no list of their own.
+    for m in ["venv_facts", "venv_check", "artifact_check"] {
+        let src = std::fs::read_to_string(repo().join(format!("ansible/plugins/modules/{m}.py"))).unwrap();
+        for line in src.lines().filter(|l| l.trim_start().starts_with("choices:")) {
+            assert!(line.trim_start().starts_with("choices: []  # written by ansible/build.sh"), "{m}: {line}");
+        }
+    }
 }
 
 /// The action plugins run the binary built for the target's machine: from the facts when they
@@ -967,4 +997,315 @@ fn rolling_deploy_example_stops_at_the_first_bad_host() {
     assert!(!dir.join("app2/restarted").exists());
     assert_eq!(current("app3"), dir.join("app3/releases/r1"), "the rollout stopped before app3:\n{log}");
     assert!(!dir.join("app3/restarted").exists());
+}
+
+// ------------------------------------------------------------------ artefact gate (artifact_check)
+
+/// The one wheel of the offline wheelhouse whose file name starts with `prefix`.
+fn wheel(prefix: &str) -> PathBuf {
+    let dir = support::wheels();
+    let mut hits: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with(prefix))
+        .collect();
+    assert_eq!(hits.len(), 1, "one wheel {prefix}* expected in {} (scripts/setup.sh): {hits:?}", dir.display());
+    hits.pop().unwrap()
+}
+
+/// sha256 of a file, by coreutils (not by the tool under test).
+fn sha256(path: &Path) -> String {
+    let out = run(Command::new("sha256sum").arg(path));
+    String::from_utf8(out.stdout).unwrap().split_whitespace().next().unwrap().to_owned()
+}
+
+/// A wheelhouse at `dir`: copies of the wheels named by prefix, and `requirements.txt` pinning
+/// each (`name==version --hash=sha256:...`), as `pip-compile --generate-hashes` writes it.
+fn make_wheelhouse(dir: &Path, prefixes: &[&str]) -> PathBuf {
+    std::fs::create_dir_all(dir).unwrap();
+    let mut reqs = String::from("# pinned and hashed for the test's wheelhouse\n");
+    for prefix in prefixes {
+        let src = wheel(prefix);
+        let name = src.file_name().unwrap().to_string_lossy().into_owned();
+        let dst = dir.join(&name);
+        std::fs::copy(&src, &dst).unwrap();
+        let mut parts = name.split('-');
+        let (dist, version) = (parts.next().unwrap(), parts.next().unwrap());
+        reqs += &format!("{dist}=={version} \\\n    --hash=sha256:{}\n", sha256(&dst));
+    }
+    std::fs::write(dir.join("requirements.txt"), reqs).unwrap();
+    dir.to_owned()
+}
+
+/// The normalised names and versions of what pip sees in `venv` (ground truth).
+fn installed(venv: &Path) -> BTreeSet<(String, String)> {
+    support::pip_list_normalized(venv)
+}
+
+/// Run the example examples/wheelhouse/deploy_wheelhouse.yml (copied to DIR/wheelhouse) on one
+/// local host `app1` whose app lives in `app` (`app/venv`), deploying the wheelhouse `src` as
+/// release r1; restarting is `touch app/restarted`. `-v`, so each task's result is in the log.
+fn deploy_wheelhouse(f: &Fixture, dir: &Path, app: &Path, src: &Path) -> Output {
+    let ex = copy_example("wheelhouse", dir);
+    let inv = format!(
+        "[app]\napp1 app_root={}\n\n[app:vars]\nansible_connection=local\nansible_python_interpreter={}\napp_restart_command=\"touch {{{{ app_root }}}}/restarted\"\n",
+        app.display(),
+        f.tools.join("python").display()
+    );
+    std::fs::write(dir.join("inventory.ini"), inv).unwrap();
+    let out = f
+        .ansible("ansible-playbook", &ex)
+        .env("ANSIBLE_CONFIG", ex.join("ansible.cfg"))
+        .env("ANSIBLE_CALLBACK_RESULT_FORMAT", "json")
+        .arg("-i")
+        .arg(dir.join("inventory.ini"))
+        .args(["-v", "-e", "app_release=r1", "-e"])
+        .arg(format!("app_wheelhouse_src={}", src.display()))
+        .arg("deploy_wheelhouse.yml")
+        .output()
+        .unwrap();
+    std::fs::write(dir.join("ansible.log"), [&out.stdout[..], b"\n--- stderr ---\n", &out.stderr[..]].concat())
+        .unwrap();
+    out
+}
+
+/// The result the default callback printed for host app1 at the task whose name starts with
+/// `task`, with `failed` set from how it was printed (`ok: [app1] => {...}`, `changed: ...`,
+/// `fatal: [app1]: FAILED! => {...}`; the callback drops the result's own `failed`).
+fn task_result(stdout: &str, task: &str) -> Value {
+    let header = format!("TASK [{task}");
+    let at = stdout.find(&header).unwrap_or_else(|| panic!("no task {task:?} ran:\n{stdout}"));
+    let rest = &stdout[at..];
+    let (start, failed) =
+        [("ok: [app1] => ", false), ("changed: [app1] => ", false), ("fatal: [app1]: FAILED! => ", true)]
+            .iter()
+            .filter_map(|(m, failed)| rest.find(m).map(|i| (i + m.len(), *failed)))
+            .min()
+            .unwrap_or_else(|| panic!("no result of {task:?} in:\n{rest}"));
+    let mut values = serde_json::Deserializer::from_str(&rest[start..]).into_iter::<Value>();
+    let mut v = values
+        .next()
+        .unwrap()
+        .unwrap_or_else(|e| panic!("the result of {task:?} is not JSON ({e}):\n{}", &rest[start..]));
+    v["failed"] = json!(failed);
+    v
+}
+
+fn names_of(list: &Value, key: &str) -> Vec<String> {
+    let mut v: Vec<String> = list
+        .as_array()
+        .unwrap_or_else(|| panic!("not a list: {list}"))
+        .iter()
+        .map(|x| support::normalize(x[key].as_str().unwrap()))
+        .collect();
+    v.sort();
+    v
+}
+
+/// The recipe end to end on a real pyenv 3.12 virtualenv: copy a wheelhouse (two pure wheels
+/// and PyYAML's cp312 binary wheel, with its hashed requirements.txt), gate it against the
+/// venv, install it with real `pip install --no-index --find-links`, restart, and check the
+/// venv against the lock. Then the same venv against a lock pinning another six fails with
+/// `lock-drift`: the `lock` option reaches the binary.
+#[test]
+#[ignore = "real-tool tier: pyenv venvs, pip, ansible-playbook (scripts/test.sh runs it)"]
+fn artifact_check_gates_the_wheelhouse_example_which_installs_and_matches_its_lock() {
+    let f = fixture();
+    let dir = f.dir("artifact_deploy");
+    let app = dir.join("app");
+    let venv = app.join("venv");
+    std::fs::create_dir_all(&app).unwrap();
+    make_venv(Creator::Venv, &pyenv("3.12"), &venv);
+    let before = installed(&venv);
+    let src = make_wheelhouse(&dir.join("wheelhouse-src"), &["six-1.17.0-", "idna-3.20-", "pyyaml-6.0.4-cp312-"]);
+    let want: BTreeSet<(String, String)> = [("idna", "3.20"), ("pyyaml", "6.0.4"), ("six", "1.17.0")]
+        .iter()
+        .map(|(n, v)| (n.to_string(), v.to_string()))
+        .collect();
+    assert!(before.is_disjoint(&want), "the new venv already has the wheelhouse's distributions: {before:?}");
+
+    let out = deploy_wheelhouse(f, &dir, &app, &src);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "the deploy failed:\n{}", text(&out));
+
+    // 2. The gate judged the three wheels against the venv's own interpreter, hashes checked.
+    let gate = task_result(&stdout, "2. Gate");
+    assert_eq!((gate["failed"].clone(), gate["passed"].clone()), (json!(false), json!(true)), "{gate}");
+    assert_eq!(gate["counts"]["error"], json!(0), "{gate}");
+    let a = &gate["artifact"];
+    assert_eq!(a["kind"], json!("requirements"), "{a}");
+    assert_eq!(a["target"]["source"], json!("venv"), "{a}");
+    assert_eq!(a["target"]["version"], json!(f.py312), "{a}");
+    assert_eq!(names_of(&a["selected"], "name"), ["idna", "pyyaml", "six"], "{a}");
+    let selected = a["selected"].as_array().unwrap();
+    assert!(selected.iter().all(|w| w["hash_verified"] == json!(true)), "{a}");
+    let yaml = selected.iter().find(|w| support::normalize(w["name"].as_str().unwrap()) == "pyyaml").unwrap();
+    assert!(yaml["tag"].as_str().unwrap().starts_with("cp312-cp312-manylinux"), "{yaml}");
+    let mut adds: Vec<String> =
+        a["changes"]["install"].as_array().unwrap().iter().map(|x| x.as_str().unwrap().to_lowercase()).collect();
+    adds.sort();
+    assert_eq!(adds, ["idna==3.20", "pyyaml==6.0.4", "six==1.17.0"], "{a}");
+    assert_eq!(gate["venvs"][0]["path"], json!(venv), "{gate}");
+    assert!(gate["msg"].as_str().unwrap().starts_with("artifact_check passed: 0 error(s)"), "{gate}");
+
+    // 3.-4. Installed by real pip, exactly the wheelhouse (pip list is the ground truth), restarted.
+    let after = installed(&venv);
+    let added: BTreeSet<_> = after.difference(&before).cloned().collect();
+    assert_eq!(added, want, "pip list after the deploy");
+    assert!(app.join("restarted").exists(), "the service was not restarted:\n{stdout}");
+
+    // 5. The venv is its lock.
+    let drift = task_result(&stdout, "5. Drift");
+    assert_eq!((drift["failed"].clone(), drift["passed"].clone()), (json!(false), json!(true)), "{drift}");
+    let ids: Vec<&str> = drift["findings"].as_array().unwrap().iter().map(|x| x["id"].as_str().unwrap()).collect();
+    assert!(!ids.contains(&"lock-drift") && !ids.contains(&"record-mismatch"), "{drift}");
+
+    // The same venv against a lock that pins another six: `lock` is read, the drift named.
+    let other = dir.join("other-lock/requirements.txt");
+    let reqs = std::fs::read_to_string(src.join("requirements.txt")).unwrap().replace("six==1.17.0", "six==1.16.0");
+    support::write(&other, reqs);
+    let tasks = [
+        "    - venvaudit.python.venv_check:\n        paths: [\"{{ venv }}\"]\n        lock: \"{{ lock }}\"\n      register: r\n      ignore_errors: true\n".to_owned(),
+        save("r", "r"),
+    ]
+    .concat();
+    ok(&f.play(&dir, &play_of(&tasks), json!({"venv": venv, "lock": other}), &[]));
+    let r = read_json(&dir.join("r.json"));
+    assert_eq!(r["failed"], json!(true), "{r}");
+    let finding =
+        r["findings"].as_array().unwrap().iter().find(|x| x["id"] == "lock-drift").unwrap_or_else(|| panic!("{r}"));
+    assert_eq!(finding["severity"], json!("error"), "{finding}");
+    assert_eq!(
+        finding["details"]["version"],
+        json!([{"name": "six", "locked": "1.16.0", "installed": "1.17.0"}]),
+        "{finding}"
+    );
+    assert_eq!(finding["details"]["missing"], json!([]), "{finding}");
+    assert!(r["msg"].as_str().unwrap().lines().any(|l| l.starts_with("lock-drift ")), "{r}");
+}
+
+/// A wheelhouse whose PyYAML is a cp38 binary wheel only: the example stops at the gate with
+/// `artifact-no-compatible-wheel`, before pip, the restart and the drift check run, and the
+/// venv has no new distribution (not even the pure `six` the wheelhouse also carries).
+#[test]
+#[ignore = "real-tool tier: pyenv venvs, pip, ansible-playbook (scripts/test.sh runs it)"]
+fn artifact_check_stops_the_wheelhouse_example_before_anything_is_installed() {
+    let f = fixture();
+    let dir = f.dir("artifact_bad_deploy");
+    let app = dir.join("app");
+    let venv = app.join("venv");
+    std::fs::create_dir_all(&app).unwrap();
+    make_venv(Creator::Venv, &pyenv("3.12"), &venv);
+    let before = installed(&venv);
+    let src = make_wheelhouse(&dir.join("wheelhouse-src"), &["six-1.17.0-", "PyYAML-6.0.3-cp38-"]);
+
+    let out = deploy_wheelhouse(f, &dir, &app, &src);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(2), "the deploy must fail:\n{}", text(&out));
+    // Step 1 ran (the wheelhouse is on the host), the gate failed, nothing after it ran.
+    assert!(app.join("wheelhouses/r1/requirements.txt").exists(), "{stdout}");
+    let gate = task_result(&stdout, "2. Gate");
+    assert_eq!((gate["failed"].clone(), gate["passed"].clone()), (json!(true), json!(false)), "{gate}");
+    let bad: Vec<&Value> =
+        gate["findings"].as_array().unwrap().iter().filter(|x| x["id"] == "artifact-no-compatible-wheel").collect();
+    assert_eq!(bad.len(), 1, "{gate}");
+    assert_eq!(support::normalize(bad[0]["package"].as_str().unwrap()), "pyyaml", "{gate}");
+    assert_eq!(bad[0]["severity"], json!("error"), "{gate}");
+    assert!(bad[0]["message"].as_str().unwrap().contains("cp38-cp38-manylinux"), "{}", bad[0]);
+    let msg: Vec<&str> = gate["msg"].as_str().unwrap().lines().collect();
+    assert!(msg[0].starts_with("artifact_check failed: 1 error(s)") && msg[0].contains("(venv)"), "{msg:?}");
+    assert!(msg[1].starts_with("artifact-no-compatible-wheel "), "{msg:?}");
+    assert_eq!(names_of(&gate["artifact"]["selected"], "name"), ["six"], "{gate}");
+    for later in ["TASK [3. Install", "TASK [4. Restart", "TASK [5. Drift"] {
+        assert!(!stdout.contains(later), "{later} ran after a failed gate:\n{stdout}");
+    }
+    assert_eq!(installed(&venv), before, "pip list changed although the gate failed");
+    let sp = support::site_packages(&venv).unwrap();
+    let leaked: Vec<String> = std::fs::read_dir(&sp)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().to_lowercase())
+        .filter(|n| n.starts_with("six") || n.contains("yaml"))
+        .collect();
+    assert!(leaked.is_empty(), "installed into {}: {leaked:?}", sp.display());
+    assert!(!app.join("restarted").exists());
+}
+
+/// The module on its own: it runs in check mode (it only reads), takes the `gates` group's
+/// module_defaults, its `ignore` entries cover artefact findings, `target_python` is a target,
+/// and bad option combinations fail with AnsibleModule's words.
+#[test]
+#[ignore = "real-tool tier: pyenv venvs, pip, ansible-playbook (scripts/test.sh runs it)"]
+fn artifact_check_options_check_mode_and_the_gates_group() {
+    let f = fixture();
+    let dir = f.dir("artifact_options");
+    let venv = dir.join("venv");
+    make_bare_venv(&pyenv("3.12"), &venv);
+    let bad = make_wheelhouse(&dir.join("bad"), &["six-1.17.0-", "PyYAML-6.0.3-cp38-"]);
+    let good = make_wheelhouse(&dir.join("good"), &["six-1.17.0-", "pyyaml-6.0.4-cp312-"]);
+    let gate = |extra: &str, name: &str, opts: &str| {
+        format!(
+            "    - venvaudit.python.artifact_check:\n{opts}{extra}      register: {name}\n      ignore_errors: true\n{}",
+            save(name, name)
+        )
+    };
+    let bad_opts = "        artifacts: \"{{ bad }}/requirements.txt\"\n        find_links: \"{{ bad }}\"\n        venv: \"{{ venv }}\"\n";
+    let tasks = [
+        // fail_on: never from the group's defaults
+        gate("", "group_never", bad_opts),
+        gate("        fail_on: error\n", "failing", bad_opts),
+        gate(
+            "        fail_on: error\n        ignore:\n          - id: artifact-no-compatible-wheel\n            package: pyyaml\n            reason: a cp312 wheel is on its way\n",
+            "ignored",
+            bad_opts,
+        ),
+        gate(
+            "        fail_on: error\n",
+            "by_interpreter",
+            "        artifacts: [\"{{ good }}/requirements.txt\"]\n        find_links: [\"{{ good }}\"]\n        target_python: \"{{ python }}\"\n",
+        ),
+        gate("        target_python: \"{{ python }}\"\n", "two_targets", bad_opts),
+        gate("", "no_artifacts", "        venv: \"{{ venv }}\"\n"),
+    ]
+    .concat();
+    let play = format!(
+        "- hosts: localhost\n  gather_facts: false\n  module_defaults:\n    group/venvaudit.python.gates:\n      fail_on: never\n      config_root: \"{{{{ config_root }}}}\"\n  tasks:\n{tasks}"
+    );
+    let vars = json!({"bad": bad, "good": good, "venv": venv, "python": pyenv("3.12")});
+    let out = f.play(&dir, &play, vars, &["--check"]);
+    ok(&out);
+    let r = |name: &str| read_json(&dir.join(format!("{name}.json")));
+
+    let never = r("group_never");
+    assert_eq!(never["fail_on"], json!("never"), "the group's default did not reach artifact_check: {never}");
+    // fail_on: never reports the error without failing (nothing is at or above "never").
+    assert_eq!((never["failed"].clone(), never["passed"].clone()), (json!(false), json!(true)), "{never}");
+    assert_eq!(never["counts"]["error"], json!(1), "{never}");
+    assert_eq!(never["changed"], json!(false));
+    let failing = r("failing");
+    assert_eq!(
+        (failing["failed"].clone(), failing["counts"]["error"].clone()),
+        (json!(true), json!(1)),
+        "check mode gates too: {failing}"
+    );
+    assert!(failing.get("skipped").is_none() || failing["skipped"] == json!(false), "{failing}");
+    let ignored = r("ignored");
+    assert_eq!((ignored["failed"].clone(), ignored["passed"].clone()), (json!(false), json!(true)), "{ignored}");
+    assert_eq!(
+        (ignored["counts"]["error"].clone(), ignored["counts"]["ignored"].clone()),
+        (json!(0), json!(1)),
+        "{ignored}"
+    );
+    let by_py = r("by_interpreter");
+    assert_eq!((by_py["failed"].clone(), by_py["passed"].clone()), (json!(false), json!(true)), "{by_py}");
+    assert_eq!(by_py["artifact"]["target"]["source"], json!("target-python"), "{by_py}");
+    assert_eq!(names_of(&by_py["artifact"]["selected"], "name"), ["pyyaml", "six"], "{by_py}");
+    assert!(by_py["artifact"].get("changes").is_none(), "no venv, no changes: {by_py}");
+    let two = r("two_targets");
+    assert_eq!(two["failed"], json!(true), "{two}");
+    assert_eq!(two["msg"], json!("parameters are mutually exclusive: target_python|venv|mod_wsgi"));
+    let none = r("no_artifacts");
+    assert_eq!(none["failed"], json!(true), "{none}");
+    assert_eq!(none["msg"], json!("missing required arguments: artifacts"));
 }

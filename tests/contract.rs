@@ -345,6 +345,9 @@ fn docs_and_examples_name_real_finding_ids() {
     let known: BTreeSet<&str> = FindingId::ALL.iter().map(|id| id.as_str()).collect();
     let families: BTreeSet<&str> = venvaudit::Family::NAMES.iter().copied().collect();
     let id_words: BTreeSet<&str> = known.iter().flat_map(|id| id.split('-')).collect();
+    // Words of other vocabularies made of id words: the lock and METADATA key
+    // `requires-python`, and `artifact.target.source: target-python`.
+    let other_vocabulary: BTreeSet<&str> = ["requires-python", "target-python"].into();
     let root = repo_root();
     let mut files = vec![root.join("README.md")];
     for dir in ["ansible", "salt", "docs"] {
@@ -383,6 +386,7 @@ fn docs_and_examples_name_real_finding_ids() {
                     || word.contains(['*', '.', '/', '_'])
                     || !word.contains('-')
                     || !word.split('-').all(|w| id_words.contains(w))
+                    || other_vocabulary.contains(word)
                 {
                     continue;
                 }

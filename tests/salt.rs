@@ -405,13 +405,15 @@ query-docs:
     assert_eq!(q["changes"]["venvaudit.query"]["matches"], serde_json::json!([]), "{q}");
     // `salt '*' sys.doc venvaudit` shows each function with its CLI examples
     let docs = &real["query-docs"]["changes"];
-    for f in ["facts", "check", "query"] {
+    for f in ["facts", "check", "check_artifact", "query"] {
         let doc =
             docs["sys.doc"][format!("venvaudit.{f}")].as_str().unwrap_or_else(|| panic!("no doc for {f}: {docs}"));
         assert!(doc.contains("CLI Example") && doc.contains(&format!("salt '*' venvaudit.{f}")), "{f}: {doc}");
     }
     let state_doc = docs["sys.state_doc"]["venvaudit.compatible"].as_str().unwrap_or_default();
-    assert!(state_doc.contains("fail_on") && state_doc.contains("glob"), "{docs}");
+    assert!(state_doc.contains("fail_on") && state_doc.contains("glob") && state_doc.contains("lock"), "{docs}");
+    let state_doc = docs["sys.state_doc"]["venvaudit.artifact_compatible"].as_str().unwrap_or_default();
+    assert!(state_doc.contains("find_links") && state_doc.contains("venv"), "{docs}");
 }
 
 /// The grain is static and cheap: it runs the binary once, as `venvaudit --version`, and
@@ -510,4 +512,277 @@ fn a_gate_judges_only_the_venvs_it_names() {
             && all.contains(&format!("mod-wsgi-venv-missing [error] {gone}")),
         "{all}"
     );
+}
+
+// ------------------------------------------------------------- artefact gate and the deploy recipe
+
+/// The one wheel of the offline wheelhouse whose file name starts with `prefix`.
+fn wheel(prefix: &str) -> PathBuf {
+    let dir = support::wheels();
+    let mut hits: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with(prefix))
+        .collect();
+    assert_eq!(hits.len(), 1, "one wheel {prefix}* expected in {} (scripts/setup.sh): {hits:?}", dir.display());
+    hits.pop().unwrap()
+}
+
+/// sha256 of a file, by coreutils (not by the tool under test).
+fn sha256(path: &Path) -> String {
+    let out = support::check(Command::new("sha256sum").arg(path));
+    String::from_utf8(out.stdout).unwrap().split_whitespace().next().unwrap().to_owned()
+}
+
+/// A wheelhouse at `dir`: copies of the wheels named by prefix and `requirements.txt` pinning
+/// each with its sha256; `swap_hash` gives the first wheel the second one's hash (a lock that
+/// does not match its files).
+fn make_wheelhouse(dir: &Path, prefixes: &[&str], swap_hash: bool) -> PathBuf {
+    std::fs::create_dir_all(dir).unwrap();
+    let mut pins = Vec::new();
+    for prefix in prefixes {
+        let src = wheel(prefix);
+        let name = src.file_name().unwrap().to_string_lossy().into_owned();
+        let dst = dir.join(&name);
+        std::fs::copy(&src, &dst).unwrap();
+        let mut parts = name.split('-');
+        pins.push((parts.next().unwrap().to_owned(), parts.next().unwrap().to_owned(), sha256(&dst)));
+    }
+    if swap_hash {
+        pins[0].2 = pins[1].2.clone();
+    }
+    let reqs: String = pins.iter().map(|(n, v, h)| format!("{n}=={v} --hash=sha256:{h}\n")).collect();
+    std::fs::write(dir.join("requirements.txt"), reqs).unwrap();
+    dir.to_owned()
+}
+
+/// The distributions pip sees in `venv`, normalised (ground truth).
+fn pip_names(venv: &Path) -> std::collections::BTreeSet<(String, String)> {
+    support::pip_list_normalized(venv)
+}
+
+/// A minion for salt/deploy_wheelhouse.sls: the module finds the binary from the minion config;
+/// `venvaudit/init.sls` is shadowed (the test's states come first in file_roots) by a
+/// `venvaudit-binary` that only asserts the binary exists (installing it is tested by
+/// install_binary_and_gate_a_deploy). The good and bad wheelhouses are served from
+/// salt://app/wheelhouses/{good,bad}; the app's venv (pyenv 3.12, with pip) is `dir/app/venv`.
+fn wheelhouse_minion(dir: &Path) -> (Minion, PathBuf) {
+    let minion = Minion::new(dir, &format!("venvaudit.binary: {BIN}\n"));
+    let states = dir.join("states");
+    std::fs::create_dir_all(states.join("venvaudit")).unwrap();
+    std::fs::write(
+        states.join("venvaudit/init.sls"),
+        format!("venvaudit-binary:\n  file.exists:\n    - name: {BIN}\n"),
+    )
+    .unwrap();
+    make_wheelhouse(&states.join("app/wheelhouses/good"), &["six-1.17.0-", "idna-3.20-", "pyyaml-6.0.4-cp312-"], false);
+    make_wheelhouse(&states.join("app/wheelhouses/bad"), &["six-1.17.0-", "idna-3.20-"], true);
+    let app = dir.join("app");
+    std::fs::create_dir_all(&app).unwrap();
+    let python = support::pyenv("3.12");
+    support::check(Command::new(&python).args(["-m", "venv"]).arg(app.join("venv")));
+    minion.sync();
+    (minion, app)
+}
+
+fn deploy_pillar(app: &Path, wheelhouse: &str) -> String {
+    let pillar = serde_json::json!({"app": {
+        "root": app,
+        "release": format!("r-{wheelhouse}"),
+        "wheelhouse_source": format!("salt://app/wheelhouses/{wheelhouse}"),
+        "restart_command": format!("touch {}/restarted", app.display()),
+    }});
+    format!("pillar={pillar}")
+}
+
+/// The recipe through Salt: salt/deploy_wheelhouse.sls copies a good wheelhouse (two pure
+/// wheels and PyYAML's cp312 binary wheel) from the master, `venvaudit.artifact_compatible`
+/// passes it against the real venv, real pip installs it offline, the app restarts and
+/// `venvaudit.compatible` with `lock` passes; `venvaudit.check` with a lock pinning another six
+/// then names the drift.
+#[test]
+#[ignore = "real-tool tier: pyenv venvs, pip, salt-call (scripts/test.sh runs it)"]
+fn artifact_compatible_lets_the_wheelhouse_deploy_install_and_match_its_lock() {
+    let dir = scratch("artifact-good");
+    let (minion, app) = wheelhouse_minion(&dir);
+    let venv = app.join("venv");
+    let before = pip_names(&venv);
+    let (c, states) = minion.apply(&["deploy_wheelhouse", &deploy_pillar(&app, "good")]);
+    assert_eq!(c.code, 0, "the deploy failed: {states:#?}");
+    for id in ["app-wheelhouse", "app-wheelhouse-gate", "app-install", "app-restart", "app-venv-is-the-lock"] {
+        assert_eq!(result(&states, id), true, "{id}: {}", comment(&states, id));
+    }
+    let gate = comment(&states, "app-wheelhouse-gate");
+    let lock = app.join("wheelhouses/r-good/requirements.txt");
+    assert!(
+        gate.starts_with(&format!(
+            "1 artefact(s) pass the venvaudit gate for CPython {} (venv)",
+            support::pyenv_prefix("3.12").file_name().unwrap().to_string_lossy()
+        )),
+        "{gate}"
+    );
+    assert!(gate.contains("0 error(s)") && gate.contains("3 wheel(s) selected"), "{gate}");
+    assert!(gate.contains(&format!("Checked: {}", lock.display())), "{gate}");
+    assert!(gate.contains(&format!("In {}: installs ", venv.display())) && gate.contains("six==1.17.0"), "{gate}");
+    assert_eq!(states["app-wheelhouse-gate"]["changes"], serde_json::json!({}));
+
+    let added: std::collections::BTreeSet<(String, String)> = pip_names(&venv).difference(&before).cloned().collect();
+    let want: std::collections::BTreeSet<(String, String)> = [("idna", "3.20"), ("pyyaml", "6.0.4"), ("six", "1.17.0")]
+        .iter()
+        .map(|(n, v)| (n.to_string(), v.to_string()))
+        .collect();
+    assert_eq!(added, want, "pip list after the deploy");
+    assert!(app.join("restarted").exists());
+    let drift = comment(&states, "app-venv-is-the-lock");
+    assert!(drift.starts_with("1 environment(s) pass") && !drift.contains("lock-drift"), "{drift}");
+
+    // The `lock` key reaches the binary: another six in the lock is a lock-drift error.
+    let other = dir.join("other/requirements.txt");
+    support::write(&other, std::fs::read_to_string(&lock).unwrap().replace("six==1.17.0", "six==1.16.0"));
+    let c = minion.call(&["venvaudit.check", &venv.display().to_string(), &format!("lock={}", other.display())]);
+    assert_eq!(c.code, 0, "{}", c.stderr);
+    assert_eq!(c.json["passed"], false, "{}", c.json);
+    let f = c.json["findings"].as_array().unwrap().iter().find(|f| f["id"] == "lock-drift").cloned();
+    let f = f.unwrap_or_else(|| panic!("no lock-drift: {}", c.json));
+    assert_eq!(
+        f["details"]["version"],
+        serde_json::json!([{"name": "six", "locked": "1.16.0", "installed": "1.17.0"}])
+    );
+}
+
+/// A wheelhouse whose lock pins six with another file's hash: the gate fails with
+/// `artifact-hash-mismatch`, pip never runs (requisite failed), nothing is restarted and the
+/// venv has no new distribution.
+#[test]
+#[ignore = "real-tool tier: pyenv venvs, pip, salt-call (scripts/test.sh runs it)"]
+fn artifact_compatible_stops_the_wheelhouse_deploy_on_a_hash_mismatch() {
+    let dir = scratch("artifact-bad");
+    let (minion, app) = wheelhouse_minion(&dir);
+    let venv = app.join("venv");
+    let before = pip_names(&venv);
+    let (c, states) = minion.apply(&["deploy_wheelhouse", &deploy_pillar(&app, "bad")]);
+    assert_ne!(c.code, 0, "a failed gate must fail the run: {states:#?}");
+    assert_eq!(result(&states, "app-wheelhouse"), true, "{}", comment(&states, "app-wheelhouse"));
+    assert!(app.join("wheelhouses/r-bad/requirements.txt").exists());
+    assert_eq!(result(&states, "app-wheelhouse-gate"), false);
+    let gate = comment(&states, "app-wheelhouse-gate");
+    assert!(gate.contains("FAIL the venvaudit gate") && gate.contains("- artifact-hash-mismatch [error] "), "{gate}");
+    assert!(gate.contains("(six): "), "the mismatch names six: {gate}");
+    for id in ["app-install", "app-restart", "app-venv-is-the-lock"] {
+        assert_eq!(result(&states, id), false, "{id} ran past a failed gate: {:?}", states[id]);
+        assert!(comment(&states, id).contains("requisite failed"), "{id}: {}", comment(&states, id));
+        assert_eq!(states[id]["changes"], serde_json::json!({}), "{id}");
+    }
+    assert_eq!(pip_names(&venv), before, "pip list changed although the gate failed");
+    let sp = support::site_packages(&venv).unwrap();
+    assert!(!sp.join("six.py").exists(), "six was installed into {}", sp.display());
+    assert!(!app.join("restarted").exists());
+}
+
+/// `venvaudit.check_artifact` and `venvaudit.artifact_compatible` on wheelhouses on disk: a
+/// cp38-only PyYAML against a 3.12 venv, positional artefacts, the `artifacts` list, globs,
+/// refusals, and test=True giving the real verdict.
+#[test]
+#[ignore = "real-tool tier: pyenv venvs, salt-call (scripts/test.sh runs it)"]
+fn artifact_compatible_and_check_artifact_cases() {
+    let v = venvs();
+    let dir = scratch("artifact-cases");
+    let minion = Minion::new(&dir, &format!("venvaudit.binary: {BIN}\n"));
+    let cp38 = make_wheelhouse(&dir.join("cp38"), &["six-1.17.0-", "PyYAML-6.0.3-cp38-"], false);
+    let pure = make_wheelhouse(&dir.join("pure"), &["six-1.17.0-", "idna-3.20-"], false);
+    minion.sync();
+
+    // The function: positional artefact, find_links as a lone string, a failed gate is a result.
+    let req = format!("{}/requirements.txt", cp38.display());
+    let c = minion.call(&[
+        "venvaudit.check_artifact",
+        &req,
+        &format!("find_links={}", cp38.display()),
+        &format!("venv={}", v.ok()),
+    ]);
+    assert_eq!(c.code, 0, "{}", c.stderr);
+    assert_eq!(c.json["passed"], false, "{}", c.json);
+    assert_eq!(c.json["artifact"]["target"]["source"], "venv");
+    assert_eq!(c.json["artifact"]["inputs"][0]["path"], req.as_str());
+    let ids: Vec<&str> = c.json["findings"].as_array().unwrap().iter().map(|f| f["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["artifact-no-compatible-wheel"], "{}", c.json);
+    // Two targets: the binary's refusal, raised.
+    let c =
+        minion.call(&["venvaudit.check_artifact", &req, &format!("venv={}", v.ok()), "target_python=/usr/bin/python3"]);
+    assert_ne!(c.code, 0);
+    assert!(c.stderr.contains("venvaudit check-artifact: ") && c.stderr.contains("one target"), "{}", c.stderr);
+
+    let sls = format!(
+        r#"cp38-wheelhouse:
+  venvaudit.artifact_compatible:
+    - name: {cp38}/requirements.txt
+    - find_links: {cp38}
+    - venv: {ok}
+pure-wheels:
+  venvaudit.artifact_compatible:
+    - name: {pure}/six-*.whl
+    - artifacts: [{pure}/idna-*.whl]
+    - venv: {ok}
+cp38-accepted:
+  venvaudit.artifact_compatible:
+    - name: {cp38}/requirements.txt
+    - find_links: [{cp38}]
+    - venv: {ok}
+    - ignore:
+      - id: artifact-no-compatible-wheel
+        package: pyyaml
+        reason: a cp312 wheel is on its way
+no-match:
+  venvaudit.artifact_compatible:
+    - name: {pure}/nothing-*.whl
+with-paths:
+  venvaudit.artifact_compatible:
+    - name: {pure}
+    - paths: [{pure}]
+missing:
+  venvaudit.artifact_compatible:
+    - name: {pure}/gone.whl
+"#,
+        cp38 = cp38.display(),
+        pure = pure.display(),
+        ok = v.ok()
+    );
+    std::fs::write(dir.join("states/artifacttest.sls"), sls).unwrap();
+    let (c, real) = minion.apply(&["artifacttest"]);
+    assert_ne!(c.code, 0);
+    let (_, test) = minion.apply(&["artifacttest", "test=True"]);
+    for states in [&real, &test] {
+        assert_eq!(result(states, "cp38-wheelhouse"), false);
+        let bad = comment(states, "cp38-wheelhouse");
+        assert!(
+            bad.contains("FAIL")
+                && bad.contains("- artifact-no-compatible-wheel [error] ")
+                && bad.to_lowercase().contains("(pyyaml)"),
+            "{bad}"
+        );
+        assert!(bad.contains("Selected: six==1.17.0 (py3-none-any)"), "{bad}");
+        assert_eq!(result(states, "pure-wheels"), true, "{}", comment(states, "pure-wheels"));
+        let pure_c = comment(states, "pure-wheels");
+        assert!(pure_c.starts_with("2 artefact(s) pass") && pure_c.contains("2 wheel(s) selected"), "{pure_c}");
+        assert_eq!(result(states, "cp38-accepted"), true, "{}", comment(states, "cp38-accepted"));
+        assert!(comment(states, "cp38-accepted").contains("1 ignored"), "{}", comment(states, "cp38-accepted"));
+        assert_eq!(result(states, "no-match"), false);
+        assert!(comment(states, "no-match").contains("matches no path"), "{}", comment(states, "no-match"));
+        assert_eq!(result(states, "with-paths"), false);
+        assert!(comment(states, "with-paths").contains("not paths"), "{}", comment(states, "with-paths"));
+        assert_eq!(result(states, "missing"), false);
+        assert!(
+            comment(states, "missing").contains("could not run") && comment(states, "missing").contains("gone.whl"),
+            "{}",
+            comment(states, "missing")
+        );
+        for (id, s) in states.iter() {
+            assert_eq!(s["changes"], serde_json::json!({}), "{id} reports changes");
+        }
+    }
+    for (id, s) in &real {
+        assert_eq!(s["result"], test[id]["result"], "{id}: test=True verdict differs");
+        assert_eq!(s["comment"], test[id]["comment"], "{id}: test=True comment differs");
+    }
 }

@@ -27,14 +27,15 @@ Keyword arguments are the keys of the JSON request and are passed through unchan
 Salt's own ``__pub_*`` arguments are dropped), so an unknown or misspelt argument is rejected
 by the binary with the list of supported ones instead of being silently ignored. For
 convenience a single string given to a list-valued key (``paths``, ``exclude``, ``checks``,
-``forbid``, ``specs``, ``apache_config``, ``uwsgi_config``) is taken as a one-item list.
+``forbid``, ``specs``, ``apache_config``, ``uwsgi_config``, ``artifacts``, ``find_links``) is
+taken as a one-item list.
 
 Request keys: ``paths``, ``exclude``, ``max_depth``, ``root``, ``jobs``, ``follow_symlinks``,
 ``cross_mounts``, ``packages``, ``summary``, ``detail``, ``fail_on``, ``checks``, ``target_python``, ``app``,
 ``mod_wsgi``, ``apache_config``, ``uwsgi_config``, ``config_root``, ``osv_db``,
-``require_osv_db``, ``osv_max_age_days``, ``forbid``, ``specs``, ``verify``, ``ignore``,
-``ignore_file`` (see the venvaudit README for their
-meaning). Findings cover only the environments under ``paths``, also those from the host's
+``require_osv_db``, ``osv_max_age_days``, ``forbid``, ``specs``, ``verify``, ``lock``,
+``ignore``, ``ignore_file``, ``artifacts``, ``find_links``, ``venv`` (see the venvaudit README
+for their meaning). Findings cover only the environments under ``paths``, also those from the host's
 web server and service configuration.
 
 ``detail='compact'`` keeps facts small enough for the Salt mine (about 3 KB per environment
@@ -43,7 +44,7 @@ minions run X?" from the mine on the master with ``salt-run mine.get '*' venvaud
 --out json > mine.json`` and ``venvaudit query 'django<4.2.16' --from-facts mine.json``
 (see salt/README.md).
 
-A failed gate (``check``) or a match (``query``) is a *result*, not an error: the function
+A failed gate (``check``, ``check_artifact``) or a match (``query``) is a *result*, not an error: the function
 returns normally with ``passed: False`` / ``matched: True`` and the job's retcode stays 0.
 Only a failure of the binary itself (bad argument, unreadable request, missing binary,
 unparsable output) raises ``CommandExecutionError`` carrying the binary's message.
@@ -73,7 +74,12 @@ _LIST_KEYS = (
     "uwsgi_config",
     "forbid",
     "specs",
+    "artifacts",
+    "find_links",
 )
+
+# Function (action) -> the request key its positional arguments fill.
+_POSITIONAL_KEY = {"query": "specs", "check-artifact": "artifacts"}
 
 
 def _configured_binary():
@@ -131,21 +137,21 @@ def __virtual__():
 
 def _request(action, args, kwargs):
     """
-    Build the JSON request: positional ``args`` become ``paths`` (or ``specs`` for a
-    query), keyword arguments are copied as they are.
+    Build the JSON request: positional ``args`` become ``paths`` (``specs`` for a query,
+    ``artifacts`` for check-artifact), keyword arguments are copied as they are.
     """
     request = salt.utils.args.clean_kwargs(**kwargs)
     for key in _LIST_KEYS:
         if isinstance(request.get(key), str):
             request[key] = [request[key]]
     if args:
-        positional_key = "specs" if action == "query" else "paths"
+        positional_key = _POSITIONAL_KEY.get(action, "paths")
         extra = [str(a) for a in args]
         request[positional_key] = extra + list(request.get(positional_key) or [])
     if "action" in request:
         raise CommandExecutionError(
             "'action' is set by the function called (venvaudit.facts, venvaudit.check, "
-            "venvaudit.query); do not pass it"
+            "venvaudit.check_artifact, venvaudit.query); do not pass it"
         )
     request["action"] = action
     return request
@@ -256,7 +262,11 @@ def check(*paths, **kwargs):
     database; default ``$VENVAUDIT_OSV_DB`` or ``/var/lib/venvaudit/osv/PyPI.zip``; without
     one the result's ``warnings`` say vulnerabilities were not checked), ``require_osv_db``
     (then an ``osv-db-missing`` error), ``osv_max_age_days``, ``ignore`` (list of ``{id, advisory, package, venv, reason, until}``),
-    ``ignore_file``, ``target_python``, ``app`` (the application's code: extension modules it imports are required), ``mod_wsgi``, ``verify``.
+    ``ignore_file``, ``target_python``, ``app`` (the application's code: extension modules it imports are required), ``mod_wsgi``, ``verify``,
+    ``lock`` (a ``pylock.toml``, pinned ``requirements.txt`` or ``uv.lock`` each environment is
+    compared with: a difference is a ``lock-drift`` finding; add ``verify=True`` to list the
+    distributions whose installed files changed since install, which a lock's archive hashes
+    cannot show).
 
     CLI Example:
 
@@ -267,8 +277,43 @@ def check(*paths, **kwargs):
         salt '*' venvaudit.check /srv forbid='["pyyaml<5.4", "django<4.2"]'
         salt '*' venvaudit.check /srv osv_db=/var/lib/osv/PyPI.zip checks='[vulnerabilities]'
         salt '*' venvaudit.check /srv ignore='[{id: interpreter-eol, reason: "migration in Q3"}]'
+        salt '*' venvaudit.check /srv/app/venv lock=/srv/app/wheelhouse/requirements.txt verify=True
     """
     return _run("check", paths, kwargs)
+
+
+def check_artifact(*artifacts, **kwargs):
+    """
+    Judge artefacts against the minion's Python *before* they are installed: a wheelhouse
+    directory, ``.whl`` files, a PEP 751 ``pylock.toml``, a pinned and hashed
+    ``requirements.txt`` (with ``find_links``) or a ``uv.lock``, judged together as one
+    install. The installer's choice is made again for the target (tags, markers,
+    Requires-Python; hashes as pip checks them) and the selected wheels are judged as if
+    installed: ``artifact-no-compatible-wheel``, ``artifact-hash-mismatch``,
+    ``artifact-file-missing``, ``artifact-requires-python``, ``artifact-invalid``,
+    ``artifact-sdist-only``, extension modules that cannot load on this host, dependency
+    conflicts, vulnerabilities, forbidden packages. Nothing is extracted or installed.
+
+    Positional arguments are artefacts (an ``artifacts`` list may be given too). The target
+    is one of ``venv`` (the environment the artefact goes into; ``artifact.changes`` then
+    says what the install changes), ``target_python``, ``mod_wsgi`` (a ``mod_wsgi.so``, or
+    ``apache`` for the module Apache's configuration loads), else the minion's ``python3``.
+    Other keyword arguments: ``find_links``, ``root``, ``config_root``, ``fail_on``, ``checks``,
+    ``osv_db``, ``forbid``, ``ignore``, ``ignore_file``, ``app``.
+
+    Returns the venvaudit report with ``artifact`` (``inputs``, ``target``, ``selected``,
+    ``skipped``, ``changes``), ``findings``, ``passed`` and ``fail_on``. A failed gate is
+    returned, not raised: the job succeeds and ``passed`` is ``False``.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' venvaudit.check_artifact /srv/app/wheelhouse/requirements.txt find_links=/srv/app/wheelhouse venv=/srv/app/venv
+        salt '*' venvaudit.check_artifact /srv/app/pylock.toml find_links='[/srv/app/wheels]' mod_wsgi=apache
+        salt '*' venvaudit.check_artifact /srv/staging/wheelhouse target_python=/usr/bin/python3.12 fail_on=never
+    """
+    return _run("check-artifact", artifacts, kwargs)
 
 
 def query(*specs, **kwargs):

@@ -1,10 +1,14 @@
-//! Ansible module mode: the venvaudit binary is itself the binary modules `venv_facts` and
-//! `venv_check` of the collection `venvaudit.python`.
+//! Ansible module mode: the venvaudit binary is itself the binary modules `venv_facts`,
+//! `venv_check` and `artifact_check` of the collection `venvaudit.python`.
 //!
 //! ansible-core copies a binary module to the managed host as `AnsiballZ_<name>` and runs it
 //! with one argument: a file holding the task's options as a JSON object, plus `_ansible_*`
 //! keys. Whatever happens, the module prints exactly one JSON object on stdout; ansible-core
 //! ignores the exit code when stdout is JSON, so failure is said with `"failed": true`.
+//!
+//! `NAME --argspec` (the binary called by a module's name) prints that module's argument spec
+//! as ansible-core's `argument_spec` JSON instead: ansible/build.sh writes the `choices` of the
+//! modules' documentation from it, so they are the enums' own lists (`Family::NAMES`, ...).
 
 pub mod argspec;
 
@@ -24,13 +28,16 @@ const MSG_FINDINGS: usize = 5;
 /// Scan errors turned into task warnings; the rest are counted in one more warning.
 const MAX_WARNINGS: usize = 20;
 
-/// The two modules the binary implements.
+/// The modules the binary implements.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Module {
     /// `venv_facts`: the report as `ansible_facts.venvaudit`.
     Facts,
     /// `venv_check`: findings and a pre-deploy gate on `fail_on`.
     Check,
+    /// `artifact_check`: a wheelhouse, wheels or a lock judged against the host's target
+    /// before anything is installed; a gate on `fail_on`.
+    Artifact,
 }
 
 impl Module {
@@ -44,6 +51,7 @@ impl Module {
         candidates.iter().find_map(|c| match *c {
             "venv_facts" => Some(Module::Facts),
             "venv_check" => Some(Module::Check),
+            "artifact_check" => Some(Module::Artifact),
             _ => None,
         })
     }
@@ -53,6 +61,7 @@ impl Module {
         match self {
             Module::Facts => "venv_facts",
             Module::Check => "venv_check",
+            Module::Artifact => "artifact_check",
         }
     }
 
@@ -61,9 +70,22 @@ impl Module {
         match self {
             Module::Facts => FACTS_SPEC,
             Module::Check => CHECK_SPEC,
+            Module::Artifact => ARTIFACT_SPEC,
+        }
+    }
+
+    /// The request action the module runs.
+    fn action(self) -> &'static str {
+        match self {
+            Module::Facts => "facts",
+            Module::Check => "check",
+            Module::Artifact => "check-artifact",
         }
     }
 }
+
+/// The argument that makes `NAME --argspec` print the module's argument spec.
+pub const ARGSPEC_FLAG: &str = "--argspec";
 
 const PATHS: Opt = Opt::new("paths", Kind::List(Elem::Path)).default("[\"/\"]");
 const EXCLUDE: Opt = Opt::new("exclude", Kind::List(Elem::Str)).default("[]");
@@ -74,6 +96,17 @@ const FOLLOW_SYMLINKS: Opt = Opt::new("follow_symlinks", Kind::Bool).default("fa
 const CROSS_MOUNTS: Opt = Opt::new("cross_mounts", Kind::Bool).default("false");
 /// `processes: false` is the request's `no_processes` (AnsibleModule options are positive).
 const PROCESSES: Opt = Opt::new("processes", Kind::Bool).default("true");
+// The gate options venv_check and artifact_check share (their `group/venvaudit.python.gates`
+// module_defaults).
+const FAIL_ON: Opt = Opt::new("fail_on", Kind::Str).choices(&["error", "warning", "never"]).default("\"error\"");
+const CHECKS: Opt = Opt::new("checks", Kind::List(Elem::Str)).choices(crate::report::Family::NAMES).default("[]");
+const OSV_DB: Opt = Opt::new("osv_db", Kind::Path);
+const FORBID: Opt = Opt::new("forbid", Kind::List(Elem::Str)).default("[]");
+const IGNORE: Opt = Opt::new("ignore", Kind::List(Elem::Dict(IGNORE_SPEC))).default("[]");
+const IGNORE_FILE: Opt = Opt::new("ignore_file", Kind::Path);
+const MOD_WSGI: Opt = Opt::new("mod_wsgi", Kind::Path);
+const TARGET_PYTHON: Opt = Opt::new("target_python", Kind::Path);
+const APP: Opt = Opt::new("app", Kind::Path);
 
 /// Options of `venv_facts` (mirrored by plugins/modules/venv_facts.py's DOCUMENTATION).
 pub const FACTS_SPEC: &[Opt] = &[
@@ -110,21 +143,44 @@ pub const CHECK_SPEC: &[Opt] = &[
     FOLLOW_SYMLINKS,
     CROSS_MOUNTS,
     PROCESSES,
-    Opt::new("fail_on", Kind::Str).choices(&["error", "warning", "never"]).default("\"error\""),
-    Opt::new("checks", Kind::List(Elem::Str)).choices(crate::report::Family::NAMES).default("[]"),
-    Opt::new("osv_db", Kind::Path),
+    FAIL_ON,
+    CHECKS,
+    OSV_DB,
     Opt::new("require_osv_db", Kind::Bool).default("false"),
     Opt::new("osv_max_age_days", Kind::Int),
-    Opt::new("forbid", Kind::List(Elem::Str)).default("[]"),
-    Opt::new("ignore", Kind::List(Elem::Dict(IGNORE_SPEC))).default("[]"),
-    Opt::new("ignore_file", Kind::Path),
+    FORBID,
+    IGNORE,
+    IGNORE_FILE,
     Opt::new("apache_config", Kind::List(Elem::Path)).default("[]"),
     Opt::new("uwsgi_config", Kind::List(Elem::Path)).default("[]"),
-    Opt::new("mod_wsgi", Kind::Path),
-    Opt::new("target_python", Kind::Path),
-    Opt::new("app", Kind::Path),
+    MOD_WSGI,
+    TARGET_PYTHON,
+    APP,
     Opt::new("verify", Kind::Bool).default("false"),
+    Opt::new("lock", Kind::Path),
 ];
+
+/// Options of `artifact_check` (mirrored by plugins/modules/artifact_check.py's DOCUMENTATION).
+/// At most one of `target_python`, `venv`, `mod_wsgi` names the target.
+pub const ARTIFACT_SPEC: &[Opt] = &[
+    Opt::new("artifacts", Kind::List(Elem::Path)).required(),
+    Opt::new("find_links", Kind::List(Elem::Path)).default("[]"),
+    TARGET_PYTHON,
+    Opt::new("venv", Kind::Path),
+    MOD_WSGI,
+    ROOT,
+    CONFIG_ROOT,
+    FAIL_ON,
+    CHECKS,
+    OSV_DB,
+    FORBID,
+    IGNORE,
+    IGNORE_FILE,
+    APP,
+];
+
+/// Options of `artifact_check` of which at most one may be given: the target.
+const ARTIFACT_TARGETS: &[&str] = &["target_python", "venv", "mod_wsgi"];
 
 /// How the binary was asked to act as a module.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -238,6 +294,12 @@ pub(crate) fn split_internal(params: Map<String, Value>) -> (Map<String, Value>,
 /// Run as a module and return the exit code. Prints exactly one JSON object on stdout, even
 /// when the scan panics.
 pub fn main(inv: Invocation) -> i32 {
+    if let (Some(module), Some(flag)) = (inv.module, &inv.args_file)
+        && flag.as_os_str() == ARGSPEC_FLAG
+    {
+        println!("{}", argspec::to_json(module.spec()));
+        return 0;
+    }
     let result = guarded(|| run(&inv));
     let text = serde_json::to_string(&result)
         .unwrap_or_else(|e| json!({"failed": true, "msg": format!("cannot serialise the result: {e}")}).to_string());
@@ -294,8 +356,8 @@ pub fn run(inv: &Invocation) -> Value {
         Some(m) => m,
         None => {
             return fail(format!(
-                "cannot tell which module to run: the module name {:?} is neither venv_facts nor venv_check; \
-                 install the venvaudit binary under one of those names",
+                "cannot tell which module to run: the module name {:?} is none of venv_facts, venv_check, \
+                 artifact_check; install the venvaudit binary under one of those names",
                 int.module_name.as_deref().unwrap_or("")
             ));
         }
@@ -307,7 +369,7 @@ pub fn run(inv: &Invocation) -> Value {
     };
     let mut result = match module {
         Module::Facts => facts(&params),
-        Module::Check => check(&params, &int),
+        Module::Check | Module::Artifact => gate(module, &params, &int),
     }
     .unwrap_or_else(|e| fail(e.to_string()));
     if !int.no_log {
@@ -357,9 +419,23 @@ fn facts(params: &Map<String, Value>) -> Result<Value, ModuleError> {
     Ok(out)
 }
 
-fn check(params: &Map<String, Value>, int: &Internal) -> Result<Value, ModuleError> {
-    let req = request("check", params)?;
-    let Gate { report, fail_on, passed } = super::json::check(&req, &Progress::default())?;
+/// `venv_check` and `artifact_check`: the report's findings and the gate's verdict; the task
+/// fails, naming the first failing findings, when the gate does.
+fn gate(module: Module, params: &Map<String, Value>, int: &Internal) -> Result<Value, ModuleError> {
+    if module == Module::Artifact {
+        let given: Vec<&str> =
+            ARTIFACT_TARGETS.iter().copied().filter(|k| params.get(*k).is_some_and(|v| !v.is_null())).collect();
+        if given.len() > 1 {
+            // AnsibleModule's words for `mutually_exclusive`.
+            return Err(ArgError(format!("parameters are mutually exclusive: {}", ARTIFACT_TARGETS.join("|"))).into());
+        }
+    }
+    let req = request(module.action(), params)?;
+    let progress = Progress::default();
+    let Gate { report, fail_on, passed } = match module {
+        Module::Artifact => super::json::check_artifact(&req, &progress)?,
+        _ => super::json::check(&req, &progress)?,
+    };
     let s = &report.summary;
     let counts = json!({"error": s.error, "warning": s.warning, "info": s.info, "ignored": s.ignored});
     let venvs: Vec<Value> = report
@@ -393,20 +469,25 @@ fn check(params: &Map<String, Value>, int: &Internal) -> Result<Value, ModuleErr
     let threshold = fail_on.threshold();
     let failing: Vec<&Finding> =
         report.findings.iter().filter(|f| f.ignored.is_none() && threshold.is_some_and(|t| f.severity >= t)).collect();
-    let head = format!(
-        "{} error(s), {} warning(s), {} info, {} ignored in {} venv(s) (fail_on: {})",
-        s.error,
-        s.warning,
-        s.info,
-        s.ignored,
-        venvs.len(),
-        fail_on.as_str()
-    );
+    let counted = format!("{} error(s), {} warning(s), {} info, {} ignored", s.error, s.warning, s.info, s.ignored);
+    let head = match &report.artifact {
+        Some(a) => {
+            out["artifact"] = serde_json::to_value(a).map_err(serialise)?;
+            format!(
+                "{counted}; {} wheel(s) selected for {} (fail_on: {})",
+                a.selected.len(),
+                target_line(&a.target),
+                fail_on.as_str()
+            )
+        }
+        None => format!("{counted} in {} venv(s) (fail_on: {})", venvs.len(), fail_on.as_str()),
+    };
+    let name = module.name();
     if passed {
-        out["msg"] = json!(format!("venv_check passed: {head}"));
+        out["msg"] = json!(format!("{name} passed: {head}"));
     } else {
         let shown = if int.verbosity >= 2 { failing.len() } else { MSG_FINDINGS };
-        let mut lines = vec![format!("venv_check failed: {head}")];
+        let mut lines = vec![format!("{name} failed: {head}")];
         lines.extend(failing.iter().take(shown).map(|f| finding_line(f)));
         if failing.len() > shown {
             lines.push(format!("... and {} more (see findings, or run with -vv)", failing.len() - shown));
@@ -418,6 +499,12 @@ fn check(params: &Map<String, Value>, int: &Internal) -> Result<Value, ModuleErr
         out["warnings"] = json!(warnings);
     }
     Ok(out)
+}
+
+/// The target of an artefact gate in a few words: `CPython 3.12.1 (venv)`.
+fn target_line(t: &crate::report::ArtifactTarget) -> String {
+    let version = t.version.as_deref().or(t.python.version.as_deref()).unwrap_or("of unknown version");
+    format!("{} {version} ({})", t.implementation, t.source)
 }
 
 /// `id venv: message`, one line (host-wide findings say `host`).
@@ -457,6 +544,8 @@ mod tests {
             assert_eq!(Module::from_name(n), Some(Module::Facts), "{n}");
         }
         assert_eq!(Module::from_name("/tmp/x/AnsiballZ_venv_check"), Some(Module::Check));
+        assert_eq!(Module::from_name("venvaudit.python.artifact_check"), Some(Module::Artifact));
+        assert_eq!(Module::from_name("AnsiballZ_artifact_check"), Some(Module::Artifact));
         assert_eq!(Module::from_name("venvaudit"), None);
         assert_eq!(Module::from_name("venv_factsx"), None);
     }
@@ -481,6 +570,33 @@ mod tests {
         assert_eq!(inv.args_file.as_deref(), Some(with.as_path()));
         assert!(detect(&[OsString::from("venvaudit"), without.into_os_string()]).is_none());
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn artifact_check_takes_one_target_and_its_options_reach_the_request() {
+        let int = Internal::default();
+        let opts = json!({"artifacts": ["/nonexistent/wheelhouse"], "venv": "/srv/app/venv", "target_python": "/usr/bin/python3"});
+        let params = argspec::validate("artifact_check", ARTIFACT_SPEC, opts.as_object().unwrap(), false).unwrap();
+        let e = gate(Module::Artifact, &params, &int).unwrap_err().to_string();
+        assert_eq!(e, "parameters are mutually exclusive: target_python|venv|mod_wsgi");
+        let e = argspec::validate("artifact_check", ARTIFACT_SPEC, &Map::new(), false).unwrap_err().to_string();
+        assert_eq!(e, "missing required arguments: artifacts");
+        // Every option of every spec makes a valid request (`processes` becomes `no_processes`).
+        let opts = json!({"artifacts": ["/w"], "find_links": ["/l"], "venv": "/v", "lock": "/pylock.toml"});
+        for m in [Module::Facts, Module::Check, Module::Artifact] {
+            // Options another module has are ignored, as with `_ansible_ignore_unknown_opts`.
+            let params = argspec::validate(m.name(), m.spec(), opts.as_object().unwrap(), true).unwrap();
+            let req = request(m.action(), &params).unwrap_or_else(|e| panic!("{}: {e}", m.name()));
+            if m == Module::Artifact {
+                assert_eq!(
+                    (req.artifacts, req.find_links, req.venv),
+                    (vec!["/w".to_owned()], vec!["/l".to_owned()], Some("/v".to_owned()))
+                );
+            }
+            if m == Module::Check {
+                assert_eq!(req.lock.as_deref(), Some("/pylock.toml"));
+            }
+        }
     }
 
     #[test]

@@ -4,7 +4,8 @@
 # plugins/action/venv_check.py picks files/venvaudit-linux-ARCH for the target's machine and runs it
 # as a binary module. This file only carries DOCUMENTATION, EXAMPLES and RETURN for ansible-doc
 # (a task never runs it). Keep the options in step with the spec in src/frontends/ansible.rs
-# (tests/ansible.rs compares them).
+# (tests/ansible.rs compares them); every `choices:` list is written by ansible/build.sh from
+# that spec, so the check families are the binary's own.
 
 from __future__ import annotations
 
@@ -20,8 +21,9 @@ description:
   - Checks include broken or mismatched interpreters, extension modules built for another
     Python or a newer glibc, end-of-life Pythons, mod_wsgi and uWSGI compatibility, known
     vulnerabilities from an offline OSV database, forbidden packages, dependency conflicts,
-    modified installed files, unsafe permissions, and whether services and processes use the
-    environment (see O(checks)).
+    modified installed files, unsafe permissions, whether services and processes use the
+    environment, and with O(lock) whether the environment still is what its lock says
+    (see O(checks)).
   - Everything is learned from files alone. No Python interpreter is needed on the managed host,
     no code from a scanned environment is executed and nothing is written.
   - The module is a binary built for glibc 2.17 or newer, one per architecture; the action
@@ -34,14 +36,16 @@ options:
       - Lowest severity that fails the task.
       - V(never) reports findings without ever failing.
     type: str
-    choices: [error, warning, never]
+    choices: []  # written by ansible/build.sh from the binary's argument spec (NAME --argspec)
     default: error
   checks:
     description:
-      - Check families to run. All of them when empty.
+      - Check families to run. All of them when empty (V(drift) runs only with O(lock),
+        V(integrity) only with O(verify); V(artifact) is the family of
+        M(venvaudit.python.artifact_check) and finds nothing here).
     type: list
     elements: str
-    choices: [interpreter, extensions, eol, mod-wsgi, uwsgi, vulnerabilities, forbidden, dependencies, integrity, permissions, usage]
+    choices: []  # written by ansible/build.sh from the binary's argument spec (NAME --argspec)
     default: []
   osv_db:
     description:
@@ -130,8 +134,22 @@ options:
   verify:
     description:
       - Verify the RECORD hashes of every installed file. Reads every file; slow on large environments.
+      - With O(lock), the distributions whose files changed since install are listed in the
+        C(lock-drift) finding too.
     type: bool
     default: false
+  lock:
+    description:
+      - A lock the environments are compared with, on the managed host - a PEP 751 C(pylock.toml),
+        a pinned (hashed) C(requirements.txt) or a C(uv.lock). The entries for each environment's
+        own interpreter are compared with what is installed; a difference is a C(lock-drift)
+        finding - missing distributions, other versions, other sources (errors), and
+        distributions the lock does not list (a warning; pip, setuptools, wheel and uv are never
+        counted).
+      - A lock's hashes are hashes of the archives, not of the installed files - a distribution
+        edited after install still matches its lock by name and version. Add O(verify) to
+        compare the installed files with their RECORD.
+    type: path
 attributes:
   check_mode:
     description: Can run in check_mode and return changed status prediction without modifying target.
@@ -150,6 +168,7 @@ notes:
   - Paths that cannot be read are reported as task warnings.
 seealso:
   - module: venvaudit.python.venv_facts
+  - module: venvaudit.python.artifact_check
 author:
   - venvaudit authors (@venvaudit)
 """
@@ -180,6 +199,12 @@ EXAMPLES = r"""
 - name: List broken environments
   ansible.builtin.debug:
     msg: "{{ audit.findings | selectattr('id', 'eq', 'broken-interpreter') | map(attribute='venv') | list }}"
+
+- name: After a deploy, the virtualenv must still be exactly what was gated and installed
+  venvaudit.python.venv_check:
+    paths: /srv/app/venv
+    lock: /srv/app/wheelhouse/requirements.txt
+    verify: true
 
 - name: Forbid packages no one may run
   venvaudit.python.venv_check:

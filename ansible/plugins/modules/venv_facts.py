@@ -4,7 +4,8 @@
 # plugins/action/venv_facts.py picks files/venvaudit-linux-ARCH for the target's machine and runs it
 # as a binary module. This file only carries DOCUMENTATION, EXAMPLES and RETURN for ansible-doc
 # (a task never runs it). Keep the options in step with the spec in src/frontends/ansible.rs
-# (tests/ansible.rs compares them).
+# (tests/ansible.rs compares them); every `choices:` list is written by ansible/build.sh from
+# that spec.
 
 from __future__ import annotations
 
@@ -52,7 +53,7 @@ options:
         answers "which hosts run X?" from the cache with C(venvaudit query SPEC --from-facts DIR).
       - V(summary) reports counts and versions only, like O(summary=true).
     type: str
-    choices: [full, compact, summary]
+    choices: []  # written by ansible/build.sh from the binary's argument spec (NAME --argspec)
 attributes:
   check_mode:
     description: Can run in check_mode and return changed status prediction without modifying target.

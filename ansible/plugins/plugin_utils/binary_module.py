@@ -3,12 +3,12 @@
 """Run the venvaudit binary that matches the managed host's architecture as a module.
 
 The collection ships one binary per architecture as files/venvaudit-linux-ARCH (built by
-ansible/build.sh). The action plugins venv_facts and venv_check learn the target's machine
-from its facts (``ansible_facts['architecture']``), else from one ``uname -m`` run through the
-connection like the raw module (the target needs no Python), then transfer the matching binary
-and its arguments file to the remote tmp and run it the way ansible-core runs a binary module:
-``BINARY ARGS_FILE``, printing one JSON result. A binary module is never pipelined, needs a
-remote tmp on a filesystem that allows execution, and cannot run async.
+ansible/build.sh). The action plugins venv_facts, venv_check and artifact_check learn the
+target's machine from its facts (``ansible_facts['architecture']``), else from one ``uname -m``
+run through the connection like the raw module (the target needs no Python), then transfer the
+matching binary and its arguments file to the remote tmp and run it the way ansible-core runs a
+binary module: ``BINARY ARGS_FILE``, printing one JSON result. A binary module is never
+pipelined, needs a remote tmp on a filesystem that allows execution, and cannot run async.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ def normalize_machine(machine):
 
 
 class BinaryModuleAction(ActionBase):
-    """Base of the venv_facts and venv_check actions: choose the binary, run it, return its JSON."""
+    """Base of the venvaudit module actions: choose the binary, run it, return its JSON."""
 
     #: Fully qualified module name the binary is told it runs as (it picks facts or check by it).
     MODULE = ""

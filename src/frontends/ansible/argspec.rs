@@ -71,6 +71,42 @@ impl Opt {
     }
 }
 
+/// `spec` as ansible-core's `argument_spec` (`{name: {type, elements, choices, default,
+/// required, options}}`): what `NAME --argspec` prints, and where ansible/build.sh takes the
+/// documented `choices` from.
+pub fn to_json(spec: &[Opt]) -> Value {
+    let mut out = Map::new();
+    for o in spec {
+        let mut d = Map::new();
+        let (ty, elements) = match o.kind {
+            Kind::Str => ("str", None),
+            Kind::Path => ("path", None),
+            Kind::Bool => ("bool", None),
+            Kind::Int => ("int", None),
+            Kind::List(Elem::Str) => ("list", Some("str")),
+            Kind::List(Elem::Path) => ("list", Some("path")),
+            Kind::List(Elem::Dict(sub)) => {
+                d.insert("options".to_owned(), to_json(sub));
+                ("list", Some("dict"))
+            }
+        };
+        d.insert("type".to_owned(), Value::from(ty));
+        if let Some(e) = elements {
+            d.insert("elements".to_owned(), Value::from(e));
+        }
+        if !o.choices.is_empty() {
+            d.insert("choices".to_owned(), Value::from(o.choices.to_vec()));
+        }
+        let default: Value = serde_json::from_str(o.default).unwrap_or(Value::Null);
+        if !default.is_null() {
+            d.insert("default".to_owned(), default);
+        }
+        d.insert("required".to_owned(), Value::Bool(o.required));
+        out.insert(o.name.to_owned(), Value::Object(d));
+    }
+    Value::Object(out)
+}
+
 /// Arguments AnsibleModule would refuse, in its words (`Unsupported parameters for ...`,
 /// `missing required arguments: ...`, `value of fail_on must be one of: ...`).
 #[derive(Debug, thiserror::Error)]
@@ -426,6 +462,23 @@ mod tests {
         assert_eq!(e, "missing required arguments: reason found in ignore");
         let e = run(json!({"ignore": [{"reason": "r", "idd": "x"}]})).unwrap_err();
         assert!(e.contains("idd found in ignore. Supported parameters include: id, reason."), "{e}");
+    }
+
+    #[test]
+    fn the_spec_prints_as_an_argument_spec() {
+        let v = to_json(SPEC);
+        assert_eq!(
+            v["fail_on"],
+            json!({"type": "str", "choices": ["error", "warning", "never"], "default": "error", "required": false})
+        );
+        assert_eq!(
+            v["checks"],
+            json!({"type": "list", "elements": "str", "choices": ["eol", "interpreter"], "required": false})
+        );
+        assert_eq!(v["max_depth"], json!({"type": "int", "required": false}));
+        assert_eq!(v["ignore"]["options"]["reason"], json!({"type": "str", "required": true}));
+        let names: Vec<&String> = v.as_object().unwrap().keys().collect();
+        assert_eq!(names.len(), SPEC.len());
     }
 
     #[test]

@@ -14,5 +14,5 @@ def get_module_dirs():
 
 
 def get_states_dirs():
-    """Directories of state modules (``venvaudit.compatible``)."""
+    """Directories of state modules (``venvaudit.compatible``, ``venvaudit.artifact_compatible``)."""
     return [os.path.join(PACKAGE_ROOT, "states")]
