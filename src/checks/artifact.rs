@@ -42,9 +42,10 @@ pub const MAX_DIR_ENTRIES: usize = 100_000;
 pub const MAX_LOCK_BYTES: u64 = 16 << 20;
 /// Bytes of a wheel's METADATA read at most.
 const MAX_METADATA: u64 = 16 << 20;
-/// Where the selected wheels are judged as if installed: a directory no scanned system has,
-/// so the loader answers for it from the wheels only.
-pub const INSTALLED_AS: &str = "/.venvaudit-artifact/site-packages";
+/// Where the selected wheels are judged as if installed: the prefix of an environment no
+/// scanned system has, so the loader answers for it from the wheels only. Site-packages is
+/// `lib/pythonX.Y/site-packages` below it; data-scheme members go where they say below it.
+pub const INSTALLED_AS: &str = "/.venvaudit-artifact";
 
 const REBUILD: &str = "Fix the artefact before deploying it (rebuild the wheelhouse or lock for this target)";
 
@@ -272,14 +273,16 @@ impl Pool {
 
     /// Wheels of a distribution at a version (PEP 440 equality; any version when `None`).
     fn wheels_of(&self, normalized: &str, version: Option<&str>) -> Vec<usize> {
-        let want = version.and_then(|v| Version::from_str(v).ok());
+        // `==1.0` matches `1.0+cpu` too (PEP 440: a specifier without a local label ignores
+        // the candidate's), as pip selects it.
+        let want = version.and_then(|v| pep440_rs::VersionSpecifier::from_str(&format!("=={v}")).ok());
         (0..self.files.len())
             .filter(|&i| {
                 let Some(w) = &self.files[i].wheel else { return false };
                 w.normalized == normalized
                     && match (&want, version) {
                         (None, None) => true,
-                        (Some(v), _) => Version::from_str(&w.version).is_ok_and(|x| x == *v),
+                        (Some(spec), _) => Version::from_str(&w.version).is_ok_and(|x| spec.contains(&x)),
                         (None, Some(raw)) => w.version == raw,
                     }
             })
@@ -325,7 +328,7 @@ fn best_tag(t: &Target, w: &WheelName) -> Option<(usize, String)> {
 
 /// pip's order among compatible files of one distribution: newest version (final releases
 /// before pre-releases unless only pre-releases fit), then best tag, then highest build tag.
-fn pick(t: &Target, pool: &Pool, idx: &[usize]) -> Option<(usize, usize, String)> {
+fn pick(t: &Target, pool: &Pool, idx: &[usize]) -> Option<(usize, usize, String, String)> {
     let mut ok: Vec<(usize, usize, String, Option<Version>)> = idx
         .iter()
         .filter_map(|&i| {
@@ -337,12 +340,35 @@ fn pick(t: &Target, pool: &Pool, idx: &[usize]) -> Option<(usize, usize, String)
     if ok.iter().any(|c| c.3.as_ref().is_some_and(|v| !v.any_prerelease())) {
         ok.retain(|c| c.3.as_ref().is_some_and(|v| !v.any_prerelease()));
     }
-    ok.into_iter()
-        .max_by(|a, b| {
-            let build = |i: usize| pool.files[i].wheel.as_ref().and_then(|w| w.build.clone());
-            a.3.cmp(&b.3).then(b.1.cmp(&a.1)).then(build(a.0).cmp(&build(b.0)))
-        })
-        .map(|(i, rank, tag, _)| (i, rank, tag))
+    let build = |i: usize| pool.files[i].wheel.as_ref().and_then(|w| w.build.clone());
+    ok.sort_by(|a, b| b.3.cmp(&a.3).then(a.1.cmp(&b.1)).then(build(b.0).cmp(&build(a.0))));
+    // pip's resolver passes over a version whose Requires-Python excludes the target and
+    // takes the next: read it (from the wheel's METADATA) only while there is a next.
+    let mut passed = Vec::new();
+    let last = ok.len().saturating_sub(1);
+    for (n, (i, rank, tag, v)) in ok.iter().enumerate() {
+        let version_differs = ok[n + 1..].iter().any(|c| c.3 != *v);
+        if n < last
+            && version_differs
+            && let Some(rp) = requires_python_of(&pool.files[*i])
+            && t.accepts(&rp) == Some(false)
+        {
+            passed.push(format!("{} (Requires-Python {rp})", pool.files[*i].shown));
+            continue;
+        }
+        let note = if passed.is_empty() { String::new() } else { format!("; passed over {}", passed.join(", ")) };
+        return Some((*i, *rank, tag.clone(), note));
+    }
+    None
+}
+
+/// A wheel file's Requires-Python, from its METADATA (`None`: none, or unreadable).
+fn requires_python_of(f: &File) -> Option<String> {
+    let wheel = Wheel::open(&f.real, &f.shown).ok()?;
+    let meta = format!("{}/METADATA", wheel.dist_info()?);
+    let idx = wheel.members().iter().find(|m| m.name == meta)?.index;
+    let bytes = wheel.read(idx, MAX_METADATA).ok()?;
+    Headers::parse(&crate::host::paths::backslash_utf8(&bytes)).get_one("requires-python").map(str::to_owned)
 }
 
 /// The offered tags of some files, for a finding (at most 20).
@@ -520,12 +546,12 @@ pub fn select(t: &Target, inputs: &[Input], find_links: &[(PathBuf, String)]) ->
         for (norm, idx) in &names {
             let shown_name = pool.files[idx[0]].wheel.as_ref().map(|w| w.name.clone()).unwrap_or_default();
             match pick(t, &pool, idx) {
-                Some((i, rank, tag)) => {
+                Some((i, rank, tag, note)) => {
                     let f = pool.files[i].clone();
                     let w = f.wheel.clone().unwrap_or_else(|| unreachable_wheel(&f));
                     let input = source_of(inputs, &f);
                     let why = format!(
-                        "{} of {} wheel(s) offered installs on the target; newest version {}, best tag {tag} (rank {} of {}){}",
+                        "{} of {} wheel(s) offered installs on the target; newest version {}, best tag {tag} (rank {} of {}){}{note}",
                         idx.iter()
                             .filter(|&&j| pool.files[j].wheel.as_ref().is_some_and(|w| t.rank(w).is_some()))
                             .count(),
@@ -788,9 +814,11 @@ fn select_locked(
         return None;
     }
     // Best tag, then highest build tag, among the files that are here.
+    // Newest version (a pin `==1.0` offers `1.0+cpu` too), then best tag, then build tag.
     let order = |a: &&(usize, usize, String), b: &&(usize, usize, String)| {
         let build = |k: usize| offers[k].wheel.as_ref().and_then(|w| w.build.clone());
-        b.1.cmp(&a.1).then(build(a.0).cmp(&build(b.0)))
+        let version = |k: usize| offers[k].wheel.as_ref().and_then(|w| Version::from_str(&w.version).ok());
+        version(a.0).cmp(&version(b.0)).then(b.1.cmp(&a.1)).then(build(a.0).cmp(&build(b.0)))
     };
     let best_overall = compatible.iter().max_by(order)?;
     let present: Vec<&(usize, usize, String)> =
@@ -819,8 +847,13 @@ fn select_locked(
     } else {
         String::new()
     };
+    let pinned =
+        |v: &str| match (pep440_rs::VersionSpecifier::from_str(&format!("=={v}")), Version::from_str(&w.version)) {
+            (Ok(spec), Ok(have)) => spec.contains(&have),
+            _ => v == w.version,
+        };
     if let Some(v) = &e.version
-        && Version::from_str(v).ok() != Version::from_str(&w.version).ok()
+        && !pinned(v)
     {
         findings.push(invalid(
             venv,
@@ -929,8 +962,9 @@ pub fn judge(
             ));
         }
     }
+    findings.extend(verify_members(&venv, &wheels));
     let packages: Vec<Package> = wheels.iter().map(|o| o.package.clone()).collect();
-    let v = inventory(&venv, &t.python, packages);
+    let v = inventory(&venv, t, packages);
     let wants = |f: crate::report::Family| inputs.families.contains(&f);
     if wants(crate::report::Family::Extensions) {
         let (f, e) = judge_extensions(root, host, t, &venv, &wheels, app);
@@ -960,6 +994,39 @@ pub fn judge(
         findings.extend(super::eol::check(&v, &t.python, inputs.today));
     }
     (artifact, findings, errors)
+}
+
+/// Members larger than this are not inflated whole to check their CRC-32.
+pub const MAX_VERIFIED_MEMBER: u64 = 256 << 20;
+
+/// pip extracts every member and refuses a wheel whose member inflates to another size than
+/// it declares or fails its CRC-32: every member is inflated once to check that, except the
+/// ELF objects, whose headers are read instead (inflating them whole would double the work:
+/// a corrupt tail of a shared object is not seen), and members over
+/// [`MAX_VERIFIED_MEMBER`].
+fn verify_members(venv: &str, wheels: &[Opened]) -> Vec<Finding> {
+    let jobs: Vec<(&Opened, usize, &str)> = wheels
+        .iter()
+        .flat_map(|o| o.wheel.members().iter().map(move |m| (o, m.index, m.name.as_str())))
+        .filter(|(o, idx, name)| {
+            let m = o.wheel.members().iter().find(|m| m.index == *idx);
+            let so = name.rsplit('/').next().is_some_and(|f| f.ends_with(".so") || f.contains(".so."));
+            m.is_some_and(|m| m.size <= MAX_VERIFIED_MEMBER) && !(so && o.wheel.is_elf(*idx))
+        })
+        .collect();
+    jobs.par_iter()
+        .filter_map(|(o, idx, name)| {
+            let e = o.wheel.copy_to(*idx, MAX_VERIFIED_MEMBER, &mut std::io::sink()).err()?;
+            Some(invalid(
+                venv,
+                Severity::Error,
+                &o.wheel.shown,
+                0,
+                &format!("member {name:?} cannot be extracted ({e}): pip refuses the wheel"),
+                Some(&o.package.name),
+            ))
+        })
+        .collect()
 }
 
 /// Open a selected wheel and read its distribution's facts from its METADATA.
@@ -1016,7 +1083,8 @@ fn open(c: &Choice, venv: &str) -> Result<Opened, Box<Finding>> {
 
 /// An inventory of the artefact shaped as an environment's, for the families that judge
 /// distributions.
-fn inventory(venv: &str, python: &Python, packages: Vec<Package>) -> Inspected {
+fn inventory(venv: &str, t: &Target, packages: Vec<Package>) -> Inspected {
+    let (python, sp) = (&t.python, site_packages(t));
     Inspected {
         venv: crate::report::Venv {
             path: venv.to_owned(),
@@ -1024,7 +1092,7 @@ fn inventory(venv: &str, python: &Python, packages: Vec<Package>) -> Inspected {
             creator: crate::report::Creator::default(),
             python: python.clone(),
             include_system_site_packages: false,
-            site_packages: vec![INSTALLED_AS.to_owned()],
+            site_packages: vec![display(&sp)],
             system_site_packages: Vec::new(),
             owner: crate::report::Owner::default(),
             package_count: packages.len(),
@@ -1038,9 +1106,15 @@ fn inventory(venv: &str, python: &Python, packages: Vec<Package>) -> Inspected {
         },
         health: Default::default(),
         path: PathBuf::from(INSTALLED_AS),
-        site_packages: vec![PathBuf::from(INSTALLED_AS)],
+        site_packages: vec![sp],
         system_site_known: true,
     }
+}
+
+/// The site-packages directory of the artefact's virtual environment for the target.
+fn site_packages(t: &Target) -> PathBuf {
+    let xy = t.described.version.as_deref().map(crate::report::major_minor).unwrap_or_else(|| "3".into());
+    PathBuf::from(INSTALLED_AS).join(format!("lib/python{xy}/site-packages"))
 }
 
 /// The selected wheels' shared objects, judged as an installed venv's are.
@@ -1052,34 +1126,42 @@ fn judge_extensions(
     wheels: &[Opened],
     app: Option<&AppImports>,
 ) -> (Vec<Finding>, Vec<ScanError>) {
-    let base = PathBuf::from(INSTALLED_AS);
-    // Every member named like a shared object, in every wheel.
-    let mut wanted: Vec<(usize, usize, String)> = Vec::new();
+    let prefix = PathBuf::from(INSTALLED_AS);
+    let base = site_packages(t);
+    // Every member named like a shared object, in every wheel: (wheel, member, path relative
+    // to site-packages, where it is installed).
+    let mut wanted: Vec<(usize, usize, String, PathBuf)> = Vec::new();
     for (w, o) in wheels.iter().enumerate() {
         for m in o.wheel.members() {
-            let Some(rel) = &m.installed else { continue };
-            let file = rel.rsplit('/').next().unwrap_or(rel);
+            let (rel, view) = match (&m.installed, &m.data) {
+                (Some(rel), _) => (rel.clone(), base.join(rel)),
+                // Installed outside site-packages (the prefix's lib/): not importable, but a
+                // library modules may load.
+                (None, Some(d)) => (d.clone(), prefix.join(d)),
+                (None, None) => continue,
+            };
+            let file = rel.rsplit('/').next().unwrap_or(&rel);
             if file.ends_with(".so") || file.contains(".so.") {
-                wanted.push((w, m.index, rel.clone()));
+                wanted.push((w, m.index, rel, view));
             }
         }
     }
     type Parsed = Option<Result<Arc<crate::parse::elf::ElfInfo>, String>>;
-    let parsed: Vec<(usize, usize, String, Parsed)> = wanted
+    let parsed: Vec<(usize, usize, String, PathBuf, Parsed)> = wanted
         .into_par_iter()
-        .map(|(w, idx, rel)| {
+        .map(|(w, idx, rel, view)| {
             let wheel = &wheels[w].wheel;
             let info = wheel.is_elf(idx).then(|| wheel.elf(idx).map(Arc::new));
-            (w, idx, rel, info)
+            (w, idx, rel, view, info)
         })
         .collect();
-    let mut overlay = Overlay { root: base.clone(), files: HashMap::new() };
+    let mut overlay = Overlay { root: prefix.clone(), files: HashMap::new() };
     let mut labels: HashMap<PathBuf, String> = HashMap::new();
     let mut objects = Vec::new();
     let mut errors = Vec::new();
     let mut placed: HashSet<PathBuf> = HashSet::new();
-    for (w, idx, rel, info) in parsed {
-        let view = fold(&base.join(&rel));
+    for (w, idx, rel, view, info) in parsed {
+        let view = fold(&view);
         // The first wheel to install a path owns it (a later one would overwrite it: pip
         // warns, and the gate judges what the first wheel brings).
         if !placed.insert(view.clone()) {
@@ -1102,7 +1184,11 @@ fn judge_extensions(
             }
             Some(Ok(info)) => {
                 overlay.files.insert(view.clone(), Ok((id, info.clone())));
-                objects.push(Object::member(view, rel, id, info, &wheels[w].package.name));
+                // Outside site-packages (the prefix's lib/): loaded by modules that need it,
+                // judged as part of them, as an installed venv's are (nothing there is walked).
+                if view.starts_with(&base) {
+                    objects.push(Object::member(view, rel, id, info, &wheels[w].package.name));
+                }
             }
         }
     }

@@ -85,6 +85,11 @@ pub fn inspect_interpreter_file(root: &HostRoot, libs: &LibrarySearch, exe: &Pat
     {
         py.abi = Some(abi);
         py.evidence.insert("abi".into(), src);
+    } else if lv.free_threaded && !lv.pypy {
+        // `python3.13t` with no lib-dynload to read the tag from: the name says which build
+        // it is, and the default-build tag would be wrong.
+        py.abi = Some(format!("cpython-{}t-{}-linux-gnu", lv.xy.replace('.', ""), info.machine));
+        py.evidence.insert("abi".into(), "file name (free-threaded build; no lib-dynload to read it from)".into());
     }
     Ok(py)
 }

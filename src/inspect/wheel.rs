@@ -67,6 +67,10 @@ pub struct Member {
     /// or `.data/platlib` member mapped to its place); `None` for scripts, headers and data
     /// installed elsewhere, and for directories.
     pub installed: Option<String>,
+    /// For a member of the data scheme (`NAME.data/data/lib/libx.so.4`), where it goes
+    /// relative to the environment's prefix (`lib/libx.so.4`): libraries a module finds
+    /// through `$ORIGIN/../../..` (daal's for scikit-learn-intelex).
+    pub data: Option<String>,
     /// Its uncompressed size as the archive declares it.
     pub size: u64,
     /// Index in the archive.
@@ -378,10 +382,31 @@ fn installed_path(name: &str) -> Result<Option<String>, String> {
     }
     match rest.split_once('/') {
         Some(("purelib" | "platlib", sub)) => Ok(Some(sub.to_owned())),
-        Some(("scripts" | "headers" | "data", _)) => Ok(None),
+        // The data scheme installs relative to the environment's prefix: what it puts under
+        // `lib/pythonX.Y/site-packages/` lands in site-packages (scikit-learn-intelex ships
+        // daal4py and onedal that way).
+        Some(("data", sub)) => Ok(data_in_site_packages(sub).map(str::to_owned)),
+        Some(("scripts" | "headers", _)) => Ok(None),
         Some((key, _)) => Err(format!("unknown .data scheme {key:?}: installers refuse the wheel")),
         None => Err("a file in the .data directory outside any scheme: installers refuse the wheel".into()),
     }
+}
+
+/// The path below `NAME.data/data/` of a data-scheme member: where it goes below the
+/// environment's prefix.
+fn data_scheme_path(name: &str) -> Option<&str> {
+    let (top, rest) = name.split_once('/')?;
+    let sub = rest.strip_prefix("data/")?;
+    (top.ends_with(".data") && !sub.is_empty() && !sub.ends_with('/')).then_some(sub)
+}
+
+/// The part of a data-scheme path below `lib/pythonX.Y/site-packages/` (or `lib64/`), where
+/// an installer puts it inside site-packages; `None` for data installed elsewhere.
+fn data_in_site_packages(sub: &str) -> Option<&str> {
+    let mut it = sub.splitn(4, '/');
+    let (lib, py, sp, rest) = (it.next()?, it.next()?, it.next()?, it.next()?);
+    let version_dir = py.strip_prefix("python").is_some_and(|v| !v.is_empty() && v.split('.').count() == 2);
+    (matches!(lib, "lib" | "lib64") && version_dir && sp == "site-packages" && !rest.is_empty()).then_some(rest)
 }
 
 /// A distribution name as wheel file names and `.dist-info` directories compare (PEP 503).
@@ -483,7 +508,8 @@ impl Wheel {
                     continue;
                 }
             };
-            candidates.push((Member { name, installed, size: r.size, index: r.index }, r.entry));
+            let data = data_scheme_path(&name).map(str::to_owned);
+            candidates.push((Member { name, installed, data, size: r.size, index: r.index }, r.entry));
         }
         // Two members installed to one path (`x.py` and `pkg.data/purelib/x.py`): the same.
         let mut at_path: HashMap<&str, Vec<usize>> = HashMap::new();
@@ -1389,6 +1415,7 @@ mod tests {
                 ("demo-1.0.data/scripts/demo-run", b"#!python\n"),
                 ("demo-1.0.data/headers/demo.h", b""),
                 ("demo-1.0.data/data/share/demo.txt", b""),
+                ("demo-1.0.data/data/lib/python3.12/site-packages/dd/_m.so", b"\x7fELF"),
                 ("demo-1.0.data/weird/x", b""),
                 ("demo-1.0.data/purelib/demo/clash.py", b"1"),
                 ("demo/clash.py", b"2"),
@@ -1408,6 +1435,7 @@ mod tests {
                 ("demo-1.0.data/scripts/demo-run", None),
                 ("demo-1.0.data/headers/demo.h", None),
                 ("demo-1.0.data/data/share/demo.txt", None),
+                ("demo-1.0.data/data/lib/python3.12/site-packages/dd/_m.so", Some("dd/_m.so")),
                 ("demo-1.0.dist-info/RECORD", Some("demo-1.0.dist-info/RECORD")),
             ]
         );
