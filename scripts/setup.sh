@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything venvaudit's tests need. Idempotent; quick when already done.
 #
-#   1. Debian packages (only those missing): apache2 libapache2-mod-wsgi-py3 apache2-dev.
+#   1. Debian packages (only those missing): apache2 libapache2-mod-wsgi-py3 apache2-dev, rpm
+#      (rpmbuild makes the real rpm database the interpreter-owner tests read).
 #      Apache is NOT started (policy-rc.d keeps invoke-rc.d from starting it).
 #   2. .tools/venv: a tools virtualenv made from pyenv's CPython 3.12.1 with the pins of
 #      scripts/tools-requirements.txt (virtualenv, uv, packaging, jsonschema, prometheus-client,
@@ -35,7 +36,7 @@ TOOLS_REQS="$REPO/scripts/tools-requirements.txt"
 WH_REQS="$REPO/scripts/wheelhouse-requirements.txt"
 WH_VULN="$REPO/scripts/wheelhouse-vulnerable.txt"
 TEST_PYTHONS=(3.8 3.9 3.11 3.12 3.13)
-APT_PACKAGES=(apache2 libapache2-mod-wsgi-py3 apache2-dev python3-venv python3-gi strace)
+APT_PACKAGES=(apache2 libapache2-mod-wsgi-py3 apache2-dev python3-venv python3-gi strace rpm)
 
 log() { printf 'setup: %s\n' "$*" >&2; }
 die() { printf 'setup: ERROR: %s\n' "$*" >&2; exit 1; }

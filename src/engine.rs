@@ -77,6 +77,9 @@ pub enum Error {
     /// The vulnerability database.
     #[error(transparent)]
     Db(#[from] osv::load::DbError),
+    /// The CPython advisory file cannot be used.
+    #[error("CPython advisory file: {0}")]
+    CpythonDb(crate::osv::cpython::Error),
     /// `check-artifact` without an artefact, or one that does not exist.
     #[error("{0}")]
     Artifact(String),
@@ -241,6 +244,78 @@ fn families(req: &Request) -> std::collections::BTreeSet<Family> {
         .collect()
 }
 
+/// The environment variable naming the CPython advisory file.
+pub const CPYTHON_DB_ENV: &str = "VENVAUDIT_CPYTHON_DB";
+
+/// The CPython advisory file: `cpython_db`, else `$VENVAUDIT_CPYTHON_DB`, else the default path
+/// beside the PyPI database. `Ok((None, Some(path)))` when none is at the path looked at; a
+/// file named explicitly that does not exist, or one that cannot be read, is an error.
+fn cpython_db(req: &Request) -> Result<(Option<osv::cpython::CpythonDb>, Option<String>)> {
+    let named = req.cpython_db.clone().or_else(|| std::env::var(CPYTHON_DB_ENV).ok().filter(|s| !s.is_empty()));
+    let path = named.clone().unwrap_or_else(|| osv::cpython::DEFAULT_PATH.to_owned());
+    if named.is_none() && !std::path::Path::new(&path).exists() {
+        return Ok((None, Some(path)));
+    }
+    Ok((Some(osv::cpython::load(std::path::Path::new(&path)).map_err(Error::CpythonDb)?), None))
+}
+
+/// The warnings (and with `require_osv_db` the finding) about the CPython advisory file:
+/// missing, or older than `osv_max_age_days`; and which interpreters were not matched because
+/// their OS owns them.
+fn cpython_db_notes(
+    req: &Request,
+    db: Option<&osv::cpython::CpythonDb>,
+    missing: Option<&str>,
+    pythons: &[&report::Python],
+    warnings: &mut Vec<String>,
+    findings: &mut Vec<report::Finding>,
+) {
+    if let Some(looked) = missing {
+        let what = format!(
+            "interpreter vulnerabilities not checked: no CPython advisory file at {looked} (build one with `venvaudit db cpython`, give --cpython-db or {CPYTHON_DB_ENV})"
+        );
+        if req.require_osv_db {
+            findings.push(
+                report::Finding::new(
+                    FindingId::OsvDbMissing,
+                    report::Severity::Error,
+                    None,
+                    what.clone(),
+                    "Build the CPython advisory file (`venvaudit db cpython --from cvelistV5.zip --output PATH`) where there is internet and copy it to that path, or point --cpython-db at it",
+                )
+                .detail("looked_at", looked),
+            );
+        }
+        warnings.push(what);
+    }
+    if let Some(db) = db
+        && let Some(newest) = db.newest_source_date()
+        && let Some(age) = crate::time::age_days(newest, req.today())
+    {
+        let max = req.osv_max_age_days.unwrap_or(osv::DEFAULT_MAX_AGE_DAYS);
+        if age > i64::from(max) {
+            warnings.push(format!(
+                "the CPython advisory file is {age} days old (newest source dated {newest}; more than {max}): CVEs published since are not checked"
+            ));
+        }
+    }
+    if db.is_some() {
+        let mut owned: Vec<String> = pythons
+            .iter()
+            .filter(|p| checks::cpython::os_owned(p))
+            .filter_map(|p| p.owner.as_ref().and_then(|o| o.package.clone()).or_else(|| p.base_executable.clone()))
+            .collect();
+        owned.sort();
+        owned.dedup();
+        if !owned.is_empty() {
+            warnings.push(format!(
+                "interpreters owned by the OS package manager ({}) are not matched against CPython CVEs: the vendor backports fixes under the same version, and its tracker (debsecan, dnf updateinfo) covers them",
+                owned.join(", ")
+            ));
+        }
+    }
+}
+
 /// `check`: scan, run every selected check family, apply the ignore policy.
 pub fn check(req: &Request, progress: &Progress) -> Result<Report> {
     req.detail()?;
@@ -262,6 +337,7 @@ pub fn check(req: &Request, progress: &Progress) -> Result<Report> {
         Some(p) if wants_vulns => Some(osv::load(std::path::Path::new(p))?),
         _ => None,
     };
+    let (cpython, cpython_missing) = if wants_vulns { cpython_db(req)? } else { (None, None) };
     // Extensions read the services' LD_LIBRARY_PATH; usage judges processes and services.
     let needs_usage = req.detail().ok() != Some(report::Detail::Summary)
         || req.wants(report::Family::Usage)
@@ -311,6 +387,7 @@ pub fn check(req: &Request, progress: &Progress) -> Result<Report> {
             today: req.today(),
             servers,
             app,
+            cpython_db: cpython.as_ref(),
             lock: lock.take(),
         };
         Ok(checks::run_all(&scan, &inputs))
@@ -348,6 +425,10 @@ pub fn check(req: &Request, progress: &Progress) -> Result<Report> {
             ));
         }
     }
+    let pythons: Vec<&report::Python> = scan.venvs.iter().map(|v| &v.venv.python).collect();
+    let mut notes = Vec::new();
+    cpython_db_notes(req, cpython.as_ref(), cpython_missing.as_deref(), &pythons, &mut notes, &mut outcome.findings);
+    scan.warnings.extend(notes);
     policy.apply(&mut outcome.findings, req.today());
     scan.errors.append(&mut outcome.errors);
     for (venv, used) in outcome.used_by {
@@ -395,7 +476,7 @@ fn complete_version(root: &HostRoot, py: &mut report::Python) {
         py.base_executable.as_deref().and_then(|e| std::path::Path::new(e).parent()?.parent().map(PathBuf::from))
     });
     let Some(prefix) = prefix else { return };
-    if let Some((v, flags, evidence)) = inspect::target::full_version(root, &prefix, &xy) {
+    if let Some((v, flags, evidence)) = inspect::interpreter::full_version(root, &prefix, &xy) {
         if py.version.as_deref().is_none_or(|cur| cur.len() <= xy.len() || cur != v) {
             py.version = Some(v);
             py.evidence.insert("full_version".into(), evidence);
@@ -448,6 +529,7 @@ pub fn check_artifact(req: &Request, progress: &Progress) -> Result<Report> {
         Some(p) if wants_vulns => Some(osv::load(std::path::Path::new(p))?),
         _ => None,
     };
+    let (cpython, cpython_missing) = if wants_vulns { cpython_db(req)? } else { (None, None) };
     let inputs: Vec<checks::artifact::Input> = req
         .artifacts
         .iter()
@@ -592,6 +674,7 @@ pub fn check_artifact(req: &Request, progress: &Progress) -> Result<Report> {
             today: req.today(),
             servers: checks::Servers::default(),
             app: None,
+            cpython_db: cpython.as_ref(),
             lock: None,
         };
         checks::artifact::judge(&scan.root, &scan.host, &target, selection, &inputs, app.as_ref())
@@ -600,6 +683,13 @@ pub fn check_artifact(req: &Request, progress: &Progress) -> Result<Report> {
         artifact.changes = Some(checks::artifact::changes(&artifact, v));
     }
     scan.errors.extend(errors);
+    // The target interpreter's own CVEs: the artefact will run on it.
+    if let Some(c) = &cpython {
+        findings.extend(checks::cpython::judge(c, &target.python, &artifact.path, "target interpreter"));
+    }
+    let mut notes = Vec::new();
+    cpython_db_notes(req, cpython.as_ref(), cpython_missing.as_deref(), &[&target.python], &mut notes, &mut findings);
+    scan.warnings.extend(notes);
     policy.apply(&mut findings, req.today());
     let osv_db = db.as_ref().map(|d| d.describe());
     let mut report = build_report(scan, findings, req);

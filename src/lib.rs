@@ -60,6 +60,8 @@ pub use render::table::{
 };
 // The front-ends the binary dispatches to: JSON-in/JSON-out, the Ansible module, packaging.
 pub use frontends::{ansible, assets, json};
+// The CPython advisory file: CVEs of the interpreter itself (`venvaudit db cpython`).
+pub use osv::cpython;
 
 /// Internals the integration tests and examples reach (the ELF reader that checks the
 /// portable build, the OSV loader the load benchmark times). Not part of the stable API.

@@ -34,6 +34,32 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         args: Option<PathBuf>,
     },
+    /// Build offline advisory files (docs/cpython-db.md).
+    Db(DbArgs),
+}
+
+#[derive(Args)]
+struct DbArgs {
+    #[command(subcommand)]
+    command: DbCommand,
+}
+
+#[derive(Subcommand)]
+enum DbCommand {
+    /// Build the CPython advisory file: CVEs of the interpreter itself.
+    ///
+    /// From CVE records of the PSF CNA (a cvelistV5 release zip, its cves.zip, or a directory)
+    /// and the PSF advisory database (aliases). Prints a one-line JSON summary; records that
+    /// cannot be used are listed on stderr. Exit 2 when nothing usable was found.
+    Cpython {
+        /// A cvelistV5 release zip, a zip or directory of CVE-*.json / PSF-*.json records, or
+        /// one record (repeatable).
+        #[arg(long = "from", value_name = "PATH", required = true)]
+        from: Vec<PathBuf>,
+        /// The file to write (atomically), e.g. /var/lib/venvaudit/osv/CPython.json.
+        #[arg(long, value_name = "FILE")]
+        output: PathBuf,
+    },
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -79,6 +105,10 @@ struct CheckArgs {
     /// (default: $VENVAUDIT_OSV_DB, else /var/lib/venvaudit/osv/PyPI.zip when present).
     #[arg(long, value_name = "PATH")]
     osv_db: Option<String>,
+    /// The CPython advisory file (`venvaudit db cpython`) the interpreters are matched against
+    /// (default: $VENVAUDIT_CPYTHON_DB, else /var/lib/venvaudit/osv/CPython.json when present).
+    #[arg(long, value_name = "FILE")]
+    cpython_db: Option<String>,
     /// Fail the gate (an `osv-db-missing` error) when no OSV database is found.
     #[arg(long)]
     require_osv_db: bool,
@@ -249,6 +279,7 @@ impl CheckArgs {
             apache_config: self.apache_config.clone(),
             uwsgi_config: self.uwsgi_config.clone(),
             osv_db: self.osv_db.clone(),
+            cpython_db: self.cpython_db.clone(),
             require_osv_db: self.require_osv_db,
             osv_max_age_days: self.osv_max_age,
             forbid: self.forbid.clone(),
@@ -290,6 +321,9 @@ struct ArtifactArgs {
     /// Offline OSV database (default: $VENVAUDIT_OSV_DB, else /var/lib/venvaudit/osv/PyPI.zip).
     #[arg(long, value_name = "PATH")]
     osv_db: Option<String>,
+    /// The CPython advisory file the target interpreter is matched against.
+    #[arg(long, value_name = "FILE")]
+    cpython_db: Option<String>,
     /// PEP 508 specifier whose matches are `forbidden-package` errors (repeatable).
     #[arg(long, value_name = "SPEC")]
     forbid: Vec<String>,
@@ -324,6 +358,7 @@ impl ArtifactArgs {
             app: self.app.clone(),
             root: self.root.clone(),
             osv_db: self.osv_db.clone(),
+            cpython_db: self.cpython_db.clone(),
             forbid: self.forbid.clone(),
             checks: self.checks.clone(),
             fail_on: match self.fail_on {
@@ -386,6 +421,46 @@ fn main() -> ExitCode {
     }
     let cli = Cli::parse();
     match cli.command {
+        Command::Db(DbArgs { command: DbCommand::Cpython { from, output } }) => {
+            use venvaudit::cpython;
+            // Problems go to stderr, at most this many lines.
+            const SHOWN: usize = 100;
+            let show = |problems: &[cpython::Problem]| {
+                for p in problems.iter().take(SHOWN) {
+                    eprintln!("venvaudit: db cpython: {p}");
+                }
+                if problems.len() > SHOWN {
+                    eprintln!("venvaudit: db cpython: ... and {} more problems", problems.len() - SHOWN);
+                }
+            };
+            let (db, problems) = match cpython::build(&from) {
+                Ok(built) => built,
+                Err(e) => {
+                    if let cpython::Error::NoRecords { problems, .. } = &e {
+                        show(problems);
+                    }
+                    return fail(e);
+                }
+            };
+            show(&problems);
+            if let Err(e) = db.write(&output) {
+                return fail(e);
+            }
+            let sources: Vec<serde_json::Value> = db
+                .sources
+                .iter()
+                .map(|s| serde_json::json!({"name": s.name, "path": s.path, "date": s.date, "records": s.records}))
+                .collect();
+            let summary = serde_json::json!({
+                "output": output.display().to_string(),
+                "generated_at": db.generated_at,
+                "advisories": db.advisories.len(),
+                "sources": sources,
+                "problems": problems.len(),
+            });
+            println!("{summary}");
+            ExitCode::SUCCESS
+        }
         Command::Run { args } => {
             let (value, code) = venvaudit::json::run(args.as_deref());
             println!("{value}");

@@ -174,6 +174,10 @@ pub struct Request {
     pub config_root: Option<String>,
     /// `check`/`query`: offline OSV database (directory of JSON files or zip).
     pub osv_db: Option<String>,
+    /// `check`: the CPython advisory file (`venvaudit db cpython`) the interpreters are matched
+    /// against (default `$VENVAUDIT_CPYTHON_DB`, else `CPython.json` beside the default PyPI
+    /// database).
+    pub cpython_db: Option<String>,
     /// `check`: fail the gate (an `osv-db-missing` error) when no OSV database is found.
     pub require_osv_db: bool,
     /// `check`: a database whose newest record is older than this many days draws a warning.
@@ -232,6 +236,7 @@ impl Default for Request {
             uwsgi_config: Vec::new(),
             config_root: None,
             osv_db: None,
+            cpython_db: None,
             require_osv_db: false,
             osv_max_age_days: None,
             forbid: Vec::new(),
@@ -271,6 +276,7 @@ pub const KEYS: &[&str] = &[
     "uwsgi_config",
     "config_root",
     "osv_db",
+    "cpython_db",
     "require_osv_db",
     "osv_max_age_days",
     "forbid",

@@ -4,6 +4,7 @@
 //! exposes a `check` function and knows nothing of the others.
 
 pub mod artifact;
+pub mod cpython;
 pub mod deps;
 pub mod drift;
 pub mod embed;
@@ -109,6 +110,8 @@ pub struct Inputs<'a> {
     pub servers: Servers,
     /// `--app`: the imports of the application's code; a module it imports is required.
     pub app: Option<crate::inspect::imports::AppImports>,
+    /// The CPython advisory file, when one was found and the vulnerabilities family is wanted.
+    pub cpython_db: Option<&'a crate::osv::cpython::CpythonDb>,
     /// `--lock`: the lock every environment is compared with (`lock-drift`), as shown.
     pub lock: Option<(String, crate::parse::lock::Lock)>,
 }
@@ -192,6 +195,9 @@ pub fn run_all(scan: &Scan, inputs: &Inputs) -> Outcome {
             }
             if let Some(db) = db {
                 o.findings.extend(vulns::check(db, v));
+            }
+            if let Some(db) = inputs.cpython_db {
+                o.findings.extend(cpython::check(db, v));
             }
             if wants(Family::Forbidden) {
                 o.findings.extend(forbidden::check(forbid, v));

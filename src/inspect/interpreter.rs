@@ -315,6 +315,37 @@ pub fn inspect_interpreter(root: &HostRoot, libs: &LibrarySearch, venv: &Path, m
         py.evidence.insert("abi".into(), src);
     }
 
+    // The exact version it runs: the base installation's, as it is now.
+    if !pypy && let Some(xy) = py.version.as_deref().map(crate::report::major_minor) {
+        let free_threaded = stdlib.as_ref().is_some_and(|l| l.free_threaded);
+        let prefixes: Vec<PathBuf> = runs.iter().map(|b| b.prefix.clone()).chain(base_prefix.clone()).collect();
+        // `bin/python` that is a file, not a link: a copy of the interpreter (`venv --copies`,
+        // legacy virtualenv). A conda environment's own interpreter is its base.
+        let copy = exe
+            .as_ref()
+            .filter(|_| marker != Marker::Conda)
+            .filter(|e| root.symlink_metadata(e).is_ok_and(|m| m.file_type().is_file()));
+        let base_holder = base_resolved.as_ref().and_then(|r| match &py.libpython {
+            Some(LibPython { linkage: crate::report::Linkage::Shared, path, .. }) => path.as_ref().map(PathBuf::from),
+            _ => Some(r.clone()),
+        });
+        let sources = VersionSources {
+            prefixes: &prefixes,
+            base_holder: base_holder.as_deref(),
+            copy: copy.map(PathBuf::as_path),
+        };
+        if let Some(found) = exact_version(root, libs, &sources, &xy, free_threaded) {
+            apply_exact_version(&mut py, cfg.version(), found);
+        }
+    }
+
+    // Who installed the base interpreter.
+    if let Some(r) = &base_resolved {
+        let (owner, src) = super::owner::interpreter_owner(root, r);
+        py.owner = Some(owner);
+        py.evidence.insert("owner".into(), src);
+    }
+
     InterpreterFacts {
         kind,
         creator,
@@ -325,6 +356,290 @@ pub fn inspect_interpreter(root: &HostRoot, libs: &LibrarySearch, venv: &Path, m
         base_prefix: runs,
         stdlib,
     }
+}
+
+/// Where the exact version of an environment's interpreter can be read.
+struct VersionSources<'a> {
+    /// The base installation (view paths): `sys.base_prefix` first, then the directory
+    /// above the base executable's `bin/`.
+    prefixes: &'a [PathBuf],
+    /// The file holding the base interpreter's code: its libpython, else the executable.
+    base_holder: Option<&'a Path>,
+    /// The environment's own `bin/python` when it is a copy, not a link.
+    copy: Option<&'a Path>,
+}
+
+/// A full version read from files, and where it was read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExactVersion {
+    /// `3.12.8`, `3.13.0rc2`, `3.10.5+`: as the source writes it.
+    pub version: String,
+    /// ABI flags, when the source says (build-details.json's `abi.flags`).
+    pub flags: Option<String>,
+    /// Where it was read, for evidence.
+    pub source: String,
+}
+
+/// The version the environment runs. A copied interpreter linked statically runs its own
+/// build whatever its base installation is now: its compiled-in version decides. Otherwise
+/// the base installation's files (build-details.json, patchlevel.h, PYTHON.json,
+/// conda-meta), then the version string compiled into the base's libpython or executable,
+/// then the copy's (a copy whose installation has no files of its X.Y).
+fn exact_version(
+    root: &HostRoot,
+    libs: &LibrarySearch,
+    src: &VersionSources,
+    xy: &str,
+    free_threaded: bool,
+) -> Option<ExactVersion> {
+    let installed = || src.prefixes.iter().find_map(|p| installation_version(root, p, xy, free_threaded));
+    let copy_holder = src.copy.and_then(|c| code_holder(root, libs, c).map(|h| (c, h)));
+    if let Some((copy, holder)) = &copy_holder
+        && root.resolve(copy).is_ok_and(|r| &r == holder)
+        && let Some(v) = compiled_version(root, holder, xy)
+    {
+        let mut source = format!(
+            "PY_VERSION compiled into {} (a statically linked copy of the interpreter runs its own build)",
+            display(copy)
+        );
+        if let Some(other) = installed().filter(|o| o.version != v) {
+            source.push_str(&format!("; the base installation is now {} ({})", other.version, other.source));
+        }
+        return Some(ExactVersion { version: v, flags: None, source });
+    }
+    if let Some(found) = installed() {
+        return Some(found);
+    }
+    let holders = src.base_holder.into_iter().chain(copy_holder.as_ref().map(|(_, h)| h.as_path()));
+    for holder in holders {
+        if let Some(v) = compiled_version(root, holder, xy) {
+            return Some(ExactVersion {
+                version: v,
+                flags: None,
+                source: format!("PY_VERSION compiled into {}", display(holder)),
+            });
+        }
+    }
+    None
+}
+
+/// Record the exact version found, keeping pyvenv.cfg's when it says otherwise.
+fn apply_exact_version(py: &mut Python, cfg: Option<(&'static str, &str)>, found: ExactVersion) {
+    if let Some((key, raw)) = cfg {
+        let made_with = clean_version(raw);
+        if !same_release(&made_with, &found.version) {
+            py.evidence.insert(
+                "venv_cfg_version".into(),
+                format!(
+                    "{key} records {made_with}, the version the environment was made with; the interpreter it runs is now {}",
+                    found.version
+                ),
+            );
+            py.venv_cfg_version = Some(made_with);
+        }
+    }
+    if let Some(base) = found.version.strip_suffix('+') {
+        py.version_uncertain = true;
+        py.evidence.insert(
+            "version_uncertain".into(),
+            format!(
+                "{} is a branch build's version: a development snapshot made after {base}, not a release, so which fixes it has cannot be told from the number",
+                found.version
+            ),
+        );
+    }
+    py.version = Some(found.version);
+    py.evidence.insert("version".into(), found.source);
+}
+
+/// Whether pyvenv.cfg's version and the one found name the same build. `venv` writes only
+/// `X.Y.Z` (`sys.version_info[:3]`), so `3.13.0` agrees with `3.13.0rc2`, and `3.10.5` with a
+/// branch build's `3.10.5+`; virtualenv's `version_info` keeps the pre-release.
+fn same_release(cfg: &str, found: &str) -> bool {
+    let found = found.trim_end_matches('+');
+    if cfg == found {
+        return true;
+    }
+    let release = |v: &str| -> String { v.chars().take_while(|c| c.is_ascii_digit() || *c == '.').collect() };
+    let plain = !cfg.is_empty() && cfg.chars().all(|c| c.is_ascii_digit() || c == '.');
+    plain && release(found).trim_end_matches('.') == cfg
+}
+
+/// The file holding an interpreter's code, found as the loader finds it: the libpython the
+/// executable needs, else the executable itself (a static build). `None` when a needed
+/// libpython is not found.
+fn code_holder(root: &HostRoot, libs: &LibrarySearch, exe: &Path) -> Option<PathBuf> {
+    let resolved = root.resolve(exe).ok()?;
+    let info = elf::read_elf(&root.real(&resolved)).ok()?;
+    match info.needed.iter().find(|n| n.starts_with("libpython")) {
+        Some(so) => libs.find(so, resolved.parent().unwrap_or(Path::new("/")), &info),
+        None => Some(resolved),
+    }
+}
+
+/// `PY_VERSION` as CPython writes it, of the installation `xy`: `X.Y.Z`, then an optional
+/// pre-release (`a1`, `b2`, `rc1`), then an optional `+` (a build from a branch).
+pub fn valid_py_version(v: &str, xy: &str) -> bool {
+    let Some(rest) = v.strip_prefix(xy).and_then(|r| r.strip_prefix('.')) else { return false };
+    let rest = rest.strip_suffix('+').unwrap_or(rest);
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    if digits == 0 || digits > 4 {
+        return false;
+    }
+    let tail = &rest[digits..];
+    tail.is_empty()
+        || ["a", "b", "rc"].iter().any(|p| {
+            tail.strip_prefix(p).is_some_and(|n| !n.is_empty() && n.len() <= 4 && n.bytes().all(|b| b.is_ascii_digit()))
+        })
+}
+
+/// The full version of the installation at `prefix` whose X.Y is `xy`, from its files, in
+/// this order: `lib/pythonX.Y[t]/build-details.json` (3.14+, PEP 739:
+/// `language.version_info`, else `implementation.version`), `include/pythonX.Y{abiflags}/
+/// patchlevel.h` (`PY_VERSION`), python-build-standalone's `PYTHON.json` (`python_version`),
+/// conda's `conda-meta/python-X.Y.Z-*.json` (`version`). Each must agree with `xy`.
+pub fn installation_version(root: &HostRoot, prefix: &Path, xy: &str, free_threaded: bool) -> Option<ExactVersion> {
+    let t_first: &[&str] = if free_threaded { &["t", ""] } else { &["", "t"] };
+    for t in t_first {
+        let details = prefix.join(format!("lib/python{xy}{t}/build-details.json"));
+        let Ok(bytes) = root.read_bounded(&details, 1 << 20) else { continue };
+        let Ok(v) = serde_json::from_slice::<serde_json::Value>(&bytes) else { continue };
+        let version = [&v["language"]["version_info"], &v["implementation"]["version"]]
+            .into_iter()
+            .find_map(version_info_string)
+            .filter(|s| valid_py_version(s, xy));
+        if let Some(version) = version {
+            let flags = v["abi"]["flags"].as_array().map(|f| f.iter().filter_map(|x| x.as_str()).collect::<String>());
+            return Some(ExactVersion { version, flags, source: display(&details) });
+        }
+    }
+    let suffixes: &[&str] =
+        if free_threaded { &["t", "td", "", "d", "m", "dm"] } else { &["", "t", "d", "td", "m", "dm"] };
+    for suffix in suffixes {
+        let header = prefix.join(format!("include/python{xy}{suffix}/patchlevel.h"));
+        let Ok(bytes) = root.read_bounded(&header, 1 << 20) else { continue };
+        let text = String::from_utf8_lossy(&bytes);
+        let version = text.lines().find_map(|l| {
+            let rest = l.trim().strip_prefix('#')?.trim_start().strip_prefix("define")?;
+            let rest = rest.strip_prefix(char::is_whitespace)?.trim_start().strip_prefix("PY_VERSION")?;
+            let v = rest.strip_prefix(char::is_whitespace)?.trim().strip_prefix('"')?.split('"').next()?;
+            valid_py_version(v, xy).then(|| v.to_owned())
+        });
+        if let Some(v) = version {
+            return Some(ExactVersion {
+                version: v,
+                flags: None,
+                source: format!("{} (PY_VERSION)", display(&header)),
+            });
+        }
+    }
+    if let Some((file, v)) = super::owner::standalone_record(root, prefix)
+        && let Some(version) = v["python_version"].as_str().filter(|s| valid_py_version(s, xy))
+    {
+        return Some(ExactVersion {
+            version: version.to_owned(),
+            flags: None,
+            source: format!("{} (python_version)", display(&file)),
+        });
+    }
+    if let Some((file, name_version)) = super::owner::conda_python_record(root, prefix) {
+        let recorded = root
+            .read_bounded(&file, 64 << 20)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+            .and_then(|j| j["version"].as_str().map(str::to_owned));
+        let version = recorded.unwrap_or(name_version);
+        if valid_py_version(&version, xy) {
+            return Some(ExactVersion { version, flags: None, source: format!("{} (version)", display(&file)) });
+        }
+    }
+    None
+}
+
+/// `{major, minor, micro, releaselevel, serial}` (PEP 739) -> `3.14.0rc1`.
+fn version_info_string(vi: &serde_json::Value) -> Option<String> {
+    let (a, b, c) = (vi["major"].as_u64()?, vi["minor"].as_u64()?, vi["micro"].as_u64()?);
+    let level = match vi["releaselevel"].as_str() {
+        Some("alpha") => "a",
+        Some("beta") => "b",
+        Some("candidate") => "rc",
+        _ => "",
+    };
+    let serial = if level.is_empty() { String::new() } else { vi["serial"].as_u64().unwrap_or(0).to_string() };
+    Some(format!("{a}.{b}.{c}{level}{serial}"))
+}
+
+/// The full version (`3.12.1`) and ABI flags of the installation at `prefix` whose X.Y is
+/// `xy`, from its files (see [`installation_version`]). Returns (version, flags, evidence).
+pub fn full_version(root: &HostRoot, prefix: &Path, xy: &str) -> Option<(String, Option<String>, String)> {
+    installation_version(root, prefix, xy, false).map(|v| (v.version, v.flags, v.source))
+}
+
+/// Most bytes of a binary searched for its version string.
+const MAX_VERSION_SCAN: u64 = 256 << 20;
+/// Version string scans, by file identity and X.Y: a fleet of venvs on one base reads its
+/// libpython once.
+type ScanKey = (PathBuf, u64, u64, i64, i64, String);
+static SCAN_CACHE: std::sync::Mutex<Option<std::collections::HashMap<ScanKey, Option<String>>>> =
+    std::sync::Mutex::new(None);
+
+/// The `PY_VERSION` string compiled into a libpython or interpreter executable (view path):
+/// a NUL-delimited string of the known X.Y (`\03.11.2\0`), as `Py_GetVersion` reads it.
+/// Only one distinct such string may be found: several (another version in a message)
+/// say nothing. Read in pieces, at most [`MAX_VERSION_SCAN`] bytes.
+pub fn compiled_version(root: &HostRoot, file: &Path, xy: &str) -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let f = root.open(file).ok()?;
+    let m = f.metadata().ok()?;
+    let key = (root.real(file), m.ino(), m.size(), m.mtime(), m.mtime_nsec(), xy.to_owned());
+    if let Some(hit) = SCAN_CACHE.lock().ok().and_then(|c| c.as_ref().and_then(|c| c.get(&key).cloned())) {
+        return hit;
+    }
+    let found = scan_version_string(std::io::Read::take(f, MAX_VERSION_SCAN), xy);
+    if let Ok(mut guard) = SCAN_CACHE.lock() {
+        let cache = guard.get_or_insert_with(std::collections::HashMap::new);
+        if cache.len() >= 1024 {
+            cache.clear();
+        }
+        cache.insert(key, found.clone());
+    }
+    found
+}
+
+/// See [`compiled_version`]: the scan itself, over any reader.
+fn scan_version_string(mut r: impl std::io::Read, xy: &str) -> Option<String> {
+    const CHUNK: usize = 1 << 20;
+    const LONGEST: usize = 24;
+    let needle = format!("\0{xy}.").into_bytes();
+    let finder = memchr::memmem::Finder::new(&needle);
+    let keep = needle.len() + LONGEST;
+    let mut buf: Vec<u8> = Vec::with_capacity(CHUNK + keep);
+    let mut chunk = vec![0u8; CHUNK];
+    let mut found = std::collections::BTreeSet::new();
+    loop {
+        let n = match r.read(&mut chunk) {
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(_) => return None,
+        };
+        buf.extend_from_slice(&chunk[..n]);
+        for at in finder.find_iter(&buf) {
+            let s = &buf[at + 1..];
+            // A string cut by the end of the buffer is found again with the next piece.
+            let Some(end) = s.iter().take(LONGEST + 1).position(|b| *b == 0) else { continue };
+            if let Ok(v) = std::str::from_utf8(&s[..end])
+                && valid_py_version(v, xy)
+            {
+                found.insert(v.to_owned());
+            }
+        }
+        if n == 0 || found.len() > 1 {
+            break;
+        }
+        let cut = buf.len().saturating_sub(keep);
+        buf.drain(..cut);
+    }
+    if found.len() == 1 { found.pop_first() } else { None }
 }
 
 /// `3.12.1.final.0` -> `3.12.1`; `3.13.0.candidate.1` -> `3.13.0rc1`.
@@ -452,5 +767,110 @@ mod tests {
         assert_eq!(clean_version("3.12.1.final.0"), "3.12.1");
         assert_eq!(clean_version("3.13.0.candidate.2"), "3.13.0rc2");
         assert_eq!(clean_version("3.11.7"), "3.11.7");
+    }
+
+    #[test]
+    fn py_versions_must_be_of_the_installation() {
+        for ok in ["3.12.1", "3.13.0rc2", "3.14.0a1", "3.10.5+", "3.14.0a1+", "3.9.18"] {
+            assert!(valid_py_version(ok, &crate::report::major_minor(ok)), "{ok}");
+        }
+        for bad in
+            ["3.12", "3.12.", "3.12.x", "3.12.1 (main", "3.12.1-1", "3.120.1", "3.12.1rc", "3.12.1c1", "3.12.1++"]
+        {
+            assert!(!valid_py_version(bad, "3.12"), "{bad}");
+        }
+        assert!(!valid_py_version("3.1.2", "3.12"));
+        assert!(!valid_py_version("3.11.2", "3.1"));
+    }
+
+    #[test]
+    fn cfg_and_found_versions_agree() {
+        assert!(same_release("3.12.1", "3.12.1"));
+        assert!(same_release("3.13.0", "3.13.0rc2"), "venv writes only X.Y.Z");
+        assert!(same_release("3.10.5", "3.10.5+"));
+        assert!(!same_release("3.12.1", "3.12.8"));
+        assert!(!same_release("3.13.0rc1", "3.13.0rc2"), "virtualenv keeps the pre-release");
+        assert!(!same_release("3.12.10", "3.12.1"));
+    }
+
+    #[test]
+    fn version_strings_in_binaries() {
+        let scan = |bytes: &[u8], xy: &str| scan_version_string(bytes, xy);
+        assert_eq!(scan(b"\x7fELF\0pymalloc\x003.11.2\0strict\x003.2.0\0", "3.11").as_deref(), Some("3.11.2"));
+        // The same string twice is one version; two different ones say nothing.
+        assert_eq!(scan(b"\x003.11.2\0x\x003.11.2\0", "3.11").as_deref(), Some("3.11.2"));
+        assert_eq!(scan(b"\x003.11.2\0x\x003.11.4\0", "3.11"), None);
+        // Inside a path (pyenv's prefix `/root/.pyenv/versions/3.12.1`), not delimited: no.
+        assert_eq!(scan(b"\0/root/.pyenv/versions/3.12.1\0", "3.12"), None);
+        // Another version that only starts alike: sqlite's 3.40.1 is not Python 3.4's.
+        assert_eq!(scan(b"\x003.40.1\0", "3.4"), None);
+        assert_eq!(scan(b"\x003.10.5+\0", "3.10").as_deref(), Some("3.10.5+"));
+        // Across the boundary of two read pieces.
+        let mut big = vec![b'x'; (1 << 20) - 3];
+        big.extend_from_slice(b"\x003.12.8\0tail");
+        assert_eq!(scan(&big, "3.12").as_deref(), Some("3.12.8"));
+    }
+
+    #[test]
+    fn installation_files_in_order() {
+        let tmp = std::env::temp_dir().join(format!("venvaudit-interp-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&tmp);
+        let root = HostRoot::at(&std::fs::create_dir_all(&tmp).map(|_| tmp.clone()).unwrap()).unwrap();
+        let put = |rel: &str, text: &str| {
+            let p = tmp.join(rel);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        };
+        let prefix = Path::new("/opt/py");
+        assert_eq!(installation_version(&root, prefix, "3.14", false), None);
+        put(
+            "opt/py/include/python3.14t/patchlevel.h",
+            "#define PY_VERSION_HEX 0x030e00f0\n#define PY_VERSION \"3.14.0\"\n",
+        );
+        let v = installation_version(&root, prefix, "3.14", true).unwrap();
+        assert_eq!(
+            (v.version.as_str(), v.source.as_str()),
+            ("3.14.0", "/opt/py/include/python3.14t/patchlevel.h (PY_VERSION)")
+        );
+        // build-details.json comes first; implementation.version when language.version_info is absent.
+        put(
+            "opt/py/lib/python3.14t/build-details.json",
+            r#"{"language": {"version": "3.14"}, "implementation": {"name": "cpython", "version": {"major": 3, "minor": 14, "micro": 1, "releaselevel": "candidate", "serial": 2}}, "abi": {"flags": ["t"]}}"#,
+        );
+        let v = installation_version(&root, prefix, "3.14", true).unwrap();
+        assert_eq!(v.version, "3.14.1rc2");
+        assert_eq!(v.flags.as_deref(), Some("t"));
+        assert_eq!(v.source, "/opt/py/lib/python3.14t/build-details.json");
+        // Another X.Y's files say nothing about this one.
+        assert_eq!(installation_version(&root, prefix, "3.13", false), None);
+        put(
+            "opt/py/lib/python3.13/build-details.json",
+            r#"{"language": {"version_info": {"major": 3, "minor": 14, "micro": 0}}}"#,
+        );
+        assert_eq!(installation_version(&root, prefix, "3.13", false), None);
+        // conda-meta, when nothing before it says.
+        put("opt/py/conda-meta/python-3.13.1-h9e4cc4f_105_cp313.json", r#"{"name": "python", "version": "3.13.1"}"#);
+        let v = installation_version(&root, prefix, "3.13", false).unwrap();
+        assert_eq!(v.version, "3.13.1");
+        assert!(v.source.ends_with("python-3.13.1-h9e4cc4f_105_cp313.json (version)"), "{}", v.source);
+        let _ = std::fs::remove_dir_all(&tmp);
+    }
+
+    #[test]
+    fn exact_version_is_recorded_beside_the_cfg_version() {
+        let found = |v: &str| ExactVersion { version: v.into(), flags: None, source: "patchlevel.h".into() };
+        let mut py = Python::default();
+        apply_exact_version(&mut py, Some(("pyvenv.cfg:version", "3.12.1")), found("3.12.8"));
+        assert_eq!(py.version.as_deref(), Some("3.12.8"));
+        assert_eq!(py.venv_cfg_version.as_deref(), Some("3.12.1"));
+        assert!(py.evidence["venv_cfg_version"].starts_with("pyvenv.cfg:version records 3.12.1"));
+        assert!(!py.version_uncertain);
+
+        let mut py = Python::default();
+        apply_exact_version(&mut py, Some(("pyvenv.cfg:version_info", "3.10.5.final.0")), found("3.10.5+"));
+        assert_eq!(py.version.as_deref(), Some("3.10.5+"));
+        assert_eq!(py.venv_cfg_version, None);
+        assert!(py.version_uncertain);
+        assert!(py.evidence["version_uncertain"].contains("branch build"));
     }
 }

@@ -5,6 +5,7 @@ pub mod getpath;
 pub mod hosted;
 pub mod imports;
 pub mod interpreter;
+pub mod owner;
 pub mod packages;
 pub mod target;
 pub mod usage;

@@ -94,50 +94,6 @@ pub fn inspect_interpreter_file(root: &HostRoot, libs: &LibrarySearch, exe: &Pat
     Ok(py)
 }
 
-/// The full version (`3.12.1`) and ABI flags of the installation at `prefix` whose X.Y is
-/// `xy`, from its files: `lib/pythonX.Y/build-details.json` (3.14+, PEP 739), else
-/// `include/pythonX.Y*/patchlevel.h` (`PY_VERSION`). Returns (version, flags, evidence).
-pub fn full_version(root: &HostRoot, prefix: &Path, xy: &str) -> Option<(String, Option<String>, String)> {
-    let details = prefix.join(format!("lib/python{xy}/build-details.json"));
-    if let Ok(bytes) = root.read_bounded(&details, 1 << 20)
-        && let Ok(v) = serde_json::from_slice::<serde_json::Value>(&bytes)
-    {
-        let vi = &v["language"]["version_info"];
-        let version = match (vi["major"].as_u64(), vi["minor"].as_u64(), vi["micro"].as_u64()) {
-            (Some(a), Some(b), Some(c)) => {
-                let level = match vi["releaselevel"].as_str() {
-                    Some("alpha") => "a",
-                    Some("beta") => "b",
-                    Some("candidate") => "rc",
-                    _ => "",
-                };
-                let serial =
-                    if level.is_empty() { String::new() } else { vi["serial"].as_u64().unwrap_or(0).to_string() };
-                Some(format!("{a}.{b}.{c}{level}{serial}"))
-            }
-            _ => v["language"]["version"].as_str().map(str::to_owned),
-        };
-        let flags = v["abi"]["flags"].as_array().map(|f| f.iter().filter_map(|x| x.as_str()).collect::<String>());
-        if let Some(version) = version {
-            return Some((version, flags, display(&details)));
-        }
-    }
-    for suffix in ["", "t", "d", "td", "m", "dm"] {
-        let header = prefix.join(format!("include/python{xy}{suffix}/patchlevel.h"));
-        let Ok(bytes) = root.read_bounded(&header, 1 << 20) else { continue };
-        let text = String::from_utf8_lossy(&bytes);
-        let version = text.lines().find_map(|l| {
-            let rest = l.trim().strip_prefix("#define")?.trim_start().strip_prefix("PY_VERSION")?;
-            let v = rest.trim().trim_matches('"');
-            (v.starts_with(xy) && v.len() < 32).then(|| v.to_owned())
-        });
-        if let Some(v) = version {
-            return Some((v, None, display(&header)));
-        }
-    }
-    None
-}
-
 /// The only `lib/pythonX.Y` directory of a prefix, when there is exactly one.
 fn single_lib_dir(root: &HostRoot, prefix: &Path) -> Option<(LibDirVersion, String)> {
     let lib = prefix.join("lib");

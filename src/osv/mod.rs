@@ -6,6 +6,7 @@
 //! are compared against range events directly, never through PEP 440 specifiers (under
 //! `fixed: 2.7.2` the pre-release `2.7.2rc1` is affected, yet `<2.7.2` would exclude it).
 
+pub mod cpython;
 pub mod cvss;
 pub mod load;
 pub mod matching;

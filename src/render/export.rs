@@ -72,6 +72,31 @@ pub fn cyclonedx(report: &Report) -> Value {
             }));
             deps.push(json!(r));
         }
+        // The interpreter is a component of the environment too: its own CVEs point at it.
+        if let Some(version) = v.python.version.as_deref().filter(|_| is_cpython(&v.python)) {
+            let r = interpreter_ref(&v.path);
+            refs.insert((v.path.clone(), INTERPRETER_KEY.to_owned()), r.clone());
+            let mut props = Vec::new();
+            if let Some(exe) = v.python.base_executable.as_deref() {
+                props.push(prop("venvaudit:executable", exe));
+            }
+            if let Some(o) = &v.python.owner {
+                let manager = serde_json::to_value(o.manager).ok().and_then(|m| m.as_str().map(str::to_owned));
+                props.push(prop("venvaudit:owner:manager", manager.unwrap_or_default()));
+                if let Some(p) = &o.package {
+                    props.push(prop("venvaudit:owner:package", p.as_str()));
+                }
+            }
+            children.push(json!({
+                "type": "application",
+                "bom-ref": r,
+                "name": "CPython",
+                "version": version,
+                "purl": format!("pkg:generic/cpython@{}", pct(version)),
+                "properties": props,
+            }));
+            deps.push(json!(r));
+        }
         let mut props = vec![prop("venvaudit:kind", v.kind.as_str()), prop("venvaudit:health", v.health.as_str())];
         if let Some(py) = &v.python.version {
             props.push(prop("venvaudit:python:version", py.as_str()));
@@ -134,13 +159,31 @@ pub fn cyclonedx(report: &Report) -> Value {
     bom
 }
 
-/// `vulnerability` findings grouped by advisory, each affecting the components it was found in.
+/// The key of an environment's interpreter among the component references (no distribution
+/// normalizes to it).
+const INTERPRETER_KEY: &str = " interpreter";
+
+fn interpreter_ref(venv: &str) -> String {
+    format!("interpreter:{}", pct(venv))
+}
+
+fn is_cpython(py: &crate::report::Python) -> bool {
+    py.implementation.as_deref().is_none_or(|i| i.eq_ignore_ascii_case("cpython"))
+}
+
+/// `vulnerability` and `interpreter-vulnerability` findings grouped by advisory, each
+/// affecting the components it was found in (distributions, interpreters).
 fn vulnerabilities(report: &Report, refs: &BTreeMap<(String, String), String>) -> Vec<Value> {
     let mut by_id: BTreeMap<String, (Vec<&Finding>, Vec<String>)> = BTreeMap::new();
-    for f in report.findings.iter().filter(|f| f.id == FindingId::Vulnerability) {
+    let wanted = |f: &&Finding| matches!(f.id, FindingId::Vulnerability | FindingId::InterpreterVulnerability);
+    for f in report.findings.iter().filter(wanted) {
         let Some(adv) = f.details.get("advisory").and_then(Value::as_str) else { continue };
         let (Some(venv), Some(pkg)) = (&f.venv, &f.package) else { continue };
-        let key = (venv.clone(), crate::inspect::packages::normalize_name(pkg));
+        let key = if f.id == FindingId::InterpreterVulnerability {
+            (venv.clone(), INTERPRETER_KEY.to_owned())
+        } else {
+            (venv.clone(), crate::inspect::packages::normalize_name(pkg))
+        };
         let Some(r) = refs.get(&key) else { continue };
         let slot = by_id.entry(adv.to_owned()).or_default();
         slot.0.push(f);
@@ -153,9 +196,14 @@ fn vulnerabilities(report: &Report, refs: &BTreeMap<(String, String), String>) -
         .map(|(id, (fs, affects))| {
             let f = fs[0];
             let d = &f.details;
+            let source = if f.id == FindingId::InterpreterVulnerability {
+                json!({"name": "CVE (PSF CNA)", "url": format!("https://www.cve.org/CVERecord?id={id}")})
+            } else {
+                json!({"name": "OSV", "url": format!("https://osv.dev/vulnerability/{id}")})
+            };
             let mut v = json!({
                 "id": id,
-                "source": {"name": "OSV", "url": format!("https://osv.dev/vulnerability/{id}")},
+                "source": source,
                 "ratings": [rating(f)],
                 "description": d.get("summary").cloned().unwrap_or(Value::Null),
                 "recommendation": f.remediation,
@@ -210,8 +258,10 @@ fn rating(f: &Finding) -> Value {
         "NONE" => "none",
         _ => "unknown",
     };
-    let method = match r.and_then(|r| r["method"].as_str()) {
-        Some("CVSS_V2") => "CVSSv2",
+    let method = match r.and_then(|r| r["method"].as_str().or_else(|| r["cvss_version"].as_str())) {
+        Some("CVSS_V2" | "2.0") => "CVSSv2",
+        Some("3.0" | "3.1") => "CVSSv3",
+        Some("4.0") => "CVSSv4",
         Some("CVSS_V3") => "CVSSv3",
         Some("CVSS_V4") => "CVSSv4",
         Some(_) => "other",
@@ -319,6 +369,28 @@ pub fn prometheus(report: &Report) -> String {
         [("error", report.summary.error), ("warning", report.summary.warning), ("info", report.summary.info)]
     {
         let _ = writeln!(out, "venvaudit_severity_findings{{severity=\"{name}\"}} {n}");
+    }
+    header(
+        &mut out,
+        "venvaudit_interpreter_info",
+        "The interpreter each environment runs: its exact version and who installed it (dpkg, rpm, pyenv, uv, conda, ...).",
+    );
+    for v in &report.venvs {
+        let manager = v
+            .python
+            .owner
+            .as_ref()
+            .and_then(|o| serde_json::to_value(o.manager).ok())
+            .and_then(|m| m.as_str().map(str::to_owned))
+            .unwrap_or_else(|| "unknown".into());
+        let _ = writeln!(
+            out,
+            "venvaudit_interpreter_info{{venv=\"{}\",implementation=\"{}\",version=\"{}\",owner=\"{}\"}} 1",
+            label(&v.path),
+            label(v.python.implementation.as_deref().unwrap_or("unknown")),
+            label(v.python.version.as_deref().unwrap_or("unknown")),
+            label(&manager)
+        );
     }
     if let Some(db) = &report.osv_db {
         header(&mut out, "venvaudit_osv_db_advisories", "Advisories in the OSV database used.");

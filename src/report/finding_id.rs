@@ -115,6 +115,9 @@ finding_ids! {
     /// An installed version is affected by an advisory of the OSV database.
     Vulnerability = "vulnerability", Some(F::Vulnerabilities), [Info, Warning, Error],
         "an installed version is affected by an OSV advisory (critical/high error, medium or unrated warning, low info)";
+    /// The environment's CPython (not OS-owned) is affected by a CVE of the interpreter.
+    InterpreterVulnerability = "interpreter-vulnerability", Some(F::Vulnerabilities), [Info, Warning, Error],
+        "the CPython an environment runs (its base installation's exact version; not an OS-owned one) is affected by a CVE of the PSF's records (CVSS critical/high error, medium or unrated warning, low info)";
     /// An installed distribution matches a `--forbid` specifier.
     ForbiddenPackage = "forbidden-package", Some(F::Forbidden), [Error],
         "an installed distribution matches a --forbid specifier";

@@ -287,8 +287,21 @@ pub struct Creator {
 pub struct Python {
     /// `CPython` or `PyPy`.
     pub implementation: Option<String>,
-    /// Full version when known (`3.11.7`), else `X.Y`.
+    /// Full version when known (`3.11.7`), else `X.Y`: the version of the build the
+    /// environment runs now, read from the base installation's files (build-details.json,
+    /// patchlevel.h, PYTHON.json, conda-meta) or the version string compiled into its
+    /// libpython or executable; pyvenv.cfg's only when none of those says. Written as the
+    /// source writes it: a branch build's `3.10.5+` keeps its `+`.
     pub version: Option<String>,
+    /// The version pyvenv.cfg records (the one the environment was made with), when it is not
+    /// `version`: the base installation was upgraded in place since (pyenv 3.12.1 rebuilt as
+    /// 3.12.8 keeps `version = 3.12.1`). Null when they agree or there is no pyvenv.cfg.
+    #[serde(default)]
+    pub venv_cfg_version: Option<String>,
+    /// True when `version` does not name one release: a branch build (`3.10.5+`, a snapshot
+    /// after 3.10.5). `evidence.version_uncertain` says why.
+    #[serde(default)]
+    pub version_uncertain: bool,
     /// The extension-module ABI tag, e.g. `cpython-311-x86_64-linux-gnu`.
     pub abi: Option<String>,
     /// The environment's own interpreter entry (`bin/python`).
@@ -307,8 +320,47 @@ pub struct Python {
     pub libpython: Option<LibPython>,
     /// ELF machine of the base interpreter, e.g. `x86_64`.
     pub machine: Option<String>,
+    /// Who installed the base interpreter (links resolved): a package manager or a Python
+    /// manager. Null when there is no base interpreter to judge.
+    #[serde(default)]
+    pub owner: Option<InterpreterOwner>,
     /// For each fact above, where it was read from.
     pub evidence: BTreeMap<String, String>,
+}
+
+/// Who installed an interpreter, and its package and version in that manager's terms.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InterpreterOwner {
+    /// `dpkg`, `rpm`, `conda`, `uv`, `pyenv`, `python-build-standalone` or `unknown`.
+    pub manager: OwnerManager,
+    /// The package (`python3.11-minimal`, `python3`), conda's `python`, uv's installation
+    /// (`cpython-3.12.8-linux-x86_64-gnu`), pyenv's version name (`3.12.1`); null when the
+    /// manager is known but not the package (an rpm database that is not read).
+    pub package: Option<String>,
+    /// The package's version as its manager writes it (dpkg `3.11.2-6+deb12u6`, rpm
+    /// `[EPOCH:]VERSION-RELEASE`, conda `3.12.8`); null when unknown.
+    pub version: Option<String>,
+}
+
+/// The managers an interpreter can be installed by.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OwnerManager {
+    /// Debian, Ubuntu: `var/lib/dpkg`.
+    Dpkg,
+    /// RHEL, Fedora, SUSE: the rpm database.
+    Rpm,
+    /// A conda installation or environment: `conda-meta/python-*.json`.
+    Conda,
+    /// A Python uv installed (`uv python install`).
+    Uv,
+    /// A pyenv version.
+    Pyenv,
+    /// A python-build-standalone distribution unpacked by hand (its `PYTHON.json`).
+    PythonBuildStandalone,
+    /// None of the above claims it (built from source, copied in, removed from its database).
+    #[default]
+    Unknown,
 }
 
 /// The libpython an interpreter is linked against.
