@@ -154,3 +154,44 @@ fn a_named_advisory_file_that_is_missing_is_an_error() {
     assert_eq!(code, 2, "a named file that does not exist is an error: {err}");
     assert!(err.contains("no-such-CPython.json"), "{err}");
 }
+
+#[test]
+#[ignore = "real-tool tier: pyenv 3.12.1, pip, the offline wheelhouse's mod_wsgi, Debian's mod_wsgi (scripts/test.sh runs it)"]
+fn the_python_mod_wsgi_embeds_is_judged_unless_the_os_owns_it() {
+    let work = TempDir::new();
+    let db = advisory_file(work.path());
+    let venv = work.path().join("venv");
+    make_venv(Creator::Venv, &pyenv("3.12"), &venv);
+    pip_install(&venv, &["mod_wsgi"]);
+    let so = walkdir::WalkDir::new(&venv)
+        .into_iter()
+        .flatten()
+        .find(|e| e.file_name().to_string_lossy().starts_with("mod_wsgi-py312"))
+        .expect("pip installed mod_wsgi's server module")
+        .into_path();
+    let embedded = |module: &Path| -> BTreeSet<String> {
+        let empty = work.path().join("config-empty");
+        mkdirs(&empty);
+        let args =
+            ["check", "--format", "json", "--no-processes", "--config-root", s(&empty), "--check", "vulnerabilities"];
+        let more = ["--check", "mod-wsgi", "--cpython-db", s(&db), "--mod-wsgi", s(module), s(&venv)];
+        let (code, report, err) = run(&[&args[..], &more[..]].concat());
+        assert!(code == 0 || code == 1, "check exited {code}: {err}");
+        findings(&report)
+            .iter()
+            .filter(|f| f["id"] == "interpreter-vulnerability" && f["venv"].is_null())
+            .map(|f| {
+                assert_eq!(f["details"]["module"].as_str(), Some(s(module)), "{f:#}");
+                f["details"]["advisory"].as_str().unwrap().to_owned()
+            })
+            .collect()
+    };
+    // pip's build embeds pyenv's libpython3.12 (3.12.1): the twelve CVEs of 3.12.1.
+    let pip_built = embedded(&so);
+    assert_eq!(pip_built.len(), 12, "{pip_built:?}");
+    assert!(pip_built.contains("CVE-2025-4517") && pip_built.contains("CVE-2024-7592"), "{pip_built:?}");
+    // Debian's mod_wsgi embeds Debian's libpython, which dpkg owns: not matched.
+    let debian = Path::new("/usr/lib/apache2/modules/mod_wsgi.so");
+    assert!(debian.exists(), "Debian's libapache2-mod-wsgi-py3 is missing: run scripts/setup.sh");
+    assert_eq!(embedded(debian), BTreeSet::new(), "an OS-owned embedded Python is not matched");
+}

@@ -37,6 +37,36 @@ pub fn judge(db: &CpythonDb, py: &Python, venv: &str, what: &str) -> Vec<Finding
     db.affecting(version).into_iter().map(|h| finding(&h, py, venv, what, version, exe, &source)).collect()
 }
 
+/// The facts of a Python a server module embeds (mod_wsgi, uWSGI's python plugin), read as a
+/// venv's base installation is: its exact version from the installation's files, else the
+/// version string compiled into its libpython; its owner from the package databases.
+pub fn embedded_python(root: &crate::host::paths::HostRoot, e: &crate::inspect::embedded::Embedded) -> Option<Python> {
+    use crate::host::paths::display;
+    let xy = e.xy.as_deref()?;
+    let lib = e.libpython.as_ref()?;
+    let mut py = Python {
+        implementation: Some("CPython".into()),
+        base_executable: Some(display(lib)),
+        base_exists: true,
+        ..Python::default()
+    };
+    let exact = e.prefix.as_ref().and_then(|p| crate::inspect::interpreter::installation_version(root, p, xy, false));
+    match exact {
+        Some(x) => {
+            py.version = Some(x.version);
+            py.evidence.insert("version".into(), x.source);
+        }
+        None => {
+            py.version = Some(crate::inspect::interpreter::compiled_version(root, lib, xy)?);
+            py.evidence.insert("version".into(), format!("version string in {}", display(lib)));
+        }
+    }
+    let (owner, evidence) = crate::inspect::owner::interpreter_owner(root, lib);
+    py.owner = Some(owner);
+    py.evidence.insert("owner".into(), evidence);
+    Some(py)
+}
+
 fn finding(h: &Hit, py: &Python, venv: &str, what: &str, version: &str, exe: &str, source: &str) -> Finding {
     let a = h.advisory;
     let xy = major_minor(version);
@@ -52,18 +82,14 @@ fn finding(h: &Hit, py: &Python, venv: &str, what: &str, version: &str, exe: &st
     };
     let fix =
         h.fixed_on_branch.as_deref().map_or_else(|| format!("no fix released on {xy}"), |f| format!("fixed in {f}"));
+    let also = if a.aliases.is_empty() { String::new() } else { format!(" ({})", a.aliases.join(", ")) };
     let mut aliases = vec![a.id.clone()];
     aliases.extend(a.aliases.iter().cloned());
     let mut f = Finding::new(
         FindingId::InterpreterVulnerability,
         severity,
         Some(venv),
-        format!(
-            "the {what} CPython {version} ({exe}) is affected by {} ({}): {}; {fix}",
-            a.id,
-            a.aliases.join(", "),
-            a.summary
-        ),
+        format!("the {what} CPython {version} ({exe}) is affected by {}{also}: {}; {fix}", a.id, a.summary),
         &remediation,
     )
     .detail("advisory", a.id.as_str())

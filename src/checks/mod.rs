@@ -229,6 +229,10 @@ pub fn run_all(scan: &Scan, inputs: &Inputs) -> Outcome {
         out.findings.extend(verified.findings);
         out.errors.extend(verified.errors);
     }
+    // The Pythons that web servers embed have CVEs of their own (OS-owned ones are skipped).
+    if let Some(db) = inputs.cpython_db {
+        out.findings.extend(embedded_cves(&scan.root, db, &inputs.servers));
+    }
     if wants(Family::Drift)
         && let Some((shown, lock)) = &inputs.lock
     {
@@ -256,6 +260,45 @@ pub fn run_all(scan: &Scan, inputs: &Inputs) -> Outcome {
                 .into_iter()
                 .filter(|f| !(f.id == FindingId::Unused && f.venv.as_deref().is_some_and(|v| served.contains(v)))),
         );
+    }
+    out
+}
+
+/// `interpreter-vulnerability` of the Pythons mod_wsgi and uWSGI's python plugin embed, once
+/// per module file; host-wide findings (no venv) naming the module and the line loading it.
+fn embedded_cves(
+    root: &crate::host::paths::HostRoot,
+    db: &crate::osv::cpython::CpythonDb,
+    servers: &Servers,
+) -> Vec<Finding> {
+    let mut modules: Vec<(&embed::Embedded, String)> = Vec::new();
+    if let Some(e) = &servers.mod_wsgi {
+        modules.push((e, "--mod-wsgi".into()));
+    }
+    for s in &servers.apache {
+        if let Some(m) = &s.mod_wsgi
+            && let Ok(e) = &m.embedded
+        {
+            modules.push((e, m.directive.location()));
+        }
+    }
+    for u in &servers.uwsgi {
+        if let Some((e, d)) = &u.plugin {
+            modules.push((e, d.location()));
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for (e, at) in modules {
+        if !seen.insert(e.module.clone()) {
+            continue;
+        }
+        let Some(py) = cpython::embedded_python(root, e) else { continue };
+        let what = format!("Python embedded by {} (loaded at {at})", crate::host::paths::display(&e.module));
+        for mut f in cpython::judge(db, &py, "", &what) {
+            f.venv = None;
+            out.push(f.detail("module", crate::host::paths::display(&e.module)).detail("loaded_at", at.as_str()));
+        }
     }
     out
 }
