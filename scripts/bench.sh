@@ -12,6 +12,10 @@
 #     of every METADATA and RECORD (what it reads instead of walking);
 #   - check --verify (integrity) of VERIFY_VENVS venvs vs sha256sum of the same RECORD-listed files;
 #   - the OSV load (vulnerabilities on one venv with the OSV zip) vs `unzip -p` of that zip;
+#   - check-artifact of a wheelhouse (the template's distributions as wheels, downloaded once)
+#     vs `unzip -tq` of the same wheels, sequential and parallel (xargs -P nproc), and of a
+#     wheel holding a 2 GiB .so (deflated zero padding after a real small .so) vs `unzip -tq`
+#     of that wheel (target: peak RSS < 64 MiB);
 #   - the peak RSS of each (GNU time).
 #
 # The fleet (built once under $BENCH_DIR, default target/bench-fleet): FLEET venvs (default 300),
@@ -22,7 +26,14 @@
 # (lib-big/libbig.so.1, CUDA-sized) so every run has a > 2 GiB .so present.
 #
 # Knobs: FLEET (venvs, default 300), REPS (timed runs, best kept; default 3), VERIFY_VENVS
-# (default 2), BENCH_DIR, OSV_ZIP (default ../shared/osv-pypi.zip), NICE (default 10).
+# (default 2), BENCH_DIR, OSV_ZIP (default ../shared/osv-pypi.zip), NICE (default 10),
+# ONLY (one section alone: `fleet` = every row but the artefact ones, `artifact` = the
+# check-artifact rows only, without building the fleet; default both), e.g.
+#   ONLY=artifact REPS=3 scripts/bench.sh
+# The artefact section caches under $BENCH_DIR: wheelhouse/ (pip download of
+# `pip freeze --all` of the template, --no-deps --only-binary :all:, from .tools/wheels when
+# there, else from the index; a distribution without a wheel is skipped and listed in
+# wheelhouse.skipped) and bigso/ (the 2 GiB-member wheel); each has a stamp file.
 # Every command runs once untimed first (warm cache), then REPS times.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,6 +44,10 @@ VERIFY_VENVS=${VERIFY_VENVS:-2}
 NICE=${NICE:-10}
 BENCH_DIR=${BENCH_DIR:-$REPO/target/bench-fleet}
 OSV_ZIP=${OSV_ZIP:-$REPO/../shared/osv-pypi.zip}
+ONLY=${ONLY:-}
+case $ONLY in '' | fleet | artifact) ;; *) echo "bench: ONLY must be fleet or artifact" >&2; exit 2 ;; esac
+# want SECTION: whether that section runs.
+want() { [ -z "$ONLY" ] || [ "$ONLY" = "$1" ]; }
 # Bump when the template recipe changes.
 RECIPE=3
 
@@ -59,6 +74,36 @@ if [ "$(cat "$TEMPLATE/.complete" 2>/dev/null)" != "$RECIPE" ]; then
   echo "$RECIPE" > "$TEMPLATE/.complete"
 fi
 SP=$(cd "$TEMPLATE" && ls -d lib/python3*/site-packages)
+
+# ---------------------------------------------------------------- measuring
+# measure CMD...: one warm-up run, then REPS runs; prints "best_wall_s max_rss_mib" (wall time
+# by the shell's clock, peak RSS of the command by GNU time).
+measure() {
+  local best="" rss=0 t m
+  nice -n "$NICE" "$@" >/dev/null 2>&1 || true
+  for ((r = 0; r < REPS; r++)); do
+    local t0=$EPOCHREALTIME
+    nice -n "$NICE" /usr/bin/time -o "$BENCH_DIR/time.out" -f '%M' "$@" >/dev/null 2>&1 || true
+    t=$(awk "BEGIN{printf \"%.3f\", $EPOCHREALTIME - $t0}")
+    m=$(tail -n1 "$BENCH_DIR/time.out")
+    if [ -z "$best" ] || awk "BEGIN{exit !($t < $best)}"; then best=$t; fi
+    if [ "$m" -gt "$rss" ]; then rss=$m; fi
+  done
+  echo "$best $((rss / 1024))"
+}
+ROWS=()
+row() { # row LABEL FLOOR_LABEL "t rss" "t rss" [target note]
+  local label=$1 floor=$2 a=$3 b=$4 note=${5:-}
+  read -r ta ra <<<"$a"; read -r tb rb <<<"$b"
+  local ratio
+  ratio=$(awk "BEGIN{ if ($tb > 0) printf \"%.2f\", $ta / $tb; else print \"-\" }")
+  ROWS+=("| $label | $ta | $ra | $floor | $tb | $rb | ${ratio}x | $note |")
+}
+
+# The whole check loads the OSV database as a real gate does.
+if [ -f "$OSV_ZIP" ]; then export VENVAUDIT_OSV_DB=$OSV_ZIP; else export VENVAUDIT_OSV_DB=""; fi
+
+if want fleet; then # ------------------------------------------ the fleet section (to its "fi")
 
 # ---------------------------------------------------------------- fleet of hard-linked copies
 FLEET_DIR=$BENCH_DIR/fleet
@@ -137,33 +182,6 @@ for venv in sys.argv[2:]:
 PY
 VERIFY_BYTES=$(python3 -c "import os,sys; print(sum(os.path.getsize(p) for p in open(sys.argv[1]).read().split('\0') if p))" "$RECORD_FILES")
 
-# ---------------------------------------------------------------- measuring
-# measure CMD...: one warm-up run, then REPS runs; prints "best_wall_s max_rss_mib" (wall time
-# by the shell's clock, peak RSS of the command by GNU time).
-measure() {
-  local best="" rss=0 t m
-  nice -n "$NICE" "$@" >/dev/null 2>&1 || true
-  for ((r = 0; r < REPS; r++)); do
-    local t0=$EPOCHREALTIME
-    nice -n "$NICE" /usr/bin/time -o "$BENCH_DIR/time.out" -f '%M' "$@" >/dev/null 2>&1 || true
-    t=$(awk "BEGIN{printf \"%.3f\", $EPOCHREALTIME - $t0}")
-    m=$(tail -n1 "$BENCH_DIR/time.out")
-    if [ -z "$best" ] || awk "BEGIN{exit !($t < $best)}"; then best=$t; fi
-    if [ "$m" -gt "$rss" ]; then rss=$m; fi
-  done
-  echo "$best $((rss / 1024))"
-}
-ROWS=()
-row() { # row LABEL FLOOR_LABEL "t rss" "t rss" [target note]
-  local label=$1 floor=$2 a=$3 b=$4 note=${5:-}
-  read -r ta ra <<<"$a"; read -r tb rb <<<"$b"
-  local ratio
-  ratio=$(awk "BEGIN{ if ($tb > 0) printf \"%.2f\", $ta / $tb; else print \"-\" }")
-  ROWS+=("| $label | $ta | $ra | $floor | $tb | $rb | ${ratio}x | $note |")
-}
-
-# The whole check loads the OSV database as a real gate does.
-if [ -f "$OSV_ZIP" ]; then export VENVAUDIT_OSV_DB=$OSV_ZIP; else export VENVAUDIT_OSV_DB=""; fi
 FACTS=$(measure "$BIN" facts --format json "$FLEET_DIR")
 META=$(measure sh -c "printf '%s\0' '$FLEET_DIR'/*/*/'$SP'/*.dist-info/METADATA | xargs -0 cat")
 row "facts, fleet" "cat METADATA (glob)" "$FACTS" "$META" "<= 1.3x"
@@ -230,10 +248,140 @@ if [ -f "$OSV_ZIP" ]; then
 else
   ROWS+=("| OSV load | - | - | $OSV_ZIP missing | - | - | - | |")
 fi
+fi # want fleet
+
+if want artifact; then # --------------------------------------- the artefact section (to its "fi")
+# check-artifact reads wheels as zips, never extracting them: a wheelhouse of the template's own
+# distributions against the floor of testing the same zips (`unzip -tq` inflates every member
+# and checks its CRC, what any reader of whole wheels does at least), and a wheel whose member
+# is a 2 GiB shared object (only its ELF headers need inflating). Like the fleet rows, it loads
+# the OSV database ($VENVAUDIT_OSV_DB) as a real gate does.
+# Bump when the wheelhouse or the big wheel recipe changes.
+ART_RECIPE=1
+WHEELHOUSE=$BENCH_DIR/wheelhouse
+if [ "$(cat "$WHEELHOUSE.complete" 2>/dev/null)" != "$RECIPE-$ART_RECIPE" ]; then
+  rm -rf "$WHEELHOUSE" "$WHEELHOUSE.tmp"; mkdir -p "$WHEELHOUSE.tmp"
+  "$TEMPLATE/bin/python" -m pip freeze --all --disable-pip-version-check > "$WHEELHOUSE.freeze"
+  : > "$WHEELHOUSE.skipped"
+  # The template's own Python picks the wheels, so their tags fit it: from the offline
+  # wheelhouse when it has the pin, else from the index; a distribution with no wheel for that
+  # Python is left out and listed.
+  dl=("$TEMPLATE/bin/python" -m pip download --quiet --disable-pip-version-check --no-deps --only-binary :all:
+    --dest "$WHEELHOUSE.tmp")
+  while read -r req; do
+    case $req in '' | '#'* | -*) continue ;; esac
+    "${dl[@]}" --no-index --find-links "$REPO/.tools/wheels" "$req" </dev/null >/dev/null 2>&1 ||
+      "${dl[@]}" "$req" </dev/null >/dev/null 2>&1 || {
+      echo "$req" >> "$WHEELHOUSE.skipped"
+      echo "bench: no wheel of $req for the template's Python: left out of the wheelhouse" >&2
+    }
+  done < "$WHEELHOUSE.freeze"
+  mv "$WHEELHOUSE.tmp" "$WHEELHOUSE"
+  echo "$RECIPE-$ART_RECIPE" > "$WHEELHOUSE.complete"
+fi
+WH_WHEELS=$(find "$WHEELHOUSE" -maxdepth 1 -name '*.whl' | wc -l)
+WH_BYTES=$(find "$WHEELHOUSE" -maxdepth 1 -name '*.whl' -printf '%s\n' | awk '{s += $1} END {print s + 0}')
+WH_SKIPPED=$(paste -sd' ' "$WHEELHOUSE.skipped")
+
+# A wheel whose bigso/libbig.so is a real small shared object followed by zero padding to
+# 2 GiB, deflated (zip64), streamed into the zip in 1 MiB pieces, with METADATA, WHEEL and a
+# RECORD of true hashes.
+BIGSO=$BENCH_DIR/bigso
+BIGSO_WHEEL=$BIGSO/bigso-1.0-py3-none-any.whl
+if [ "$(cat "$BIGSO.complete" 2>/dev/null)" != "$RECIPE-$ART_RECIPE" ]; then
+  rm -rf "$BIGSO"; mkdir -p "$BIGSO"
+  printf 'int big(void) { return 42; }\n' > "$BENCH_DIR/bigso.c"
+  cc -shared -fPIC -o "$BENCH_DIR/bigso.so" "$BENCH_DIR/bigso.c"
+  "$VENVAUDIT_TOOLS_VENV/bin/python" - "$BENCH_DIR/bigso.so" "$BIGSO_WHEEL" $((2 << 30)) <<'PY'
+import base64, hashlib, os, sys, zipfile
+
+so_path, out, total = sys.argv[1], sys.argv[2], int(sys.argv[3])
+so = open(so_path, "rb").read()
+zeros = bytes(1 << 20)
+record = []
+
+
+def digest(h):
+    return "sha256=" + base64.urlsafe_b64encode(h.digest()).rstrip(b"=").decode()
+
+
+with zipfile.ZipFile(out + ".tmp", "w", compression=zipfile.ZIP_DEFLATED) as z:
+
+    def small(name, data):
+        z.writestr(name, data)
+        record.append(f"{name},{digest(hashlib.sha256(data))},{len(data)}")
+
+    small("bigso/__init__.py", b"")
+    info = zipfile.ZipInfo("bigso/libbig.so", date_time=(2024, 1, 1, 0, 0, 0))
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.external_attr = 0o755 << 16
+    h = hashlib.sha256(so)
+    with z.open(info, "w", force_zip64=True) as f:
+        f.write(so)
+        left = total - len(so)
+        while left:
+            piece = zeros[: min(left, len(zeros))]
+            f.write(piece)
+            h.update(piece)
+            left -= len(piece)
+    record.append(f"bigso/libbig.so,{digest(h)},{total}")
+    small("bigso-1.0.dist-info/METADATA", b"Metadata-Version: 2.1\nName: bigso\nVersion: 1.0\n")
+    small(
+        "bigso-1.0.dist-info/WHEEL",
+        b"Wheel-Version: 1.0\nGenerator: venvaudit-bench\nRoot-Is-Purelib: false\nTag: py3-none-any\n",
+    )
+    record.append("bigso-1.0.dist-info/RECORD,,")
+    z.writestr("bigso-1.0.dist-info/RECORD", "\n".join(record) + "\n")
+os.rename(out + ".tmp", out)
+PY
+  echo "$RECIPE-$ART_RECIPE" > "$BIGSO.complete"
+fi
+
+# What one run of check-artifact reported (so a fast row is seen not to be an early stop).
+artifact_summary() {
+  local status=0
+  "$BIN" check-artifact "$1" --target-python "$TEMPLATE/bin/python" --format json > "$BENCH_DIR/artifact.json" \
+    2>/dev/null || status=$?
+  python3 - "$BENCH_DIR/artifact.json" "$status" <<'PY'
+import json, sys
+
+try:
+    r = json.load(open(sys.argv[1]))
+except Exception as e:
+    print(f"exit {sys.argv[2]}, no JSON report ({e})")
+    raise SystemExit
+arts = r.get("artifacts") or ([r["artifact"]] if isinstance(r.get("artifact"), dict) else [])
+selected = sum(len(a.get("selected") or []) for a in arts)
+findings = r.get("findings") or [f for v in r.get("venvs") or [] for f in v.get("findings") or []]
+print(f"exit {sys.argv[2]}, {selected} wheels selected, {len(findings)} findings, {len(r.get('errors') or [])} errors")
+PY
+}
+
+ART=$(measure "$BIN" check-artifact "$WHEELHOUSE" --target-python "$TEMPLATE/bin/python" --format json)
+# shellcheck disable=SC2016 # $1 is the inner shell's
+UNZIP_PAR=$(measure sh -c 'printf "%s\0" "$1"/*.whl | xargs -0 -P"$(nproc)" -n1 unzip -tq' sh "$WHEELHOUSE")
+# shellcheck disable=SC2016 # $1 is the inner shell's
+UNZIP_SEQ=$(measure sh -c 'for w in "$1"/*.whl; do unzip -tq "$w" || exit 1; done' sh "$WHEELHOUSE")
+WH_LABEL="check-artifact, wheelhouse ($WH_WHEELS wheels, $((WH_BYTES / 1048576)) MiB)"
+row "$WH_LABEL" "unzip -tq, parallel (xargs -P$(nproc))" "$ART" "$UNZIP_PAR" "<= 1.0x"
+row "$WH_LABEL" "unzip -tq, sequential" "$ART" "$UNZIP_SEQ" ""
+BIG=$(measure "$BIN" check-artifact "$BIGSO" --target-python "$TEMPLATE/bin/python" --format json)
+BIG_UNZIP=$(measure unzip -tq "$BIGSO_WHEEL")
+row "check-artifact, one wheel with a 2 GiB .so member ($(($(stat -c %s "$BIGSO_WHEEL") / 1024)) KiB zip)" \
+  "unzip -tq of that wheel" "$BIG" "$BIG_UNZIP" "peak RSS < 64 MiB"
+WH_RUN=$(artifact_summary "$WHEELHOUSE")
+BIG_RUN=$(artifact_summary "$BIGSO")
+fi # want artifact
 
 echo
 echo "venvaudit $("$BIN" --version | awk '{print $2}'), $(date -u +%F), $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), load $(cut -d' ' -f1-3 /proc/loadavg), nice $NICE, best of $REPS"
-echo "fleet: $FLEET venvs, $DISTS distributions, $FILES paths per venv, one 3 GiB sparse .so per venv (hard links)"
+if want fleet; then
+  echo "fleet: $FLEET venvs, $DISTS distributions, $FILES paths per venv, one 3 GiB sparse .so per venv (hard links)"
+fi
+if want artifact; then
+  echo "wheelhouse: $WH_WHEELS wheels of the template's distributions, $WH_BYTES bytes; left out (no wheel for its Python): ${WH_SKIPPED:-none}; check-artifact: $WH_RUN"
+  echo "2 GiB member: $(stat -c %s "$BIGSO_WHEEL") bytes of zip; check-artifact: $BIG_RUN; bytes inflated: not reported by the binary"
+fi
 echo
 echo "| what | s | peak MiB | floor / reference | s | peak MiB | ratio | target |"
 echo "|---|---|---|---|---|---|---|---|"

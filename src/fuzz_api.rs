@@ -238,3 +238,147 @@ pub fn ansible_args(data: &[u8]) {
         }
     }
 }
+
+/// A lock file as the artefact gate reads it (`parse::lock`). The first byte picks the format
+/// by the file name the reader is given (its low six bits modulo 3: `pylock.toml`, `uv.lock`,
+/// `requirements.txt`) and two variations: bit 0x40 judges the selection for a second target
+/// (PyPy 3.10 on aarch64 instead of CPython 3.12 on x86_64), bit 0x80 reads a requirements
+/// file's `-r`/`-c` includes as `parse_requirements_with` does, every include (but one whose
+/// path names `missing`, and the 17th on) read as the same text. The rest is the text, decoded as the gate
+/// decodes it (UTF-8, invalid bytes replaced). The selection for the target follows
+/// (`Lock::for_target`), and the bounds the module documents are asserted.
+pub fn lock(data: &[u8]) {
+    use crate::parse::lock as l;
+    let Some((&selector, rest)) = data.split_first() else { return };
+    let name = ["pylock.toml", "uv.lock", "requirements.txt"][usize::from(selector & 0x3f) % 3];
+    let text = String::from_utf8_lossy(rest);
+    let lock = if name == "requirements.txt" && selector & 0x80 != 0 {
+        // At most 16 includes are served (the rest cannot be read): includes nest 8 deep with
+        // no bound on their number, so two `-r` lines would otherwise cost 2^8 reads, ten 10^8.
+        let mut served = 0;
+        let mut read = |path: &str| {
+            served += 1;
+            (served <= 16 && !path.contains("missing")).then(|| text.clone().into_owned())
+        };
+        l::parse_requirements_with(name, &text, &mut read)
+    } else {
+        l::parse_lock(name, &text)
+    };
+    assert!(lock.packages.len() <= l::MAX_PACKAGES, "more than MAX_PACKAGES entries");
+    assert!(lock.problems.len() <= l::MAX_PROBLEMS + 1, "more than MAX_PROBLEMS problems (+1 counting the rest)");
+    let env = if selector & 0x40 == 0 { marker_env() } else { marker_env_pypy_aarch64() };
+    let Some(env) = env else { return };
+    let (selected, problems) = lock.for_target(name, &env);
+    assert!(problems.len() <= l::MAX_PROBLEMS + 1, "more than MAX_PROBLEMS selection problems (+1)");
+    let mut seen = std::collections::HashSet::new();
+    for p in &selected {
+        assert!(seen.insert(p.normalized.as_str()), "two selected entries for one name");
+        for w in &p.wheels {
+            let _ = crate::parse::wheel_tags::parse_wheel_name(&w.filename);
+        }
+    }
+}
+
+/// A second marker environment for [`lock`]: PyPy 3.10 on aarch64.
+fn marker_env_pypy_aarch64() -> Option<pep508_rs::MarkerEnvironment> {
+    pep508_rs::MarkerEnvironment::try_from(pep508_rs::MarkerEnvironmentBuilder {
+        implementation_name: "pypy",
+        implementation_version: "3.10.14",
+        os_name: "posix",
+        platform_machine: "aarch64",
+        platform_python_implementation: "PyPy",
+        platform_release: "",
+        platform_system: "Linux",
+        platform_version: "",
+        python_full_version: "3.10.14",
+        python_version: "3.10",
+        sys_platform: "linux",
+    })
+    .ok()
+}
+
+/// A wheel file name (`parse::wheel_tags::parse_wheel_name`) and the tags a target derived
+/// from the same bytes supports (`supported_tags`, `TagRanks`), as the gate ranks candidates.
+/// With fewer than 5 bytes the whole input is only a name. Else byte 0 holds flags (bit 0:
+/// PyPy; bits 1-2: glibc, musl, or an unknown libc; the other five all set: a wide target),
+/// bytes 1 and 2 the Python major and minor, bytes 3 and 4 the libc major and minor: as they
+/// are for a wide target (the clamps of `supported_tags` bound its list, to some 100,000
+/// tags: a thousand times the cost, so one input in 32), else the Python minor modulo 16, the
+/// libc major modulo 5 and minor modulo 40 (a thousand tags or so: the fuzzer's time goes to
+/// the names). The rest, decoded lossily, is up to three lines (machine, CPython ABI flags,
+/// PyPy ABI) then the file name. Asserted: what the module documents (a name's tags are 1 to
+/// 4096 and distinct; the supported tags are distinct) and that a rank points at a tag the
+/// name offers.
+pub fn wheel_name(data: &[u8]) {
+    use crate::parse::wheel_tags as t;
+    let check_name = |w: &t::WheelName| {
+        assert!(!w.tags.is_empty() && w.tags.len() <= 4096, "a wheel name with {} tags", w.tags.len());
+        let distinct: std::collections::HashSet<&t::Tag> = w.tags.iter().collect();
+        assert_eq!(distinct.len(), w.tags.len(), "duplicate tags in a parsed wheel name");
+    };
+    if data.len() < 5 {
+        if let Ok(w) = t::parse_wheel_name(&String::from_utf8_lossy(data)) {
+            check_name(&w);
+        }
+        return;
+    }
+    let text = String::from_utf8_lossy(&data[5..]);
+    let mut lines = text.splitn(4, '\n');
+    let (arch, abi_flags, pypy_abi) = (lines.next().unwrap_or(""), lines.next().unwrap_or(""), lines.next());
+    let file = lines.next().unwrap_or("");
+    let wide = data[0] & 0xf8 == 0xf8;
+    let (minor, libc_major, libc_minor) =
+        if wide { (data[2], data[3], data[4]) } else { (data[2] % 16, data[3] % 5, data[4] % 40) };
+    let (libc_major, libc_minor) = (u32::from(libc_major), u32::from(libc_minor));
+    let target = t::TagTarget {
+        pypy: data[0] & 1 != 0,
+        version: (u32::from(data[1]), u32::from(minor)),
+        abi_flags: abi_flags.to_owned(),
+        pypy_abi: pypy_abi.map(str::to_owned),
+        arch: arch.to_owned(),
+        libc: match (data[0] >> 1) & 3 {
+            0 => t::TargetLibc::Glibc(libc_major, libc_minor),
+            1 => t::TargetLibc::Musl(libc_major, libc_minor),
+            _ => t::TargetLibc::Unknown,
+        },
+    };
+    let supported = t::supported_tags(&target);
+    let distinct: std::collections::HashSet<&t::Tag> = supported.iter().collect();
+    assert_eq!(distinct.len(), supported.len(), "duplicate supported tags");
+    let _ = supported.iter().map(ToString::to_string).count();
+    if let Ok(w) = t::parse_wheel_name(file) {
+        check_name(&w);
+        let ranks = t::TagRanks::new(&target);
+        if let Some((rank, tag)) = ranks.best(&w) {
+            assert_eq!(supported.get(rank), Some(tag), "a rank that is not the tag's place in supported_tags");
+        }
+    }
+}
+
+/// A wheel read as the artefact gate reads one (`inspect::wheel`): the bytes as the file
+/// `fuzz-1.0-py3-none-any.whl` (an in-memory file), its central directory, then for every
+/// usable member: read whole within 1 MiB (what the gate reads of METADATA is bounded the same
+/// way), the ELF magic, and the ELF headers when the magic is there (inflating on demand);
+/// then the installed layout as the import graph lists and reads it.
+pub fn wheel_zip(data: &[u8]) {
+    use crate::inspect::imports::SourceTree;
+    use crate::inspect::wheel::{Wheel, WheelTree};
+    let Some(f) = memfd(data) else { return };
+    let Ok(wheel) = Wheel::open(&fd_path(&f), "fuzz-1.0-py3-none-any.whl") else { return };
+    let _ = (wheel.dist_info(), wheel.problems().len());
+    for m in wheel.members() {
+        if let Ok(bytes) = wheel.read(m.index, 1 << 20) {
+            assert_eq!(bytes.len() as u64, m.size, "a member read whole is not its declared size");
+        }
+        if wheel.is_elf(m.index) {
+            let _ = wheel.elf_with_stats(m.index);
+        }
+    }
+    let mut tree = WheelTree { wheels: vec![&wheel] };
+    if let Some(top) = tree.list("") {
+        for (name, _) in top.iter().take(16) {
+            let _ = tree.list(name);
+            let _ = tree.read(&format!("{name}/__init__.py"), 64 << 10);
+        }
+    }
+}

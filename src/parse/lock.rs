@@ -54,6 +54,10 @@ pub const MAX_PACKAGES: usize = 100_000;
 pub const MAX_FILES_PER_PACKAGE: usize = 10_000;
 /// Deepest chain of `-r`/`-c` includes followed.
 pub const MAX_INCLUDE_DEPTH: usize = 8;
+/// Included files read at most for one requirements file: each file is read once (a second
+/// `-r` of it adds nothing new), so fan-out (every file including the next one several times,
+/// eight levels deep) cannot make the read exponential.
+pub const MAX_INCLUDES: usize = 1000;
 /// Longest logical requirements line read (continuations joined); a longer one is a problem.
 pub const MAX_LINE_BYTES: usize = 1024 * 1024;
 /// Most problems kept for one lock; the rest are counted in one last problem.
@@ -243,6 +247,7 @@ pub fn parse_requirements_with(file: &str, text: &str, read: &mut dyn FnMut(&str
         lock: Lock { kind: Some(LockKind::Requirements), ..Lock::default() },
         sink: Sink::default(),
         stack: vec![file.rsplit(['/', '\\']).next().unwrap_or(file).to_owned()],
+        included: std::collections::HashSet::new(),
         top_dir: dir_of(file).to_owned(),
         read,
     };
@@ -1288,6 +1293,8 @@ struct ReqReader<'r> {
     /// The files being read, outermost first, relative to the top file's directory (folded),
     /// to resolve includes and find cycles.
     stack: Vec<String>,
+    /// Every include read so far (as the callback gets it), with whether it was a constraint.
+    included: std::collections::HashSet<(String, bool)>,
     /// The top file's directory as given (empty for a bare name).
     top_dir: String,
     read: &'r mut dyn FnMut(&str) -> Option<String>,
@@ -1591,6 +1598,18 @@ impl ReqReader<'_> {
                 file,
                 number,
                 format!("{flag} {}: includes itself (a cycle): not read again", shown(target)),
+            );
+            return;
+        }
+        // Read once: the same file again brings the same entries (already listed).
+        if !self.included.insert((path.clone(), constraint)) {
+            return;
+        }
+        if self.included.len() > MAX_INCLUDES {
+            self.sink.push(
+                file,
+                number,
+                format!("{flag} {}: more than {MAX_INCLUDES} included files: not read", shown(target)),
             );
             return;
         }
@@ -2408,4 +2427,20 @@ wheels = [{ url = "https://h/lib-2.0-py3-none-any.whl", hash = "md5:00", size = 
         assert_eq!(pep751_marker("'\u{e9}x", &[]), "'\u{e9}x");
         assert_eq!(pep751_marker("'a' in extras or 'b' not in dependency_groups", &[]).matches("'0'").count(), 2);
     }
+
+    #[test]
+    fn includes_fanning_out_are_each_read_once() {
+        // Nine files, each including the next ten times: without memory, 10^8 reads.
+        let mut reads = 0;
+        let mut read = |path: &str| -> Option<String> {
+            reads += 1;
+            let n: usize = path.trim_start_matches('x').trim_end_matches(".txt").parse().ok()?;
+            Some(if n < 8 { format!("-r x{}.txt\n", n + 1).repeat(10) } else { "six==1.17.0\n".into() })
+        };
+        let lock = parse_requirements_with("requirements.txt", &"-r x1.txt\n".repeat(10), &mut read);
+        assert_eq!(reads, 8, "each included file is read once");
+        assert_eq!(lock.packages.len(), 1, "{:?}", lock.packages);
+        assert!(lock.problems.is_empty(), "{:?}", lock.problems);
+    }
+
 }
