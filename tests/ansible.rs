@@ -1309,3 +1309,231 @@ fn artifact_check_options_check_mode_and_the_gates_group() {
     assert_eq!(none["failed"], json!(true), "{none}");
     assert_eq!(none["msg"], json!("missing required arguments: artifacts"));
 }
+
+// ------------------------------------------------------- the osv_db role's CPython advisory file
+
+/// `changed=N` of HOST in the PLAY RECAP of `out`.
+fn recap_changed(out: &Output, host: &str) -> u32 {
+    let log = text(out);
+    let line = log
+        .lines()
+        .skip_while(|l| !l.starts_with("PLAY RECAP"))
+        .find(|l| l.split_whitespace().next() == Some(host))
+        .unwrap_or_else(|| panic!("{host} not in PLAY RECAP:\n{log}"));
+    line.split_whitespace().find_map(|w| w.strip_prefix("changed=")).unwrap().parse().unwrap()
+}
+
+/// Whether the task named `name` (of the osv_db role) ran at all: its header is in the log.
+fn ran_task(out: &Output, name: &str) -> bool {
+    text(out).lines().any(|l| l.starts_with("TASK [venvaudit.python.osv_db : ") && l.contains(name))
+}
+
+/// The role, then a play that writes what it registered to OUT/registered.json without counting
+/// as a change (so PLAY RECAP's `changed` is the role's alone).
+const OSV_DB_PLAY: &str = r#"- hosts: localhost
+  gather_facts: false
+  roles:
+    - role: venvaudit.python.osv_db
+
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - ansible.builtin.copy:
+        dest: "{{ out }}/registered.json"
+        content: "{{ {'copy': osv_db_copy, 'cpython_copy': osv_db_cpython_copy | default(None), 'check': osv_db_check | default(None)} | to_json }}"
+        mode: "0644"
+      changed_when: false
+      check_mode: false
+"#;
+
+/// A small PyPI database for the role's PyPI part (one made-up advisory, in a zip like
+/// osv.dev's), so this test needs no download and no shared data.
+fn tiny_pypi_zip(path: &Path) {
+    use std::io::Write;
+    let record = json!({
+        "schema_version": "1.6.0",
+        "id": "VENVAUDIT-TEST-2026-2",
+        "modified": "2026-12-01T00:00:00Z",
+        "published": "2026-12-01T00:00:00Z",
+        "summary": "test advisory of tests/ansible.rs",
+        "affected": [{
+            "package": {"ecosystem": "PyPI", "name": "django"},
+            "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "3.2"}, {"fixed": "3.2.1"}]}]
+        }]
+    });
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
+    zip.start_file("VENVAUDIT-TEST-2026-2.json", zip::write::SimpleFileOptions::default()).unwrap();
+    zip.write_all(record.to_string().as_bytes()).unwrap();
+    zip.finish().unwrap();
+}
+
+/// `venvaudit check --cpython-db FILE` of the fixture's Python 3.8 venv (db1): the
+/// interpreter's advisories found through that file.
+fn interpreter_advisories(cpython_db: &Path, pypi: &Path, f: &Fixture) -> (Vec<String>, Value) {
+    let out = Command::new(support::venvaudit())
+        .args(["check", "--format", "json", "--check", "vulnerabilities", "--fail-on", "never", "--no-processes"])
+        .arg("--cpython-db")
+        .arg(cpython_db)
+        .arg("--osv-db")
+        .arg(pypi)
+        .arg(f.fleet.join("db1"))
+        .env_remove("VENVAUDIT_CPYTHON_DB")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "check failed: {}\n{stdout}", String::from_utf8_lossy(&out.stderr));
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    let ids = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["id"] == "interpreter-vulnerability")
+        .map(|f| f["details"]["advisory"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    (ids, report)
+}
+
+fn mode_of(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())).permissions().mode() & 0o7777
+}
+
+fn mtime_of(path: &Path) -> std::time::SystemTime {
+    std::fs::metadata(path).unwrap().modified().unwrap()
+}
+
+/// With `osv_db_cpython_sources` the osv_db role builds the CPython advisory file on the
+/// controller, with the collection's own binary, from a cvelistV5-like directory (the committed
+/// PSF records) and the PSF advisories, and ships only that file: the host's copy is what
+/// `venvaudit check --cpython-db` reads (a Python 3.8 venv gets its interpreter CVEs). A second
+/// run and a check-mode run change nothing (venvaudit stamps each build with its time; the
+/// role ignores that); changed sources are shipped again; a source with no CPython record, or a
+/// controller without a binary, fails on the controller with a clear message and the host keeps
+/// its file. ansible-doc documents the new variables.
+#[test]
+#[ignore = "real-tool tier: pyenv venvs, Apache mod_wsgi, ansible-playbook (scripts/test.sh runs it)"]
+fn osv_db_role_builds_and_ships_the_cpython_advisory_file() {
+    let f = fixture();
+    let dir = f.dir("osv_db_cpython");
+    let fixtures = repo().join("tests/fixtures/cpython");
+    // The "cvelistV5 directory": the committed CVE records, copied.
+    let cvelist = dir.join("cvelistV5");
+    std::fs::create_dir_all(&cvelist).unwrap();
+    for e in std::fs::read_dir(fixtures.join("records")).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), cvelist.join(e.file_name())).unwrap();
+    }
+    let psf = fixtures.join("psf");
+    let pypi = dir.join("PyPI.zip");
+    tiny_pypi_zip(&pypi);
+    let host = dir.join("host/var/lib/venvaudit/osv");
+    let dest = host.join("CPython.json");
+    let cache = dir.join("controller-cache");
+    let user = String::from_utf8(run(Command::new("id").arg("-un")).stdout).unwrap().trim().to_owned();
+    let group = String::from_utf8(run(Command::new("id").arg("-gn")).stdout).unwrap().trim().to_owned();
+    let vars = |sources: Value| {
+        json!({
+            "osv_db_src": pypi, "osv_db_cache_dir": cache, "osv_db_owner": user, "osv_db_group": group,
+            "osv_db_dest": host.join("PyPI.zip"), "osv_db_cpython_dest": dest,
+            "osv_db_cpython_sources": sources,
+        })
+    };
+    let both = json!([cvelist, psf]);
+
+    // 1. First run: built on the controller, copied to the host.
+    let out = f.play(&dir, OSV_DB_PLAY, vars(both.clone()), &[]);
+    ok(&out);
+    assert!(recap_changed(&out, "localhost") >= 3, "cache, directory, files should have changed:\n{}", text(&out));
+    let reg = read_json(&dir.join("registered.json"));
+    assert_eq!(reg["cpython_copy"]["changed"], json!(true), "{reg}");
+    assert_eq!(reg["check"]["failed"], json!(false), "the host check failed: {reg}");
+    assert!(
+        std::fs::read(&dest).unwrap() == std::fs::read(cache.join("CPython.json")).unwrap(),
+        "the host's file is not the controller's"
+    );
+    assert!(!cache.join("CPython.json.new").exists(), "the build was left in the controller cache");
+    let shipped = read_json(&dest);
+    assert_eq!(shipped["format"], json!("venvaudit-cpython-advisories"));
+    let advisories = shipped["advisories"].as_array().unwrap();
+    assert!(advisories.len() > 10, "{} advisories", advisories.len());
+    let sources: Vec<&str> =
+        shipped["sources"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+    assert_eq!(sources, ["CVE List V5", "PSF Advisory Database"], "{}", shipped["sources"]);
+    assert!(
+        advisories.iter().any(|a| a["id"] == "CVE-2024-7592" && a["aliases"] == json!(["PSF-2024-9"])),
+        "the PSF aliases are missing"
+    );
+    assert_eq!(mode_of(&dest), 0o644);
+    let mut on_host: Vec<String> =
+        std::fs::read_dir(&host).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    on_host.sort();
+    assert_eq!(on_host, ["CPython.json", "PyPI.zip"], "only the small file goes to the host");
+    // The host's file is what venvaudit reads: Python 3.8.18 gets its interpreter CVEs.
+    let (found, report) = interpreter_advisories(&dest, &pypi, f);
+    assert!(found.len() > 10, "interpreter advisories of 3.8: {found:?}\n{report}");
+    assert!(found.iter().any(|a| a == "CVE-2025-4517"), "{found:?}");
+    assert!(!report["warnings"].to_string().contains("no CPython advisory file"), "{}", report["warnings"]);
+    let mtime = mtime_of(&dest);
+    let built = std::fs::read(&dest).unwrap();
+
+    // 2. Same sources again: nothing changes, on the host or in the controller's cache, though
+    //    the new build has another generated_at.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let out = f.play(&dir, OSV_DB_PLAY, vars(both.clone()), &[]);
+    ok(&out);
+    assert_eq!(recap_changed(&out, "localhost"), 0, "second run changed something:\n{}", text(&out));
+    assert_eq!(read_json(&dir.join("registered.json"))["cpython_copy"]["changed"], json!(false));
+    assert_eq!(mtime_of(&dest), mtime, "the host's file was rewritten");
+    assert_eq!(std::fs::read(&dest).unwrap(), built);
+
+    // 3. Check mode: nothing built, nothing would change.
+    let out = f.play(&dir, OSV_DB_PLAY, vars(both.clone()), &["--check"]);
+    ok(&out);
+    assert_eq!(recap_changed(&out, "localhost"), 0, "check mode would change something:\n{}", text(&out));
+    assert_eq!(std::fs::read(&dest).unwrap(), built);
+
+    // 4. Other sources (no PSF database): a different file, built and shipped again.
+    let out = f.play(&dir, OSV_DB_PLAY, vars(json!([cvelist])), &[]);
+    ok(&out);
+    assert_eq!(read_json(&dir.join("registered.json"))["cpython_copy"]["changed"], json!(true));
+    let shipped = read_json(&dest);
+    assert_eq!(shipped["sources"].as_array().unwrap().len(), 1, "{}", shipped["sources"]);
+    let cve_only = std::fs::read(&dest).unwrap();
+
+    // 5. A source with no CPython record (one CVE record of another product): the build fails
+    //    on the controller with venvaudit's reason, no host task runs, the host keeps its file.
+    let other = dir.join("not-cpython");
+    std::fs::create_dir_all(&other).unwrap();
+    let mut record: Value = read_json(&cvelist.join("CVE-2024-7592.json"));
+    record["cveMetadata"]["assignerShortName"] = json!("other");
+    for a in record["containers"]["cna"]["affected"].as_array_mut().unwrap() {
+        a["vendor"] = json!("Someone Else");
+        a["product"] = json!("NotPython");
+    }
+    std::fs::write(other.join("CVE-2024-7592.json"), record.to_string()).unwrap();
+    let out = f.play(&dir, OSV_DB_PLAY, vars(json!([other])), &[]);
+    assert!(!out.status.success(), "a source without CPython records was accepted:\n{}", text(&out));
+    let log = text(&out);
+    assert!(log.contains("could not build the CPython advisory file from"), "{log}");
+    assert!(log.contains("no CPython CVE record"), "venvaudit's reason is missing:\n{log}");
+    assert!(!ran_task(&out, "Copy the CPython advisory file"), "a host task ran after the failed build:\n{log}");
+    assert_eq!(std::fs::read(&dest).unwrap(), cve_only, "the host's file was replaced");
+    assert_eq!(std::fs::read(cache.join("CPython.json")).unwrap(), cve_only, "the controller's copy was replaced");
+
+    // 6. A controller binary that is not there: named in the failure, with what to do.
+    let mut v = vars(both.clone());
+    v["osv_db_cpython_binary"] = json!(dir.join("no/such/venvaudit"));
+    let out = f.play(&dir, OSV_DB_PLAY, v, &[]);
+    assert!(!out.status.success());
+    let log = text(&out);
+    assert!(log.contains("no venvaudit binary at") && log.contains("Set osv_db_cpython_binary"), "{log}");
+    assert_eq!(std::fs::read(&dest).unwrap(), cve_only);
+
+    // ansible-doc documents the new variables and the default path.
+    let doc = run(f.ansible("ansible-doc", &dir).args(["-t", "role", "venvaudit.python.osv_db"])).stdout;
+    let doc = String::from_utf8_lossy(&doc);
+    for option in ["osv_db_cpython_sources", "osv_db_cpython_dest", "osv_db_cpython_binary"] {
+        assert!(doc.contains(option), "{option} not documented:\n{doc}");
+    }
+    assert!(doc.contains("/var/lib/venvaudit/osv/CPython.json"), "default path not documented:\n{doc}");
+}

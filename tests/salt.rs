@@ -786,3 +786,205 @@ missing:
         assert_eq!(s["comment"], test[id]["comment"], "{id}: test=True comment differs");
     }
 }
+
+// ------------------------------------------------ the OSV database states: the CPython file
+
+/// A small PyPI database in a zip like osv.dev's (one made-up advisory), for osv_db.sls's
+/// PyPI state, so this test needs no shared data.
+fn tiny_pypi_zip(path: &Path) {
+    use std::io::Write;
+    let record = serde_json::json!({
+        "schema_version": "1.6.0",
+        "id": "VENVAUDIT-TEST-2026-3",
+        "modified": "2026-12-01T00:00:00Z",
+        "published": "2026-12-01T00:00:00Z",
+        "summary": "test advisory of tests/salt.rs",
+        "affected": [{
+            "package": {"ecosystem": "PyPI", "name": "django"},
+            "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "3.2"}, {"fixed": "3.2.1"}]}]
+        }]
+    });
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
+    zip.start_file("VENVAUDIT-TEST-2026-3.json", zip::write::SimpleFileOptions::default()).unwrap();
+    zip.write_all(record.to_string().as_bytes()).unwrap();
+    zip.finish().unwrap();
+}
+
+fn read_json(path: &Path) -> Value {
+    let s = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&s).unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()))
+}
+
+fn changes(states: &serde_json::Map<String, Value>, id: &str) -> Value {
+    assert!(states.contains_key(id), "state {id} missing from {states:?}");
+    states[id]["changes"].clone()
+}
+
+fn changed(states: &serde_json::Map<String, Value>, id: &str) -> bool {
+    changes(states, id).as_object().is_some_and(|c| !c.is_empty())
+}
+
+/// The master builds the CPython advisory file into its file roots
+/// (`venvaudit/osv_db_cpython.sls`, masterless as on a master: `venvaudit db cpython` from a
+/// cvelistV5-like directory of the committed PSF records plus the PSF advisories, checked and
+/// loaded by venvaudit), and `venvaudit/osv_db.sls` ships only that file to the minion, validated
+/// by `venvaudit check --cpython-db` (check_cmd); the installed file is what venvaudit reads (a
+/// Python 3.8 venv gets its interpreter CVEs). A second build and a second apply change nothing
+/// (the build's generated_at aside); a source with no CPython record fails the build with
+/// venvaudit's reason and replaces nothing; a broken file on the file server never replaces the
+/// minion's. Without the CPython pillar keys osv_db.sls has its one PyPI state, as before.
+#[test]
+#[ignore = "real-tool tier: pyenv venvs, salt-call (scripts/test.sh runs it)"]
+fn osv_db_states_build_the_cpython_advisory_file_on_the_master_and_ship_it() {
+    let dir = scratch("osv-db-cpython");
+    let minion = Minion::new(&dir, "");
+    let fixtures = Path::new(REPO).join("tests/fixtures/cpython");
+    let cvelist = dir.join("cvelistV5");
+    std::fs::create_dir_all(&cvelist).unwrap();
+    for e in std::fs::read_dir(fixtures.join("records")).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), cvelist.join(e.file_name())).unwrap();
+    }
+    let psf = fixtures.join("psf");
+    let osv_files = dir.join("states/venvaudit/files/osv");
+    std::fs::create_dir_all(&osv_files).unwrap();
+    tiny_pypi_zip(&osv_files.join("PyPI.zip"));
+    // Where the build goes by default: the first file root (the master's /srv/salt).
+    let served = osv_files.join("CPython.json");
+    let host = dir.join("host/var/lib/venvaudit/osv");
+    let dest = host.join("CPython.json");
+    let id = |flag: &str| String::from_utf8(run(Command::new("id").arg(flag)).stdout).unwrap().trim().to_owned();
+    let (user, group) = (id("-un"), id("-gn"));
+    let pillar = |sources: Value| {
+        let osv = serde_json::json!({
+            "path": host.join("PyPI.zip"), "cpython_path": dest, "cpython_sources": sources,
+            "user": user, "group": group, "validate": true,
+        });
+        format!("pillar={}", serde_json::json!({"venvaudit": {"binary": BIN, "osv_db": osv}}))
+    };
+    let both = serde_json::json!([cvelist, psf]);
+    const BUILD: &str = "venvaudit-cpython-db-build";
+    const SHIP: &str = "venvaudit-cpython-db";
+
+    // 0. No CPython keys: osv_db.sls is the PyPI state alone.
+    let plain = serde_json::json!({"venvaudit": {"osv_db": {"path": dir.join("plain/PyPI.zip"), "user": user, "group": group}}});
+    let (c, states) = minion.apply(&["venvaudit.osv_db", &format!("pillar={plain}")]);
+    assert_eq!(c.code, 0, "{states:?}");
+    assert_eq!(states.keys().collect::<Vec<_>>(), ["venvaudit-osv-db"], "{states:?}");
+
+    // On the master without sources: a failure that says which pillar key is missing.
+    let (c, states) = minion.apply(&["venvaudit.osv_db_cpython", &format!("pillar={plain}")]);
+    assert_ne!(c.code, 0);
+    assert_eq!(result(&states, BUILD), false);
+    assert!(comment(&states, BUILD).contains("cpython_sources is empty"), "{}", comment(&states, BUILD));
+
+    // test=True builds and compares, writes nothing.
+    let (c, states) = minion.apply(&["venvaudit.osv_db_cpython", &pillar(both.clone()), "test=True"]);
+    assert_eq!(c.code, 0, "{states:?}\n{}", c.stderr);
+    assert_eq!(result(&states, BUILD), Value::Null, "{states:?}");
+    assert!(comment(&states, BUILD).contains("would be created"), "{}", comment(&states, BUILD));
+    assert!(!served.exists(), "test=True wrote the file");
+
+    // 1. On the master: built into the file roots.
+    let (c, states) = minion.apply(&["venvaudit.osv_db_cpython", &pillar(both.clone())]);
+    assert_eq!(c.code, 0, "{states:?}\n{}", c.stderr);
+    assert_eq!(result(&states, BUILD), true, "{}", comment(&states, BUILD));
+    assert!(changed(&states, BUILD), "{states:?}");
+    assert!(comment(&states, BUILD).contains("created (14 advisories from"), "{}", comment(&states, BUILD));
+    let built = read_json(&served);
+    assert_eq!(built["format"], "venvaudit-cpython-advisories");
+    assert!(built["advisories"].as_array().unwrap().len() > 10);
+    assert_eq!(built["sources"].as_array().unwrap().len(), 2, "{}", built["sources"]);
+    let leftovers: Vec<_> = std::fs::read_dir(&osv_files)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(leftovers.is_empty(), "temporary files left in the file roots: {leftovers:?}");
+
+    // 2. On the minion: shipped, validated by venvaudit.
+    let (c, states) = minion.apply(&["venvaudit.osv_db", &pillar(both.clone())]);
+    assert_eq!(c.code, 0, "{states:?}\n{}", c.stderr);
+    assert_eq!(result(&states, SHIP), true, "{}", comment(&states, SHIP));
+    assert!(changed(&states, SHIP), "{states:?}");
+    assert_eq!(std::fs::read(&dest).unwrap(), std::fs::read(&served).unwrap());
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(&dest).unwrap().permissions().mode() & 0o7777, 0o644);
+
+    // What the minion got is what venvaudit reads: Python 3.8's interpreter CVEs.
+    let venv38 = dir.join("py38");
+    support::make_bare_venv(&support::pyenv("3.8"), &venv38);
+    let out = run(Command::new(BIN)
+        .args(["check", "--format", "json", "--check", "vulnerabilities", "--fail-on", "never", "--no-processes"])
+        .arg("--osv-db")
+        .arg(host.join("PyPI.zip"))
+        .arg("--cpython-db")
+        .arg(&dest)
+        .arg(&venv38));
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let found: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["id"] == "interpreter-vulnerability")
+        .filter_map(|f| f["details"]["advisory"].as_str())
+        .collect();
+    assert!(found.len() > 10 && found.contains(&"CVE-2025-4517"), "{found:?}");
+    let installed = std::fs::read(&dest).unwrap();
+    let served_mtime = std::fs::metadata(&served).unwrap().modified().unwrap();
+
+    // 3. Both again: no change (a new build, a new generated_at, the same advisories).
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let (c, states) = minion.apply(&["venvaudit.osv_db_cpython", &pillar(both.clone())]);
+    assert_eq!((c.code, result(&states, BUILD)), (0, Value::Bool(true)), "{states:?}");
+    assert_eq!(changes(&states, BUILD), serde_json::json!({}), "second build changed something: {states:?}");
+    assert!(comment(&states, BUILD).contains("is up to date"), "{}", comment(&states, BUILD));
+    assert_eq!(std::fs::metadata(&served).unwrap().modified().unwrap(), served_mtime, "the served file was rewritten");
+    let (c, states) = minion.apply(&["venvaudit.osv_db", &pillar(both.clone())]);
+    assert_eq!(c.code, 0, "{states:?}");
+    for s in ["venvaudit-osv-db", SHIP] {
+        assert_eq!(changes(&states, s), serde_json::json!({}), "second apply changed {s}: {states:?}");
+    }
+
+    // 4. A source with no CPython record: the build fails with venvaudit's reason; the served
+    //    file, and so the minion's, stay as they were.
+    let other = dir.join("not-cpython");
+    std::fs::create_dir_all(&other).unwrap();
+    let mut record = read_json(&cvelist.join("CVE-2024-7592.json"));
+    record["cveMetadata"]["assignerShortName"] = "other".into();
+    for a in record["containers"]["cna"]["affected"].as_array_mut().unwrap() {
+        a["vendor"] = "Someone Else".into();
+        a["product"] = "NotPython".into();
+    }
+    std::fs::write(other.join("CVE-2024-7592.json"), record.to_string()).unwrap();
+    let before = std::fs::read(&served).unwrap();
+    let (c, states) = minion.apply(&["venvaudit.osv_db_cpython", &pillar(serde_json::json!([other]))]);
+    assert_ne!(c.code, 0, "a source without CPython records was accepted: {states:?}");
+    assert_eq!(result(&states, BUILD), false);
+    let why = comment(&states, BUILD);
+    assert!(
+        why.contains("could not build the CPython advisory file") && why.contains("no CPython CVE record"),
+        "unclear comment: {why}"
+    );
+    assert_eq!(std::fs::read(&served).unwrap(), before, "the served file was replaced");
+    let (c, states) = minion.apply(&["venvaudit.osv_db", &pillar(serde_json::json!([other]))]);
+    assert_eq!(c.code, 0, "{states:?}");
+    assert_eq!(changes(&states, SHIP), serde_json::json!({}));
+    assert_eq!(std::fs::read(&dest).unwrap(), installed);
+
+    // 5. A broken file on the file server (cut short): venvaudit rejects it on the minion
+    //    (check_cmd), which keeps its file.
+    std::fs::write(&served, &before[..before.len() / 2]).unwrap();
+    let (c, states) = minion.apply(&["venvaudit.osv_db", &pillar(both.clone())]);
+    assert_ne!(c.code, 0, "a broken CPython file passed: {states:?}");
+    assert_eq!(result(&states, SHIP), false);
+    assert!(comment(&states, SHIP).contains("not a CPython advisory file"), "{}", comment(&states, SHIP));
+    assert_eq!(std::fs::read(&dest).unwrap(), installed, "the broken file replaced the good one");
+
+    // ... and the next build on the master repairs it.
+    let (c, states) = minion.apply(&["venvaudit.osv_db_cpython", &pillar(both.clone())]);
+    assert_eq!(c.code, 0, "{states:?}");
+    assert!(comment(&states, BUILD).contains("replaced"), "{}", comment(&states, BUILD));
+    assert_eq!(read_json(&served)["advisories"], built["advisories"]);
+}
