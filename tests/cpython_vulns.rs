@@ -195,3 +195,41 @@ fn the_python_mod_wsgi_embeds_is_judged_unless_the_os_owns_it() {
     assert!(debian.exists(), "Debian's libapache2-mod-wsgi-py3 is missing: run scripts/setup.sh");
     assert_eq!(embedded(debian), BTreeSet::new(), "an OS-owned embedded Python is not matched");
 }
+
+#[test]
+#[ignore = "real-tool tier: pyenv 3.12.1 (scripts/test.sh runs it)"]
+fn the_interpreter_is_a_component_of_the_sbom_and_a_metric() {
+    let work = TempDir::new();
+    let db = advisory_file(work.path());
+    let venv = work.path().join("venv");
+    make_bare_venv(&pyenv("3.12"), &venv);
+    let empty = work.path().join("config-empty");
+    mkdirs(&empty);
+    let base = ["check", "--no-processes", "--config-root", s(&empty), "--check", "vulnerabilities"];
+    let (code, sbom, err) = run(&[&base[..], &["--cpython-db", s(&db), "--format", "cyclonedx", s(&venv)]].concat());
+    assert!(code == 0 || code == 1, "check exited {code}: {err}");
+    let venv_component = sbom["components"].as_array().unwrap().iter().find(|c| c["name"] == s(&venv)).unwrap();
+    let python = venv_component["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "CPython")
+        .expect("the interpreter is a component of its environment");
+    assert_eq!(python["version"], "3.12.1");
+    assert_eq!(python["purl"], "pkg:generic/cpython@3.12.1");
+    let cve = sbom["vulnerabilities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["id"] == "CVE-2025-4517")
+        .expect("the interpreter's CVE is a vulnerability of the SBOM");
+    assert_eq!(cve["affects"][0]["ref"], python["bom-ref"], "{cve:#}");
+    let (_, metrics, err) =
+        run_raw(&[&base[..], &["--cpython-db", s(&db), "--format", "prometheus", s(&venv)]].concat());
+    let line = metrics
+        .lines()
+        .find(|l| l.starts_with("venvaudit_interpreter_info{") && l.contains(s(&venv)))
+        .unwrap_or_else(|| panic!("no venvaudit_interpreter_info for the venv: {metrics}\n{err}"));
+    assert!(line.contains("version=\"3.12.1\"") && line.contains("owner=\"pyenv\""), "{line}");
+    assert!(metrics.contains("id=\"interpreter-vulnerability\""), "{metrics}");
+}
