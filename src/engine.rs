@@ -567,7 +567,6 @@ pub fn check_artifact(req: &Request, progress: &Progress) -> Result<Report> {
             scan_with(&r, progress, false)?
         }
         None => {
-            let r = Request { paths: vec!["/nonexistent-venvaudit-target".into()], max_depth: Some(0), ..req.clone() };
             let root = match &req.root {
                 Some(rt) => HostRoot::at(std::path::Path::new(rt)).map_err(|cause| Error::Root {
                     option: "--root",
@@ -576,7 +575,6 @@ pub fn check_artifact(req: &Request, progress: &Progress) -> Result<Report> {
                 })?,
                 None => HostRoot::host(),
             };
-            let _ = r;
             let host = HostFacts::gather(&root);
             Scan {
                 config_root: match &req.config_root {

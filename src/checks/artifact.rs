@@ -543,7 +543,7 @@ pub fn select(t: &Target, inputs: &[Input], find_links: &[(PathBuf, String)]) ->
                 names.entry(w.normalized.clone()).or_default().push(i);
             }
         }
-        for (norm, idx) in &names {
+        for idx in names.values() {
             let shown_name = pool.files[idx[0]].wheel.as_ref().map(|w| w.name.clone()).unwrap_or_default();
             match pick(t, &pool, idx) {
                 Some((i, rank, tag, note)) => {
@@ -577,7 +577,6 @@ pub fn select(t: &Target, inputs: &[Input], find_links: &[(PathBuf, String)]) ->
                 }
                 None => findings.push(no_compatible(t, venv, &shown_name, None, offered(&pool, idx))),
             }
-            let _ = norm;
         }
         for (norm, files) in &pool.sdists {
             if !names.contains_key(norm) {
