@@ -53,6 +53,15 @@ seed() {
         if [ -z "$(ls -A "$dir")" ]; then
             find /usr/lib /lib -name '*.so*' -type f -size -64k 2>/dev/null | head -3 | xargs -r cp -t "$dir"
         fi
+    elif [ "$t" = wheel_zip ]; then
+        # Real wheels from the offline wheelhouse (scripts/setup.sh), never committed: the two
+        # smallest.
+        local w
+        for w in $(ls -S .tools/wheels/*.whl 2>/dev/null | tail -n 2); do cp -n "$w" "$dir"/; done
+        if [ -z "$(ls -A "$dir")" ]; then
+            echo "fuzz: no wheel in .tools/wheels to seed wheel_zip: run scripts/setup.sh" >&2
+            exit 1
+        fi
     else
         cp -n fuzz/seeds/"$t"/* "$dir"/
     fi

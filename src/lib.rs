@@ -44,9 +44,10 @@ pub use engine::{Error, Result, check, check_artifact, facts, jobs, scan};
 pub use request::{Action, Detail, FailOn, IgnoreEntry, Request};
 // The output contract: every type of the report, its finding ids and families.
 pub use report::{
-    Artifact, ArtifactInput, ArtifactTarget, Changes, Creator, Extension, SelectedWheel, SkippedEntry, Family, Finding, FindingId, Health, Host, Ignored, InUse, LibPython, Linkage, MetadataFormat,
-    OsvDbInfo, Owner, Package, Python, Report, SCHEMA_VERSION, ScanError, Severity, Summary, TextList, Tool,
-    UnknownFamily, UnknownFindingId, UsageKind, UsedBy, Venv, VenvKind,
+    Artifact, ArtifactInput, ArtifactTarget, Changes, Creator, Extension, Family, Finding, FindingId, Health, Host,
+    Ignored, InUse, LibPython, Linkage, MetadataFormat, OsvDbInfo, Owner, Package, Python, Report, SCHEMA_VERSION,
+    ScanError, SelectedWheel, Severity, SkippedEntry, Summary, TextList, Tool, UnknownFamily, UnknownFindingId,
+    UsageKind, UsedBy, Venv, VenvKind,
 };
 // The clock every date decision reads.
 pub use time::{Date, TODAY_VAR, parse_date};

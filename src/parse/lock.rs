@@ -2442,5 +2442,4 @@ wheels = [{ url = "https://h/lib-2.0-py3-none-any.whl", hash = "md5:00", size = 
         assert_eq!(lock.packages.len(), 1, "{:?}", lock.packages);
         assert!(lock.problems.is_empty(), "{:?}", lock.problems);
     }
-
 }
