@@ -229,7 +229,14 @@ step_wheelhouse_nodeps() {
         return
     fi
     log "wheelhouse extras: scripts/wheelhouse-nodeps.txt"
-    "$VENV/bin/python" -m pip download -q --no-deps --only-binary=:all: -d "$WHEELS" -r "$reqs" >&2
+    # One download per line: two pins of one distribution (django 3.2.25 and 4.2.16) are one
+    # conflicting requirement set to pip even with --no-deps.
+    local line
+    while read -r line; do
+        line="${line%%#*}"
+        [[ -n "${line// /}" ]] || continue
+        "$VENV/bin/python" -m pip download -q --no-deps --only-binary=:all: -d "$WHEELS" "$line" >&2
+    done <"$reqs"
     printf '%s\n' "$want" >"$stamp"
 }
 

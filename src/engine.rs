@@ -80,6 +80,9 @@ pub enum Error {
     /// The CPython advisory file cannot be used.
     #[error("CPython advisory file: {0}")]
     CpythonDb(crate::osv::cpython::Error),
+    /// Cached fleet facts could not be used (no sources, a bad `hosts` file).
+    #[error(transparent)]
+    Fleet(#[from] crate::fleet::FleetError),
     /// `check-artifact` without an artefact, or one that does not exist.
     #[error("{0}")]
     Artifact(String),
@@ -250,7 +253,7 @@ pub const CPYTHON_DB_ENV: &str = "VENVAUDIT_CPYTHON_DB";
 /// The CPython advisory file: `cpython_db`, else `$VENVAUDIT_CPYTHON_DB`, else the default path
 /// beside the PyPI database. `Ok((None, Some(path)))` when none is at the path looked at; a
 /// file named explicitly that does not exist, or one that cannot be read, is an error.
-fn cpython_db(req: &Request) -> Result<(Option<osv::cpython::CpythonDb>, Option<String>)> {
+pub(crate) fn cpython_db(req: &Request) -> Result<(Option<osv::cpython::CpythonDb>, Option<String>)> {
     let named = req.cpython_db.clone().or_else(|| std::env::var(CPYTHON_DB_ENV).ok().filter(|s| !s.is_empty()));
     let path = named.clone().unwrap_or_else(|| osv::cpython::DEFAULT_PATH.to_owned());
     if named.is_none() && !std::path::Path::new(&path).exists() {
@@ -318,6 +321,12 @@ fn cpython_db_notes(
 
 /// `check`: scan, run every selected check family, apply the ignore policy.
 pub fn check(req: &Request, progress: &Progress) -> Result<Report> {
+    check_with_db(req, progress).map(|(report, _)| report)
+}
+
+/// [`check`], also returning the vulnerability database it loaded (the remediation plan
+/// chooses versions with it).
+pub(crate) fn check_with_db(req: &Request, progress: &Progress) -> Result<(Report, Option<osv::Database>)> {
     req.detail()?;
     let policy = ignore::Policy::load(req)?;
     let forbid = crate::parse::spec::parse_specs(&req.forbid)?;
@@ -438,7 +447,7 @@ pub fn check(req: &Request, progress: &Progress) -> Result<Report> {
     }
     let mut report = build_report(scan, outcome.findings, req);
     report.osv_db = osv_db;
-    Ok(report)
+    Ok((report, db))
 }
 
 /// The scanned system's `python3`, as a shell's PATH finds it on a distribution or in an

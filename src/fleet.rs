@@ -56,6 +56,20 @@ pub struct FleetRequest {
     pub hosts_file: Option<PathBuf>,
 }
 
+impl FleetRequest {
+    /// The fleet question of a JSON request (`from_facts`, `max_age`, `hosts`, `specs`,
+    /// `today`), so every front-end reaches the cached facts.
+    pub fn from_request(req: &crate::request::Request) -> FleetRequest {
+        FleetRequest {
+            specs: req.specs.clone(),
+            sources: req.from_facts.iter().map(PathBuf::from).collect(),
+            max_age_days: req.max_age,
+            today: req.today,
+            hosts_file: req.hosts.as_ref().map(PathBuf::from),
+        }
+    }
+}
+
 /// One installed distribution that matched, on one host.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord)]
 pub struct FleetMatch {
@@ -156,13 +170,32 @@ struct VenvFacts {
     dists: Option<Vec<(String, String)>>,
 }
 
-/// One host's facts as read from a source.
+/// One host's facts as read from a source, turned into what the question needs (`T`) by the
+/// caller's extractor: the distributions for a query, the plan's environments for a plan.
 #[derive(Debug, Clone)]
-struct HostFacts {
+struct HostFacts<T> {
     host: String,
     source: String,
     generated_at: Option<String>,
-    facts: Result<Vec<VenvFacts>, String>,
+    facts: Result<T, (Unknown, String)>,
+}
+
+/// What a fleet question reads from one host's report: `Err((why, message))` makes the host
+/// unknown (unreadable facts, no packages), never a silent "no match".
+pub(crate) type Extract<'a, T> = &'a (dyn Fn(&Value) -> Result<T, (Unknown, String)> + Sync);
+
+/// The hosts whose facts answer, and those that do not, from a fleet's sources.
+pub(crate) struct Gathered<T> {
+    /// (host, extracted facts), sorted by host.
+    pub answered: Vec<(String, T)>,
+    /// Hosts whose answer is unknown, sorted.
+    pub unknown: Vec<UnknownHost>,
+    /// Sources that could not be read at all.
+    pub errors: Vec<ScanError>,
+    /// The day ages were judged on.
+    pub today: crate::time::Date,
+    /// The age limit applied.
+    pub max_age: u32,
 }
 
 /// Why a fleet query could not run (a facts file that cannot be read is an error entry of
@@ -200,16 +233,76 @@ pub fn query_facts(req: &FleetRequest) -> Result<FleetResult, FleetError> {
         return Err(FleetError::NoSources);
     }
     let specs = parse_specs(&req.specs)?;
-    let max_age = req.max_age_days.unwrap_or(DEFAULT_MAX_AGE_DAYS);
-    let today = req.today.unwrap_or_else(crate::time::today);
-    let expected = match &req.hosts_file {
+    let extract = |report: &Value| -> Result<Vec<VenvFacts>, (Unknown, String)> {
+        let venvs = venvs_of(report).map_err(|e| (Unknown::Unreadable, e))?;
+        if let Some(v) = venvs.iter().find(|v| v.dists.is_none()) {
+            return Err((
+                Unknown::NoPackages,
+                format!("facts of {} name no packages (gather with detail: compact or full)", v.path),
+            ));
+        }
+        Ok(venvs)
+    };
+    let g = gather(&req.sources, req.max_age_days, req.today, req.hosts_file.as_deref(), &extract)?;
+    let mut matches = Vec::new();
+    let mut venvs_scanned = 0;
+    for (name, venvs) in &g.answered {
+        venvs_scanned += venvs.len();
+        for v in venvs {
+            for (n, ver) in v.dists.iter().flatten() {
+                for s in specs.iter().filter(|s| s.matches_version(n, ver)) {
+                    matches.push(FleetMatch {
+                        host: name.clone(),
+                        venv: v.path.clone(),
+                        normalized_name: n.clone(),
+                        version: ver.clone(),
+                        spec: s.text.clone(),
+                        python: v.python.clone(),
+                        owner: v.owner.clone(),
+                    });
+                }
+            }
+        }
+    }
+    matches.sort();
+    matches.dedup();
+    Ok(FleetResult {
+        schema_version: SCHEMA_VERSION,
+        tool: Tool::default(),
+        specs: req.specs.clone(),
+        today: g.today.to_string(),
+        max_age_days: g.max_age,
+        matched: !matches.is_empty(),
+        complete: g.unknown.is_empty() && g.errors.is_empty(),
+        matches,
+        hosts_answered: g.answered.len(),
+        venvs_scanned,
+        hosts_unknown: g.unknown,
+        errors: g.errors,
+    })
+}
+
+/// Read every source, keep each host's newest facts, and sort the hosts into those that
+/// answer (fresh, readable, `extract` accepts them) and those that do not.
+pub(crate) fn gather<T: Send>(
+    sources: &[PathBuf],
+    max_age_days: Option<u32>,
+    today: Option<crate::time::Date>,
+    hosts_file: Option<&Path>,
+    extract: Extract<'_, T>,
+) -> Result<Gathered<T>, FleetError> {
+    if sources.is_empty() {
+        return Err(FleetError::NoSources);
+    }
+    let max_age = max_age_days.unwrap_or(DEFAULT_MAX_AGE_DAYS);
+    let today = today.unwrap_or_else(crate::time::today);
+    let expected = match hosts_file {
         Some(f) => Some(read_hosts_file(f)?),
         None => None,
     };
-
     let mut errors = Vec::new();
     let mut files = Vec::new();
-    for src in &req.sources {
+    for src in sources {
         match list_source(src) {
             Ok((mut f, errs)) => {
                 files.append(&mut f);
@@ -218,10 +311,10 @@ pub fn query_facts(req: &FleetRequest) -> Result<FleetResult, FleetError> {
             Err(e) => errors.push(ScanError { path: crate::host::paths::display(src), message: e }),
         }
     }
-    let per_file: Vec<Result<Vec<HostFacts>, ScanError>> = files.par_iter().map(read_file).collect();
+    let per_file: Vec<Result<Vec<HostFacts<T>>, ScanError>> = files.par_iter().map(|f| read_file(f, extract)).collect();
     // The newest facts of each host win (an upgraded ansible-core leaves the old file beside
     // the new one; a host may be in a cache and in a Salt file).
-    let mut hosts: BTreeMap<String, HostFacts> = BTreeMap::new();
+    let mut hosts: BTreeMap<String, HostFacts<T>> = BTreeMap::new();
     let mut too_many = false;
     for r in per_file {
         match r {
@@ -252,10 +345,9 @@ pub fn query_facts(req: &FleetRequest) -> Result<FleetResult, FleetError> {
         });
     }
 
-    let mut matches = Vec::new();
+    let mut answered = Vec::new();
     let mut unknown = Vec::new();
-    let (mut answered, mut venvs_scanned) = (0, 0);
-    for (name, h) in &hosts {
+    for (name, h) in hosts.iter_mut() {
         let known = |reason, message: String| UnknownHost {
             host: name.clone(),
             reason,
@@ -263,13 +355,10 @@ pub fn query_facts(req: &FleetRequest) -> Result<FleetResult, FleetError> {
             source: Some(h.source.clone()),
             generated_at: h.generated_at.clone(),
         };
-        let venvs = match &h.facts {
-            Ok(v) => v,
-            Err(e) => {
-                unknown.push(known(Unknown::Unreadable, e.clone()));
-                continue;
-            }
-        };
+        if let Err((reason, e)) = &h.facts {
+            unknown.push(known(*reason, e.clone()));
+            continue;
+        }
         match h.generated_at.as_deref().map(|g| crate::time::age_days(g, today)) {
             Some(Some(age)) if age > i64::from(max_age) => {
                 unknown.push(known(Unknown::Stale, format!("facts are {age} days old (more than {max_age})")));
@@ -281,29 +370,9 @@ pub fn query_facts(req: &FleetRequest) -> Result<FleetResult, FleetError> {
                 continue;
             }
         }
-        if let Some(v) = venvs.iter().find(|v| v.dists.is_none()) {
-            unknown.push(known(
-                Unknown::NoPackages,
-                format!("facts of {} name no packages (gather with detail: compact or full)", v.path),
-            ));
-            continue;
-        }
-        answered += 1;
-        venvs_scanned += venvs.len();
-        for v in venvs {
-            for (n, ver) in v.dists.iter().flatten() {
-                for s in specs.iter().filter(|s| s.matches_version(n, ver)) {
-                    matches.push(FleetMatch {
-                        host: name.clone(),
-                        venv: v.path.clone(),
-                        normalized_name: n.clone(),
-                        version: ver.clone(),
-                        spec: s.text.clone(),
-                        python: v.python.clone(),
-                        owner: v.owner.clone(),
-                    });
-                }
-            }
+        let facts = std::mem::replace(&mut h.facts, Err((Unknown::Unreadable, String::new())));
+        if let Ok(f) = facts {
+            answered.push((name.clone(), f));
         }
     }
     if let Some(expected) = expected {
@@ -317,28 +386,13 @@ pub fn query_facts(req: &FleetRequest) -> Result<FleetResult, FleetError> {
             });
         }
     }
-    matches.sort();
-    matches.dedup();
     unknown.sort();
     errors.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(FleetResult {
-        schema_version: SCHEMA_VERSION,
-        tool: Tool::default(),
-        specs: req.specs.clone(),
-        today: today.to_string(),
-        max_age_days: max_age,
-        matched: !matches.is_empty(),
-        complete: unknown.is_empty() && errors.is_empty(),
-        matches,
-        hosts_answered: answered,
-        venvs_scanned,
-        hosts_unknown: unknown,
-        errors,
-    })
+    Ok(Gathered { answered, unknown, errors, today, max_age })
 }
 
 /// Whether `old` is strictly newer than `new` (unreadable facts never replace readable ones).
-fn newer(old: &HostFacts, new: &HostFacts) -> bool {
+fn newer<T>(old: &HostFacts<T>, new: &HostFacts<T>) -> bool {
     match (old.facts.is_ok(), new.facts.is_ok()) {
         (true, false) => true,
         (false, true) => false,
@@ -415,7 +469,7 @@ fn read_limited(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
 }
 
 /// The hosts of one file. A file of a directory is one host's even when it cannot be read.
-fn read_file(f: &SourceFile) -> Result<Vec<HostFacts>, ScanError> {
+fn read_file<T>(f: &SourceFile, extract: Extract<'_, T>) -> Result<Vec<HostFacts<T>>, ScanError> {
     let source = crate::host::paths::display(&f.path);
     let file_name = f.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let mtime = std::fs::metadata(&f.path).and_then(|m| m.modified()).ok().map(crate::time::rfc3339);
@@ -447,7 +501,7 @@ fn read_file(f: &SourceFile) -> Result<Vec<HostFacts>, ScanError> {
             // A file holding one host's facts was written when they were made: its time
             // stands in for a missing generated_at (reports of older venvaudit releases).
             let h = match facts {
-                Ok(facts) => one_host(&host, &source, facts, mtime.as_deref(), true),
+                Ok(facts) => one_host(&host, &source, facts, mtime.as_deref(), true, extract),
                 Err(e) => unreadable(&host, &source, e),
             };
             out.push(h);
@@ -469,14 +523,19 @@ fn read_file(f: &SourceFile) -> Result<Vec<HostFacts>, ScanError> {
                 Some(h) if host == "local" && !h.is_empty() && is_report(&v) => h.to_owned(),
                 _ => host,
             };
-            out.push(one_host(&host, &source, v, mtime.as_deref(), false));
+            out.push(one_host(&host, &source, v, mtime.as_deref(), false, extract));
         }
     }
     Ok(out)
 }
 
-fn unreadable(host: &str, source: &str, message: String) -> HostFacts {
-    HostFacts { host: host.to_owned(), source: source.to_owned(), generated_at: None, facts: Err(message) }
+fn unreadable<T>(host: &str, source: &str, message: String) -> HostFacts<T> {
+    HostFacts {
+        host: host.to_owned(),
+        source: source.to_owned(),
+        generated_at: None,
+        facts: Err((Unknown::Unreadable, message)),
+    }
 }
 
 /// ansible-core 2.19+ names cache files `s<schema id>_<host>`.
@@ -522,7 +581,14 @@ fn salt_value(v: Value) -> Value {
 /// One host from its facts: an Ansible facts object (the report under `venvaudit`) or a
 /// report. `file_time` stands in for a missing `generated_at` only for whole-file caches
 /// (reports written before the field existed).
-fn one_host(host: &str, source: &str, facts: Value, file_time: Option<&str>, whole_file: bool) -> HostFacts {
+fn one_host<T>(
+    host: &str,
+    source: &str,
+    facts: Value,
+    file_time: Option<&str>,
+    whole_file: bool,
+    extract: Extract<'_, T>,
+) -> HostFacts<T> {
     let report = match facts {
         Value::Object(mut m) if !is_report_map(&m) => match m.remove("venvaudit") {
             Some(r) => r,
@@ -545,7 +611,7 @@ fn one_host(host: &str, source: &str, facts: Value, file_time: Option<&str>, who
         .and_then(Value::as_str)
         .map(str::to_owned)
         .or_else(|| whole_file.then(|| file_time.map(str::to_owned)).flatten());
-    HostFacts { host: host.to_owned(), source: source.to_owned(), generated_at, facts: venvs_of(&report) }
+    HostFacts { host: host.to_owned(), source: source.to_owned(), generated_at, facts: extract(&report) }
 }
 
 fn is_report_map(m: &Map<String, Value>) -> bool {

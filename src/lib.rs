@@ -31,6 +31,7 @@ pub(crate) mod ignore;
 pub(crate) mod inspect;
 pub(crate) mod osv;
 pub(crate) mod parse;
+pub(crate) mod plan;
 pub(crate) mod query;
 pub(crate) mod render;
 pub(crate) mod report;
@@ -54,10 +55,16 @@ pub use time::{Date, TODAY_VAR, parse_date};
 // Answers about packages: one host (query) and saved facts of many (fleet).
 pub use fleet::{FleetError, FleetRequest, FleetResult, query_facts};
 pub use query::{QueryResult, query};
+// The remediation plan: from findings to the steps the engines apply.
+pub use plan::{
+    Blocker, PackagePlan, Plan, PlanSummary, Reason, Restart, RestartAction, RestartKind, Step, StepKind, StepStatus,
+    plan, plan_fleet,
+};
 // Output formats besides JSON.
 pub use render::export::{cyclonedx, prometheus};
 pub use render::table::{
-    render as render_table, render_fleet as render_fleet_table, render_query as render_query_table,
+    render as render_table, render_fleet as render_fleet_table, render_plan as render_plan_table,
+    render_query as render_query_table,
 };
 // The front-ends the binary dispatches to: JSON-in/JSON-out, the Ansible module, packaging.
 pub use frontends::{ansible, assets, json};

@@ -28,6 +28,10 @@ enum Command {
     CheckArtifact(Box<ArtifactArgs>),
     /// List environments running distributions that match PEP 508 specifiers; exit 1 on a match.
     Query(QueryArgs),
+    /// Plan the remediation of vulnerability, --forbid and --lock findings: the fixing version
+    /// per distribution, what blocks it, the install command and the restarts. Exit 0:
+    /// nothing to do, 1: steps planned, 2: error. Read-only: the engines apply the plan.
+    Plan(Box<PlanArgs>),
     /// Read one JSON request (stdin or --args FILE) and write one JSON result.
     Run {
         /// Read the request from this file instead of stdin.
@@ -293,6 +297,73 @@ impl CheckArgs {
 }
 
 #[derive(Args)]
+struct PlanArgs {
+    /// Directories to scan (default: /).
+    #[arg(conflicts_with_all = ["from_facts"])]
+    paths: Vec<String>,
+    /// Plan for the fleet from saved facts instead of scanning: an Ansible jsonfile fact cache
+    /// directory, a JSON file of Salt output (host -> facts), or saved `facts` reports
+    /// (repeatable). Steps then carry `host`.
+    #[arg(long = "from-facts", value_name = "PATH", conflicts_with_all = ["root", "lock"])]
+    from_facts: Vec<String>,
+    /// With --from-facts: facts older than DAYS do not answer (default 7).
+    #[arg(long, value_name = "DAYS", requires = "from_facts")]
+    max_age: Option<u32>,
+    /// With --from-facts: the hosts asked about, one a line.
+    #[arg(long, value_name = "FILE", requires = "from_facts")]
+    hosts: Option<String>,
+    /// Offline OSV database (default: $VENVAUDIT_OSV_DB, else /var/lib/venvaudit/osv/PyPI.zip).
+    #[arg(long, value_name = "PATH")]
+    osv_db: Option<String>,
+    /// The CPython advisory file the interpreters are matched against.
+    #[arg(long, value_name = "FILE")]
+    cpython_db: Option<String>,
+    /// Plan for the drift from this lock (pylock.toml, requirements.txt, uv.lock): the
+    /// versions it pins.
+    #[arg(long, value_name = "FILE")]
+    lock: Option<String>,
+    /// PEP 508 specifier to leave (repeatable): a matching distribution gets a step out of it.
+    #[arg(long, value_name = "SPEC")]
+    forbid: Vec<String>,
+    /// Plan only for these check families (vulnerabilities, forbidden, drift, eol; repeatable).
+    #[arg(long = "check", value_name = "FAMILY")]
+    checks: Vec<venvaudit::Family>,
+    /// Ignore policy file: ignored findings are not planned.
+    #[arg(long, value_name = "FILE")]
+    ignore_file: Option<String>,
+    /// Judge end of life and ignore expiry as on this day (YYYY-MM-DD).
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_day)]
+    today: Option<venvaudit::Date>,
+    /// Read service configuration under DIR instead of under / (or --root).
+    #[arg(long, value_name = "DIR")]
+    config_root: Option<String>,
+    #[command(flatten)]
+    walk: WalkArgs,
+    /// Output format (default: table on a terminal, JSON otherwise).
+    #[arg(long, value_enum)]
+    format: Option<Format>,
+}
+
+impl PlanArgs {
+    fn request(&self) -> Request {
+        Request {
+            from_facts: self.from_facts.clone(),
+            max_age: self.max_age,
+            hosts: self.hosts.clone(),
+            osv_db: self.osv_db.clone(),
+            cpython_db: self.cpython_db.clone(),
+            lock: self.lock.clone(),
+            forbid: self.forbid.clone(),
+            checks: self.checks.clone(),
+            ignore_file: self.ignore_file.clone(),
+            today: self.today,
+            config_root: self.config_root.clone(),
+            ..self.walk.request(&self.paths)
+        }
+    }
+}
+
+#[derive(Args)]
 struct ArtifactArgs {
     /// Wheelhouse directories, .whl files, pylock.toml, requirements.txt (pinned, hashed) or
     /// uv.lock: judged together as one install.
@@ -497,6 +568,24 @@ fn main() -> ExitCode {
                 Ok(r) => {
                     print_report(&r, format);
                     if r.fails(req.fail_on.threshold()) { ExitCode::from(1) } else { ExitCode::SUCCESS }
+                }
+                Err(e) => fail(e),
+            }
+        }
+        Command::Plan(a) => {
+            let format = default_format(a.format);
+            let progress = Progress::default();
+            let req = a.request();
+            let result = with_progress(format == Format::Table, &progress, || {
+                if req.from_facts.is_empty() { venvaudit::plan(&req, &progress) } else { venvaudit::plan_fleet(&req) }
+            });
+            match result {
+                Ok(p) => {
+                    match format {
+                        Format::Table => print!("{}", venvaudit::render_plan_table(&p)),
+                        _ => print_json(&p),
+                    }
+                    ExitCode::from(p.exit_code())
                 }
                 Err(e) => fail(e),
             }

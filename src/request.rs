@@ -19,6 +19,9 @@ pub enum Action {
     /// `fail_on`.
     #[serde(rename = "check-artifact")]
     CheckArtifact,
+    /// A remediation plan: the version that fixes each finding, whether it fits, the command
+    /// and the restarts (`from_facts`: the fleet's plan from cached facts).
+    Plan,
 }
 
 /// Threshold for failing a gate.
@@ -186,6 +189,13 @@ pub struct Request {
     pub forbid: Vec<String>,
     /// `query`: PEP 508 specifiers to look for.
     pub specs: Vec<String>,
+    /// `query`/`plan`: answer from cached facts instead of scanning: Ansible fact cache
+    /// directories, Salt output files (host -> facts), saved reports.
+    pub from_facts: Vec<String>,
+    /// `from_facts`: facts older than this many days do not answer (default 7).
+    pub max_age: Option<u32>,
+    /// `from_facts`: a file of the host names asked about, one a line.
+    pub hosts: Option<String>,
     /// `check`: verify RECORD hashes of every installed file (reads every file).
     pub verify: bool,
     /// `check`: ignore policy entries.
@@ -241,6 +251,9 @@ impl Default for Request {
             osv_max_age_days: None,
             forbid: Vec::new(),
             specs: Vec::new(),
+            from_facts: Vec::new(),
+            max_age: None,
+            hosts: None,
             verify: false,
             ignore: Vec::new(),
             ignore_file: None,
@@ -281,6 +294,9 @@ pub const KEYS: &[&str] = &[
     "osv_max_age_days",
     "forbid",
     "specs",
+    "from_facts",
+    "max_age",
+    "hosts",
     "verify",
     "ignore",
     "ignore_file",

@@ -984,13 +984,17 @@ pub fn judge(
         errors.extend(e);
     }
     if let Some(db) = inputs.db {
-        findings.extend(super::vulns::check(db, &v));
+        findings.extend(super::vulns::check(db, &v.venv.path, v.venv.packages.as_deref().unwrap_or_default()));
     }
     if wants(crate::report::Family::Forbidden) {
-        findings.extend(super::forbidden::check(&inputs.forbid, &v));
+        findings.extend(super::forbidden::check(
+            &inputs.forbid,
+            &v.venv.path,
+            v.venv.packages.as_deref().unwrap_or_default(),
+        ));
     }
     if wants(crate::report::Family::Eol) {
-        findings.extend(super::eol::check(&v, &t.python, inputs.today));
+        findings.extend(super::eol::check(&v.venv.path, &t.python, inputs.today));
     }
     (artifact, findings, errors)
 }

@@ -56,47 +56,82 @@ pub fn check(v: &Inspected) -> (Vec<Finding>, Vec<ScanError>) {
     let installed: HashMap<&str, &Package> = packages.iter().map(|p| (p.normalized_name.as_str(), *p)).collect();
     let mut out = Vec::new();
     for p in &packages {
-        let mut seen = BTreeSet::new();
-        for text in p.requires_dist.iter() {
-            let req = match crate::parse::pep508::parse_requirement::<pep508_rs::VerbatimUrl>(text) {
-                Ok(r) => r,
-                Err(e) => {
-                    let shown: String = text.chars().take(120).collect();
-                    let more = if shown.len() < text.len() { "…" } else { "" };
-                    errors.push(ScanError {
-                        path: p.location.to_string(),
-                        message: format!(
-                            "{} {}: a Requires-Dist was not judged ({e}): {shown}{more}",
-                            p.name, p.version
-                        ),
-                    });
-                    continue;
-                }
-            };
-            if !req.evaluate_markers(&env, &[]) {
-                continue;
-            }
-            let dep = crate::inspect::packages::normalize_name(req.name.as_ref());
-            if !seen.insert((dep.clone(), text)) {
-                continue;
-            }
-            let Some(d) = installed.get(dep.as_str()) else {
+        for r in active_requirements(p, &env, &mut errors) {
+            let Some(d) = installed.get(r.dependency.as_str()) else {
                 // The inventory holds the base installation's distributions too, unless that
                 // installation could not be found: then no "missing" claim.
                 if v.system_site_known {
-                    out.push(finding(v, p, text, &dep, None));
+                    out.push(finding(v, p, r.text, &r.dependency, None));
                 }
                 continue;
             };
-            let Some(VersionOrUrl::VersionSpecifier(spec)) = &req.version_or_url else { continue };
             // An installed version that is not PEP 440 cannot be judged (pip 24+ refuses it).
             let Ok(have) = Version::from_str(&d.version) else { continue };
-            if !spec.iter().all(|s| s.contains(&have)) {
-                out.push(finding(v, p, text, &dep, Some(d)));
+            if !r.admits(&have) {
+                out.push(finding(v, p, r.text, &r.dependency, Some(d)));
             }
         }
     }
     (out, errors)
+}
+
+/// One Requires-Dist entry of a distribution that `pip check` judges: parsed, its marker true
+/// in the environment with no extra active.
+#[derive(Debug)]
+pub struct ActiveRequirement<'a> {
+    /// The entry verbatim.
+    pub text: &'a str,
+    /// The PEP 503 name it requires.
+    pub dependency: String,
+    /// Its version clauses; `None` for a bare name or a URL (any version satisfies it).
+    pub specifiers: Option<pep440_rs::VersionSpecifiers>,
+}
+
+impl ActiveRequirement<'_> {
+    /// Whether `version` satisfies the entry (pre-releases count as inside, as in `pip check`).
+    pub fn admits(&self, version: &Version) -> bool {
+        self.specifiers.as_ref().is_none_or(|spec| spec.iter().all(|s| s.contains(version)))
+    }
+}
+
+/// The Requires-Dist entries of `p` that `pip check` judges in `env`, each dependency once per
+/// entry text. An entry that cannot be parsed is an error naming the distribution's metadata
+/// (pip skips it too, but not in silence). The one reading of requirements the
+/// `dependency-conflict` check and the remediation plan's constraint check share.
+pub fn active_requirements<'a>(
+    p: &'a Package,
+    env: &MarkerEnvironment,
+    errors: &mut Vec<ScanError>,
+) -> Vec<ActiveRequirement<'a>> {
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::new();
+    for text in p.requires_dist.iter() {
+        let req = match crate::parse::pep508::parse_requirement::<pep508_rs::VerbatimUrl>(text) {
+            Ok(r) => r,
+            Err(e) => {
+                let shown: String = text.chars().take(120).collect();
+                let more = if shown.len() < text.len() { "…" } else { "" };
+                errors.push(ScanError {
+                    path: p.location.to_string(),
+                    message: format!("{} {}: a Requires-Dist was not judged ({e}): {shown}{more}", p.name, p.version),
+                });
+                continue;
+            }
+        };
+        if !req.evaluate_markers(env, &[]) {
+            continue;
+        }
+        let dependency = crate::inspect::packages::normalize_name(req.name.as_ref());
+        if !seen.insert((dependency.clone(), text)) {
+            continue;
+        }
+        let specifiers = match req.version_or_url {
+            Some(VersionOrUrl::VersionSpecifier(spec)) => Some(spec),
+            _ => None,
+        };
+        out.push(ActiveRequirement { text, dependency, specifiers });
+    }
+    out
 }
 
 fn finding(v: &Inspected, p: &Package, requirement: &str, dep: &str, have: Option<&Package>) -> Finding {

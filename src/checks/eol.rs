@@ -1,7 +1,6 @@
 //! `interpreter-eol`: the environment runs a CPython that no longer gets security fixes, or
 //! will not in six months.
 
-use crate::inspect::Inspected;
 use crate::report::FindingId;
 use crate::report::{Finding, Python, Severity};
 use crate::time::{Date, days_between, months_before};
@@ -56,7 +55,7 @@ pub fn judge(version: &str, today: Date) -> Option<(Severity, Date)> {
 }
 
 /// `interpreter-eol` for one environment, judged on `python` (its own or `--target-python`).
-pub fn check(v: &Inspected, python: &Python, today: Date) -> Vec<Finding> {
+pub fn check(venv: &str, python: &Python, today: Date) -> Vec<Finding> {
     let cpython = python.implementation.as_deref().is_none_or(|i| i.eq_ignore_ascii_case("cpython"));
     let Some(version) = python.version.as_deref().filter(|_| cpython) else { return Vec::new() };
     let Some((severity, eol)) = judge(version, today) else { return Vec::new() };
@@ -64,14 +63,14 @@ pub fn check(v: &Inspected, python: &Python, today: Date) -> Vec<Finding> {
     let eol_s = eol.to_string();
     let days = days_between(today, eol);
     let message = if severity == Severity::Error {
-        format!("{} runs Python {xy}, which reached its end of life on {eol_s} and gets no security fixes", v.venv.path)
+        format!("{} runs Python {xy}, which reached its end of life on {eol_s} and gets no security fixes", venv)
     } else {
-        format!("{} runs Python {xy}, which reaches its end of life on {eol_s} ({days} days left)", v.venv.path)
+        format!("{} runs Python {xy}, which reaches its end of life on {eol_s} ({days} days left)", venv)
     };
     vec![Finding::new(
         FindingId::InterpreterEol,
         severity,
-        Some(&v.venv.path),
+        Some(venv),
         message,
         "Recreate the environment with a supported Python (see devguide.python.org/versions) and test the application on it",
     )

@@ -1,21 +1,20 @@
 //! `forbidden-package`: installed distributions matching a `--forbid` specifier (a policy such
 //! as "no Django below the LTS"). Same matcher as `venvaudit query`.
 
-use crate::inspect::Inspected;
 use crate::parse::spec::Spec;
 use crate::report::FindingId;
 use crate::report::{Finding, Severity};
 
 /// Forbidden-package findings for one environment.
-pub fn check(specs: &[Spec], v: &Inspected) -> Vec<Finding> {
+pub fn check(specs: &[Spec], venv: &str, packages: &[crate::report::Package]) -> Vec<Finding> {
     let mut out = Vec::new();
-    for p in v.venv.packages.iter().flatten() {
+    for p in packages.iter() {
         for s in specs.iter().filter(|s| s.matches(p)) {
             out.push(
                 Finding::new(
                     FindingId::ForbiddenPackage,
                     Severity::Error,
-                    Some(&v.venv.path),
+                    Some(venv),
                     format!("{} {} matches the forbidden specifier {}", p.name, p.version, s.text),
                     "Upgrade or remove the distribution so it no longer matches the policy",
                 )

@@ -191,16 +191,20 @@ pub fn run_all(scan: &Scan, inputs: &Inputs) -> Outcome {
                 o.errors.extend(e);
             }
             if wants(Family::Eol) {
-                o.findings.extend(eol::check(v, python, today));
+                o.findings.extend(eol::check(&v.venv.path, python, today));
             }
             if let Some(db) = db {
-                o.findings.extend(vulns::check(db, v));
+                o.findings.extend(vulns::check(db, &v.venv.path, v.venv.packages.as_deref().unwrap_or_default()));
             }
             if let Some(db) = inputs.cpython_db {
                 o.findings.extend(cpython::check(db, v));
             }
             if wants(Family::Forbidden) {
-                o.findings.extend(forbidden::check(forbid, v));
+                o.findings.extend(forbidden::check(
+                    forbid,
+                    &v.venv.path,
+                    v.venv.packages.as_deref().unwrap_or_default(),
+                ));
             }
             if wants(Family::Dependencies) {
                 let (f, e) = deps::check(v);

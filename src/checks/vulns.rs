@@ -1,7 +1,6 @@
 //! `vulnerability`: installed distributions affected by an advisory of the offline OSV
 //! database, one finding per (venv, package, vulnerability) after merging aliases.
 
-use crate::inspect::Inspected;
 use crate::osv::{Database, affecting, matching::merge_aliases};
 use crate::report::FindingId;
 use crate::report::{Finding, Severity};
@@ -18,9 +17,9 @@ pub fn vendor_managed(p: &crate::report::Package) -> bool {
 }
 
 /// Vulnerability findings for one environment.
-pub fn check(db: &Database, v: &Inspected) -> Vec<Finding> {
+pub fn check(db: &Database, venv: &str, packages: &[crate::report::Package]) -> Vec<Finding> {
     let mut out = Vec::new();
-    for p in v.venv.packages.iter().flatten().filter(|p| !vendor_managed(p)) {
+    for p in packages.iter().filter(|p| !vendor_managed(p)) {
         let hits = affecting(db, &p.normalized_name, &p.version);
         for m in merge_aliases(&hits) {
             let severity = m.rating.as_ref().map(|r| r.severity).unwrap_or(Severity::Warning);
@@ -39,7 +38,7 @@ pub fn check(db: &Database, v: &Inspected) -> Vec<Finding> {
             let mut f = Finding::new(
                 FindingId::Vulnerability,
                 severity,
-                Some(&v.venv.path),
+                Some(venv),
                 format!("{} {} is affected by {}{also}: {}", p.name, p.version, m.advisory, m.summary),
                 &remediation,
             )

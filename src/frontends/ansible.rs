@@ -38,6 +38,8 @@ pub enum Module {
     /// `artifact_check`: a wheelhouse, wheels or a lock judged against the host's target
     /// before anything is installed; a gate on `fail_on`.
     Artifact,
+    /// `venv_plan`: the remediation plan (read-only; the role `remediate` applies it).
+    Plan,
 }
 
 impl Module {
@@ -52,6 +54,7 @@ impl Module {
             "venv_facts" => Some(Module::Facts),
             "venv_check" => Some(Module::Check),
             "artifact_check" => Some(Module::Artifact),
+            "venv_plan" => Some(Module::Plan),
             _ => None,
         })
     }
@@ -62,6 +65,7 @@ impl Module {
             Module::Facts => "venv_facts",
             Module::Check => "venv_check",
             Module::Artifact => "artifact_check",
+            Module::Plan => "venv_plan",
         }
     }
 
@@ -71,6 +75,7 @@ impl Module {
             Module::Facts => FACTS_SPEC,
             Module::Check => CHECK_SPEC,
             Module::Artifact => ARTIFACT_SPEC,
+            Module::Plan => PLAN_SPEC,
         }
     }
 
@@ -80,6 +85,7 @@ impl Module {
             Module::Facts => "facts",
             Module::Check => "check",
             Module::Artifact => "check-artifact",
+            Module::Plan => "plan",
         }
     }
 }
@@ -177,6 +183,27 @@ pub const ARTIFACT_SPEC: &[Opt] = &[
     IGNORE,
     IGNORE_FILE,
     APP,
+];
+
+/// Options of `venv_plan` (mirrored by plugins/modules/venv_plan.py's DOCUMENTATION).
+pub const PLAN_SPEC: &[Opt] = &[
+    PATHS,
+    EXCLUDE,
+    MAX_DEPTH,
+    ROOT,
+    CONFIG_ROOT,
+    FOLLOW_SYMLINKS,
+    CROSS_MOUNTS,
+    PROCESSES,
+    Opt::new("checks", Kind::List(Elem::Str)).choices(crate::plan::PLAN_FAMILY_NAMES).default("[]"),
+    OSV_DB,
+    Opt::new("cpython_db", Kind::Path),
+    FORBID,
+    IGNORE,
+    IGNORE_FILE,
+    Opt::new("lock", Kind::Path),
+    Opt::new("from_facts", Kind::List(Elem::Path)).default("[]"),
+    Opt::new("max_age", Kind::Int),
 ];
 
 /// Options of `artifact_check` of which at most one may be given: the target.
@@ -370,6 +397,7 @@ pub fn run(inv: &Invocation) -> Value {
     let mut result = match module {
         Module::Facts => facts(&params),
         Module::Check | Module::Artifact => gate(module, &params, &int),
+        Module::Plan => plan(&params),
     }
     .unwrap_or_else(|e| fail(e.to_string()));
     if !int.no_log {
@@ -412,6 +440,38 @@ fn facts(params: &Map<String, Value>) -> Result<Value, ModuleError> {
         "changed": false,
         "failed": false,
         "ansible_facts": {"venvaudit": report},
+    });
+    if !warnings.is_empty() {
+        out["warnings"] = json!(warnings);
+    }
+    Ok(out)
+}
+
+/// `venv_plan`: the plan under `plan`, its steps also at the top level for `loop:`; never
+/// changes anything and never fails on steps (the role decides what to apply).
+fn plan(params: &Map<String, Value>) -> Result<Value, ModuleError> {
+    let req = request("plan", params)?;
+    let plan = match super::json::execute(&req)? {
+        super::json::Outcome::Plan(p) => p,
+        _ => unreachable!("a plan request makes a plan"),
+    };
+    let m = &plan.summary;
+    let msg = format!(
+        "{} step(s) in {} environment(s): {} ready, {} blocked, {} without a fix, {} to rebuild; {} restart(s)",
+        m.steps, m.venvs, m.ready, m.blocked, m.no_fix, m.rebuild, m.restarts
+    );
+    let mut warnings = plan.warnings.clone();
+    warnings.extend(plan.errors.iter().take(MAX_WARNINGS).map(|e| format!("{}: {}", e.path, e.message)));
+    let value = serde_json::to_value(&plan).map_err(|cause| Failure::Serialise { cause })?;
+    let mut out = json!({
+        "changed": false,
+        "failed": false,
+        "msg": msg,
+        "planned": plan.planned,
+        "complete": plan.complete,
+        "steps": value["steps"],
+        "restart": value["restart"],
+        "plan": value,
     });
     if !warnings.is_empty() {
         out["warnings"] = json!(warnings);
@@ -583,7 +643,7 @@ mod tests {
         assert_eq!(e, "missing required arguments: artifacts");
         // Every option of every spec makes a valid request (`processes` becomes `no_processes`).
         let opts = json!({"artifacts": ["/w"], "find_links": ["/l"], "venv": "/v", "lock": "/pylock.toml"});
-        for m in [Module::Facts, Module::Check, Module::Artifact] {
+        for m in [Module::Facts, Module::Check, Module::Artifact, Module::Plan] {
             // Options another module has are ignored, as with `_ansible_ignore_unknown_opts`.
             let params = argspec::validate(m.name(), m.spec(), opts.as_object().unwrap(), true).unwrap();
             let req = request(m.action(), &params).unwrap_or_else(|e| panic!("{}: {e}", m.name()));

@@ -39,7 +39,7 @@ pub enum Failure {
     #[error(transparent)]
     Request(#[from] RequestError),
     /// No `action`.
-    #[error("missing required parameter: action (one of: facts, check, query)")]
+    #[error("missing required parameter: action (one of: facts, check, check-artifact, query, plan)")]
     NoAction,
     /// The scan could not run (a missing root, a bad specifier, an unreadable database...).
     #[error(transparent)]
@@ -61,6 +61,10 @@ pub enum Outcome {
     Check(Gate),
     /// `query`: the matching environments.
     Query(QueryResult),
+    /// `query` with `from_facts`: the matching environments of the fleet.
+    FleetQuery(crate::fleet::FleetResult),
+    /// `plan`: the remediation plan (of the fleet with `from_facts`).
+    Plan(crate::plan::Plan),
 }
 
 /// A check's report and the gate's verdict at `fail_on`.
@@ -88,18 +92,23 @@ impl Outcome {
                 v
             }
             Outcome::Query(result) => serde_json::to_value(result).map_err(serialise)?,
+            Outcome::FleetQuery(result) => serde_json::to_value(result).map_err(serialise)?,
+            Outcome::Plan(plan) => serde_json::to_value(plan).map_err(serialise)?,
         };
         v["failed"] = json!(false);
         Ok(v)
     }
 
-    /// The exit code of a successful run: 1 when a check gate failed or a query matched; 2
-    /// when a query matched nothing but could not read part of the scan.
+    /// The exit code of a successful run: 1 when a check gate failed, a query matched or a plan
+    /// has steps; 2 when a query matched nothing (or a plan has none) but part of the scan or
+    /// of the facts could not be read.
     pub fn exit_code(&self) -> i32 {
         match self {
             Outcome::Facts(_) => 0,
             Outcome::Check(gate) => i32::from(!gate.passed),
             Outcome::Query(result) => i32::from(result.exit_code()),
+            Outcome::FleetQuery(result) => i32::from(result.exit_code()),
+            Outcome::Plan(plan) => i32::from(plan.exit_code()),
         }
     }
 }
@@ -156,6 +165,12 @@ pub fn execute(req: &Request) -> Result<Outcome, Failure> {
         Action::Facts => Outcome::Facts(crate::engine::facts(req, &progress)?),
         Action::Check => Outcome::Check(check(req, &progress)?),
         Action::CheckArtifact => Outcome::Check(check_artifact(req, &progress)?),
+        Action::Query if !req.from_facts.is_empty() => Outcome::FleetQuery(
+            crate::fleet::query_facts(&crate::fleet::FleetRequest::from_request(req))
+                .map_err(crate::engine::Error::from)?,
+        ),
         Action::Query => Outcome::Query(crate::query::query(req, &progress)?),
+        Action::Plan if !req.from_facts.is_empty() => Outcome::Plan(crate::plan::plan_fleet(req)?),
+        Action::Plan => Outcome::Plan(crate::plan::plan(req, &progress)?),
     })
 }

@@ -60,6 +60,27 @@ impl Spec {
     }
 }
 
+impl Spec {
+    /// The PEP 503 name the specifier is about.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The versions that are the first outside the specifier from below: the `X` of each `<X`
+    /// clause. A remediation plan's candidates for leaving a forbidden range (`django<4.2.16`
+    /// is left at 4.2.16); `<=X` and `==X.*` name no version that must exist.
+    pub fn exclusive_upper_bounds(&self) -> Vec<Version> {
+        match &self.requirement.version_or_url {
+            Some(VersionOrUrl::VersionSpecifier(spec)) => spec
+                .iter()
+                .filter(|s| *s.operator() == pep440_rs::Operator::LessThan)
+                .map(|s| s.version().clone())
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
 /// Parse a list of specifiers, failing on the first invalid one.
 pub fn parse_specs(texts: &[String]) -> Result<Vec<Spec>, SpecError> {
     texts.iter().map(|t| Spec::parse(t)).collect()

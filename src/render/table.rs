@@ -231,6 +231,73 @@ pub fn render_fleet(r: &crate::fleet::FleetResult) -> String {
     out
 }
 
+/// Render a remediation plan: one block per step (what, why, the command or what blocks it,
+/// the restarts), then the restarts and counts.
+pub fn render_plan(p: &crate::plan::Plan) -> String {
+    use crate::plan::StepStatus;
+    let mut out = String::new();
+    for s in &p.steps {
+        let status = match s.status {
+            StepStatus::Ready => "READY",
+            StepStatus::Blocked => "BLOCKED",
+            StepStatus::NoFix => "NO FIX",
+            StepStatus::Rebuild => "REBUILD",
+        };
+        let host = s.host.as_deref().map(|h| format!("{}  ", esc(h))).unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "{status:<8} {host}{}  {} {} -> {}",
+            esc(&s.venv),
+            esc(&s.name),
+            esc(s.from_version.as_deref().unwrap_or("(none)")),
+            esc(s.to_version.as_deref().unwrap_or("(no fix)"))
+        );
+        let _ = writeln!(out, "         why: {}", esc(&s.why));
+        if let Some(c) = &s.command {
+            let _ = writeln!(out, "         run: {}", esc(c));
+        }
+        for b in &s.blocked_by {
+            let _ = writeln!(
+                out,
+                "         blocked by: {} {} requires {}",
+                esc(&b.package),
+                esc(&b.version),
+                esc(&b.requirement)
+            );
+        }
+        for r in &s.restarts {
+            let how = r.how.as_deref().unwrap_or("by hand");
+            let _ = writeln!(out, "         restart: {} ({})", esc(&r.name), esc(how));
+        }
+    }
+    let m = &p.summary;
+    let _ = writeln!(
+        out,
+        "{}{} step(s) in {} environment(s): {} ready, {} blocked, {} without a fix, {} to rebuild; {} restart(s); {} environment(s) looked at",
+        if p.steps.is_empty() { "" } else { "\n" },
+        m.steps,
+        m.venvs,
+        m.ready,
+        m.blocked,
+        m.no_fix,
+        m.rebuild,
+        m.restarts,
+        p.venvs_scanned
+    );
+    for u in p.hosts_unknown.iter().flatten() {
+        let reason =
+            serde_json::to_value(u.reason).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+        let _ = writeln!(out, "no answer: {}  {}: {}", esc(&u.host), reason, esc(&u.message));
+    }
+    for w in &p.warnings {
+        let _ = writeln!(out, "warning: {}", esc(w));
+    }
+    for e in &p.errors {
+        let _ = writeln!(out, "error: {}: {}", esc(&e.path), esc(&e.message));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
