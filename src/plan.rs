@@ -443,7 +443,10 @@ pub const PLAN_FAMILY_NAMES: &[&str] = &["vulnerabilities", "forbidden", "drift"
 /// end of life) and plan a step for every finding a step can answer.
 pub fn plan(req: &Request, progress: &Progress) -> crate::engine::Result<Plan> {
     let forbid = crate::parse::spec::parse_specs(&req.forbid)?;
-    let wanted: Vec<Family> = PLAN_FAMILIES.iter().copied().filter(|f| req.wants(*f)).collect();
+    let mut wanted: Vec<Family> = PLAN_FAMILIES.iter().copied().filter(|f| req.wants(*f)).collect();
+    // Apache's and uWSGI's configuration name the environments they host (`used_by`): their
+    // families run for the restarts, their findings are not the plan's.
+    wanted.extend([Family::ModWsgi, Family::Uwsgi]);
     let check = Request {
         detail: Some(crate::report::Detail::Full),
         summary: false,

@@ -422,6 +422,7 @@ fn layers_import_only_layers_below() {
         ("ignore", 5),
         ("query", 5),
         ("fleet", 5),
+        ("plan", 5),
         ("render", 6),
         ("frontends", 6),
         ("fuzz_api", 7),
