@@ -1261,6 +1261,155 @@ mod tests {
         assert_eq!(shell_quote(""), "''");
     }
 
+    /// The schema's enums are the Rust enums' serde names (each `match` fails to compile when
+    /// a variant is added, so the lists below cannot silently fall behind).
+    #[test]
+    fn schema_enums_are_the_rust_enums() {
+        let schema: serde_json::Value = serde_json::from_str(include_str!("../schema/plan.schema.json")).unwrap();
+        let names =
+            |v: Vec<serde_json::Value>| -> Vec<String> { v.iter().map(|x| x.as_str().unwrap().to_owned()).collect() };
+        let listed = |ptr: &str| -> Vec<String> {
+            names(schema.pointer(ptr).unwrap_or_else(|| panic!("{ptr}")).as_array().unwrap().clone())
+        };
+        let ser = |v: Vec<serde_json::Value>| names(v);
+        let kinds = [StepKind::Upgrade, StepKind::Downgrade, StepKind::Install, StepKind::Rebuild];
+        for k in kinds {
+            match k {
+                StepKind::Upgrade | StepKind::Downgrade | StepKind::Install | StepKind::Rebuild => {}
+            }
+        }
+        let statuses = [StepStatus::Ready, StepStatus::Blocked, StepStatus::NoFix, StepStatus::Rebuild];
+        for k in statuses {
+            match k {
+                StepStatus::Ready | StepStatus::Blocked | StepStatus::NoFix | StepStatus::Rebuild => {}
+            }
+        }
+        let restart_kinds = [
+            RestartKind::Systemd,
+            RestartKind::Apache,
+            RestartKind::Uwsgi,
+            RestartKind::Supervisor,
+            RestartKind::Process,
+        ];
+        for k in restart_kinds {
+            match k {
+                RestartKind::Systemd
+                | RestartKind::Apache
+                | RestartKind::Uwsgi
+                | RestartKind::Supervisor
+                | RestartKind::Process => {}
+            }
+        }
+        let actions = [RestartAction::Restart, RestartAction::Reload, RestartAction::Touch, RestartAction::Manual];
+        for k in actions {
+            match k {
+                RestartAction::Restart | RestartAction::Reload | RestartAction::Touch | RestartAction::Manual => {}
+            }
+        }
+        let to = |v: &[serde_json::Value]| ser(v.to_vec());
+        let json = |xs: Vec<serde_json::Value>| to(&xs);
+        assert_eq!(
+            listed("/$defs/step/properties/kind/enum"),
+            json(kinds.iter().map(|k| serde_json::json!(k)).collect())
+        );
+        assert_eq!(
+            listed("/$defs/step/properties/status/enum"),
+            json(statuses.iter().map(|k| serde_json::json!(k)).collect())
+        );
+        assert_eq!(
+            listed("/$defs/restart/properties/kind/enum"),
+            json(restart_kinds.iter().map(|k| serde_json::json!(k)).collect())
+        );
+        assert_eq!(
+            listed("/$defs/restart/properties/action/enum"),
+            json(actions.iter().map(|k| serde_json::json!(k)).collect())
+        );
+        let findings: Vec<String> = [
+            FindingId::Vulnerability,
+            FindingId::ForbiddenPackage,
+            FindingId::LockDrift,
+            FindingId::InterpreterVulnerability,
+            FindingId::InterpreterEol,
+        ]
+        .iter()
+        .map(|f| f.as_str().to_owned())
+        .collect();
+        assert_eq!(listed("/$defs/reason/properties/finding/enum"), findings);
+    }
+
+    /// A database of one package: A affects [0, 1.5) and [2.0, 2.1), B (a regression) affects
+    /// [1.5, 1.6), C affects everything before 9 with no fix.
+    fn db() -> Database {
+        use crate::osv::{Advisory, Affected, Bound, Event, EventKind};
+        let at = |v: &str| Bound::At(Version::from_str(v).unwrap());
+        let ev = |kind, b| Event { kind, at: b };
+        let adv = |id: &str| Advisory {
+            id: id.into(),
+            aliases: Vec::new(),
+            summary: String::new(),
+            published: None,
+            modified: None,
+            rating: None,
+        };
+        let aff = |i, ranges: Vec<Vec<Event>>, fixed: &[&str]| Affected {
+            advisory: i,
+            ranges,
+            versions: String::new(),
+            fixed: fixed.iter().map(|f| f.to_string()).collect(),
+            rating: None,
+        };
+        let mut db = Database { advisories: vec![adv("A"), adv("B"), adv("C")], ..Database::default() };
+        db.index.insert(
+            "pkg".into(),
+            vec![
+                aff(
+                    0,
+                    vec![
+                        vec![ev(EventKind::Introduced, Bound::Zero), ev(EventKind::Fixed, at("1.5"))],
+                        vec![ev(EventKind::Introduced, at("2.0")), ev(EventKind::Fixed, at("2.1"))],
+                    ],
+                    &["1.5", "2.1"],
+                ),
+                aff(1, vec![vec![ev(EventKind::Introduced, at("1.5")), ev(EventKind::Fixed, at("1.6"))]], &["1.6"]),
+            ],
+        );
+        db.index.insert(
+            "nofix".into(),
+            vec![aff(2, vec![vec![ev(EventKind::Introduced, Bound::Zero), ev(EventKind::Limit, at("9"))]], &[])],
+        );
+        db
+    }
+
+    fn reason(advisory: &str, fixed: &[&str]) -> Reason {
+        Reason {
+            advisory: Some(advisory.into()),
+            fixed_versions: fixed.iter().map(|f| f.to_string()).collect(),
+            ..Reason::new(FindingId::Vulnerability, Severity::Error)
+        }
+    }
+
+    #[test]
+    fn the_smallest_fix_that_no_advisory_affects_is_chosen() {
+        let db = db();
+        let judge = Judge { db: Some(&db), forbid: &[] };
+        // 1.5 fixes A but brings in B: the choice is 1.6, not the first fixed event.
+        let c = choose("pkg", Some("1.2"), &[reason("A", &["1.5", "2.1"])], &judge);
+        assert_eq!(c.version.as_deref(), Some("1.6"), "{}", c.why);
+        // Leaving a forbidden range `pkg<2.0` at its bound, 2.0, would land in A again: 2.1.
+        let forbid = crate::parse::spec::parse_specs(&["pkg<2.0".to_owned()]).unwrap();
+        let judge = Judge { db: Some(&db), forbid: &forbid };
+        let spec = Reason { spec: Some("pkg<2.0".into()), ..Reason::new(FindingId::ForbiddenPackage, Severity::Error) };
+        assert_eq!(choose("pkg", Some("1.2"), &[spec], &judge).version.as_deref(), Some("2.1"));
+        // No record names a fix.
+        let c = choose("nofix", Some("1.0"), &[reason("C", &[])], &Judge { db: Some(&db), forbid: &[] });
+        assert_eq!(c.version, None);
+        assert!(c.why.starts_with("no fix available"), "{}", c.why);
+        // A lock pin wins, and says what still affects it.
+        let pin = Reason { locked: Some("1.5".into()), ..Reason::new(FindingId::LockDrift, Severity::Error) };
+        let c = choose("pkg", Some("1.2"), &[pin], &Judge { db: Some(&db), forbid: &[] });
+        assert_eq!((c.version.as_deref(), c.remaining), (Some("1.5"), vec!["B".to_owned()]));
+    }
+
     #[test]
     fn plan_family_names_are_the_families() {
         let names: Vec<&str> = PLAN_FAMILIES.iter().map(|f| f.as_str()).collect();

@@ -152,6 +152,7 @@ fn an_upper_bound_of_a_dependent_blocks_the_step_and_pip_check_agrees() {
     assert_eq!(s["restart"], json!([]));
     assert_eq!(s["blocked_by"], json!([{"package": "pinsdjango", "version": "1.0", "requirement": "Django<3.2.20"}]));
     assert_eq!(p["summary"]["blocked"], 1);
+    assert_matches_schema("schema/plan.schema.json", &p);
     // Forced anyway, real pip check names the dependent the plan named.
     assert_eq!(pip_check(&venv).0, 0);
     check(
@@ -283,6 +284,7 @@ fn restarts_come_from_the_services_that_use_the_venv() {
     // A cron job starts afresh at its next run: nothing to restart.
     assert!(!s["restart"].to_string().contains("cron"), "{s:#}");
     assert_eq!(p["restart"], s["restart"]);
+    assert_matches_schema("schema/plan.schema.json", &p);
 }
 
 #[test]
@@ -326,6 +328,7 @@ fn fleet_plan_from_cached_facts_and_from_facts_through_run() {
     assert_eq!(group["hosts"], json!(["web1", "web2"]));
     assert_eq!(group["venvs"], 4);
     assert_eq!(group["to_versions"], json!({"3.2.25": 4}));
+    assert_matches_schema("schema/plan.schema.json", &p);
 
     // The same through `venvaudit run`, and the fleet query there equals query --from-facts.
     let run_json = |req: Value| -> (i32, Value) {

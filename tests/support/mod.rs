@@ -803,3 +803,31 @@ pub fn delete_bundled_dependency(module: &Path, libs: &Path) -> String {
     std::fs::remove_file(libs.join(&victim)).unwrap();
     victim
 }
+
+// ------------------------------------------------------------------------------- schemas
+
+/// Validate a JSON value against a schema of the repository (`schema/report.schema.json`)
+/// with the real `jsonschema` package from the tools venv (not our own code).
+pub fn assert_matches_schema(schema: &str, v: &Value) {
+    let dir = TempDir::new();
+    let doc = dir.path().join("doc.json");
+    write(&doc, serde_json::to_vec(v).unwrap());
+    let script = "import json,sys,jsonschema\n\
+                  s=json.load(open(sys.argv[1])); d=json.load(open(sys.argv[2]))\n\
+                  jsonschema.Draft202012Validator.check_schema(s)\n\
+                  errs=sorted(jsonschema.Draft202012Validator(s).iter_errors(d), key=str)\n\
+                  [print(e.json_path, e.message) for e in errs[:20]]\n\
+                  sys.exit(1 if errs else 0)";
+    let out = Command::new(tools_venv().join("bin/python"))
+        .args(["-c", script])
+        .arg(repo_root().join(schema))
+        .arg(&doc)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{schema} violations:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
