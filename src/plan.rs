@@ -366,6 +366,17 @@ pub struct Judge<'a> {
     pub db: Option<&'a Database>,
     /// `--forbid` specifiers.
     pub forbid: &'a [Spec],
+    /// Choices made so far, by package, installed version and reasons: a fleet repeats the
+    /// same few (Django 3.2 on hundreds of hosts), and each tries every candidate against
+    /// every record of the package.
+    pub chosen: std::sync::Mutex<std::collections::HashMap<String, Choice>>,
+}
+
+impl<'a> Judge<'a> {
+    /// A judge with an empty memory of choices.
+    pub fn new(db: Option<&'a Database>, forbid: &'a [Spec]) -> Judge<'a> {
+        Judge { db, forbid, chosen: Default::default() }
+    }
 }
 
 /// Reasons per distribution of one environment, and the lock entries it lacks.
@@ -455,7 +466,7 @@ pub fn plan(req: &Request, progress: &Progress) -> crate::engine::Result<Plan> {
         ..req.clone()
     };
     let (report, db) = crate::engine::check_with_db(&check, progress)?;
-    let judge = Judge { db: db.as_ref(), forbid: &forbid };
+    let judge = Judge::new(db.as_ref(), &forbid);
     let mut errors = report.errors.clone();
     let mut warnings = report.warnings.clone();
     let mut steps = Vec::new();
@@ -525,8 +536,9 @@ pub fn plan_fleet(req: &Request) -> crate::engine::Result<Plan> {
         None
     };
     let (cpython, _) = if req.wants(Family::Vulnerabilities) { crate::engine::cpython_db(req)? } else { (None, None) };
-    let judge = Judge { db: db.as_ref(), forbid: &forbid };
+    let judge = Judge::new(db.as_ref(), &forbid);
     let eol = req.wants(Family::Eol);
+    let vulnerabilities = Memo::default();
     let extract = |report: &serde_json::Value| -> Result<HostPlan, (Unknown, String)> {
         let os = report["host"]["os"].as_str().map(str::to_owned);
         let venvs = report["venvs"].as_array().ok_or((Unknown::Unreadable, "venvs is not a list".to_owned()))?;
@@ -539,7 +551,12 @@ pub fn plan_fleet(req: &Request) -> crate::engine::Result<Plan> {
             compact |= !pv.requirements_known;
             let mut findings = Vec::new();
             if let Some(db) = judge.db {
-                findings.extend(crate::checks::vulns::check(db, &pv.path, &pv.packages));
+                for p in &pv.packages {
+                    findings.extend(vulnerabilities.of(db, p).into_iter().map(|mut f| {
+                        f.venv = Some(pv.path.clone());
+                        f
+                    }));
+                }
             }
             findings.extend(crate::checks::forbidden::check(judge.forbid, &pv.path, &pv.packages));
             if eol {
@@ -578,6 +595,30 @@ pub fn plan_fleet(req: &Request) -> crate::engine::Result<Plan> {
     plan.hosts_answered = Some(answered);
     plan.hosts_unknown = Some(g.unknown);
     Ok(plan)
+}
+
+/// The vulnerability findings of one distribution at one version, judged once per fleet: a
+/// fleet runs the same few hundred (name, version) pairs in thousands of environments, and
+/// matching one against every record of its package is the costly part of a fleet plan.
+#[derive(Default)]
+struct Memo(std::sync::Mutex<std::collections::HashMap<MemoKey, Vec<Finding>>>);
+
+/// A distribution as the vulnerability check sees it: name, version, INSTALLER, system.
+type MemoKey = (String, String, Option<std::sync::Arc<str>>, bool);
+
+impl Memo {
+    /// The findings `checks::vulns` gives for `p` (with no venv set).
+    fn of(&self, db: &Database, p: &Package) -> Vec<Finding> {
+        let key = (p.normalized_name.clone(), p.version.clone(), p.installer.clone(), p.system);
+        if let Some(found) = self.0.lock().ok().and_then(|m| m.get(&key).cloned()) {
+            return found;
+        }
+        let found = crate::checks::vulns::check(db, "", std::slice::from_ref(p));
+        if let Ok(mut m) = self.0.lock() {
+            m.insert(key, found.clone());
+        }
+        found
+    }
 }
 
 impl PlanVenv {
@@ -681,7 +722,8 @@ pub fn plan_venv(v: &PlanVenv, reasons: &VenvReasons, judge: &Judge, errors: &mu
 }
 
 /// The version a distribution should move to, and why.
-struct Choice {
+#[derive(Debug, Clone)]
+pub struct Choice {
     version: Option<String>,
     why: String,
     remaining: Vec<String>,
@@ -691,6 +733,20 @@ struct Choice {
 /// `--forbid` specifier matches, from the versions the records name as fixes (and the `<X`
 /// bounds of the specifiers); or the version the lock pins.
 fn choose(name: &str, installed: Option<&str>, reasons: &[Reason], judge: &Judge) -> Choice {
+    // The choice depends on the package, the installed version, and the reasons' advisories,
+    // fixes, specifiers and pins: the same key is the same answer.
+    let key = serde_json::to_string(&(name, installed, reasons)).unwrap_or_default();
+    if let Some(c) = judge.chosen.lock().ok().and_then(|m| m.get(&key).cloned()) {
+        return c;
+    }
+    let c = choose_uncached(name, installed, reasons, judge);
+    if let Ok(mut m) = judge.chosen.lock() {
+        m.insert(key, c.clone());
+    }
+    c
+}
+
+fn choose_uncached(name: &str, installed: Option<&str>, reasons: &[Reason], judge: &Judge) -> Choice {
     let still = |version: &str| -> Vec<String> {
         let mut left: Vec<String> = judge
             .db
@@ -1391,22 +1447,22 @@ mod tests {
     #[test]
     fn the_smallest_fix_that_no_advisory_affects_is_chosen() {
         let db = db();
-        let judge = Judge { db: Some(&db), forbid: &[] };
+        let judge = Judge::new(Some(&db), &[]);
         // 1.5 fixes A but brings in B: the choice is 1.6, not the first fixed event.
         let c = choose("pkg", Some("1.2"), &[reason("A", &["1.5", "2.1"])], &judge);
         assert_eq!(c.version.as_deref(), Some("1.6"), "{}", c.why);
         // Leaving a forbidden range `pkg<2.0` at its bound, 2.0, would land in A again: 2.1.
         let forbid = crate::parse::spec::parse_specs(&["pkg<2.0".to_owned()]).unwrap();
-        let judge = Judge { db: Some(&db), forbid: &forbid };
+        let judge = Judge::new(Some(&db), &forbid);
         let spec = Reason { spec: Some("pkg<2.0".into()), ..Reason::new(FindingId::ForbiddenPackage, Severity::Error) };
         assert_eq!(choose("pkg", Some("1.2"), &[spec], &judge).version.as_deref(), Some("2.1"));
         // No record names a fix.
-        let c = choose("nofix", Some("1.0"), &[reason("C", &[])], &Judge { db: Some(&db), forbid: &[] });
+        let c = choose("nofix", Some("1.0"), &[reason("C", &[])], &Judge::new(Some(&db), &[]));
         assert_eq!(c.version, None);
         assert!(c.why.starts_with("no fix available"), "{}", c.why);
         // A lock pin wins, and says what still affects it.
         let pin = Reason { locked: Some("1.5".into()), ..Reason::new(FindingId::LockDrift, Severity::Error) };
-        let c = choose("pkg", Some("1.2"), &[pin], &Judge { db: Some(&db), forbid: &[] });
+        let c = choose("pkg", Some("1.2"), &[pin], &Judge::new(Some(&db), &[]));
         assert_eq!((c.version.as_deref(), c.remaining), (Some("1.5"), vec!["B".to_owned()]));
     }
 
