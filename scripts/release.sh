@@ -139,13 +139,15 @@ for whl in "$DIST"/venvaudit-"$version"-*.whl; do
 done
 
 # ---------------------------------------------------------------- Salt extension
-# One source for the module and state: the file root's, copied in here.
+# One source for the module, state and runner: the file root's, copied in here.
 ext="$BUILD/saltext"
 cp -a "$REPO/salt/extension" "$ext"
 rm -rf "$ext/build" "$ext"/src/*.egg-info
 install -D -m 644 "$REPO/salt/_modules/venvaudit.py" "$ext/src/saltext/venvaudit/modules/venvaudit.py"
 install -D -m 644 "$REPO/salt/_states/venvaudit.py" "$ext/src/saltext/venvaudit/states/venvaudit.py"
-touch "$ext/src/saltext/venvaudit/modules/__init__.py" "$ext/src/saltext/venvaudit/states/__init__.py"
+install -D -m 644 "$REPO/salt/_runners/venvaudit.py" "$ext/src/saltext/venvaudit/runners/venvaudit.py"
+touch "$ext/src/saltext/venvaudit/modules/__init__.py" "$ext/src/saltext/venvaudit/states/__init__.py" \
+    "$ext/src/saltext/venvaudit/runners/__init__.py"
 install -m 644 "$REPO/LICENSE-MIT" "$REPO/LICENSE-APACHE" "$ext/"
 log "building the Salt extension (sdist and wheel)"
 "$(tool python)" -m pip wheel -q --no-deps --no-build-isolation -w "$DIST" "$ext" >&2

@@ -684,7 +684,8 @@ pub fn check_artifact(req: &Request, progress: &Progress) -> Result<Report> {
             cpython_db: cpython.as_ref(),
             lock: None,
         };
-        checks::artifact::judge(&scan.root, &scan.host, &target, selection, &inputs, app.as_ref())
+        let installed = scan.venvs.first().and_then(|v| v.venv.packages.as_deref());
+        checks::artifact::judge(&scan.root, &scan.host, &target, selection, &inputs, app.as_ref(), installed)
     });
     if let Some(v) = scan.venvs.first() {
         artifact.changes = Some(checks::artifact::changes(&artifact, v));

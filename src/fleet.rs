@@ -386,6 +386,14 @@ pub(crate) fn gather<T: Send>(
             });
         }
     }
+    // Sources that hold no host at all (an empty mine, `{}`) answer nothing: "no match" would
+    // read as a clean fleet.
+    if hosts.is_empty() && errors.is_empty() && unknown.is_empty() {
+        errors.push(ScanError {
+            path: sources.iter().map(|s| crate::host::paths::display(s)).collect::<Vec<_>>().join(", "),
+            message: "no host's facts found in these sources".into(),
+        });
+    }
     unknown.sort();
     errors.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(Gathered { answered, unknown, errors, today, max_age })
@@ -692,6 +700,16 @@ mod tests {
 
     fn today() -> String {
         format!("{}T00:00:00Z", crate::time::today())
+    }
+
+    #[test]
+    fn sources_with_no_host_are_no_answer() {
+        let d = tmpdir("empty");
+        let empty = d.join("mine.json");
+        std::fs::write(&empty, "{}").unwrap();
+        let r = query_facts(&req(&["django<4.2.16"], vec![empty])).unwrap();
+        assert_eq!((r.matched, r.complete, r.hosts_answered, r.exit_code()), (false, false, 0, 2));
+        assert!(r.errors[0].message.contains("no host"), "{:?}", r.errors);
     }
 
     #[test]

@@ -920,6 +920,10 @@ fn package_step(
     let argv = install_argv(v, &installer, &display, &to, no_deps);
     step.command = Some(argv.iter().map(|a| shell_quote(a)).collect::<Vec<_>>().join(" "));
     step.argv = Some(argv);
+    // The installer's own tools are not imported by the services: nothing to restart.
+    if INSTALLER_TOOLS.contains(&name) {
+        step.restarts.clear();
+    }
     step.restart = restart_names(&step.restarts);
     step.message = format!(
         "{} {display} {}{to} in {}",
@@ -933,6 +937,10 @@ fn package_step(
     );
     step
 }
+
+/// Distributions that install things and that no service imports: upgrading them restarts
+/// nothing.
+const INSTALLER_TOOLS: &[&str] = &["pip", "wheel", "uv"];
 
 /// `X.Y` of a version (the release series a patch release stays in).
 fn release_series(v: &str) -> Option<(u64, u64)> {

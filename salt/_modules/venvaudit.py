@@ -27,15 +27,15 @@ Keyword arguments are the keys of the JSON request and are passed through unchan
 Salt's own ``__pub_*`` arguments are dropped), so an unknown or misspelt argument is rejected
 by the binary with the list of supported ones instead of being silently ignored. For
 convenience a single string given to a list-valued key (``paths``, ``exclude``, ``checks``,
-``forbid``, ``specs``, ``apache_config``, ``uwsgi_config``, ``artifacts``, ``find_links``) is
-taken as a one-item list.
+``forbid``, ``specs``, ``apache_config``, ``uwsgi_config``, ``artifacts``, ``find_links``,
+``from_facts``) is taken as a one-item list.
 
 Request keys: ``paths``, ``exclude``, ``max_depth``, ``root``, ``jobs``, ``follow_symlinks``,
-``cross_mounts``, ``packages``, ``summary``, ``detail``, ``fail_on``, ``checks``, ``target_python``, ``app``,
-``mod_wsgi``, ``apache_config``, ``uwsgi_config``, ``config_root``, ``osv_db``,
-``require_osv_db``, ``osv_max_age_days``, ``forbid``, ``specs``, ``verify``, ``lock``,
-``ignore``, ``ignore_file``, ``artifacts``, ``find_links``, ``venv`` (see the venvaudit README
-for their meaning). Findings cover only the environments under ``paths``, also those from the host's
+``cross_mounts``, ``packages``, ``summary``, ``detail``, ``no_processes``, ``fail_on``, ``checks``,
+``target_python``, ``app``, ``mod_wsgi``, ``apache_config``, ``uwsgi_config``, ``config_root``,
+``osv_db``, ``cpython_db``, ``require_osv_db``, ``osv_max_age_days``, ``forbid``, ``specs``,
+``verify``, ``lock``, ``ignore``, ``ignore_file``, ``artifacts``, ``find_links``, ``venv``,
+``from_facts``, ``max_age``, ``hosts``, ``today`` (see the venvaudit README for their meaning). Findings cover only the environments under ``paths``, also those from the host's
 web server and service configuration.
 
 ``detail='compact'`` keeps facts small enough for the Salt mine (about 3 KB per environment
@@ -44,8 +44,9 @@ minions run X?" from the mine on the master with ``salt-run mine.get '*' venvaud
 --out json > mine.json`` and ``venvaudit query 'django<4.2.16' --from-facts mine.json``
 (see salt/README.md).
 
-A failed gate (``check``, ``check_artifact``) or a match (``query``) is a *result*, not an error: the function
-returns normally with ``passed: False`` / ``matched: True`` and the job's retcode stays 0.
+A failed gate (``check``, ``check_artifact``), a match (``query``) or a plan with steps
+(``plan``) is a *result*, not an error: the function returns normally with ``passed: False`` /
+``matched: True`` / ``planned: True`` and the job's retcode stays 0.
 Only a failure of the binary itself (bad argument, unreadable request, missing binary,
 unparsable output) raises ``CommandExecutionError`` carrying the binary's message.
 """
@@ -76,6 +77,7 @@ _LIST_KEYS = (
     "specs",
     "artifacts",
     "find_links",
+    "from_facts",
 )
 
 # Function (action) -> the request key its positional arguments fill.
@@ -161,9 +163,10 @@ def _run(action, args, kwargs):
     """
     Send one request to ``venvaudit run`` and return the parsed result.
 
-    Exit 0 and 1 are both results (1: a check gate failed or a query matched); exit 2 is
-    ``{"failed": true, "msg": ...}``, or a query result with ``complete: false`` (nothing
-    matched, but part of the scan could not be read: returned, the caller sees ``complete``).
+    Exit 0 and 1 are both results (1: a check gate failed, a query matched, a plan has
+    steps); exit 2 is ``{"failed": true, "msg": ...}``, or a query or plan result with
+    ``complete: false`` (nothing matched or planned, but part of the scan or a host's facts
+    could not be read: returned, the caller sees ``complete`` and ``hosts_unknown``).
     Anything else is reported with stderr.
     """
     binary = _binary()
@@ -218,8 +221,8 @@ def _run(action, args, kwargs):
     if result.get("failed") is not False:
         msg = result.get("msg") or stderr or "venvaudit failed (exit {})".format(retcode)
         raise CommandExecutionError("venvaudit {}: {}".format(action, msg))
-    incomplete_query = retcode == 2 and result.get("complete") is False
-    if retcode not in (0, 1) and not incomplete_query:
+    incomplete = retcode == 2 and result.get("complete") is False
+    if retcode not in (0, 1) and not incomplete:
         raise CommandExecutionError(
             "venvaudit {} exited {}: {}".format(action, retcode, stderr or "no message")
         )
@@ -324,8 +327,15 @@ def query(*specs, **kwargs):
     ``pyyaml``); a ``specs`` list may be given too. Keyword arguments are request keys
     (``paths`` default ``/``, ``exclude``, ``max_depth``, ``root``, ...).
 
+    ``from_facts`` (a file or list of files: Salt mine output, an Ansible fact cache
+    directory, saved ``facts`` reports) answers for the hosts in those facts instead of
+    scanning this minion; ``max_age`` (days, default 7) and ``hosts`` (a file of the expected
+    host names) as for ``venvaudit query --from-facts``. Hosts without usable facts are listed
+    in ``hosts_unknown`` (and ``complete`` is ``False``).
+
     Returns ``matched`` (bool) and ``matches`` (one entry per matching distribution with
-    its venv, name, version and the specifier it matched). A match is returned, not raised.
+    its venv, name, version and the specifier it matched; ``host`` with ``from_facts``). A
+    match is returned, not raised.
 
     CLI Example:
 
@@ -334,5 +344,40 @@ def query(*specs, **kwargs):
         salt '*' venvaudit.query 'django<4.2.16' paths='[/srv]'
         salt '*' venvaudit.query 'requests==2.25.*' pyyaml paths='[/srv, /opt]'
         salt -G 'venvaudit:installed:True' venvaudit.query 'numpy<1.25'
+        salt-call venvaudit.query 'django<4.2.16' from_facts=/var/tmp/mine.json max_age=3
     """
     return _run("query", specs, kwargs)
+
+
+def plan(*paths, **kwargs):
+    """
+    The remediation plan for the environments below ``paths`` (default ``/``): for each
+    vulnerable (``osv_db``), forbidden (``forbid``) or lock-drifted (``lock``) distribution the
+    smallest version that clears it, whether the environment's other distributions allow it,
+    the exact install command of the environment's own installer, and the services to
+    restart afterwards. Nothing is installed: the plan is read-only (the state
+    ``venvaudit.remediated`` applies it).
+
+    Keyword arguments are request keys: ``osv_db``, ``lock``, ``forbid``, ``config_root``
+    (read systemd/supervisor/Apache/uWSGI configuration there: which services use which
+    environment), ``exclude``, ``max_depth``, ``root``, ``no_processes``, ... With
+    ``from_facts`` (files of cached facts, e.g. Salt mine output) the plan is the fleet's, from
+    those facts alone, each step with its ``host``; ``max_age`` and ``hosts`` as for ``query``.
+
+    Returns the plan: ``planned`` (bool), ``complete``, ``steps`` (each with ``venv``,
+    ``package``, ``name``, ``from_version``, ``to_version``, ``kind``, ``status`` -
+    ``ready``, ``blocked``, ``no-fix`` or ``rebuild`` - ``command``, ``argv``, ``installer``,
+    ``no_deps``, ``restart``, ``restarts``, ``blocked_by``, ``message``, ``why``), ``restart``,
+    ``packages`` (grouped by package), ``summary``, ``warnings``, ``errors``; with
+    ``from_facts`` also ``hosts_answered`` and ``hosts_unknown``. A plan with steps is
+    returned, not raised.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' venvaudit.plan /srv osv_db=/var/lib/venvaudit/osv/PyPI.zip
+        salt '*' venvaudit.plan /srv/app/venv forbid='["pyyaml<5.4"]' lock=/srv/app/requirements.txt
+        salt-call venvaudit.plan from_facts=/var/tmp/mine.json osv_db=/var/lib/venvaudit/osv/PyPI.zip
+    """
+    return _run("plan", paths, kwargs)

@@ -917,7 +917,10 @@ struct Opened {
 
 /// Judge the selected wheels as if installed together: their own problems, Requires-Python,
 /// and every family an installed venv gets (extensions, dependencies, vulnerabilities,
-/// forbidden). Returns findings and unreadable files.
+/// forbidden). `installed`: with `--venv`, that environment's distributions: those the
+/// artefact does not replace stay installed, so they provide requirements and their own
+/// requirements bind the artefact's versions (a single upgrade wheel is judged as `pip install`
+/// into that venv sees it). Returns findings and unreadable files.
 #[allow(clippy::too_many_arguments)]
 pub fn judge(
     root: &HostRoot,
@@ -926,6 +929,7 @@ pub fn judge(
     selection: Selection,
     inputs: &super::Inputs,
     app: Option<&AppImports>,
+    installed: Option<&[Package]>,
 ) -> (Artifact, Vec<Finding>, Vec<ScanError>) {
     let Selection { artifact, mut findings, choices } = selection;
     let venv = artifact.path.clone();
@@ -971,7 +975,26 @@ pub fn judge(
         errors.extend(e);
     }
     if wants(crate::report::Family::Dependencies) {
-        let (f, e) = super::deps::check(&v);
+        let brought: std::collections::HashSet<String> =
+            v.venv.packages.iter().flatten().map(|p| p.normalized_name.clone()).collect();
+        let kept: Vec<Package> =
+            installed.unwrap_or_default().iter().filter(|p| !brought.contains(&p.normalized_name)).cloned().collect();
+        let with_kept = (!kept.is_empty()).then(|| {
+            let mut all = v.venv.packages.clone().unwrap_or_default();
+            all.extend(kept);
+            inventory(&venv, t, all)
+        });
+        let (f, e) = super::deps::check(with_kept.as_ref().unwrap_or(&v));
+        // Only what the artefact changes: a conflict among the distributions it leaves alone
+        // is the installed venv's own finding (venv_check), not the artefact's.
+        let f: Vec<Finding> = f
+            .into_iter()
+            .filter(|f| {
+                let mine =
+                    |n: Option<&str>| n.is_some_and(|n| brought.contains(&crate::inspect::packages::normalize_name(n)));
+                mine(f.package.as_deref()) || mine(f.details.get("dependency").and_then(|d| d.as_str()))
+            })
+            .collect();
         // In an artefact, "not installed" means the artefact does not bring it: a
         // `--no-index` install from it fails.
         findings.extend(f.into_iter().map(|mut f| {

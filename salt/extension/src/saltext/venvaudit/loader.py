@@ -16,3 +16,8 @@ def get_module_dirs():
 def get_states_dirs():
     """Directories of state modules (``venvaudit.compatible``, ``venvaudit.artifact_compatible``)."""
     return [os.path.join(PACKAGE_ROOT, "states")]
+
+
+def get_runner_dirs():
+    """Directories of runner modules (``salt-run venvaudit.query``, ``salt-run venvaudit.plan``)."""
+    return [os.path.join(PACKAGE_ROOT, "runners")]
