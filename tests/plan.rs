@@ -379,3 +379,63 @@ fn run_raw_json(req: Value) -> (i32, Value, String) {
     write(&args, req.to_string());
     run(&["run", "--args", args.to_str().unwrap()])
 }
+
+#[test]
+#[ignore = "real-tool tier: pyenv venvs, pip, uv, the OSV snapshot (scripts/test.sh runs it)"]
+fn the_gate_judges_a_steps_wheel_against_what_stays_installed() {
+    let dir = TempDir::new();
+    let links = dir.join("links");
+    wheel::pure_wheel(&links, "pinsdjango", "1.0", "Requires-Dist: Django<3.2.20\n");
+    wheel::pure_wheel(&links, "needsnew", "1.0", "Requires-Dist: six\n");
+    wheel::pure_wheel(&links, "needsnew", "2.0", "Requires-Dist: six>=99\nRequires-Dist: Django>=3.2\n");
+    let venv = dir.join("app");
+    venv_with(&venv, &["Django==3.2", "needsnew==1.0", "six==1.17.0"], Some(&links));
+    let gate = |pins: &str| -> Value {
+        let req = dir.join("pins.txt");
+        write(&req, pins);
+        let (code, report, err) = run(&[
+            "check-artifact",
+            req.to_str().unwrap(),
+            "--venv",
+            venv.to_str().unwrap(),
+            "--find-links",
+            wheels().to_str().unwrap(),
+            "--find-links",
+            links.to_str().unwrap(),
+            "--check",
+            "dependencies",
+            "--format",
+            "json",
+        ]);
+        assert!(code == 0 || code == 1, "{err}");
+        report
+    };
+    let messages = |r: &Value| -> Vec<String> {
+        findings(r)
+            .iter()
+            .map(|f| format!("{} {}", f["id"].as_str().unwrap(), f["message"].as_str().unwrap()))
+            .collect()
+    };
+    // Django 3.2.25 alone: its requirements (asgiref, pytz, sqlparse) stay installed.
+    let r = gate("Django==3.2.25\n");
+    assert_eq!(messages(&r), Vec::<String>::new(), "{:#}", r["findings"]);
+    // needsnew 2.0 needs six>=99: the venv's six 1.17.0 stays, so the install breaks it.
+    let r = gate("needsnew==2.0\n");
+    let m = messages(&r);
+    assert_eq!(m.len(), 1, "{m:?}");
+    assert!(
+        m[0].starts_with("dependency-conflict needsnew 2.0 has requirement six>=99, but six 1.17.0 is installed"),
+        "{m:?}"
+    );
+    // An installed dependent's upper bound excludes the new Django: the gate says so too.
+    check(
+        Command::new(venv.join("bin/python"))
+            .args(["-m", "pip", "install", "-q", "--no-index", "--find-links"])
+            .arg(&links)
+            .arg("pinsdjango==1.0"),
+    );
+    let r = gate("Django==3.2.25\n");
+    let m = messages(&r);
+    assert_eq!(m.len(), 1, "{m:?}");
+    assert!(m[0].contains("pinsdjango 1.0 has requirement Django<3.2.20, but Django 3.2.25 is installed"), "{m:?}");
+}

@@ -319,12 +319,11 @@ def artifact_compatible(name, fail_on="error", ignore=None, osv_db=None, forbid=
     return ret
 
 
-# The artefact gate's families for one upgrade wheel. ``dependencies`` is left out: the gate
-# judges the wheels as if they were the whole install and would call every requirement the
-# environment already provides "missing"; the plan checked the installed distributions against
-# the new version instead (``constraints_checked``) and ``pip check`` runs after the install.
-# ``eol`` is left out too: the interpreter is not what the step changes.
-_GATE_CHECKS = ["extensions", "vulnerabilities", "forbidden"]
+# The artefact gate's families for one upgrade wheel. ``dependencies`` judges the new
+# version's own requirements against what stays installed in the environment (`--venv`: the
+# distributions the wheel does not replace provide requirements), which the plan cannot know
+# without the wheel. ``eol`` is left out: the interpreter is not what the step changes.
+_GATE_CHECKS = ["extensions", "dependencies", "vulnerabilities", "forbidden"]
 
 # Request keys the state sets itself or that make no sense for one minion's environments.
 _REMEDIATE_REJECTED = ("paths", "from_facts", "max_age", "hosts", "specs", "artifacts", "venv")
