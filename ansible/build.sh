@@ -6,7 +6,7 @@
 #   2. the check that each needs no GLIBC_ symbol version above 2.17, with venvaudit's own ELF
 #      reader (`cargo test --test ansible_glibc -- --include-ignored`);
 #   3. a copy of the collection in $OUT/collection with files/venvaudit-linux-ARCH = those
-#      binaries (the action plugins venv_facts/venv_check/artifact_check pick one by the
+#      binaries (the action plugins, plugins/action/*.py, pick one by the
 #      target's machine) and the licence files;
 #   4. every `choices:` of the modules' documentation (plugins/modules/*.py) written into that
 #      copy from the binary's own argument spec (`NAME --argspec` of the build host's binary):
@@ -154,7 +154,8 @@ for fn in sorted(os.listdir(modules)):
                 if not choices:
                     bad.append("%s: option %s is documented with choices the binary does not have" % (fn, option))
                     continue
-                lines[i] = "    choices: " + json.dumps(choices)
+                # one item a line: a flow list of every check family passes pep8's 160 columns
+                lines[i] = "    choices:\n" + "\n".join("      - " + json.dumps(c) for c in choices)
                 written.add(option)
     for option, s in sorted(spec.items()):
         if s.get("choices") and option not in written:

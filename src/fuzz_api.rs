@@ -220,6 +220,24 @@ pub fn run_request(data: &[u8]) {
     }
 }
 
+/// One host's cached facts as the fleet plan reads them (`plan --from-facts`): each
+/// environment through the facts reader, the forbidden-package check (`django<4.2.16`), and
+/// the plan's judgement (version choice, Requires-Dist constraints, restarts).
+pub fn plan_facts(data: &[u8]) {
+    let Ok(v) = serde_json::from_slice::<serde_json::Value>(data) else { return };
+    let Ok(forbid) = crate::parse::spec::parse_specs(&["django<4.2.16".to_owned()]) else { return };
+    let judge = crate::plan::Judge::new(None, &forbid);
+    for venv in v["venvs"].as_array().into_iter().flatten() {
+        let Ok(pv) = crate::plan::PlanVenv::from_facts(venv, v["host"]["os"].as_str().map(str::to_owned)) else {
+            continue;
+        };
+        let findings = crate::checks::forbidden::check(&forbid, &pv.path, &pv.packages);
+        let reasons = crate::plan::VenvReasons::from_findings(findings.iter(), &pv.packages);
+        let mut errors = Vec::new();
+        let _ = crate::plan::plan_venv(&pv, &reasons, &judge, &mut errors);
+    }
+}
+
 /// The Ansible module arguments file, through validation to a request, for both modules.
 pub fn ansible_args(data: &[u8]) {
     use crate::frontends::ansible::{self as a, Module};

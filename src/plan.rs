@@ -624,7 +624,7 @@ impl Memo {
 impl PlanVenv {
     /// An environment of cached facts: full (`packages` with their Requires-Dist, `used_by`,
     /// `in_use`) or compact (`distributions`, `used_by_names`, `in_use_names`).
-    fn from_facts(v: &serde_json::Value, os: Option<String>) -> Result<PlanVenv, (Unknown, String)> {
+    pub(crate) fn from_facts(v: &serde_json::Value, os: Option<String>) -> Result<PlanVenv, (Unknown, String)> {
         let path = v["path"].as_str().ok_or((Unknown::Unreadable, "a venv has no path".to_owned()))?.to_owned();
         let python = serde_json::from_value::<Python>(v["python"].clone()).unwrap_or_else(|_| Python {
             version: v["python"]["version"].as_str().map(str::to_owned),

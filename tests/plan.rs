@@ -439,3 +439,61 @@ fn the_gate_judges_a_steps_wheel_against_what_stays_installed() {
     assert_eq!(m.len(), 1, "{m:?}");
     assert!(m[0].contains("pinsdjango 1.0 has requirement Django<3.2.20, but Django 3.2.25 is installed"), "{m:?}");
 }
+
+/// Cached facts are untrusted input: each hostile host file reaches the facts reader (its
+/// host is named unknown with the reader's own words), the others still answer, and the
+/// result is valid JSON with exit 1 (a step planned) or 2, never a crash.
+#[test]
+fn hostile_cached_facts_make_their_host_unknown_and_the_rest_is_planned() {
+    let dir = TempDir::new();
+    let cache = dir.join("cache");
+    let now = "2026-12-01T00:00:00Z";
+    let report = |venvs: Value| json!({"venvaudit": {"schema_version": 1, "generated_at": now, "host": {"hostname": "x"}, "venvs": venvs}});
+    let hostile: &[(&str, Value)] = &[
+        ("packages-not-a-list", report(json!([{"path": "/a", "packages": "django==3.2"}]))),
+        ("distribution-without-version", report(json!([{"path": "/a", "distributions": ["django"]}]))),
+        ("no-path", report(json!([{"distributions": ["django==3.2"]}]))),
+        ("venvs-not-a-list", report(json!({"path": "/a"}))),
+        ("summary-only", report(json!([{"path": "/a", "python": {"version": "3.12.1"}}]))),
+    ];
+    for (name, v) in hostile {
+        write(&cache.join(name), v.to_string());
+    }
+    write(&cache.join("truncated"), b"{\"venvaudit\": {\"schema_version\": 1, \"venvs\": [");
+    // One good host, with a forbidden Django and odd but valid values beside it.
+    write(
+        &cache.join("good"),
+        report(json!([{"path": "/srv/app", "python": {"version": 3}, "used_by": "nonsense",
+                       "distributions": ["Django==3.2", "weird==not-a-version", "a\u{1b}[31m==1"]}]))
+        .to_string(),
+    );
+    let args = dir.join("req.json");
+    write(
+        &args,
+        json!({"action": "plan", "from_facts": [cache], "forbid": ["django<4.2.16"], "checks": ["forbidden"], "today": "2026-12-07"})
+            .to_string(),
+    );
+    let (code, p, err) = run(&["run", "--args", args.to_str().unwrap()]);
+    assert_eq!(code, 1, "{err}\n{p:#}");
+    let unknown: Vec<(String, String)> = p["hosts_unknown"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| (u["host"].as_str().unwrap().to_owned(), u["message"].as_str().unwrap().to_owned()))
+        .collect();
+    let said = |host: &str| unknown.iter().find(|(h, _)| h == host).map(|(_, m)| m.clone()).unwrap_or_default();
+    assert_eq!(unknown.len(), 6, "{unknown:?}");
+    assert!(said("packages-not-a-list").contains("packages of /a is not a list"), "{unknown:?}");
+    assert!(said("distribution-without-version").contains("is not name==version"), "{unknown:?}");
+    assert!(said("no-path").contains("has no path"), "{unknown:?}");
+    assert!(
+        said("venvs-not-a-list").contains("not venvaudit facts") || said("venvs-not-a-list").contains("venvs"),
+        "{unknown:?}"
+    );
+    assert!(said("summary-only").contains("name no packages"), "{unknown:?}");
+    assert!(said("truncated").contains("not JSON"), "{unknown:?}");
+    let steps = p["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 1, "{p:#}");
+    assert_eq!((steps[0]["host"].as_str(), steps[0]["to_version"].as_str()), (Some("good"), Some("4.2.16")));
+    assert_eq!(p["complete"], false);
+}

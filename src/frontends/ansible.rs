@@ -384,7 +384,7 @@ pub fn run(inv: &Invocation) -> Value {
         None => {
             return fail(format!(
                 "cannot tell which module to run: the module name {:?} is none of venv_facts, venv_check, \
-                 artifact_check; install the venvaudit binary under one of those names",
+                 artifact_check, venv_plan; install the venvaudit binary under one of those names",
                 int.module_name.as_deref().unwrap_or("")
             ));
         }

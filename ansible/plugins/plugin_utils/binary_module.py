@@ -3,7 +3,7 @@
 """Run the venvaudit binary that matches the managed host's architecture as a module.
 
 The collection ships one binary per architecture as files/venvaudit-linux-ARCH (built by
-ansible/build.sh). The action plugins venv_facts, venv_check and artifact_check learn the
+ansible/build.sh). The action plugins venv_facts, venv_check, artifact_check and venv_plan learn the
 target's machine from its facts (``ansible_facts['architecture']``), else from one ``uname -m``
 run through the connection like the raw module (the target needs no Python), then transfer the
 matching binary and its arguments file to the remote tmp and run it the way ansible-core runs a
