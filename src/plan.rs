@@ -474,6 +474,24 @@ pub fn plan(req: &Request, progress: &Progress) -> crate::engine::Result<Plan> {
         let pv = PlanVenv::from_venv(v, &report.host);
         let mine = report.findings.iter().filter(|f| f.venv.as_deref() == Some(v.path.as_str()));
         let reasons = VenvReasons::from_findings(mine, &pv.packages);
+        // A distribution the environment only sees in its base installation's site-packages
+        // is that installation's to upgrade, not a step in this environment.
+        let base_only: Vec<String> = reasons
+            .packages
+            .keys()
+            .filter(|n| !pv.packages.iter().any(|p| &&p.normalized_name == n && !p.system))
+            .filter_map(|n| {
+                pv.packages.iter().find(|p| &p.normalized_name == n).map(|p| format!("{} {}", p.name, p.version))
+            })
+            .collect();
+        if !base_only.is_empty() {
+            warnings.push(format!(
+                "{}: {} has findings but is installed in the base installation's site-packages ({}): upgrade it there; no step is planned",
+                v.path,
+                base_only.join(", "),
+                v.system_site_packages.join(", ")
+            ));
+        }
         steps.extend(plan_venv(&pv, &reasons, &judge, &mut errors));
     }
     let ignored = report.findings.iter().filter(|f| f.ignored.is_some()).count();
