@@ -11,15 +11,21 @@
 //! The zig-built release binary is not used here (a stripped debug build is the module); its
 //! glibc floor is checked by tests/ansible_glibc.rs.
 
+#[path = "support/ansible.rs"]
+mod ansible_support;
 mod support;
 
+use ansible_support::{
+    Collection, ansible_env, assert_choices_left_to_build, assert_doc_matches_spec, install_collection, ok, read_json,
+    run_play, save, test_dir, text,
+};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 use support::{Creator, check as run, make_bare_venv, make_venv, pip_install, pyenv, pyenv_prefix};
-use venvaudit::ansible::{ARTIFACT_SPEC, CHECK_SPEC, FACTS_SPEC, IGNORE_SPEC, argspec::Opt};
+use venvaudit::ansible::{ARTIFACT_SPEC, CHECK_SPEC, FACTS_SPEC, IGNORE_SPEC};
 
 /// Everything the tests share, set up once.
 struct Fixture {
@@ -60,28 +66,7 @@ fn version_of(prefix: &str) -> String {
 }
 
 fn setup() -> Fixture {
-    let tools = support::tools_venv().join("bin");
-    assert!(tools.join("ansible-playbook").exists(), "ansible-core missing from the tools venv: run scripts/setup.sh");
-    let tmp = support::TempDir::new().remove_at_exit();
-
-    // The module: this build's binary, stripped so the collection tarball stays small.
-    let module = tmp.join("venvaudit");
-    run(Command::new("strip").arg("-o").arg(&module).arg(support::venvaudit()));
-
-    let dist = tmp.join("dist");
-    run(Command::new("bash")
-        .arg(repo().join("ansible/build.sh"))
-        .env("VENVAUDIT_MODULE_BINARY", &module)
-        .env("VENVAUDIT_OUT", &dist)
-        .env("VENVAUDIT_TOOLS_VENV", tools.parent().unwrap()));
-    let version = env!("CARGO_PKG_VERSION");
-    let tarball = dist.join(format!("venvaudit-python-{version}.tar.gz"));
-    let collections = tmp.join("collections");
-    run(Command::new(tools.join("ansible-galaxy"))
-        .args(["collection", "install", "-p"])
-        .arg(&collections)
-        .arg(&tarball)
-        .env("ANSIBLE_COLLECTIONS_PATH", &collections));
+    let Collection { tmp, tools, collections, module } = install_collection();
     // One binary per architecture; the action plugins run the one for the target's machine.
     assert!(
         collections
@@ -115,10 +100,7 @@ fn setup() -> Fixture {
 impl Fixture {
     /// A fresh directory for one test.
     fn dir(&self, name: &str) -> PathBuf {
-        let d = self.tmp.join("t").join(name);
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(&d).unwrap();
-        d
+        test_dir(&self.tmp, name)
     }
 
     /// An empty configuration root: no systemd, supervisor, cron, Apache or uWSGI files.
@@ -131,14 +113,7 @@ impl Fixture {
     /// ansible-playbook with the collection installed and this test's environment.
     fn ansible(&self, tool: &str, cwd: &Path) -> Command {
         let mut cmd = Command::new(self.tools.join(tool));
-        cmd.current_dir(cwd)
-            .env("ANSIBLE_COLLECTIONS_PATH", &self.collections)
-            .env("ANSIBLE_NOCOLOR", "1")
-            .env("ANSIBLE_HOST_KEY_CHECKING", "0")
-            .env("ANSIBLE_LOCAL_TEMP", self.tmp.join("ansible-local"))
-            .env("ANSIBLE_REMOTE_TEMP", self.tmp.join("ansible-remote"))
-            .env("ANSIBLE_RETRY_FILES_ENABLED", "0")
-            .env_remove("ANSIBLE_CONFIG");
+        ansible_env(cmd.current_dir(cwd), &self.collections, &self.tmp).env("ANSIBLE_HOST_KEY_CHECKING", "0");
         cmd
     }
 
@@ -155,39 +130,10 @@ impl Fixture {
         for (k, v) in vars.as_object().unwrap() {
             extra[k] = v.clone();
         }
-        let out = self
-            .ansible("ansible-playbook", dir)
-            .args(["-i", "localhost,", "-c", "local", "-e"])
-            .arg(extra.to_string())
-            .args(args)
-            .arg("play.yml")
-            .envs(env.iter().copied())
-            .output()
-            .expect("run ansible-playbook");
-        std::fs::write(dir.join("ansible.log"), [&out.stdout[..], b"\n--- stderr ---\n", &out.stderr[..]].concat())
-            .unwrap();
-        out
+        let mut cmd = self.ansible("ansible-playbook", dir);
+        cmd.envs(env.iter().copied());
+        run_play(&mut cmd, &extra, args, "play.yml", &dir.join("ansible.log"))
     }
-}
-
-fn text(out: &Output) -> String {
-    format!("{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
-}
-
-fn ok(out: &Output) {
-    assert!(out.status.success(), "ansible-playbook failed:\n{}", text(out));
-}
-
-fn read_json(path: &Path) -> Value {
-    let s = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_json::from_str(&s).unwrap_or_else(|e| panic!("{} is not JSON: {e}\n{s}", path.display()))
-}
-
-/// Task that writes a registered variable to DIR/NAME.json (also in check mode).
-fn save(var: &str, name: &str) -> String {
-    format!(
-        "    - ansible.builtin.copy:\n        dest: \"{{{{ out }}}}/{name}.json\"\n        content: \"{{{{ {var} | to_json }}}}\"\n        mode: \"0644\"\n      check_mode: false\n"
-    )
 }
 
 /// A play on localhost. Every venvaudit task reads its service and web server configuration
@@ -562,49 +508,7 @@ fn bad_options_fail_the_task_with_a_clear_msg() {
 
 /// ansible-doc -j of a module.
 fn doc_json(f: &Fixture, module: &str) -> Value {
-    let out = run(f.ansible("ansible-doc", &f.tmp).args(["-j", &format!("venvaudit.python.{module}")]));
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    v[format!("venvaudit.python.{module}")].clone()
-}
-
-/// The documented options agree with the module's argument spec: names, types, elements,
-/// choices, defaults and required.
-fn assert_doc_matches_spec(doc_opts: &Value, spec: &[Opt], module: &str) {
-    let documented: BTreeSet<&str> = doc_opts.as_object().unwrap().keys().map(String::as_str).collect();
-    let specified: BTreeSet<&str> = spec.iter().map(|o| o.name).collect();
-    assert_eq!(documented, specified, "{module}: documented vs implemented options");
-    use venvaudit::ansible::argspec::{Elem, Kind};
-    for o in spec {
-        let d = &doc_opts[o.name];
-        let (ty, elements) = match o.kind {
-            Kind::Str => ("str", None),
-            Kind::Path => ("path", None),
-            Kind::Bool => ("bool", None),
-            Kind::Int => ("int", None),
-            Kind::List(Elem::Str) => ("list", Some("str")),
-            Kind::List(Elem::Path) => ("list", Some("path")),
-            Kind::List(Elem::Dict(sub)) => {
-                assert_doc_matches_spec(&d["suboptions"], sub, &format!("{module}.{}", o.name));
-                ("list", Some("dict"))
-            }
-        };
-        assert_eq!(d["type"], json!(ty), "{module}.{} type", o.name);
-        assert_eq!(d.get("elements").and_then(Value::as_str), elements, "{module}.{} elements", o.name);
-        let choices: Vec<&str> = d
-            .get("choices")
-            .and_then(Value::as_array)
-            .map(|c| c.iter().filter_map(Value::as_str).collect())
-            .unwrap_or_default();
-        assert_eq!(choices, o.choices, "{module}.{} choices", o.name);
-        let default: Value = serde_json::from_str(o.default).unwrap();
-        assert_eq!(d.get("default").cloned().unwrap_or(Value::Null), default, "{module}.{} default", o.name);
-        assert_eq!(
-            d.get("required").and_then(Value::as_bool).unwrap_or(false),
-            o.required,
-            "{module}.{} required",
-            o.name
-        );
-    }
+    ansible_support::doc_json(&mut f.ansible("ansible-doc", &f.tmp), &format!("venvaudit.python.{module}"))
 }
 
 #[test]
@@ -670,10 +574,7 @@ fn ansible_doc_renders_every_module() {
     assert_eq!(families(&artifact), names);
     // The source stubs carry no list of their own.
     for m in ["venv_facts", "venv_check", "artifact_check"] {
-        let src = std::fs::read_to_string(repo().join(format!("ansible/plugins/modules/{m}.py"))).unwrap();
-        for line in src.lines().filter(|l| l.trim_start().starts_with("choices:")) {
-            assert!(line.trim_start().starts_with("choices: []  # written by ansible/build.sh"), "{m}: {line}");
-        }
+        assert_choices_left_to_build(m);
     }
 }
 

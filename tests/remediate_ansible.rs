@@ -17,10 +17,16 @@
 //! Needs what scripts/setup.sh installs: ansible-core in the tools venv, pyenv's 3.12, the
 //! wheels of Django 3.2 and 3.2.25, asgiref, sqlparse, pytz and pip in the wheelhouse.
 
+#[path = "support/ansible.rs"]
+mod ansible_support;
 #[path = "support/systemd.rs"]
 mod real_systemd;
 mod support;
 
+use ansible_support::{
+    Collection, ansible_env, assert_choices_left_to_build, assert_doc_matches_spec, install_collection, ok, read_json,
+    run_play, save, test_dir, text,
+};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 use std::os::unix::fs::MetadataExt;
@@ -28,7 +34,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 use support::{check as run, make_bare_venv, pip_list_normalized, pyenv};
-use venvaudit::ansible::{IGNORE_SPEC, PLAN_SPEC, argspec::Opt};
+use venvaudit::ansible::{IGNORE_SPEC, PLAN_SPEC};
 
 /// The day every date policy judges by (as scripts/test.sh sets it).
 const TODAY: &str = "2026-12-03";
@@ -49,28 +55,7 @@ struct Fixture {
 fn fixture() -> &'static Fixture {
     static F: OnceLock<Fixture> = OnceLock::new();
     F.get_or_init(|| {
-        let tools = support::tools_venv().join("bin");
-        assert!(
-            tools.join("ansible-playbook").exists(),
-            "ansible-core missing from the tools venv: run scripts/setup.sh"
-        );
-        let tmp = support::TempDir::new().remove_at_exit();
-        // The module: this build's binary, stripped so the collection stays small.
-        let module = tmp.join("venvaudit");
-        run(Command::new("strip").arg("-o").arg(&module).arg(support::venvaudit()));
-        let dist = tmp.join("dist");
-        run(Command::new("bash")
-            .arg(support::repo_root().join("ansible/build.sh"))
-            .env("VENVAUDIT_MODULE_BINARY", &module)
-            .env("VENVAUDIT_OUT", &dist)
-            .env("VENVAUDIT_TOOLS_VENV", tools.parent().unwrap()));
-        let tarball = dist.join(format!("venvaudit-python-{}.tar.gz", env!("CARGO_PKG_VERSION")));
-        let collections = tmp.join("collections");
-        run(Command::new(tools.join("ansible-galaxy"))
-            .args(["collection", "install", "-p"])
-            .arg(&collections)
-            .arg(&tarball)
-            .env("ANSIBLE_COLLECTIONS_PATH", &collections));
+        let Collection { tmp, tools, collections, .. } = install_collection();
         let role = collections.join("ansible_collections/venvaudit/python/roles/remediate/tasks/main.yml");
         assert!(role.exists(), "the collection has no remediate role: {}", role.display());
         Fixture { tmp, tools, collections, osv: support::shared_data("osv-pypi.zip") }
@@ -80,21 +65,12 @@ fn fixture() -> &'static Fixture {
 impl Fixture {
     /// A fresh directory for one test.
     fn dir(&self, name: &str) -> PathBuf {
-        let d = self.tmp.join("t").join(name);
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(&d).unwrap();
-        d
+        test_dir(&self.tmp, name)
     }
 
     /// `tool` (ansible-playbook, ansible-doc) with the collection and a quiet, local configuration.
     fn ansible(&self, mut cmd: Command) -> Command {
-        cmd.env("ANSIBLE_COLLECTIONS_PATH", &self.collections)
-            .env("ANSIBLE_NOCOLOR", "1")
-            .env("ANSIBLE_LOCAL_TEMP", self.tmp.join("ansible-local"))
-            .env("ANSIBLE_REMOTE_TEMP", self.tmp.join("ansible-remote"))
-            .env("ANSIBLE_RETRY_FILES_ENABLED", "0")
-            .env("VENVAUDIT_TODAY", TODAY)
-            .env_remove("ANSIBLE_CONFIG");
+        ansible_env(&mut cmd, &self.collections, &self.tmp).env("VENVAUDIT_TODAY", TODAY);
         cmd
     }
 
@@ -104,20 +80,7 @@ impl Fixture {
         let file = dir.join(format!("{name}.yml"));
         std::fs::write(&file, play).unwrap();
         let extra = json!({"out": dir, "ansible_python_interpreter": self.tools.join("python")});
-        let out = self
-            .ansible(cmd)
-            .args(["-i", "localhost,", "-c", "local", "-e"])
-            .arg(extra.to_string())
-            .args(args)
-            .arg(&file)
-            .output()
-            .expect("run ansible-playbook");
-        std::fs::write(
-            dir.join(format!("{name}.log")),
-            [&out.stdout[..], b"\n--- stderr ---\n", &out.stderr[..]].concat(),
-        )
-        .unwrap();
-        out
+        run_play(&mut self.ansible(cmd), &extra, args, &file, &dir.join(format!("{name}.log")))
     }
 
     fn play(&self, dir: &Path, name: &str, play: &str, args: &[&str]) -> Output {
@@ -125,26 +88,6 @@ impl Fixture {
         cmd.current_dir(dir);
         self.play_with(cmd, dir, name, play, args)
     }
-}
-
-fn text(out: &Output) -> String {
-    format!("{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
-}
-
-fn ok(out: &Output) {
-    assert!(out.status.success(), "ansible-playbook failed:\n{}", text(out));
-}
-
-fn read_json(path: &Path) -> Value {
-    let s = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_json::from_str(&s).unwrap_or_else(|e| panic!("{} is not JSON: {e}\n{s}", path.display()))
-}
-
-/// Task that writes an expression to OUT/NAME.json (also in check mode).
-fn save(expr: &str, name: &str) -> String {
-    format!(
-        "    - ansible.builtin.copy:\n        dest: \"{{{{ out }}}}/{name}.json\"\n        content: \"{{{{ {expr} | to_json }}}}\"\n        mode: \"0644\"\n      check_mode: false\n"
-    )
 }
 
 /// The role's variables as YAML flow mappings (JSON is YAML), one per line at `indent`.
@@ -274,6 +217,19 @@ fn strings(v: &Value) -> Vec<String> {
     v.as_array().unwrap_or_else(|| panic!("not a list: {v}")).iter().map(|s| s.as_str().unwrap().to_owned()).collect()
 }
 
+/// The role's variables for the venvs under DIR/srv: the wheels from the wheelhouse, no service
+/// configuration (an empty DIR/no-config).
+fn wheelhouse_vars(f: &Fixture, dir: &Path) -> Value {
+    let config = dir.join("no-config");
+    std::fs::create_dir_all(&config).unwrap();
+    json!({
+        "remediate_paths": [dir.join("srv")],
+        "remediate_osv_db": f.osv,
+        "remediate_find_links": support::wheels(),
+        "remediate_config_root": config,
+    })
+}
+
 /// (a) A vulnerable Django 3.2 with nothing in its way: the role gates Django 3.2.25 from the
 /// wheelhouse against the venv, installs it with the venv's pip, and its own re-check passes.
 #[test]
@@ -284,15 +240,8 @@ fn a_vulnerable_django_is_upgraded_from_the_wheelhouse_and_verified() {
     let venv = dir.join("srv/app/venv");
     vulnerable_venv(&venv, &[]);
     assert!(!vulnerabilities_of(f, &venv, "django").is_empty(), "Django 3.2 should start out vulnerable");
-    let config = dir.join("no-config");
-    std::fs::create_dir_all(&config).unwrap();
 
-    let vars = json!({
-        "remediate_paths": [dir.join("srv")],
-        "remediate_osv_db": f.osv,
-        "remediate_find_links": support::wheels(),
-        "remediate_config_root": config,
-    });
+    let vars = wheelhouse_vars(f, &dir);
     let out = f.play(&dir, "play", &role_play(&vars), &[]);
     ok(&out);
     let log = text(&out);
@@ -334,15 +283,8 @@ fn b_an_upgrade_a_dependent_excludes_is_reported_and_not_applied() {
     vulnerable_venv(&venv, &[&wheel]);
     assert!(pip_list_normalized(&venv).contains(&("legacy-widgets".to_owned(), "1.0".to_owned())));
     let before = fingerprint(&venv);
-    let config = dir.join("no-config");
-    std::fs::create_dir_all(&config).unwrap();
 
-    let vars = json!({
-        "remediate_paths": [dir.join("srv")],
-        "remediate_osv_db": f.osv,
-        "remediate_find_links": support::wheels(),
-        "remediate_config_root": config,
-    });
+    let vars = wheelhouse_vars(f, &dir);
     let strict = json!({"remediate_fail_on_blocked": true});
     // The role twice: as it is (report only), then with remediate_fail_on_blocked, whose failure
     // the rescue saves.
@@ -473,49 +415,7 @@ fn c_d_check_mode_changes_nothing_and_the_planned_unit_is_restarted() {
 fn doc_json(f: &Fixture, args: &[&str], name: &str) -> Value {
     let mut cmd = Command::new(f.tools.join("ansible-doc"));
     cmd.current_dir(&f.tmp);
-    let out = run(f.ansible(cmd).args(args).arg("-j").arg(name));
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    v[name].clone()
-}
-
-/// The documented options agree with the module's argument spec: names, types, elements,
-/// choices, defaults and required.
-fn assert_doc_matches_spec(doc_opts: &Value, spec: &[Opt], module: &str) {
-    let documented: BTreeSet<&str> = doc_opts.as_object().unwrap().keys().map(String::as_str).collect();
-    let specified: BTreeSet<&str> = spec.iter().map(|o| o.name).collect();
-    assert_eq!(documented, specified, "{module}: documented vs implemented options");
-    use venvaudit::ansible::argspec::{Elem, Kind};
-    for o in spec {
-        let d = &doc_opts[o.name];
-        let (ty, elements) = match o.kind {
-            Kind::Str => ("str", None),
-            Kind::Path => ("path", None),
-            Kind::Bool => ("bool", None),
-            Kind::Int => ("int", None),
-            Kind::List(Elem::Str) => ("list", Some("str")),
-            Kind::List(Elem::Path) => ("list", Some("path")),
-            Kind::List(Elem::Dict(sub)) => {
-                assert_doc_matches_spec(&d["suboptions"], sub, &format!("{module}.{}", o.name));
-                ("list", Some("dict"))
-            }
-        };
-        assert_eq!(d["type"], json!(ty), "{module}.{} type", o.name);
-        assert_eq!(d.get("elements").and_then(Value::as_str), elements, "{module}.{} elements", o.name);
-        let choices: Vec<&str> = d
-            .get("choices")
-            .and_then(Value::as_array)
-            .map(|c| c.iter().filter_map(Value::as_str).collect())
-            .unwrap_or_default();
-        assert_eq!(choices, o.choices, "{module}.{} choices", o.name);
-        let default: Value = serde_json::from_str(o.default).unwrap();
-        assert_eq!(d.get("default").cloned().unwrap_or(Value::Null), default, "{module}.{} default", o.name);
-        assert_eq!(
-            d.get("required").and_then(Value::as_bool).unwrap_or(false),
-            o.required,
-            "{module}.{} required",
-            o.name
-        );
-    }
+    ansible_support::doc_json(f.ansible(cmd).args(args), name)
 }
 
 /// venv_plan is documented as the binary implements it (its `checks` choices written by
@@ -532,10 +432,7 @@ fn venv_plan_and_the_role_are_documented() {
         assert!(plan["return"][key].is_object(), "RETURN lacks {key}: {}", plan["return"]);
     }
     assert!(plan["examples"].as_str().unwrap().contains("venvaudit.python.remediate"));
-    let src = std::fs::read_to_string(support::repo_root().join("ansible/plugins/modules/venv_plan.py")).unwrap();
-    for line in src.lines().filter(|l| l.trim_start().starts_with("choices:")) {
-        assert!(line.trim_start().starts_with("choices: []  # written by ansible/build.sh"), "{line}");
-    }
+    assert_choices_left_to_build("venv_plan");
 
     let role = doc_json(f, &["-t", "role"], "venvaudit.python.remediate");
     let options = &role["entry_points"]["main"]["options"];

@@ -22,28 +22,19 @@ mod support;
 #[path = "support/systemd.rs"]
 mod real_systemd;
 
+#[path = "support/salt.rs"]
+mod salt_support;
+
+use salt_support::{Call, Minion, by_id, salt_call_path};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::OnceLock;
 use std::time::Instant;
 
-const REPO: &str = env!("CARGO_MANIFEST_DIR");
-const BIN: &str = env!("CARGO_BIN_EXE_venvaudit");
 const UNIT: &str = "venvaudit-demo.service";
-
-fn salt_call_path() -> PathBuf {
-    if let Some(p) = std::env::var_os("VENVAUDIT_SALT_CALL") {
-        return PathBuf::from(p);
-    }
-    let tools = Path::new(REPO).join(".tools/venv/bin/salt-call");
-    if tools.exists() {
-        return tools;
-    }
-    PathBuf::from("salt-call")
-}
 
 /// A scratch directory under cargo's target/tmp, emptied first.
 fn scratch(name: &str) -> PathBuf {
@@ -146,73 +137,30 @@ fn fingerprint(dir: &Path) -> BTreeMap<PathBuf, (u64, i128, u32, Option<PathBuf>
     out
 }
 
-/// A masterless minion under `dir`: the test's `states` first in file_roots (with a
-/// `venvaudit/init.sls` that only asserts the binary exists, shadowing the installer, which
-/// tests/salt.rs covers), then the repo's salt/.
-struct Minion {
-    dir: PathBuf,
+/// A masterless minion under `dir` ([`Minion::with_binary`]: the installer is shadowed, as
+/// tests/salt.rs covers it), its modules and states synced.
+fn minion(dir: &Path) -> Minion {
+    let m = Minion::with_binary(dir);
+    m.sync_with(&mut offline(support::py_cmd(salt_call_path())), &["modules", "states"]);
+    m
 }
 
-/// What one salt-call returned.
-struct Call {
-    code: i32,
-    json: Value,
-    stderr: String,
+/// `cmd` (the salt-call program, perhaps wrapped by nsenter), offline and quick: never a
+/// package index, no bytecode compilation of Django.
+fn offline(mut cmd: Command) -> Command {
+    cmd.env("PIP_NO_COMPILE", "1").env("PIP_DISABLE_PIP_VERSION_CHECK", "1");
+    cmd
 }
 
 impl Minion {
-    fn new(dir: &Path) -> Minion {
-        let d = dir.display();
-        support::write(
-            &dir.join("conf/minion"),
-            format!(
-                "file_client: local\n\
-                 file_roots:\n  base:\n    - {d}/states\n    - {REPO}/salt\n\
-                 root_dir: {d}/root\npki_dir: {d}/pki\ncachedir: {d}/cache\nsock_dir: {d}/sock\n\
-                 log_file: {d}/minion.log\nlog_level_logfile: info\nfileserver_list_cache_time: 0\n\
-                 venvaudit.binary: {BIN}\n"
-            ),
-        );
-        support::write(
-            &dir.join("states/venvaudit/init.sls"),
-            format!("venvaudit-binary:\n  file.exists:\n    - name: {BIN}\n"),
-        );
-        let m = Minion { dir: dir.to_owned() };
-        let c = m.call(&["saltutil.sync_all"]);
-        assert_eq!(c.code, 0, "sync_all: {}", c.stderr);
-        for kind in ["modules", "states"] {
-            assert!(c.json[kind].to_string().contains(&format!("{kind}.venvaudit")), "{kind} not synced: {}", c.json);
-        }
-        m
-    }
-
     fn call(&self, args: &[&str]) -> Call {
         self.call_with(support::py_cmd(salt_call_path()), args)
     }
 
     /// salt-call ARGS through `cmd` (the salt-call program, perhaps wrapped by nsenter).
-    fn call_with(&self, mut cmd: Command, args: &[&str]) -> Call {
-        let started = Instant::now();
-        // Offline and quick: never a package index, no bytecode compilation of Django.
-        cmd.env("PIP_NO_COMPILE", "1").env("PIP_DISABLE_PIP_VERSION_CHECK", "1");
-        cmd.args(["--local", "--out=json", "--config-dir"]).arg(self.dir.join("conf")).args(args);
-        let (code, stdout, stderr) = support::output_with_timeout(cmd.stdin(Stdio::null()), support::RUN_LIMIT);
-        eprintln!("salt-call {} -> exit {code} in {:.1?}", args.join(" "), started.elapsed());
-        let json = if stdout.trim().is_empty() {
-            Value::Null
-        } else {
-            let v: Value = serde_json::from_str(&stdout)
-                .unwrap_or_else(|e| panic!("salt-call {args:?} printed non-JSON ({e}): {stdout}\nstderr: {stderr}"));
-            v["local"].clone()
-        };
-        Call { code, json, stderr }
+    fn call_with(&self, cmd: Command, args: &[&str]) -> Call {
+        self.salt_call(&mut offline(cmd), args)
     }
-}
-
-/// The state results of a `state.apply` / `state.single` call, keyed by state id.
-fn by_id(c: &Call) -> BTreeMap<String, Value> {
-    let obj = c.json.as_object().unwrap_or_else(|| panic!("state run returned {}: {}", c.json, c.stderr));
-    obj.iter().map(|(tag, v)| (tag.split("_|-").nth(1).expect("state tag").to_owned(), v.clone())).collect()
 }
 
 fn comment(s: &Value) -> &str {
@@ -241,7 +189,7 @@ fn remediated_fixes_reports_blocked_and_gates_before_installing() {
             .args(["--find-links", &wheels(), "djpinner==1.0"]),
     );
     assert_eq!(pip_version(&blocked, "djpinner").as_deref(), Some("1.0"));
-    let minion = Minion::new(&dir);
+    let minion = minion(&dir);
 
     let item = |venv: &Path| json!({"name": venv, "osv_db": osv_db(), "find_links": wheels()});
     let pillar = json!({"venvaudit": {"remediate": [item(&fixed), item(&blocked), item(&gated)]}});
@@ -349,7 +297,7 @@ fn remediated_without_find_links_downloads_the_pin_first() {
     let venv = dir.join("app/venv");
     std::fs::create_dir_all(venv.parent().unwrap()).unwrap();
     copy_venv(&t.dj, &venv);
-    let minion = Minion::new(&dir);
+    let minion = minion(&dir);
     let mut cmd = support::py_cmd(salt_call_path());
     cmd.env("PIP_NO_INDEX", "1").env("PIP_FIND_LINKS", wheels());
     let c = minion.call_with(
@@ -389,7 +337,7 @@ fn remediated_restarts_the_unit_and_test_mode_changes_nothing() {
     sd.install_unit(UNIT, &unit).unwrap();
     sd.systemctl(&["start", UNIT]).unwrap();
     let before = sd.main_pid(UNIT).expect("the demo unit runs");
-    let minion = Minion::new(&dir);
+    let minion = minion(&dir);
     let args = |test: bool| -> Vec<String> {
         let mut a = vec![
             "state.single".to_owned(),

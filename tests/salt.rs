@@ -11,25 +11,18 @@
 
 mod support;
 
+#[path = "support/salt.rs"]
+mod salt_support;
+
+use salt_support::{Call, Minion, by_id, salt_call_path};
 use serde_json::Value;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
-use std::time::Instant;
 
 const REPO: &str = env!("CARGO_MANIFEST_DIR");
 const BIN: &str = env!("CARGO_BIN_EXE_venvaudit");
-
-fn salt_call_path() -> PathBuf {
-    if let Some(p) = std::env::var_os("VENVAUDIT_SALT_CALL") {
-        return PathBuf::from(p);
-    }
-    let tools = Path::new(REPO).join(".tools/venv/bin/salt-call");
-    if tools.exists() {
-        return tools;
-    }
-    PathBuf::from("salt-call")
-}
 
 fn run(cmd: &mut Command) -> Output {
     cmd.stdin(Stdio::null()).output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"))
@@ -71,84 +64,30 @@ fn venvs() -> &'static Venvs {
     })
 }
 
-/// A masterless minion: its config dir and the result of each salt-call.
-struct Minion {
-    dir: PathBuf,
-}
-
-/// What one salt-call returned.
-struct Call {
-    code: i32,
-    json: Value,
-    stderr: String,
-}
-
 impl Minion {
-    /// A minion config under `dir`, with `states` first in file_roots, then the repo's salt/.
-    fn new(dir: &Path, extra_config: &str) -> Minion {
-        let conf = dir.join("conf");
-        std::fs::create_dir_all(&conf).unwrap();
-        std::fs::create_dir_all(dir.join("states")).unwrap();
-        let d = dir.display();
-        let config = format!(
-            "file_client: local\n\
-             file_roots:\n  base:\n    - {d}/states\n    - {REPO}/salt\n\
-             root_dir: {d}/root\npki_dir: {d}/pki\ncachedir: {d}/cache\nsock_dir: {d}/sock\n\
-             log_file: {d}/minion.log\nlog_level_logfile: info\n\
-             fileserver_list_cache_time: 0\n{extra_config}"
-        );
-        // fileserver_list_cache_time: 0 -- the tests add files to the file root between calls;
-        // Salt's 20-second file-list cache would hide a binary added a second ago.
-        std::fs::write(conf.join("minion"), config).unwrap();
-        Minion { dir: dir.to_owned() }
-    }
-
     fn call(&self, args: &[&str]) -> Call {
-        let started = Instant::now();
-        let out = run(Command::new(salt_call_path())
-            .args(["--local", "--out=json", "--config-dir"])
-            .arg(self.dir.join("conf"))
-            .args(args));
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-        eprintln!("salt-call {} -> exit {:?} in {:.1?}", args.join(" "), out.status.code(), started.elapsed());
-        let json = if stdout.trim().is_empty() {
-            Value::Null
-        } else {
-            let v: Value = serde_json::from_str(&stdout)
-                .unwrap_or_else(|e| panic!("salt-call {args:?} printed non-JSON ({e}): {stdout}\nstderr: {stderr}"));
-            v["local"].clone()
-        };
-        Call { code: out.status.code().unwrap_or(-1), json, stderr }
+        self.salt_call(&mut Command::new(salt_call_path()), args)
     }
 
     /// `state.apply` and the results keyed by state id.
-    fn apply(&self, args: &[&str]) -> (Call, serde_json::Map<String, Value>) {
+    fn apply(&self, args: &[&str]) -> (Call, BTreeMap<String, Value>) {
         let mut full = vec!["state.apply"];
         full.extend_from_slice(args);
         let call = self.call(&full);
-        let obj =
-            call.json.as_object().unwrap_or_else(|| panic!("state.apply returned {}: {}", call.json, call.stderr));
-        let by_id =
-            obj.iter().map(|(tag, v)| (tag.split("_|-").nth(1).expect("state tag").to_owned(), v.clone())).collect();
-        (call, by_id)
+        let states = by_id(&call);
+        (call, states)
     }
 
     fn sync(&self) {
-        let c = self.call(&["saltutil.sync_all"]);
-        assert_eq!(c.code, 0, "sync_all: {}", c.stderr);
-        for kind in ["modules", "states", "grains"] {
-            let synced = c.json[kind].to_string();
-            assert!(synced.contains(&format!("{kind}.venvaudit")), "{kind} not synced: {}", c.json);
-        }
+        self.sync_with(&mut Command::new(salt_call_path()), &["modules", "states", "grains"]);
     }
 }
 
-fn comment(states: &serde_json::Map<String, Value>, id: &str) -> String {
+fn comment(states: &BTreeMap<String, Value>, id: &str) -> String {
     states[id]["comment"].as_str().unwrap_or_default().to_owned()
 }
 
-fn result(states: &serde_json::Map<String, Value>, id: &str) -> Value {
+fn result(states: &BTreeMap<String, Value>, id: &str) -> Value {
     assert!(states.contains_key(id), "state {id} missing from {states:?}");
     states[id]["result"].clone()
 }
@@ -568,14 +507,8 @@ fn pip_names(venv: &Path) -> std::collections::BTreeSet<(String, String)> {
 /// install_binary_and_gate_a_deploy). The good and bad wheelhouses are served from
 /// salt://app/wheelhouses/{good,bad}; the app's venv (pyenv 3.12, with pip) is `dir/app/venv`.
 fn wheelhouse_minion(dir: &Path) -> (Minion, PathBuf) {
-    let minion = Minion::new(dir, &format!("venvaudit.binary: {BIN}\n"));
+    let minion = Minion::with_binary(dir);
     let states = dir.join("states");
-    std::fs::create_dir_all(states.join("venvaudit")).unwrap();
-    std::fs::write(
-        states.join("venvaudit/init.sls"),
-        format!("venvaudit-binary:\n  file.exists:\n    - name: {BIN}\n"),
-    )
-    .unwrap();
     make_wheelhouse(&states.join("app/wheelhouses/good"), &["six-1.17.0-", "idna-3.20-", "pyyaml-6.0.4-cp312-"], false);
     make_wheelhouse(&states.join("app/wheelhouses/bad"), &["six-1.17.0-", "idna-3.20-"], true);
     let app = dir.join("app");
@@ -815,12 +748,12 @@ fn read_json(path: &Path) -> Value {
     serde_json::from_str(&s).unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()))
 }
 
-fn changes(states: &serde_json::Map<String, Value>, id: &str) -> Value {
+fn changes(states: &BTreeMap<String, Value>, id: &str) -> Value {
     assert!(states.contains_key(id), "state {id} missing from {states:?}");
     states[id]["changes"].clone()
 }
 
-fn changed(states: &serde_json::Map<String, Value>, id: &str) -> bool {
+fn changed(states: &BTreeMap<String, Value>, id: &str) -> bool {
     changes(states, id).as_object().is_some_and(|c| !c.is_empty())
 }
 

@@ -37,6 +37,8 @@ description:
     nothing is extracted, installed or executed, and nothing is written.
   - The module is a binary built for glibc 2.17 or newer, one per architecture; the action
     plugin picks the one for the target's machine (from facts, else C(uname -m)).
+extends_documentation_fragment:
+  - venvaudit.python.ignore
 options:
   artifacts:
     description:
@@ -113,39 +115,6 @@ options:
     type: list
     elements: str
     default: []
-  ignore:
-    description:
-      - Findings to accept. A finding is ignored when it matches every key an entry gives.
-        Ignored findings are still returned (with C(ignored) set) but do not fail the task.
-      - An entry whose O(ignore[].until) date has passed stops applying and yields an
-        C(ignore-expired) warning finding and a task warning.
-    type: list
-    elements: dict
-    default: []
-    suboptions:
-      id:
-        description: Finding id, for example C(artifact-sdist-only) or C(vulnerability).
-        type: str
-      advisory:
-        description: Advisory id or any of its aliases (PYSEC, GHSA, CVE).
-        type: str
-      package:
-        description: Distribution name (compared PEP 503-normalised).
-        type: str
-      venv:
-        description: The finding's C(venv) field as a path or glob (for artefact findings, the artefact).
-        type: str
-      reason:
-        description: Why the finding is accepted.
-        type: str
-        required: true
-      until:
-        description: Last day (YYYY-MM-DD) the entry applies. Quote it in YAML.
-        type: str
-  ignore_file:
-    description:
-      - Ignore policy file on the managed host (TOML or JSON), in addition to O(ignore).
-    type: path
   app:
     description:
       - The application's code (a directory or a C(.py) file). An extension module it imports

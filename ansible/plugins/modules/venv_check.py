@@ -30,6 +30,7 @@ description:
     plugin picks the one for the target's machine (from facts, else C(uname -m)).
 extends_documentation_fragment:
   - venvaudit.python.scan
+  - venvaudit.python.ignore
 options:
   fail_on:
     description:
@@ -70,39 +71,6 @@ options:
     type: list
     elements: str
     default: []
-  ignore:
-    description:
-      - Findings to accept. A finding is ignored when it matches every key an entry gives.
-        Ignored findings are still returned (with C(ignored) set) but do not fail the task.
-      - An entry whose O(ignore[].until) date has passed stops applying and yields an
-        C(ignore-expired) warning finding and a task warning.
-    type: list
-    elements: dict
-    default: []
-    suboptions:
-      id:
-        description: Finding id, for example C(broken-interpreter) or C(vulnerability).
-        type: str
-      advisory:
-        description: Advisory id or any of its aliases (PYSEC, GHSA, CVE).
-        type: str
-      package:
-        description: Distribution name (compared PEP 503-normalised).
-        type: str
-      venv:
-        description: Environment path or glob.
-        type: str
-      reason:
-        description: Why the finding is accepted.
-        type: str
-        required: true
-      until:
-        description: Last day (YYYY-MM-DD) the entry applies. Quote it in YAML.
-        type: str
-  ignore_file:
-    description:
-      - Ignore policy file on the managed host (TOML or JSON), in addition to O(ignore).
-    type: path
   apache_config:
     description:
       - Apache configuration files to read for mod_wsgi references, instead of the distribution's default.

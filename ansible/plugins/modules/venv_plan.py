@@ -42,6 +42,7 @@ description:
     plugin picks the one for the target's machine (from facts, else C(uname -m)).
 extends_documentation_fragment:
   - venvaudit.python.scan
+  - venvaudit.python.ignore
 options:
   checks:
     description:
@@ -71,36 +72,10 @@ options:
     elements: str
     default: []
   ignore:
+    # type, elements, default and suboptions: the doc fragment venvaudit.python.ignore
     description:
       - Findings to accept; an ignored finding is not planned (the plan's C(warnings) count them).
         A finding is ignored when it matches every key an entry gives.
-    type: list
-    elements: dict
-    default: []
-    suboptions:
-      id:
-        description: Finding id, for example C(vulnerability).
-        type: str
-      advisory:
-        description: Advisory id or any of its aliases (PYSEC, GHSA, CVE).
-        type: str
-      package:
-        description: Distribution name (compared PEP 503-normalised).
-        type: str
-      venv:
-        description: Environment path or glob.
-        type: str
-      reason:
-        description: Why the finding is accepted.
-        type: str
-        required: true
-      until:
-        description: Last day (YYYY-MM-DD) the entry applies. Quote it in YAML.
-        type: str
-  ignore_file:
-    description:
-      - Ignore policy file on the managed host (TOML or JSON), in addition to O(ignore).
-    type: path
   lock:
     description:
       - A lock the environments are compared with, on the managed host - a PEP 751 C(pylock.toml),
