@@ -87,7 +87,7 @@ impl LibrarySearch {
             platform: std::env::consts::ARCH.into(),
             cache: Mutex::new(HashMap::new()),
         };
-        if let Some(libc) = search.find_in_system("libc.so.6") {
+        if let Some((libc, _)) = native_libc(root, &search.dirs) {
             // $LIB is the directory libc was installed into, relative to / or /usr.
             let dir = display(libc.parent().unwrap_or(Path::new("/lib")));
             let rel = dir.strip_prefix("/usr/").or_else(|| dir.strip_prefix('/')).unwrap_or("lib");
@@ -246,11 +246,34 @@ fn os_release_value(text: &str, key: &str) -> Option<String> {
     })
 }
 
+/// The scanned system's own C library among the `libc.so.6` files of the search directories:
+/// the first whose ELF machine and class are the system's (those of its `/bin/sh`; on the live
+/// host without one, this process's), else the first. The loader skips a multiarch host's
+/// foreign libraries the same way: with `libc6:arm64` installed on amd64, ld.so.conf lists
+/// /lib/aarch64-linux-gnu before /lib/x86_64-linux-gnu.
+fn native_libc(root: &HostRoot, dirs: &[PathBuf]) -> Option<(PathBuf, ElfInfo)> {
+    let own = ["/bin/sh", "/usr/bin/sh", "/bin/busybox", "/usr/bin/env"]
+        .iter()
+        .find_map(|p| root.resolve(Path::new(p)).ok().and_then(|r| elf::read_elf(&root.real(&r)).ok()))
+        .map(|i| (i.machine, Some(i.is_64)))
+        .or_else(|| (!root.is_chroot()).then(|| (std::env::consts::ARCH.to_owned(), None)));
+    let mut first = None;
+    for dir in dirs {
+        let view = dir.join("libc.so.6");
+        if !root.exists(&view) {
+            continue;
+        }
+        let Some(info) = root.resolve(&view).ok().and_then(|r| elf::read_elf(&root.real(&r)).ok()) else { continue };
+        if own.as_ref().is_none_or(|(m, is_64)| *m == info.machine && is_64.is_none_or(|b| b == info.is_64)) {
+            return Some((view, info));
+        }
+        first.get_or_insert((view, info));
+    }
+    first
+}
+
 fn find_libc(root: &HostRoot, libs: &LibrarySearch) -> Libc {
-    if let Some(view) = libs.find_in_system("libc.so.6")
-        && let Ok(resolved) = root.resolve(&view)
-        && let Ok(info) = elf::read_elf(&root.real(&resolved))
-    {
+    if let Some((view, info)) = native_libc(root, &libs.dirs) {
         let glibc = info.version_defs.iter().filter_map(|v| elf::glibc_version(v)).max();
         return Libc {
             flavor: Some(elf::LibcFlavor::Glibc),
@@ -271,6 +294,43 @@ fn find_libc(root: &HostRoot, libs: &LibrarySearch) -> Libc {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A multiarch tree whose ld.so.conf lists a foreign architecture's directory first (as
+    /// `dpkg --add-architecture arm64` and libc6:arm64 do on amd64): the system's libc is the
+    /// one of its own machine, and `$LIB` follows it. The foreign libc is this host's libc.so.6
+    /// with its ELF machine set to AArch64 (183), so it reaches the ELF reader as aarch64.
+    #[test]
+    fn a_foreign_libc_listed_first_is_not_the_systems() {
+        // The truth: the libc.so.6 the real loader mapped into this process.
+        let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+        let libc = maps
+            .lines()
+            .filter_map(|l| l.split_whitespace().nth(5))
+            .find(|p| p.ends_with("/libc.so.6"))
+            .expect("this process maps a libc.so.6")
+            .to_owned();
+        let arch = std::env::consts::ARCH.to_owned();
+        let dir = std::env::temp_dir().join(format!("venvaudit-multiarch-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let native = format!("lib/{arch}-linux-gnu");
+        for d in ["bin", "etc", "lib/aarch64-linux-gnu", native.as_str()] {
+            std::fs::create_dir_all(dir.join(d)).unwrap();
+        }
+        std::fs::copy("/bin/sh", dir.join("bin/sh")).unwrap();
+        std::fs::write(dir.join("etc/ld.so.conf"), format!("/lib/aarch64-linux-gnu\n/{native}\n")).unwrap();
+        std::fs::copy(&libc, dir.join(&native).join("libc.so.6")).unwrap();
+        let mut foreign = std::fs::read(&libc).unwrap();
+        foreign[18..20].copy_from_slice(&183u16.to_le_bytes());
+        std::fs::write(dir.join("lib/aarch64-linux-gnu/libc.so.6"), foreign).unwrap();
+        let root = HostRoot::at(&dir).unwrap();
+        let foreign_info = elf::read_elf(&dir.join("lib/aarch64-linux-gnu/libc.so.6")).unwrap();
+        assert_eq!(foreign_info.machine, "aarch64", "the foreign libc must reach the reader as aarch64");
+        let facts = HostFacts::gather(&root);
+        assert_eq!(facts.host.arch.as_deref(), Some(arch.as_str()));
+        assert_eq!(facts.libc.path.as_deref(), Some(format!("/{native}/libc.so.6").as_str()));
+        assert_eq!(facts.libs.lib_token, native);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn this_host_has_a_glibc() {
