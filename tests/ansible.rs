@@ -14,6 +14,8 @@
 #[path = "support/ansible.rs"]
 mod ansible_support;
 mod support;
+#[path = "support/wheel.rs"]
+mod wheel;
 
 use ansible_support::{
     Collection, ansible_env, assert_choices_left_to_build, assert_doc_matches_spec, install_collection, ok, read_json,
@@ -26,6 +28,7 @@ use std::process::{Command, Output};
 use std::sync::OnceLock;
 use support::{Creator, check as run, make_bare_venv, make_venv, pip_install, pyenv, pyenv_prefix};
 use venvaudit::ansible::{ARTIFACT_SPEC, CHECK_SPEC, FACTS_SPEC, IGNORE_SPEC};
+use wheel::make_wheelhouse;
 
 /// Everything the tests share, set up once.
 struct Fixture {
@@ -902,43 +905,6 @@ fn rolling_deploy_example_stops_at_the_first_bad_host() {
 
 // ------------------------------------------------------------------ artefact gate (artifact_check)
 
-/// The one wheel of the offline wheelhouse whose file name starts with `prefix`.
-fn wheel(prefix: &str) -> PathBuf {
-    let dir = support::wheels();
-    let mut hits: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with(prefix))
-        .collect();
-    assert_eq!(hits.len(), 1, "one wheel {prefix}* expected in {} (scripts/setup.sh): {hits:?}", dir.display());
-    hits.pop().unwrap()
-}
-
-/// sha256 of a file, by coreutils (not by the tool under test).
-fn sha256(path: &Path) -> String {
-    let out = run(Command::new("sha256sum").arg(path));
-    String::from_utf8(out.stdout).unwrap().split_whitespace().next().unwrap().to_owned()
-}
-
-/// A wheelhouse at `dir`: copies of the wheels named by prefix, and `requirements.txt` pinning
-/// each (`name==version --hash=sha256:...`), as `pip-compile --generate-hashes` writes it.
-fn make_wheelhouse(dir: &Path, prefixes: &[&str]) -> PathBuf {
-    std::fs::create_dir_all(dir).unwrap();
-    let mut reqs = String::from("# pinned and hashed for the test's wheelhouse\n");
-    for prefix in prefixes {
-        let src = wheel(prefix);
-        let name = src.file_name().unwrap().to_string_lossy().into_owned();
-        let dst = dir.join(&name);
-        std::fs::copy(&src, &dst).unwrap();
-        let mut parts = name.split('-');
-        let (dist, version) = (parts.next().unwrap(), parts.next().unwrap());
-        reqs += &format!("{dist}=={version} \\\n    --hash=sha256:{}\n", sha256(&dst));
-    }
-    std::fs::write(dir.join("requirements.txt"), reqs).unwrap();
-    dir.to_owned()
-}
-
 /// The normalised names and versions of what pip sees in `venv` (ground truth).
 fn installed(venv: &Path) -> BTreeSet<(String, String)> {
     support::pip_list_normalized(venv)
@@ -1019,7 +985,8 @@ fn artifact_check_gates_the_wheelhouse_example_which_installs_and_matches_its_lo
     std::fs::create_dir_all(&app).unwrap();
     make_venv(Creator::Venv, &pyenv("3.12"), &venv);
     let before = installed(&venv);
-    let src = make_wheelhouse(&dir.join("wheelhouse-src"), &["six-1.17.0-", "idna-3.20-", "pyyaml-6.0.4-cp312-"]);
+    let src =
+        make_wheelhouse(&dir.join("wheelhouse-src"), &["six-1.17.0-", "idna-3.20-", "pyyaml-6.0.4-cp312-"], false);
     let want: BTreeSet<(String, String)> = [("idna", "3.20"), ("pyyaml", "6.0.4"), ("six", "1.17.0")]
         .iter()
         .map(|(n, v)| (n.to_string(), v.to_string()))
@@ -1099,7 +1066,7 @@ fn artifact_check_stops_the_wheelhouse_example_before_anything_is_installed() {
     std::fs::create_dir_all(&app).unwrap();
     make_venv(Creator::Venv, &pyenv("3.12"), &venv);
     let before = installed(&venv);
-    let src = make_wheelhouse(&dir.join("wheelhouse-src"), &["six-1.17.0-", "PyYAML-6.0.3-cp38-"]);
+    let src = make_wheelhouse(&dir.join("wheelhouse-src"), &["six-1.17.0-", "PyYAML-6.0.3-cp38-"], false);
 
     let out = deploy_wheelhouse(f, &dir, &app, &src);
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
@@ -1143,8 +1110,8 @@ fn artifact_check_options_check_mode_and_the_gates_group() {
     let dir = f.dir("artifact_options");
     let venv = dir.join("venv");
     make_bare_venv(&pyenv("3.12"), &venv);
-    let bad = make_wheelhouse(&dir.join("bad"), &["six-1.17.0-", "PyYAML-6.0.3-cp38-"]);
-    let good = make_wheelhouse(&dir.join("good"), &["six-1.17.0-", "pyyaml-6.0.4-cp312-"]);
+    let bad = make_wheelhouse(&dir.join("bad"), &["six-1.17.0-", "PyYAML-6.0.3-cp38-"], false);
+    let good = make_wheelhouse(&dir.join("good"), &["six-1.17.0-", "pyyaml-6.0.4-cp312-"], false);
     let gate = |extra: &str, name: &str, opts: &str| {
         format!(
             "    - venvaudit.python.artifact_check:\n{opts}{extra}      register: {name}\n      ignore_errors: true\n{}",
@@ -1247,27 +1214,6 @@ const OSV_DB_PLAY: &str = r#"- hosts: localhost
       check_mode: false
 "#;
 
-/// A small PyPI database for the role's PyPI part (one made-up advisory, in a zip like
-/// osv.dev's), so this test needs no download and no shared data.
-fn tiny_pypi_zip(path: &Path) {
-    use std::io::Write;
-    let record = json!({
-        "schema_version": "1.6.0",
-        "id": "VENVAUDIT-TEST-2026-2",
-        "modified": "2026-12-01T00:00:00Z",
-        "published": "2026-12-01T00:00:00Z",
-        "summary": "test advisory of tests/ansible.rs",
-        "affected": [{
-            "package": {"ecosystem": "PyPI", "name": "django"},
-            "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "3.2"}, {"fixed": "3.2.1"}]}]
-        }]
-    });
-    let mut zip = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
-    zip.start_file("VENVAUDIT-TEST-2026-2.json", zip::write::SimpleFileOptions::default()).unwrap();
-    zip.write_all(record.to_string().as_bytes()).unwrap();
-    zip.finish().unwrap();
-}
-
 /// `venvaudit check --cpython-db FILE` of the fixture's Python 3.8 venv (db1): the
 /// interpreter's advisories found through that file.
 fn interpreter_advisories(cpython_db: &Path, pypi: &Path, f: &Fixture) -> (Vec<String>, Value) {
@@ -1326,7 +1272,7 @@ fn osv_db_role_builds_and_ships_the_cpython_advisory_file() {
     }
     let psf = fixtures.join("psf");
     let pypi = dir.join("PyPI.zip");
-    tiny_pypi_zip(&pypi);
+    wheel::tiny_pypi_zip(&pypi, "VENVAUDIT-TEST-2026-2", "test advisory of tests/ansible.rs");
     let host = dir.join("host/var/lib/venvaudit/osv");
     let dest = host.join("CPython.json");
     let cache = dir.join("controller-cache");

@@ -10,6 +10,8 @@
 //! scripts/setup.sh), else on PATH.
 
 mod support;
+#[path = "support/wheel.rs"]
+mod wheel;
 
 #[path = "support/salt.rs"]
 mod salt_support;
@@ -20,6 +22,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
+use wheel::make_wheelhouse;
 
 const REPO: &str = env!("CARGO_MANIFEST_DIR");
 const BIN: &str = env!("CARGO_BIN_EXE_venvaudit");
@@ -455,47 +458,6 @@ fn a_gate_judges_only_the_venvs_it_names() {
 
 // ------------------------------------------------------------- artefact gate and the deploy recipe
 
-/// The one wheel of the offline wheelhouse whose file name starts with `prefix`.
-fn wheel(prefix: &str) -> PathBuf {
-    let dir = support::wheels();
-    let mut hits: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with(prefix))
-        .collect();
-    assert_eq!(hits.len(), 1, "one wheel {prefix}* expected in {} (scripts/setup.sh): {hits:?}", dir.display());
-    hits.pop().unwrap()
-}
-
-/// sha256 of a file, by coreutils (not by the tool under test).
-fn sha256(path: &Path) -> String {
-    let out = support::check(Command::new("sha256sum").arg(path));
-    String::from_utf8(out.stdout).unwrap().split_whitespace().next().unwrap().to_owned()
-}
-
-/// A wheelhouse at `dir`: copies of the wheels named by prefix and `requirements.txt` pinning
-/// each with its sha256; `swap_hash` gives the first wheel the second one's hash (a lock that
-/// does not match its files).
-fn make_wheelhouse(dir: &Path, prefixes: &[&str], swap_hash: bool) -> PathBuf {
-    std::fs::create_dir_all(dir).unwrap();
-    let mut pins = Vec::new();
-    for prefix in prefixes {
-        let src = wheel(prefix);
-        let name = src.file_name().unwrap().to_string_lossy().into_owned();
-        let dst = dir.join(&name);
-        std::fs::copy(&src, &dst).unwrap();
-        let mut parts = name.split('-');
-        pins.push((parts.next().unwrap().to_owned(), parts.next().unwrap().to_owned(), sha256(&dst)));
-    }
-    if swap_hash {
-        pins[0].2 = pins[1].2.clone();
-    }
-    let reqs: String = pins.iter().map(|(n, v, h)| format!("{n}=={v} --hash=sha256:{h}\n")).collect();
-    std::fs::write(dir.join("requirements.txt"), reqs).unwrap();
-    dir.to_owned()
-}
-
 /// The distributions pip sees in `venv`, normalised (ground truth).
 fn pip_names(venv: &Path) -> std::collections::BTreeSet<(String, String)> {
     support::pip_list_normalized(venv)
@@ -722,27 +684,6 @@ missing:
 
 // ------------------------------------------------ the OSV database states: the CPython file
 
-/// A small PyPI database in a zip like osv.dev's (one made-up advisory), for osv_db.sls's
-/// PyPI state, so this test needs no shared data.
-fn tiny_pypi_zip(path: &Path) {
-    use std::io::Write;
-    let record = serde_json::json!({
-        "schema_version": "1.6.0",
-        "id": "VENVAUDIT-TEST-2026-3",
-        "modified": "2026-12-01T00:00:00Z",
-        "published": "2026-12-01T00:00:00Z",
-        "summary": "test advisory of tests/salt.rs",
-        "affected": [{
-            "package": {"ecosystem": "PyPI", "name": "django"},
-            "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "3.2"}, {"fixed": "3.2.1"}]}]
-        }]
-    });
-    let mut zip = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
-    zip.start_file("VENVAUDIT-TEST-2026-3.json", zip::write::SimpleFileOptions::default()).unwrap();
-    zip.write_all(record.to_string().as_bytes()).unwrap();
-    zip.finish().unwrap();
-}
-
 fn read_json(path: &Path) -> Value {
     let s = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_str(&s).unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()))
@@ -781,7 +722,7 @@ fn osv_db_states_build_the_cpython_advisory_file_on_the_master_and_ship_it() {
     let psf = fixtures.join("psf");
     let osv_files = dir.join("states/venvaudit/files/osv");
     std::fs::create_dir_all(&osv_files).unwrap();
-    tiny_pypi_zip(&osv_files.join("PyPI.zip"));
+    wheel::tiny_pypi_zip(&osv_files.join("PyPI.zip"), "VENVAUDIT-TEST-2026-3", "test advisory of tests/salt.rs");
     // Where the build goes by default: the first file root (the master's /srv/salt).
     let served = osv_files.join("CPython.json");
     let host = dir.join("host/var/lib/venvaudit/osv");

@@ -76,3 +76,72 @@ pub fn pure_wheel(dir: &Path, name: &str, version: &str, extra: &str) -> PathBuf
     let module = format!("{}/__init__.py", name.to_lowercase().replace('-', "_"));
     make_wheel(dir, &format!("{name}-{version}-py3-none-any.whl"), &[(module.as_str(), b"VALUE = 1\n")], extra)
 }
+
+/// The one wheel of the offline wheelhouse (`scripts/setup.sh`) whose file name starts with
+/// `prefix`.
+pub fn offline_wheel(prefix: &str) -> PathBuf {
+    let dir = std::env::var_os("VENVAUDIT_WHEELS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".tools/wheels"));
+    let mut hits: Vec<PathBuf> = fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("cannot list {}: {e} (run scripts/setup.sh)", dir.display()))
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with(prefix))
+        .collect();
+    assert_eq!(hits.len(), 1, "one wheel {prefix}* expected in {} (scripts/setup.sh): {hits:?}", dir.display());
+    hits.pop().unwrap()
+}
+
+/// sha256 of a file, by coreutils (not by the tool under test).
+pub fn sha256sum(path: &Path) -> String {
+    let out = std::process::Command::new("sha256sum").arg(path).output().expect("run sha256sum");
+    assert!(out.status.success(), "sha256sum {}: {}", path.display(), String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap().split_whitespace().next().unwrap().to_owned()
+}
+
+/// A wheelhouse at `dir`: copies of the offline wheels named by prefix, and `requirements.txt`
+/// pinning each with its sha256 on a continuation line, as `pip-compile --generate-hashes`
+/// writes it; `swap_hash` gives the first wheel the second one's hash (a lock that does not
+/// match its files).
+pub fn make_wheelhouse(dir: &Path, prefixes: &[&str], swap_hash: bool) -> PathBuf {
+    fs::create_dir_all(dir).unwrap();
+    let mut pins = Vec::new();
+    for prefix in prefixes {
+        let src = offline_wheel(prefix);
+        let name = src.file_name().unwrap().to_string_lossy().into_owned();
+        let dst = dir.join(&name);
+        fs::copy(&src, &dst).unwrap();
+        let mut parts = name.split('-');
+        pins.push((parts.next().unwrap().to_owned(), parts.next().unwrap().to_owned(), sha256sum(&dst)));
+    }
+    if swap_hash {
+        pins[0].2 = pins[1].2.clone();
+    }
+    let mut reqs = String::from("# pinned and hashed for the test's wheelhouse\n");
+    for (n, v, h) in &pins {
+        reqs += &format!("{n}=={v} \\\n    --hash=sha256:{h}\n");
+    }
+    fs::write(dir.join("requirements.txt"), reqs).unwrap();
+    dir.to_owned()
+}
+
+/// A small PyPI advisory database in a zip like osv.dev's: one made-up advisory `id` for
+/// django [3.2, 3.2.1), so a test needs no download and no shared data.
+pub fn tiny_pypi_zip(path: &Path, id: &str, summary: &str) {
+    let record = serde_json::json!({
+        "schema_version": "1.6.0",
+        "id": id,
+        "modified": "2026-12-01T00:00:00Z",
+        "published": "2026-12-01T00:00:00Z",
+        "summary": summary,
+        "affected": [{
+            "package": {"ecosystem": "PyPI", "name": "django"},
+            "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "3.2"}, {"fixed": "3.2.1"}]}]
+        }]
+    });
+    let mut zip = zip::ZipWriter::new(fs::File::create(path).unwrap());
+    zip.start_file(format!("{id}.json"), zip::write::SimpleFileOptions::default()).unwrap();
+    zip.write_all(record.to_string().as_bytes()).unwrap();
+    zip.finish().unwrap();
+}
