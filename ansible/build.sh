@@ -17,7 +17,11 @@
 #
 # Environment knobs (all optional):
 #   VENVAUDIT_ARCHS       architectures to build, space-separated (default: x86_64, plus
-#                         aarch64 when `rustup target add aarch64-unknown-linux-gnu` was done).
+#                         aarch64 when its Rust standard library is installed: rustup's
+#                         (`rustup target add aarch64-unknown-linux-gnu`) or Debian's
+#                         (libstd-rust-web-dev:arm64, which scripts/setup.sh installs; such a
+#                         target is built with Debian's own /usr/bin/rustc, since rustup's rustc
+#                         cannot use another compiler's standard library).
 #                         An architecture whose Rust standard library is missing is an error.
 #   VENVAUDIT_TOOLS_VENV  Python venv with ziglang, cargo-zigbuild and ansible-core
 #                         (default: .tools/venv made by scripts/setup.sh)
@@ -53,13 +57,14 @@ coll_version="$(sed -n 's/^version: *//p' "$COLL/galaxy.yml" | head -n1)"
 [[ "$crate_version" == "$coll_version" ]] ||
     die "galaxy.yml version $coll_version differs from Cargo.toml version $crate_version"
 
-installed_targets="$(rustup target list --installed 2>/dev/null || true)"
+# shellcheck source=../scripts/rust-toolchain.sh
+. "$REPO/scripts/rust-toolchain.sh"
 if [[ -n "${VENVAUDIT_ARCHS:-}" ]]; then
     read -r -a archs <<<"$VENVAUDIT_ARCHS"
 else
     archs=()
     for a in "${KNOWN_ARCHS[@]}"; do
-        if [[ "$a" == x86_64 ]] || grep -qx "$a-unknown-linux-gnu" <<<"$installed_targets"; then
+        if rustc_for_arch "$a" >/dev/null; then
             archs+=("$a")
         fi
     done
@@ -81,10 +86,10 @@ else
     for arch in "${archs[@]}"; do
         target="$arch-unknown-linux-gnu"
         # The target's standard library is all the build needs; nothing is downloaded.
-        grep -qx "$target" <<<"$installed_targets" ||
-            die "rust target $target is not installed (rustup target add $target)"
-        log "cargo zigbuild --release --target $target.$GLIBC"
-        (cd "$REPO" && PATH="$zigbin:$PATH" "$zigbuild" zigbuild --release --locked --target "$target.$GLIBC")
+        rustc="$(rustc_for_arch "$arch")" ||
+            die "no Rust standard library for $target: run scripts/setup.sh (it installs Debian's, libstd-rust-web-dev:arm64 for aarch64) or rustup target add $target, or leave $arch out of VENVAUDIT_ARCHS"
+        log "cargo zigbuild --release --target $target.$GLIBC${rustc:+ (RUSTC=$rustc)}"
+        (cd "$REPO" && env PATH="$zigbin:$PATH" ${rustc:+RUSTC="$rustc"} "$zigbuild" zigbuild --release --locked --target "$target.$GLIBC")
         binary="$REPO/target/$target/release/venvaudit"
         log "checking $binary needs no GLIBC_ version above $GLIBC"
         (cd "$REPO" && VENVAUDIT_GLIBC_CHECK_BINARY="$binary" VENVAUDIT_GLIBC_MAX="$GLIBC" \

@@ -10,7 +10,12 @@
 #   venvaudit-python-VERSION.tar.gz          the Ansible collection (ansible/build.sh), one
 #                                            binary per architecture
 #   saltext_venvaudit-VERSION.tar.gz, saltext_venvaudit-VERSION-py3-none-any.whl
-#                                            the Salt extension (salt/extension)
+#                                            the Salt extension (salt/extension); it depends
+#                                            on the venvaudit wheel, one per architecture
+#   venvaudit-salt-VERSION.tar.gz            the Salt file root (salt/ without the extension)
+#                                            with venvaudit/files/venvaudit-linux-ARCH for
+#                                            every architecture and their venvaudit/files/SHA256SUMS,
+#                                            which salt://venvaudit (init.sls) installs by cpuarch
 #
 # One zig build per architecture serves the tarball, the .deb and the collection: this script
 # runs ansible/build.sh (which builds and glibc-checks the binaries) and packs the binaries it
@@ -19,8 +24,10 @@
 # the other's cache. Man pages and completions come from the CLI definition
 # (`venvaudit __generate-assets DIR`), so they never drift from --help.
 #
-# Architectures: VENVAUDIT_ARCHS as for ansible/build.sh (default x86_64, plus aarch64 when its
-# Rust standard library is installed). Checks run here: the glibc floor of each binary
+# Architectures: VENVAUDIT_ARCHS (default on x86_64: "x86_64 aarch64", every release ships both;
+# elsewhere this machine's). aarch64 is cross-built with Debian's rustc-web and its aarch64
+# standard library, which scripts/setup.sh installs; without them this script stops before
+# building anything and says so (VENVAUDIT_ARCHS=x86_64 builds this machine's alone). Checks run here: the glibc floor of each binary
 # (ansible/build.sh), `auditwheel show` and `twine check` of the wheels, `antsibull-changelog
 # lint` of the collection's changelog fragments, and `sha256sum -c SHA256SUMS`.
 #
@@ -47,17 +54,29 @@ ext_version="$(sed -n 's/^version = "\(.*\)"/\1/p' "$REPO/salt/extension/pyproje
     die "salt/extension/pyproject.toml version $ext_version differs from Cargo.toml version $version"
 grep -q "\"venvaudit==$version\"" "$REPO/salt/extension/pyproject.toml" ||
     die "salt/extension/pyproject.toml must depend on venvaudit==$version"
+default_archs="$(uname -m)"
+[[ "$default_archs" != x86_64 ]] || default_archs="x86_64 aarch64"
+export VENVAUDIT_ARCHS="${VENVAUDIT_ARCHS:-$default_archs}"
+# shellcheck source=rust-toolchain.sh
+. "$REPO/scripts/rust-toolchain.sh"
+for arch in $VENVAUDIT_ARCHS; do
+    rustc_for_arch "$arch" >/dev/null ||
+        die "no Rust toolchain for $arch here: run scripts/setup.sh (it installs Debian's aarch64 cross toolchain: rustc-web, libstd-rust-web-dev:arm64), or set VENVAUDIT_ARCHS=$(uname -m) to build this machine's artefacts alone"
+done
 rm -rf "$DIST" "$BUILD"
 mkdir -p "$DIST" "$BUILD"
+# Every tarball's file times: the commit's (reproducible archives).
+mtime="$(git -C "$REPO" log -1 --format=%cI 2>/dev/null || date -u +%FT%TZ)"
 
 # ---------------------------------------------------------------- binaries + Ansible collection
 log "ansible/build.sh (zig build per architecture, glibc check, collection)"
 VENVAUDIT_OUT="$BUILD/ansible" VENVAUDIT_TOOLS_VENV="$TOOLS_VENV" "$REPO/ansible/build.sh" >/dev/null
 cp "$BUILD/ansible/venvaudit-python-$version.tar.gz" "$DIST/"
 files="$BUILD/ansible/collection/files"
-archs=()
-for f in "$files"/venvaudit-linux-*; do archs+=("${f##*/venvaudit-linux-}"); done
-((${#archs[@]})) || die "ansible/build.sh built no binary"
+read -r -a archs <<<"$VENVAUDIT_ARCHS"
+for arch in "${archs[@]}"; do
+    [[ -x "$files/venvaudit-linux-$arch" ]] || die "ansible/build.sh built no binary for $arch"
+done
 log "architectures: ${archs[*]}"
 (cd "$REPO/ansible" && "$(tool antsibull-changelog)" lint) || die "antsibull-changelog lint failed"
 
@@ -82,7 +101,6 @@ for arch in "${archs[@]}"; do
     cp -r "$BUILD/assets/man" "$BUILD/assets/completions" "$t/"
     install -m 644 "$REPO/README.md" "$REPO/LICENSE-MIT" "$REPO/LICENSE-APACHE" "$t/"
     # Reproducible: sorted names, root-owned, the commit's time.
-    mtime="$(git -C "$REPO" log -1 --format=%cI 2>/dev/null || date -u +%FT%TZ)"
     tar --sort=name --owner=0 --group=0 --numeric-owner --mtime="$mtime" -C "$BUILD/tar" -czf "$DIST/$name.tar.gz" "$name"
 
     darch="$(deb_arch "$arch")"
@@ -127,8 +145,9 @@ mkdir -p "$zigdir"
 printf '#!/bin/sh\nexec "%s" -m ziglang "$@"\n' "$(tool python)" >"$zigdir/zig"
 chmod 755 "$zigdir/zig"
 for arch in "${archs[@]}"; do
-    log "maturin build --release --zig --target $arch-unknown-linux-gnu (manylinux2014)"
-    (cd "$REPO" && PATH="$zigdir:$TOOLS_VENV/bin:$PATH" CARGO_TARGET_DIR="$REPO/target/maturin" \
+    rustc="$(rustc_for_arch "$arch")"
+    log "maturin build --release --zig --target $arch-unknown-linux-gnu (manylinux2014)${rustc:+ (RUSTC=$rustc)}"
+    (cd "$REPO" && env PATH="$zigdir:$TOOLS_VENV/bin:$PATH" CARGO_TARGET_DIR="$REPO/target/maturin" ${rustc:+RUSTC="$rustc"} \
         "$(tool maturin)" build --release --locked --zig --target "$arch-unknown-linux-gnu" \
         --compatibility manylinux2014 --out "$DIST" >&2)
 done
@@ -152,6 +171,19 @@ install -m 644 "$REPO/LICENSE-MIT" "$REPO/LICENSE-APACHE" "$ext/"
 log "building the Salt extension (sdist and wheel)"
 "$(tool python)" -m pip wheel -q --no-deps --no-build-isolation -w "$DIST" "$ext" >&2
 (cd "$ext" && "$(tool python)" -c 'from setuptools import build_meta as b; import sys; print(b.build_sdist(sys.argv[1]))' "$DIST" >/dev/null)
+
+# ---------------------------------------------------------------- Salt file root
+# What git tracks under salt/ (never a binary left in the working tree), the extension aside,
+# plus every architecture's binary where init.sls looks for it, with their checksums.
+sroot_name="venvaudit-salt-$version"
+sroot="$BUILD/salt/$sroot_name"
+mkdir -p "$sroot"
+(cd "$REPO/salt" && git ls-files -z -- . ':!extension' | xargs -0 cp --parents -t "$sroot")
+for arch in "${archs[@]}"; do
+    install -m 755 "$files/venvaudit-linux-$arch" "$sroot/venvaudit/files/venvaudit-linux-$arch"
+done
+(cd "$sroot/venvaudit/files" && sha256sum venvaudit-linux-* >SHA256SUMS)
+tar --sort=name --owner=0 --group=0 --numeric-owner --mtime="$mtime" -C "$BUILD/salt" -czf "$DIST/$sroot_name.tar.gz" "$sroot_name"
 
 # ---------------------------------------------------------------- checks and sums
 "$(tool twine)" check --strict "$DIST"/*.whl "$DIST"/saltext_venvaudit-*.tar.gz >&2

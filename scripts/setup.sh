@@ -19,11 +19,24 @@
 #      pyenv's 3.12 alone into .tools/wheels under their own stamp (tests/reachability.rs).
 #   4. .tools/bin (wrappers for the tools, zig included) and .tools/env.sh, which
 #      scripts/test.sh sources. This script exports nothing itself.
+#   7. the aarch64 cross toolchain, when aarch64 is wanted (VENVAUDIT_ARCHS; by default on an
+#      x86_64 Debian host): Debian's arm64 architecture (dpkg --add-architecture) and rustc-web
+#      (Debian's rustc, /usr/bin/rustc) with its standard library for both machines
+#      (libstd-rust-web-dev, libstd-rust-web-dev:arm64: rustup cannot fetch other targets here,
+#      and rustup's rustc cannot use Debian's std), gcc-aarch64-linux-gnu + libc6-dev-arm64-cross
+#      (the tests' aarch64 ELF fixtures), qemu-user (runs the aarch64 binary) and mmdebstrap;
+#      .tools/bin/qemu-aarch64-static out of Debian's qemu-user-static .deb (not installed);
+#      then .tools/arm64-trixie, a real arm64 Debian trixie tree (mmdebstrap --variant=extract:
+#      the essential set and python3, unpacked, no maintainer script run) that tests scan with
+#      --root, and .tools/wheels-aarch64, real aarch64 wheels for that tree's CPython 3.13.
 #
 # Environment knobs (all optional):
 #   PYENV_ROOT                 default ~/.pyenv
 #   VENVAUDIT_TOOLS_PYTHON     base interpreter of .tools/venv (default $PYENV_ROOT/versions/3.12.1/bin/python3.12)
-#   VENVAUDIT_SKIP_APT=1       skip the Debian package step
+#   VENVAUDIT_SKIP_APT=1       skip the Debian package steps
+#   VENVAUDIT_ARCHS            architectures to build and test (default on x86_64: "x86_64 aarch64";
+#                              without aarch64, step 7 is skipped)
+#   VENVAUDIT_DEBIAN_MIRROR    mirror of the arm64 trixie tree (default http://deb.debian.org/debian)
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -37,6 +50,14 @@ WH_REQS="$REPO/scripts/wheelhouse-requirements.txt"
 WH_VULN="$REPO/scripts/wheelhouse-vulnerable.txt"
 TEST_PYTHONS=(3.8 3.9 3.11 3.12 3.13)
 APT_PACKAGES=(apache2 libapache2-mod-wsgi-py3 apache2-dev python3-venv python3-gi strace rpm)
+# Step 7: the aarch64 cross toolchain (see the header).
+# Only on an x86_64 host: the host's std is named :amd64 (unqualified, an installed :arm64 answers).
+AARCH64_APT_PACKAGES=(rustc-web libstd-rust-web-dev:amd64 libstd-rust-web-dev:arm64 gcc-aarch64-linux-gnu
+    libc6-dev-arm64-cross qemu-user mmdebstrap)
+ARCHS="${VENVAUDIT_ARCHS:-$(if [[ "$(uname -m)" == x86_64 ]]; then echo "x86_64 aarch64"; else uname -m; fi)}"
+ARM64_TREE="$TOOLS/arm64-trixie"
+AARCH64_WHEELS="$TOOLS/wheels-aarch64"
+AARCH64_WHEEL_PINS=(numpy==2.5.5 pyyaml==6.0.4 psycopg2-binary==2.9.13)
 
 log() { printf 'setup: %s\n' "$*" >&2; }
 die() { printf 'setup: ERROR: %s\n' "$*" >&2; exit 1; }
@@ -54,22 +75,19 @@ pyenv_python() {
 hash_of() { cat "$@" | sha256sum | cut -d' ' -f1; }
 
 # ---------------------------------------------------------------- 1. Debian packages
-step_apt() {
-    if [[ "${VENVAUDIT_SKIP_APT:-0}" == 1 ]]; then
-        log "apt: skipped (VENVAUDIT_SKIP_APT=1)"
-        return
-    fi
-    local missing=() p
-    for p in "${APT_PACKAGES[@]}"; do
+# The packages of "$@" that are not installed.
+apt_missing() {
+    local p
+    for p in "$@"; do
         if [[ "$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null || true)" != ii* ]]; then
-            missing+=("$p")
+            printf '%s\n' "$p"
         fi
     done
-    if ((${#missing[@]} == 0)); then
-        log "apt: ${APT_PACKAGES[*]} already installed"
-        return
-    fi
-    [[ "$(id -u)" == 0 ]] || die "apt: need root to install ${missing[*]}"
+}
+
+# apt-get install "$@" (after apt-get update), never starting a service.
+apt_install() {
+    [[ "$(id -u)" == 0 ]] || die "apt: need root to install $*"
     local made_policy=0
     if [[ ! -e /usr/sbin/policy-rc.d ]]; then
         # keep the package scripts from starting apache
@@ -77,16 +95,30 @@ step_apt() {
         chmod 755 /usr/sbin/policy-rc.d
         made_policy=1
     fi
-    log "apt: installing ${missing[*]} (apt-get update first)"
+    log "apt: installing $* (apt-get update first)"
     local rc=0
     {
         DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2 &&
             DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
                 -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
-                "${missing[@]}" >&2
+                "$@" >&2
     } || rc=$?
     if ((made_policy)); then rm -f /usr/sbin/policy-rc.d; fi
-    ((rc == 0)) || die "apt-get install ${missing[*]} failed (exit $rc)"
+    ((rc == 0)) || die "apt-get install $* failed (exit $rc)"
+}
+
+step_apt() {
+    if [[ "${VENVAUDIT_SKIP_APT:-0}" == 1 ]]; then
+        log "apt: skipped (VENVAUDIT_SKIP_APT=1)"
+        return
+    fi
+    local missing
+    mapfile -t missing < <(apt_missing "${APT_PACKAGES[@]}")
+    if ((${#missing[@]} == 0)); then
+        log "apt: ${APT_PACKAGES[*]} already installed"
+        return
+    fi
+    apt_install "${missing[@]}"
 }
 
 # ---------------------------------------------------------------- 2. tools venv
@@ -205,6 +237,9 @@ export VENVAUDIT_TOOLS_VENV='$VENV'
 export VENVAUDIT_WHEELS='$WHEELS'
 export VENVAUDIT_PYENV_VERSIONS='$pyenv_versions'
 export VENVAUDIT_TOOLS_BIN='$bin'
+export VENVAUDIT_ARCHS='$ARCHS'
+export VENVAUDIT_ARM64_TREE='$ARM64_TREE'
+export VENVAUDIT_AARCH64_WHEELS='$AARCH64_WHEELS'
 export UV_PYTHON_DOWNLOADS=never
 export UV_CACHE_DIR='$TOOLS/uv-cache'
 export VIRTUALENV_NO_PERIODIC_UPDATE=1
@@ -261,6 +296,99 @@ step_wheelhouse_py312() {
     log "wheelhouse 3.12: done (+$(($(du -sm "$WHEELS" | cut -f1) - before)) MB)"
 }
 
+# ---------------------------------------------------------------- 7. aarch64
+# Wanted when VENVAUDIT_ARCHS names aarch64 and this host is x86_64 (an aarch64 host builds its
+# own machine natively; other machines are not cross-built).
+aarch64_wanted() {
+    [[ " $ARCHS " == *" aarch64 "* && "$(uname -m)" == x86_64 ]]
+}
+
+step_aarch64_toolchain() {
+    if ! aarch64_wanted; then
+        log "aarch64: not cross-built here (VENVAUDIT_ARCHS=$ARCHS, machine $(uname -m))"
+        return
+    fi
+    if [[ "${VENVAUDIT_SKIP_APT:-0}" != 1 ]]; then
+        local missing
+        mapfile -t missing < <(apt_missing "${AARCH64_APT_PACKAGES[@]}")
+        if ((${#missing[@]})); then
+            if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+                [[ "$(id -u)" == 0 ]] || die "aarch64: need root for dpkg --add-architecture arm64"
+                log "aarch64: dpkg --add-architecture arm64"
+                dpkg --add-architecture arm64
+            fi
+            apt_install "${missing[@]}"
+        else
+            log "aarch64: ${AARCH64_APT_PACKAGES[*]} already installed"
+        fi
+    fi
+    [[ -d /usr/lib/rustlib/aarch64-unknown-linux-gnu/lib ]] ||
+        die "aarch64: Debian's aarch64 Rust standard library is missing (apt-get install libstd-rust-web-dev:arm64)"
+    /usr/bin/rustc --version >/dev/null 2>&1 || die "aarch64: /usr/bin/rustc (rustc-web) does not run"
+    command -v qemu-aarch64 >/dev/null || die "aarch64: qemu-aarch64 missing (apt-get install qemu-user)"
+    step_qemu_static
+}
+
+# .tools/bin/qemu-aarch64-static, taken out of Debian's qemu-user-static .deb (not installed:
+# the package registers binfmt handlers machine-wide, and is 380 MB for every machine). The
+# tests register it in binfmt_misc inside their own user namespace only (F flag: the kernel
+# keeps the open file, so it runs the arm64 tree's programs in a chroot where no x86_64
+# library exists; a static qemu needs none).
+step_qemu_static() {
+    local dest="$TOOLS/bin/qemu-aarch64-static" work
+    if [[ -x "$dest" ]] && "$dest" --version >/dev/null 2>&1; then
+        return
+    fi
+    [[ "${VENVAUDIT_SKIP_APT:-0}" != 1 ]] || die "aarch64: $dest missing and VENVAUDIT_SKIP_APT=1"
+    work="$(mktemp -d "${TMPDIR:-/tmp}/venvaudit-qemu.XXXXXX")"
+    log "aarch64: apt-get download qemu-user-static -> $dest"
+    (cd "$work" && apt-get download -q qemu-user-static >&2 2>/dev/null) ||
+        { rm -rf "$work"; die "aarch64: apt-get download qemu-user-static failed"; }
+    dpkg-deb --fsys-tarfile "$work"/qemu-user-static_*.deb | tar -x -C "$work" ./usr/bin/qemu-aarch64-static
+    mkdir -p "$TOOLS/bin"
+    install -m 755 "$work/usr/bin/qemu-aarch64-static" "$dest"
+    rm -rf "$work"
+}
+
+step_arm64_tree() {
+    aarch64_wanted || return 0
+    local mirror="${VENVAUDIT_DEBIAN_MIRROR:-http://deb.debian.org/debian}" want stamp="$ARM64_TREE/.venvaudit-stamp"
+    want="trixie arm64 extract ?essential python3 python3-venv $mirror"
+    if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
+        log "arm64 tree: $ARM64_TREE up to date"
+        return
+    fi
+    command -v mmdebstrap >/dev/null || die "arm64 tree: mmdebstrap missing (apt-get install mmdebstrap)"
+    log "arm64 tree: mmdebstrap --arch=arm64 --variant=extract trixie -> $ARM64_TREE (about 150 MB)"
+    rm -rf "$ARM64_TREE" "$ARM64_TREE.tmp"
+    local log_file="$TOOLS/arm64-trixie.log"
+    mmdebstrap --arch=arm64 --variant=extract --include='?essential' --include=python3 \
+        --include=python3-venv trixie "$ARM64_TREE.tmp" "$mirror" >"$log_file" 2>&1 ||
+        { tail -n 40 "$log_file" >&2; die "arm64 tree: mmdebstrap failed (log: $log_file)"; }
+    [[ -x "$ARM64_TREE.tmp/usr/bin/python3" || -L "$ARM64_TREE.tmp/usr/bin/python3" ]] ||
+        die "arm64 tree: no usr/bin/python3 in the tree"
+    mv "$ARM64_TREE.tmp" "$ARM64_TREE"
+    printf '%s\n' "$want" >"$stamp"
+}
+
+step_aarch64_wheels() {
+    aarch64_wanted || return 0
+    local want stamp="$AARCH64_WHEELS/.venvaudit-stamp"
+    want="${AARCH64_WHEEL_PINS[*]} cp313"
+    if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
+        log "aarch64 wheels: up to date"
+        return
+    fi
+    rm -rf "$AARCH64_WHEELS"
+    mkdir -p "$AARCH64_WHEELS"
+    log "aarch64 wheels: ${AARCH64_WHEEL_PINS[*]} for CPython 3.13 on manylinux aarch64"
+    "$VENV/bin/python" -m pip download -q --only-binary=:all: --no-deps \
+        --platform manylinux_2_28_aarch64 --platform manylinux2014_aarch64 \
+        --python-version 3.13 --implementation cp --abi cp313 \
+        -d "$AARCH64_WHEELS" "${AARCH64_WHEEL_PINS[@]}" >&2
+    printf '%s\n' "$want" >"$stamp"
+}
+
 timed() {
     local t0=$SECONDS
     "$@"
@@ -275,4 +403,7 @@ timed step_mod_wsgi_wheel
 timed step_env
 timed step_wheelhouse_nodeps
 timed step_wheelhouse_py312
+timed step_aarch64_toolchain
+timed step_arm64_tree
+timed step_aarch64_wheels
 log "all done in $((SECONDS - start))s"

@@ -10,7 +10,11 @@
 //!   completions, which agree with `--help`;
 //! - the collection, installed with `ansible-galaxy collection install`, runs both modules;
 //! - the Salt extension, pip-installed with its venvaudit wheel into a Python that has Salt,
-//!   serves `venvaudit.facts` and the `venvaudit.compatible` state with no file root.
+//!   serves `venvaudit.facts` and the `venvaudit.compatible` state with no file root;
+//! - both architectures (x86_64, aarch64) have every artefact: the aarch64 tarball, .deb,
+//!   wheel (pip installs it for an aarch64 platform), collection binary and Salt file root
+//!   binary are aarch64 ELF files that run under qemu-aarch64, and salt://venvaudit installs
+//!   the aarch64 one on a minion whose cpuarch is aarch64.
 //!
 //! Needs what scripts/setup.sh installs (tools venv with ansible-core, salt, maturin,
 //! auditwheel, twine, antsibull-changelog, ziglang, cargo-zigbuild; pyenv's 3.12), dpkg-deb,
@@ -23,6 +27,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 use support::{Creator, check, make_venv, pip_list_normalized, py_cmd, pyenv};
+use venvaudit::internals::read_elf;
+
+/// The architectures every release ships (scripts/release.sh's default on x86_64).
+const ARCHS: [(&str, &str); 2] = [("x86_64", "amd64"), ("aarch64", "arm64")];
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 
@@ -399,4 +407,152 @@ fn the_salt_extension_serves_the_module_and_state_from_salts_python() {
     let summary = mine.as_object().and_then(|m| m.values().next()).unwrap_or_else(|| panic!("empty mine: {mine}"));
     assert_eq!(summary["summary"]["venvs"], json!(1), "{summary}");
     assert!(summary["venvs"][0].get("packages").is_none(), "{summary}");
+}
+
+/// The program in a tarball, .deb, wheel, collection and Salt file root, for `arch`: an ELF file
+/// of that machine, glibc 2.17's loader, that prints the version (natively or under qemu).
+fn assert_runs_as(bin: &Path, arch: &str) {
+    let info = read_elf(bin).unwrap_or_else(|e| panic!("{}: {e:#}", bin.display()));
+    assert_eq!(info.machine, arch, "{}", bin.display());
+    let mut cmd = if arch == std::env::consts::ARCH {
+        Command::new(bin)
+    } else {
+        let mut c = Command::new(format!("qemu-{arch}"));
+        c.arg(bin);
+        c
+    };
+    assert_eq!(stdout(cmd.arg("--version")).trim(), format!("venvaudit {VERSION}"), "{}", bin.display());
+}
+
+#[test]
+#[ignore = "real-tool tier: builds every release artefact of both architectures (zig, maturin; needs scripts/setup.sh's aarch64 toolchain) and runs the aarch64 ones under qemu-aarch64"]
+fn every_artefact_ships_for_x86_64_and_aarch64() {
+    let d = dist();
+    let sums = std::fs::read_to_string(d.join("SHA256SUMS")).unwrap();
+    let listed: Vec<&str> = sums.lines().filter_map(|l| l.split_whitespace().nth(1)).collect();
+    let tmp = support::TempDir::new();
+    let collection = d.join(format!("venvaudit-python-{VERSION}.tar.gz"));
+    let coll_dir = tmp.join("collection");
+    support::mkdirs(&coll_dir);
+    check(Command::new("tar").arg("-xzf").arg(&collection).arg("-C").arg(&coll_dir));
+    let salt_root = format!("venvaudit-salt-{VERSION}");
+    assert!(listed.contains(&format!("{salt_root}.tar.gz").as_str()), "{sums}");
+    check(Command::new("tar").arg("-xzf").arg(d.join(format!("{salt_root}.tar.gz"))).arg("-C").arg(tmp.path()));
+    let salt_files = tmp.join(&salt_root).join("venvaudit/files");
+    check(Command::new("sha256sum").args(["-c", "--strict", "SHA256SUMS"]).current_dir(&salt_files));
+    for (arch, deb_arch) in ARCHS {
+        let tarball = format!("venvaudit-{VERSION}-{arch}-linux-gnu.tar.gz");
+        let deb = format!("venvaudit_{VERSION}-1_{deb_arch}.deb");
+        let wheel = format!("venvaudit-{VERSION}-py3-none-manylinux2014_{arch}.manylinux_2_17_{arch}.whl");
+        for name in [&tarball, &deb, &wheel] {
+            assert!(listed.contains(&name.as_str()), "{name} is not in SHA256SUMS:\n{sums}");
+        }
+        // Tarball.
+        let t = tmp.join(format!("tar-{arch}"));
+        support::mkdirs(&t);
+        check(Command::new("tar").arg("-xzf").arg(d.join(&tarball)).arg("-C").arg(&t));
+        assert_runs_as(&t.join(format!("venvaudit-{VERSION}-{arch}-linux-gnu/venvaudit")), arch);
+        // .deb.
+        let fields = stdout(Command::new("dpkg-deb").arg("-f").arg(d.join(&deb)).args(["Architecture", "Depends"]));
+        assert_eq!(fields, format!("Architecture: {deb_arch}\nDepends: libc6 (>= 2.17)\n"));
+        let root = tmp.join(format!("deb-{arch}"));
+        check(Command::new("dpkg-deb").arg("-x").arg(d.join(&deb)).arg(&root));
+        assert_runs_as(&root.join("usr/bin/venvaudit"), arch);
+        // Wheel: auditwheel's verdict, then real pip installing it for that platform.
+        let show = stdout(Command::new(support::tools_bin("auditwheel")).arg("show").arg(d.join(&wheel)));
+        assert!(show.contains(&format!("manylinux_2_17_{arch}")), "{show}");
+        let target = tmp.join(format!("pip-{arch}"));
+        check(
+            py_cmd(support::tools_bin("python"))
+                .args(["-m", "pip", "install", "-q", "--no-index", "--only-binary=:all:", "--find-links"])
+                .arg(d)
+                .args([
+                    "--platform",
+                    &format!("manylinux2014_{arch}"),
+                    "--python-version",
+                    "3.12",
+                    "--no-deps",
+                    "--target",
+                ])
+                .arg(&target)
+                .arg(format!("venvaudit=={VERSION}")),
+        );
+        assert_runs_as(&target.join("bin/venvaudit"), arch);
+        // Collection and Salt file root.
+        assert_runs_as(&coll_dir.join(format!("files/venvaudit-linux-{arch}")), arch);
+        let salt_bin = salt_files.join(format!("venvaudit-linux-{arch}"));
+        assert_runs_as(&salt_bin, arch);
+        assert_eq!(
+            std::fs::read(&salt_bin).unwrap(),
+            std::fs::read(root.join("usr/bin/venvaudit")).unwrap(),
+            "one build per architecture"
+        );
+    }
+    // The saltext's wheel depends on venvaudit==VERSION, which both wheels satisfy.
+    assert!(listed.contains(&format!("saltext_venvaudit-{VERSION}-py3-none-any.whl").as_str()));
+}
+
+/// salt://venvaudit from the release's Salt file root, by a real masterless salt-call whose
+/// minion says its cpuarch is aarch64 (a grain set in the minion config, which Salt puts above
+/// the core grains): the state installs the aarch64 binary, checked against the file root's
+/// SHA256SUMS.
+#[test]
+#[ignore = "real-tool tier: builds every release artefact of both architectures and runs salt-call (scripts/test.sh)"]
+fn the_salt_file_root_installs_the_aarch64_binary_on_an_aarch64_minion() {
+    let d = dist();
+    let tmp = support::TempDir::new();
+    let salt_root = format!("venvaudit-salt-{VERSION}");
+    check(Command::new("tar").arg("-xzf").arg(d.join(format!("{salt_root}.tar.gz"))).arg("-C").arg(tmp.path()));
+    let target = tmp.join("usr/local/bin/venvaudit");
+    let conf = tmp.join("conf");
+    let t = tmp.path().display().to_string();
+    support::write(
+        &conf.join("minion"),
+        format!(
+            "file_client: local\nfile_roots:\n  base:\n    - {t}/{salt_root}\n\
+             root_dir: {t}/root\npki_dir: {t}/pki\ncachedir: {t}/cache\nsock_dir: {t}/sock\n\
+             log_file: {t}/minion.log\nfileserver_list_cache_time: 0\n\
+             venvaudit.binary: {}\ngrains:\n  cpuarch: aarch64\n",
+            target.display()
+        ),
+    );
+    let out = Command::new(support::tools_bin("salt-call"))
+        .args(["--local", "--out=json", "--config-dir"])
+        .arg(&conf)
+        .args(["state.apply", "venvaudit"])
+        .output()
+        .unwrap();
+    let text = format!("{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{text}");
+    let states: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {text}"));
+    let installed = states["local"]
+        .as_object()
+        .and_then(|o| o.iter().find(|(tag, _)| tag.contains("_|-venvaudit-binary_|-")))
+        .unwrap_or_else(|| panic!("no venvaudit-binary state: {text}"))
+        .1;
+    assert_eq!(installed["result"], true, "{text}");
+    assert_runs_as(&target, "aarch64");
+    let shipped = tmp.join(&salt_root).join("venvaudit/files/venvaudit-linux-aarch64");
+    assert_eq!(std::fs::read(&target).unwrap(), std::fs::read(shipped).unwrap(), "the aarch64 binary of the file root");
+}
+
+/// An architecture this machine has no Rust toolchain for stops scripts/release.sh before it
+/// builds or deletes anything, naming the architecture and the way out.
+#[test]
+#[ignore = "real-tool tier: runs scripts/release.sh (it stops at once; scripts/test.sh runs it)"]
+fn release_stops_at_once_without_an_architectures_toolchain() {
+    let tmp = support::TempDir::new();
+    let dist = tmp.join("dist");
+    let out = Command::new("bash")
+        .arg(support::repo_root().join("scripts/release.sh"))
+        .env("VENVAUDIT_ARCHS", "x86_64 riscv64")
+        .env("VENVAUDIT_TOOLS_VENV", support::tools_venv())
+        .env("VENVAUDIT_DIST", &dist)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("no Rust toolchain for riscv64 here: run scripts/setup.sh"), "{stderr}");
+    assert!(stderr.contains("VENVAUDIT_ARCHS="), "{stderr}");
+    assert!(!dist.exists(), "nothing is built or removed before the check");
 }

@@ -160,11 +160,20 @@ pub struct Tool {
     pub name: String,
     /// Crate version.
     pub version: String,
+    /// The machine this venvaudit binary was built for (`x86_64`, `aarch64`), which is not
+    /// always the scanned host's (`host.arch`): under `--root`, or an emulated binary. Null in
+    /// facts written before it was reported.
+    #[serde(default)]
+    pub arch: Option<String>,
 }
 
 impl Default for Tool {
     fn default() -> Self {
-        Tool { name: "venvaudit".to_owned(), version: env!("CARGO_PKG_VERSION").to_owned() }
+        Tool {
+            name: "venvaudit".to_owned(),
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            arch: Some(std::env::consts::ARCH.to_owned()),
+        }
     }
 }
 

@@ -131,9 +131,11 @@ ansible_facts:
           type: int
           sample: 1
         tool:
-          description: Name and version of the tool.
+          description:
+            - Name and version of the tool, and C(arch), the machine of the binary that ran (the
+              action plugin picks it by the target's machine).
           type: dict
-          sample: {"name": "venvaudit", "version": "0.1.0"}
+          sample: {"name": "venvaudit", "version": "0.1.0", "arch": "aarch64"}
         generated_at:
           description: When the report was made (RFC 3339, UTC); C(venvaudit query --from-facts) judges the age of cached facts by it.
           type: str

@@ -1,0 +1,19 @@
+# Sourced by ansible/build.sh and scripts/release.sh: which rustc builds a Linux target.
+#
+# rustc_for_arch ARCH prints the rustc to build ARCH-unknown-linux-gnu with:
+#   - nothing (rustup's default) for this machine's architecture or a target rustup has
+#     (`rustup target add`);
+#   - /usr/bin/rustc when only Debian's standard library for the target is installed
+#     (/usr/lib/rustlib/TARGET, libstd-rust-web-dev:arm64 from scripts/setup.sh): rustup's rustc
+#     cannot use another compiler's standard library (E0514), Debian's rustc-web can;
+# and fails (status 1) when neither can build it.
+rustc_for_arch() {
+    local target="$1-unknown-linux-gnu"
+    if [[ "$1" == "$(uname -m)" ]] || rustup target list --installed 2>/dev/null | grep -qx "$target"; then
+        return 0
+    elif [[ -d "/usr/lib/rustlib/$target/lib" && -x /usr/bin/rustc ]]; then
+        echo /usr/bin/rustc
+    else
+        return 1
+    fi
+}
