@@ -342,8 +342,12 @@ step_qemu_static() {
     [[ "${VENVAUDIT_SKIP_APT:-0}" != 1 ]] || die "aarch64: $dest missing and VENVAUDIT_SKIP_APT=1"
     work="$(mktemp -d "${TMPDIR:-/tmp}/venvaudit-qemu.XXXXXX")"
     log "aarch64: apt-get download qemu-user-static -> $dest"
-    (cd "$work" && apt-get download -q qemu-user-static >&2 2>/dev/null) ||
-        { rm -rf "$work"; die "aarch64: apt-get download qemu-user-static failed"; }
+    # A machine whose package lists were cleaned knows no qemu-user-static: update once.
+    if ! (cd "$work" && apt-get download -q qemu-user-static >/dev/null 2>&1); then
+        DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2 || true
+        (cd "$work" && apt-get download -q qemu-user-static >&2) ||
+            { rm -rf "$work"; die "aarch64: apt-get download qemu-user-static failed"; }
+    fi
     dpkg-deb --fsys-tarfile "$work"/qemu-user-static_*.deb | tar -x -C "$work" ./usr/bin/qemu-aarch64-static
     mkdir -p "$TOOLS/bin"
     install -m 755 "$work/usr/bin/qemu-aarch64-static" "$dest"
