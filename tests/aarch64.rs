@@ -145,6 +145,11 @@ fn assert_same_report(emulated: Value, native: Value, what: &str) {
     assert!(diff.is_empty(), "{what}: the aarch64 binary (qemu) and the x86_64 binary differ at:\n{}", diff.join("\n"));
 }
 
+/// `aarch64-linux-gnu-gcc -shared -fPIC ARGS -o OUT INPUTS...`: a small aarch64 ELF fixture.
+fn aarch64_shared_object(out: &Path, args: &[&str], inputs: &[&Path]) {
+    check(Command::new("aarch64-linux-gnu-gcc").args(["-shared", "-fPIC"]).args(args).arg("-o").arg(out).args(inputs));
+}
+
 fn newest_glibc_need(binary: &Path) -> (u32, u32) {
     let info = read_elf(binary).unwrap_or_else(|e| panic!("cannot read {}: {e:#}", binary.display()));
     info.version_needs.iter().filter_map(|(_, name)| glibc_version(name)).max().expect("no GLIBC_ need at all")
@@ -267,33 +272,14 @@ fn root_scan_of_an_arm64_debian_image_judges_its_glibc_loader_and_machine() {
     let src = work.join("src");
     support::write(&src.join("ext.c"), "int venvaudit_fixture(void) { return 42; }\n");
     support::write(&src.join("stub.c"), "int venvaudit_absent(void) { return 1; }\n");
-    let gcc = "aarch64-linux-gnu-gcc";
     let libz = image.join("usr/lib/aarch64-linux-gnu/libz.so.1");
     assert!(libz.exists(), "the image has libz.so.1");
     let ext_suffix = format!("cpython-{}-aarch64-linux-gnu.so", xy.replace('.', ""));
-    let with_libz = site.join(format!("withz.{ext_suffix}"));
-    check(
-        Command::new(gcc)
-            .args(["-shared", "-fPIC", "-Wl,--no-as-needed", "-o"])
-            .arg(&with_libz)
-            .arg(src.join("ext.c"))
-            .arg(&libz),
-    );
+    let ext_c = src.join("ext.c");
+    aarch64_shared_object(&site.join(format!("withz.{ext_suffix}")), &["-Wl,--no-as-needed"], &[&ext_c, &libz]);
     let stub = src.join("libvenvaudit-absent.so.1");
-    check(
-        Command::new(gcc)
-            .args(["-shared", "-fPIC", "-Wl,-soname,libvenvaudit-absent.so.1", "-o"])
-            .arg(&stub)
-            .arg(src.join("stub.c")),
-    );
-    let needs_absent = site.join(format!("needsabsent.{ext_suffix}"));
-    check(
-        Command::new(gcc)
-            .args(["-shared", "-fPIC", "-Wl,--no-as-needed", "-o"])
-            .arg(&needs_absent)
-            .arg(src.join("ext.c"))
-            .arg(&stub),
-    );
+    aarch64_shared_object(&stub, &["-Wl,-soname,libvenvaudit-absent.so.1"], &[&src.join("stub.c")]);
+    aarch64_shared_object(&site.join(format!("needsabsent.{ext_suffix}")), &["-Wl,--no-as-needed"], &[&ext_c, &stub]);
     std::fs::remove_file(&stub).unwrap();
 
     // Truth: the image's loader, through its Python's ctypes (dlopen, RTLD_NOW), for every
