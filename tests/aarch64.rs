@@ -75,7 +75,7 @@ fn emulated(work: &Path, script: &str) -> Command {
     let mut c = Command::new("unshare");
     c.args(["--user", "--map-root-user", "--mount", "--propagation", "private", "sh", "-c"])
         .arg(format!(
-            "set -e; mount -t binfmt_misc binfmt_misc \"$VA_BINFMT\"; printf '%s' \"$VA_REGISTER\" >\"$VA_BINFMT/register\"; {script}"
+            "set -e; mount -t binfmt_misc binfmt_misc \"$VA_BINFMT\" || {{ echo 'cannot mount binfmt_misc in a user namespace: Linux >= 6.7 with user namespaces is needed' >&2; exit 97; }}; printf '%s' \"$VA_REGISTER\" >\"$VA_BINFMT/register\"; {script}"
         ))
         .env("VA_BINFMT", &mnt)
         .env("VA_REGISTER", binfmt_registration(&qemu));
