@@ -54,11 +54,9 @@ ext_version="$(sed -n 's/^version = "\(.*\)"/\1/p' "$REPO/salt/extension/pyproje
     die "salt/extension/pyproject.toml version $ext_version differs from Cargo.toml version $version"
 grep -q "\"venvaudit==$version\"" "$REPO/salt/extension/pyproject.toml" ||
     die "salt/extension/pyproject.toml must depend on venvaudit==$version"
-default_archs="$(uname -m)"
-[[ "$default_archs" != x86_64 ]] || default_archs="x86_64 aarch64"
-export VENVAUDIT_ARCHS="${VENVAUDIT_ARCHS:-$default_archs}"
 # shellcheck source=rust-toolchain.sh
 . "$REPO/scripts/rust-toolchain.sh"
+export VENVAUDIT_ARCHS="${VENVAUDIT_ARCHS:-$(default_archs)}"
 for arch in $VENVAUDIT_ARCHS; do
     rustc_for_arch "$arch" >/dev/null ||
         die "no Rust toolchain for $arch here: run scripts/setup.sh (it installs Debian's aarch64 cross toolchain: rustc-web, libstd-rust-web-dev:arm64), or set VENVAUDIT_ARCHS=$(uname -m) to build this machine's artefacts alone"

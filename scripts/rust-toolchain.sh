@@ -1,5 +1,12 @@
-# Sourced by ansible/build.sh and scripts/release.sh: which rustc builds a Linux target.
+# Sourced by scripts/setup.sh, ansible/build.sh and scripts/release.sh: which architectures are
+# built by default, and which rustc builds a Linux target.
 #
+# default_archs prints the architectures set-up and release want when VENVAUDIT_ARCHS is unset:
+# on x86_64 both shipped machines (aarch64 cross-built), elsewhere this machine's alone.
+default_archs() {
+    if [[ "$(uname -m)" == x86_64 ]]; then echo "x86_64 aarch64"; else uname -m; fi
+}
+
 # rustc_for_arch ARCH prints the rustc to build ARCH-unknown-linux-gnu with:
 #   - nothing (rustup's default) for this machine's architecture or a target rustup has
 #     (`rustup target add`);

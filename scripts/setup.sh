@@ -54,7 +54,9 @@ APT_PACKAGES=(apache2 libapache2-mod-wsgi-py3 apache2-dev python3-venv python3-g
 # Only on an x86_64 host: the host's std is named :amd64 (unqualified, an installed :arm64 answers).
 AARCH64_APT_PACKAGES=(rustc-web libstd-rust-web-dev:amd64 libstd-rust-web-dev:arm64 gcc-aarch64-linux-gnu
     libc6-dev-arm64-cross qemu-user mmdebstrap)
-ARCHS="${VENVAUDIT_ARCHS:-$(if [[ "$(uname -m)" == x86_64 ]]; then echo "x86_64 aarch64"; else uname -m; fi)}"
+# shellcheck source=rust-toolchain.sh
+. "$REPO/scripts/rust-toolchain.sh"
+ARCHS="${VENVAUDIT_ARCHS:-$(default_archs)}"
 ARM64_TREE="$TOOLS/arm64-trixie"
 AARCH64_WHEELS="$TOOLS/wheels-aarch64"
 AARCH64_WHEEL_PINS=(numpy==2.5.5 pyyaml==6.0.4 psycopg2-binary==2.9.13)

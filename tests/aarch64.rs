@@ -12,25 +12,16 @@
 //! qemu-aarch64-static is the handler of aarch64 ELF files, so `chroot IMAGE /usr/bin/python3`
 //! works as on an arm64 host; nothing is registered for the machine.
 
+#[path = "support/shipped.rs"]
+mod shipped;
 mod support;
 
 use serde_json::Value;
+use shipped::{GLIBC_FLOOR, assert_shipped_for, release_binary};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use support::{Creator, TempDir, check, check_stdout, findings, make_venv, pip_install, py_cmd, pyenv, run_json_cmd};
-use venvaudit::internals::{glibc_version, read_elf};
-
-/// The release binary ansible/build.sh built for `arch` (zig, glibc 2.17 floor).
-fn release_binary(arch: &str) -> PathBuf {
-    let p = support::repo_root().join(format!("target/{arch}-unknown-linux-gnu/release/venvaudit"));
-    assert!(
-        p.is_file(),
-        "{} is missing: ansible/build.sh builds it (scripts/test.sh runs it; aarch64 needs scripts/setup.sh's cross toolchain)",
-        p.display()
-    );
-    p
-}
 
 /// A file scripts/setup.sh put under .tools (named by an env.sh variable, else the default).
 fn tools_path(var: &str, default: &str) -> PathBuf {
@@ -150,22 +141,12 @@ fn aarch64_shared_object(out: &Path, args: &[&str], inputs: &[&Path]) {
     check(Command::new("aarch64-linux-gnu-gcc").args(["-shared", "-fPIC"]).args(args).arg("-o").arg(out).args(inputs));
 }
 
-fn newest_glibc_need(binary: &Path) -> (u32, u32) {
-    let info = read_elf(binary).unwrap_or_else(|e| panic!("cannot read {}: {e:#}", binary.display()));
-    info.version_needs.iter().filter_map(|(_, name)| glibc_version(name)).max().expect("no GLIBC_ need at all")
-}
-
 #[test]
 #[ignore = "real-tool tier: needs the aarch64 release binary ansible/build.sh builds with Debian's cross toolchain (scripts/test.sh)"]
 fn the_aarch64_binary_is_arm64_and_needs_glibc_2_17_at_most() {
-    let bin = release_binary("aarch64");
-    let info = read_elf(&bin).unwrap();
-    assert_eq!(info.machine, "aarch64");
-    assert_eq!(info.interpreter.as_deref(), Some("/lib/ld-linux-aarch64.so.1"));
-    let newest = newest_glibc_need(&bin);
-    assert!(newest <= (2, 17), "{} needs GLIBC_{}.{}", bin.display(), newest.0, newest.1);
+    assert_shipped_for(&release_binary("aarch64"), "aarch64", GLIBC_FLOOR);
     // And the same floor as the x86_64 one, so a fleet's oldest hosts run both.
-    assert!(newest_glibc_need(&release_binary("x86_64")) <= (2, 17));
+    assert_shipped_for(&release_binary("x86_64"), "x86_64", GLIBC_FLOOR);
     let out = check_stdout(qemu_venvaudit().arg("--version"));
     assert_eq!(out.trim(), format!("venvaudit {}", env!("CARGO_PKG_VERSION")));
 }
@@ -394,7 +375,7 @@ fn install_built_collection(collections: &Path) {
     for arch in ["x86_64", "aarch64"] {
         let bin = files.join(format!("venvaudit-linux-{arch}"));
         assert!(bin.is_file(), "the collection carries {}", bin.display());
-        assert_eq!(read_elf(&bin).unwrap().machine, arch, "{}", bin.display());
+        assert_shipped_for(&bin, arch, GLIBC_FLOOR);
     }
 }
 
